@@ -1,0 +1,1 @@
+"""Airflow triggers for ModelArts data labeling."""
