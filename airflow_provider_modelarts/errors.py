@@ -1,0 +1,301 @@
+"""Exceptions raised by the ModelArts client.
+
+Every failure the provider raises derives from :class:`ModelArtsError`, so callers (operators, sensors, user
+code) can catch one root. HTTP failures are split by what the caller can do about them: fix credentials
+(:class:`ModelArtsAuthError`), fix the ids (:class:`ModelArtsNotFoundError`), fix the request
+(:class:`ModelArtsValidationError`), or wait (:class:`ModelArtsThrottledError`,
+:class:`ModelArtsServerError`).
+
+Messages are built only from the method, the URL path, the status and the service's ``error_code`` /
+``error_msg``. Request headers, query strings and bodies never reach them, so credentials (AK/SK signatures,
+security tokens, IAM tokens, passwords) cannot leak into task logs through an exception.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "ModelArtsAPIError",
+    "ModelArtsAuthError",
+    "ModelArtsConfigError",
+    "ModelArtsError",
+    "ModelArtsNotFoundError",
+    "ModelArtsServerError",
+    "ModelArtsThrottledError",
+    "ModelArtsTransportError",
+    "ModelArtsValidationError",
+    "error_from_response",
+    "parse_retry_after",
+]
+
+# Services behind API Gateway put the request id in one of these headers (first match wins).
+_REQUEST_ID_HEADERS = (
+    "X-Request-Id",
+    "x-request-id",
+    "X-Trace-Id",
+    "X-Apig-Request-Id",
+    "X-Openstack-Request-Id",
+)
+
+# Error bodies can be huge HTML pages from a proxy; only a short excerpt is useful in a one-line message.
+_MAX_MSG_CHARS = 300
+
+_AKSK_HINT = (
+    "check the AK/SK (and the security token for temporary credentials) and that this machine's clock is "
+    "within 15 minutes of real time, since the gateway rejects signatures with a larger clock skew"
+)
+_TOKEN_HINT = (
+    "the IAM token expired or was revoked; a new token is needed (check user name, password and domain)"
+)
+_AUTH_HINT = "check the credentials and the permissions of the IAM user on this project"
+
+# Codes whose meaning does not depend on the HTTP status they arrive with.
+_CODE_HINTS: dict[str, str] = {
+    "APIGW.0301": _AKSK_HINT,
+    "APIGW.0101": "the endpoint or the API path is wrong; check the region / endpoint override",
+    "ModelArts.4127": _TOKEN_HINT,
+    "ModelArts.0202": _TOKEN_HINT,
+    "ModelArts.6620": _TOKEN_HINT,
+    "ModelArts.3801": _AKSK_HINT,
+    "ModelArts.0206": _AKSK_HINT,
+    "ModelArts.6101": "the service is busy; retry later",
+}
+
+
+class ModelArtsError(Exception):
+    """Root of every exception this provider raises."""
+
+
+class ModelArtsConfigError(ModelArtsError, ValueError):
+    """The connection or client configuration is incomplete or contradictory (nothing was sent)."""
+
+
+class ModelArtsAPIError(ModelArtsError):
+    """The service answered with an error status.
+
+    The attributes keep the raw facts (``status``, ``error_code``, ``error_msg``, ``request_id``, ``method``,
+    ``path``) so callers can branch on them; ``str()`` is one sentence meant for a task log, including the
+    request id because that is what Huawei Cloud support asks for.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        error_code: str | None = None,
+        error_msg: str | None = None,
+        request_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.status = status
+        self.error_code = error_code
+        self.error_msg = error_msg
+        self.request_id = request_id
+        self.method = method
+        self.path = path
+        self.hint = hint
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        target = " ".join(part for part in (self.method, self.path) if part) or "ModelArts request"
+        text = f"{target} failed with HTTP {self.status}"
+        if self.error_code:
+            text += f" {self.error_code}"
+        if self.error_msg:
+            text += f": {self.error_msg.rstrip('. ')}"
+        if self.hint:
+            text += f"; {self.hint}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return text + "."
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only __init__ breaks default exception pickling, which Airflow and multiprocessing rely on.
+        return (_rebuild, (type(self), self._state()))
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "error_code": self.error_code,
+            "error_msg": self.error_msg,
+            "request_id": self.request_id,
+            "method": self.method,
+            "path": self.path,
+            "hint": self.hint,
+        }
+
+
+def _rebuild(cls: type[ModelArtsAPIError], state: dict[str, Any]) -> ModelArtsAPIError:
+    return cls(**state)
+
+
+class ModelArtsAuthError(ModelArtsAPIError):
+    """401/403, or an IAM token could not be obtained: retrying will not help until credentials change."""
+
+
+class ModelArtsNotFoundError(ModelArtsAPIError):
+    """404: the project, dataset, task or sample does not exist (or the endpoint is for another region)."""
+
+
+class ModelArtsThrottledError(ModelArtsAPIError):
+    """429 / ``ModelArts.6101``: the service asked us to slow down; ``retry_after`` is in seconds, if sent."""
+
+    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(**kwargs)
+
+    def _state(self) -> dict[str, Any]:
+        return {**super()._state(), "retry_after": self.retry_after}
+
+
+class ModelArtsServerError(ModelArtsAPIError):
+    """5xx: a fault on the service side; usually transient."""
+
+
+class ModelArtsValidationError(ModelArtsAPIError):
+    """400 and other 4xx: the service rejected the request as sent; fix the input rather than retry."""
+
+
+class ModelArtsTransportError(ModelArtsError):
+    """The request never got an HTTP answer (DNS, connect, TLS, timeout), even after retries."""
+
+    def __init__(self, *, method: str, path: str, cause: BaseException) -> None:
+        self.method = method
+        self.path = path
+        self.cause = cause
+        # The cause's class name and text are enough to diagnose; httpx does not put headers in them.
+        detail = str(cause) or type(cause).__name__
+        super().__init__(
+            f"{method} {path} failed without an HTTP response: {type(cause).__name__}: {detail}."
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_transport, (type(self), self.method, self.path, self.cause))
+
+
+def _rebuild_transport(
+    cls: type[ModelArtsTransportError], method: str, path: str, cause: BaseException
+) -> ModelArtsTransportError:
+    return cls(method=method, path=path, cause=cause)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); ``None`` if absent or bad.
+
+    Negative values and dates in the past become 0 rather than ``None``: the server did ask for a retry.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return value.strip()
+    return None
+
+
+def _parse_body(response: httpx.Response) -> tuple[str | None, str | None]:
+    """(error_code, error_msg) from any error body shape we have seen; never raises."""
+    try:
+        raw = response.content
+    except httpx.ResponseNotRead:
+        return None, None
+    if not raw:
+        return None, None
+    try:
+        body: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        text = raw.decode("utf-8", errors="replace").strip()
+        return None, _shorten(" ".join(text.split())) or None
+    if not isinstance(body, dict):
+        return None, None
+    # Some gateways wrap the error: {"error": {"code": ..., "message": ...}}.
+    nested = body.get("error")
+    if isinstance(nested, dict) and "error_code" not in body:
+        body = nested
+    code = body.get("error_code", body.get("code"))
+    msg = body.get("error_msg", body.get("error_message", body.get("message")))
+    return (
+        str(code) if code not in (None, "") else None,
+        _shorten(str(msg)) if msg not in (None, "") else None,
+    )
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _MAX_MSG_CHARS else text[: _MAX_MSG_CHARS - 3] + "..."
+
+
+def _hint(status: int, error_code: str | None) -> str | None:
+    if error_code in _CODE_HINTS:
+        return _CODE_HINTS[error_code]
+    if error_code == "ModelArts.4201" and status == 401:  # 4201 is also a 400 "invalid URL" code
+        return _TOKEN_HINT
+    if status == 401 and (error_code is None or error_code.startswith("APIGW.")):
+        return _AKSK_HINT
+    if status in (401, 403):
+        return _AUTH_HINT
+    return None
+
+
+def error_from_response(response: httpx.Response) -> ModelArtsAPIError:
+    """Map an error response to the matching exception (the caller decides whether to raise or retry).
+
+    The class follows the HTTP status, except that ``ModelArts.6101`` ("system busy") is treated as throttling
+    whatever status it arrives with. Only the URL path is kept, never the query string: some deployments pass
+    tokens in queries, and the path is what identifies the resource.
+    """
+    status = response.status_code
+    error_code, error_msg = _parse_body(response)
+    method: str | None = None
+    path: str | None = None
+    try:
+        request = response.request
+    except RuntimeError:  # a Response built without a request (tests, custom transports)
+        request = None
+    if request is not None:
+        method = request.method
+        path = request.url.path
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "error_code": error_code,
+        "error_msg": error_msg,
+        "request_id": _request_id(response),
+        "method": method,
+        "path": path,
+        "hint": _hint(status, error_code),
+    }
+    if status == 429 or error_code == "ModelArts.6101":
+        return ModelArtsThrottledError(
+            retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs
+        )
+    if status in (401, 403):
+        return ModelArtsAuthError(**kwargs)
+    if status == 404:
+        return ModelArtsNotFoundError(**kwargs)
+    if status >= 500:
+        return ModelArtsServerError(**kwargs)
+    return ModelArtsValidationError(**kwargs)
