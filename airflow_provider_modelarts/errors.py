@@ -167,24 +167,26 @@ class ModelArtsValidationError(ModelArtsAPIError):
 class ModelArtsTransportError(ModelArtsError):
     """The request never got an HTTP answer (DNS, connect, TLS, timeout), even after retries."""
 
-    def __init__(self, *, method: str, path: str, cause: BaseException) -> None:
+    def __init__(self, *, method: str, path: str, cause: BaseException, attempts: int = 1) -> None:
         self.method = method
         self.path = path
         self.cause = cause
+        self.attempts = attempts
         # The cause's class name and text are enough to diagnose; httpx does not put headers in them.
-        detail = str(cause) or type(cause).__name__
+        detail = str(cause).rstrip(". ") or "no detail"
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
         super().__init__(
-            f"{method} {path} failed without an HTTP response: {type(cause).__name__}: {detail}."
+            f"{method} {path} failed without an HTTP response{tries}: {type(cause).__name__}: {detail}."
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_transport, (type(self), self.method, self.path, self.cause))
+        return (_rebuild_transport, (type(self), self.method, self.path, self.cause, self.attempts))
 
 
 def _rebuild_transport(
-    cls: type[ModelArtsTransportError], method: str, path: str, cause: BaseException
+    cls: type[ModelArtsTransportError], method: str, path: str, cause: BaseException, attempts: int
 ) -> ModelArtsTransportError:
-    return cls(method=method, path=path, cause=cause)
+    return cls(method=method, path=path, cause=cause, attempts=attempts)
 
 
 def parse_retry_after(value: str | None) -> float | None:
