@@ -1,0 +1,250 @@
+"""Error mapping: the right class for each answer, one clear sentence, no secrets."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from airflow_provider_modelarts.errors import (
+    ModelArtsAPIError,
+    ModelArtsAuthError,
+    ModelArtsConfigError,
+    ModelArtsError,
+    ModelArtsNotFoundError,
+    ModelArtsServerError,
+    ModelArtsThrottledError,
+    ModelArtsTransportError,
+    ModelArtsValidationError,
+    error_from_response,
+    parse_retry_after,
+)
+
+SECRET_TOKEN = "MIIZsecret-iam-token-value"
+PATH = "/v2/proj-1/datasets/ds-1/data-annotations/samples"
+
+
+def _response(
+    status: int,
+    body: object = None,
+    *,
+    text: str | None = None,
+    headers: dict[str, str] | None = None,
+    method: str = "PUT",
+    url: str = f"https://modelarts.example.com{PATH}?locale=en-us",
+) -> httpx.Response:
+    request = httpx.Request(
+        method,
+        url,
+        headers={"X-Auth-Token": SECRET_TOKEN, "Authorization": "SDK-HMAC-SHA256 Access=AK, Signature=abc"},
+    )
+    if text is not None:
+        return httpx.Response(status, text=text, headers=headers, request=request)
+    if body is None:
+        return httpx.Response(status, headers=headers, request=request)
+    return httpx.Response(status, json=body, headers=headers, request=request)
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, ModelArtsValidationError),
+        (401, ModelArtsAuthError),
+        (403, ModelArtsAuthError),
+        (404, ModelArtsNotFoundError),
+        (409, ModelArtsValidationError),
+        (422, ModelArtsValidationError),
+        (429, ModelArtsThrottledError),
+        (500, ModelArtsServerError),
+        (502, ModelArtsServerError),
+        (503, ModelArtsServerError),
+    ],
+)
+def test_status_selects_exception_class(status: int, cls: type[ModelArtsAPIError]) -> None:
+    error = error_from_response(
+        _response(status, {"error_code": "ModelArts.0104", "error_msg": "Parameter error."})
+    )
+    assert type(error) is cls
+    assert isinstance(error, ModelArtsAPIError)
+    assert isinstance(error, ModelArtsError)
+    assert error.status == status
+    assert error.error_code == "ModelArts.0104"
+    assert error.error_msg == "Parameter error."
+
+
+def test_message_is_one_sentence_with_method_path_code_and_request_id() -> None:
+    error = error_from_response(
+        _response(
+            404,
+            {"error_code": "ModelArts.4420", "error_msg": "Sample not found"},
+            headers={"X-Request-Id": "abc"},
+        )
+    )
+    assert str(error) == f"PUT {PATH} failed with HTTP 404 ModelArts.4420: Sample not found (request id abc)."
+    assert (error.method, error.path, error.request_id) == ("PUT", PATH, "abc")
+    assert "\n" not in str(error)
+
+
+def test_query_string_and_request_headers_never_reach_the_message() -> None:
+    error = error_from_response(
+        _response(
+            401,
+            {"error_code": "ModelArts.4201", "error_msg": "Invalid token."},
+            url=f"https://h{PATH}?token={SECRET_TOKEN}",
+        )
+    )
+    text = str(error) + repr(error)
+    assert SECRET_TOKEN not in text
+    assert "Signature" not in text
+    assert "token=" not in text
+
+
+@pytest.mark.parametrize("header", ["X-Request-Id", "x-request-id", "X-Trace-Id"])
+def test_request_id_header_fallbacks(header: str) -> None:
+    error = error_from_response(
+        _response(500, {"error_code": "X", "error_msg": "boom"}, headers={header: "rid-7"})
+    )
+    assert error.request_id == "rid-7"
+    assert "(request id rid-7)" in str(error)
+
+
+def test_apigw_signature_failure_hints_at_keys_and_clock_skew() -> None:
+    error = error_from_response(
+        _response(
+            401,
+            {
+                "error_code": "APIGW.0301",
+                "error_msg": "Incorrect IAM authentication information: verify aksk signature fail",
+            },
+        )
+    )
+    assert isinstance(error, ModelArtsAuthError)
+    assert error.error_code == "APIGW.0301"
+    assert "AK/SK" in str(error)
+    assert "15 minutes" in str(error)
+    assert "clock" in str(error)
+
+
+def test_bare_401_hints_at_keys_and_clock() -> None:
+    error = error_from_response(_response(401, text=""))
+    assert isinstance(error, ModelArtsAuthError)
+    assert error.error_code is None
+    assert "15 minutes" in str(error)
+
+
+@pytest.mark.parametrize("code", ["ModelArts.4127", "ModelArts.4201"])
+def test_expired_or_invalid_token_hint(code: str) -> None:
+    error = error_from_response(
+        _response(401, {"error_code": code, "error_msg": "Token authentication expired."})
+    )
+    assert isinstance(error, ModelArtsAuthError)
+    assert "token expired or was revoked" in str(error)
+    assert "15 minutes" not in str(error)
+
+
+def test_modelarts_4201_as_bad_request_is_not_a_token_problem() -> None:
+    # The error-code table lists 4201 twice: 401 "Invalid token" and 400 "Invalid request URL".
+    error = error_from_response(
+        _response(400, {"error_code": "ModelArts.4201", "error_msg": "Invalid request URL"})
+    )
+    assert isinstance(error, ModelArtsValidationError)
+    assert "token" not in str(error)
+
+
+def test_system_busy_code_is_throttling_even_without_429() -> None:
+    error = error_from_response(
+        _response(400, {"error_code": "ModelArts.6101", "error_msg": "The system is busy now."})
+    )
+    assert isinstance(error, ModelArtsThrottledError)
+
+
+def test_throttled_error_carries_retry_after_seconds() -> None:
+    error = error_from_response(
+        _response(429, {"error_code": "ModelArts.6101"}, headers={"Retry-After": "7"})
+    )
+    assert isinstance(error, ModelArtsThrottledError)
+    assert error.retry_after == 7.0
+
+
+def test_non_json_body_becomes_the_message_shortened() -> None:
+    html = "<html><body>" + "gateway timeout " * 100 + "</body></html>"
+    error = error_from_response(_response(504, text=html))
+    assert isinstance(error, ModelArtsServerError)
+    assert error.error_code is None
+    assert error.error_msg is not None
+    assert error.error_msg.startswith("<html><body>gateway timeout")
+    assert len(error.error_msg) <= 300
+    assert error.error_msg.endswith("...")
+
+
+def test_nested_gateway_error_body() -> None:
+    error = error_from_response(
+        _response(403, {"error": {"code": "APIGW.0302", "message": "blocked by ACL"}})
+    )
+    assert isinstance(error, ModelArtsAuthError)
+    assert error.error_code == "APIGW.0302"
+    assert error.error_msg == "blocked by ACL"
+
+
+def test_json_that_is_not_an_object_is_tolerated() -> None:
+    error = error_from_response(_response(500, ["unexpected"]))
+    assert isinstance(error, ModelArtsServerError)
+    assert (error.error_code, error.error_msg) == (None, None)
+    assert str(error) == f"PUT {PATH} failed with HTTP 500."
+
+
+def test_response_without_request_still_maps() -> None:
+    error = error_from_response(httpx.Response(404, json={"error_code": "ModelArts.4420", "error_msg": "x"}))
+    assert isinstance(error, ModelArtsNotFoundError)
+    assert error.method is None
+    assert str(error).startswith("ModelArts request failed with HTTP 404 ModelArts.4420")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ModelArtsAuthError(
+            status=401, error_code="APIGW.0301", error_msg="m", request_id="r", method="GET", path="/p"
+        ),
+        ModelArtsThrottledError(status=429, retry_after=3.5, method="GET", path="/p"),
+        ModelArtsTransportError(method="GET", path="/p", cause=httpx.ConnectError("refused"), attempts=3),
+    ],
+)
+def test_exceptions_survive_pickling(error: ModelArtsError) -> None:
+    # Airflow ships task exceptions between processes.
+    clone = pickle.loads(pickle.dumps(error))
+    assert type(clone) is type(error)
+    assert str(clone) == str(error)
+    assert vars(clone).keys() == vars(error).keys()
+
+
+def test_transport_error_message_names_cause_and_attempts() -> None:
+    error = ModelArtsTransportError(
+        method="POST", path=PATH, cause=httpx.ConnectError("connection refused"), attempts=4
+    )
+    assert (
+        str(error)
+        == f"POST {PATH} failed without an HTTP response after 4 attempts: ConnectError: connection refused."
+    )
+
+
+def test_config_error_is_a_value_error() -> None:
+    assert issubclass(ModelArtsConfigError, ValueError)
+    assert issubclass(ModelArtsConfigError, ModelArtsError)
+
+
+def test_parse_retry_after_seconds_and_dates() -> None:
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after(" 1.5 ") == 1.5
+    assert parse_retry_after("-4") == 0.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("") is None
+    assert parse_retry_after("soon") is None
+    future = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=120), usegmt=True)
+    seconds = parse_retry_after(future)
+    assert seconds is not None
+    assert 110 <= seconds <= 120
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
