@@ -1,0 +1,1 @@
+"""Implementation of :mod:`airflow_provider_modelarts.models`; import from there."""

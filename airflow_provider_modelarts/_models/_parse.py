@@ -1,0 +1,154 @@
+"""Turning user-written samples into models, with errors a DAG author can act on.
+
+Operators validate every sample before the first request is sent; a failure must say which sample
+(position and
+name) and which field is wrong, in one line each, and never dump the sample's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from ._base import RULE_ERROR, STRICT_INPUT_CONTEXT
+
+__all__ = [
+    "SampleProblem",
+    "SampleValidationError",
+    "format_loc",
+    "parse_sample",
+    "problems_from_error",
+    "to_payload",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_LINES: Final = 20
+"""Problems listed in ``str(SampleValidationError)`` before "... and N more"."""
+
+# pydantic's own messages are written for developers; these read better next to a field path in a task log.
+_SHORT_MESSAGES: Final[dict[str, str]] = {
+    "missing": "is required",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_parsing": "must be an integer",
+    "int_type": "must be an integer",
+    "int_from_float": "must be an integer",
+    "string_type": "must be a string",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "finite_number": "must be a finite number",
+}
+
+
+def to_payload(model: BaseModel) -> dict[str, Any]:
+    """The JSON body of ``model``: documented keys (``@modelarts:`` aliases), no nulls, secrets revealed."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def format_loc(loc: Sequence[int | str]) -> str:
+    """``("labels", 0, "property", "@modelarts:feature")`` -> ``labels[0].property.@modelarts:feature``."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif parts:
+            parts.append(f".{item}")
+        else:
+            parts.append(item)
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class SampleProblem:
+    """One thing wrong with one sample. ``index`` is the sample's position in the input (0-based)."""
+
+    index: int
+    name: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        who = f"sample #{self.index}" + (f" ({self.name!r})" if self.name else "")
+        return f"{who}: {self.field}: {self.message}" if self.field else f"{who}: {self.message}"
+
+
+class SampleValidationError(ValueError):
+    """Samples that would be rejected, found before any request is sent.
+
+    ``problems`` has one entry per error; ``str()`` lists one per line (the first 20, then "... and N more").
+    Operators collect the problems of all samples of a batch into one exception.
+    """
+
+    def __init__(self, problems: Sequence[SampleProblem]) -> None:
+        self.problems: list[SampleProblem] = list(problems)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        count = len(self.problems)
+        samples = len({p.index for p in self.problems})
+        head = f"{count} problem{'s' if count != 1 else ''} in {samples} sample{'s' if samples != 1 else ''}:"
+        lines = [head, *(f"  {p}" for p in self.problems[:MAX_LINES])]
+        if count > MAX_LINES:
+            lines.append(f"  ... and {count - MAX_LINES} more")
+        return "\n".join(lines)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions cross process boundaries (Airflow task runner); keep the structured problems.
+        return (type(self), (self.problems,))
+
+
+def _problem(index: int, name: str | None, error: ErrorDetails) -> SampleProblem:
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == RULE_ERROR and "field" in ctx:
+        # Checks that look at a whole object name the sub-field they are about; point the path at it.
+        return SampleProblem(
+            index, name, format_loc((*loc, *str(ctx["field"]).split("."))), str(ctx["detail"])
+        )
+    message = _SHORT_MESSAGES.get(kind, error["msg"])
+    return SampleProblem(index, name, format_loc(loc), message)
+
+
+def problems_from_error(error: ValidationError, index: int, name: str | None) -> list[SampleProblem]:
+    """One :class:`SampleProblem` per pydantic error, with field paths in the spec's spelling."""
+    return [_problem(index, name, detail) for detail in error.errors(include_url=False, include_input=False)]
+
+
+def _sample_name(raw: Any) -> str | None:
+    getter = raw.get if isinstance(raw, Mapping) else lambda key: getattr(raw, key, None)
+    for key in ("name", "sample_id", "sample_name"):
+        value = getter(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> M:
+    """Validate one user-written sample strictly (unknown keys and undocumented options are errors).
+
+    ``raw`` may already be a model instance: it is dumped and validated again, because instances can be built
+    with ``model_construct`` or changed after construction, and were not checked for unknown keys. This costs
+    one dump per sample, which is small next to sending it. Raises :class:`SampleValidationError` naming the
+    sample by its ``index`` and its ``name`` / ``sample_id``.
+    """
+    name = _sample_name(raw)
+    data: Any = raw
+    if isinstance(raw, BaseModel):
+        data = raw.model_dump(by_alias=True, exclude_unset=True)  # extra keys included
+    elif not isinstance(raw, Mapping):
+        problem = SampleProblem(index, None, "", f"must be an object (a mapping), not {type(raw).__name__}")
+        raise SampleValidationError([problem])
+    try:
+        return model_cls.model_validate(data, context=dict(STRICT_INPUT_CONTEXT))
+    except ValidationError as error:
+        raise SampleValidationError(problems_from_error(error, index, name)) from None

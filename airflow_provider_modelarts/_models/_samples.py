@@ -1,0 +1,364 @@
+"""Sample schemas of the four write APIs (add samples, update labels, update team-task labels).
+
+Names follow the API pages (Sample, SampleLabels, SampleLabel, SampleLabelProperty, SampleMetadata,
+DataSource, SchemaMap, SourceInfo, LabelFormat, ...). Rules run on every construction unless the validation
+context says
+``lenient`` (service replies), see :mod:`._base`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationInfo, field_serializer, field_validator, model_validator
+
+from . import _rules
+from ._base import ModelArtsModel, OpenModelArtsModel, is_lenient, lenient_enum, rule_error
+from ._enums import AnnotatedBy, DataSourceType, LabelType, SampleType, SampleUsage, Shape
+
+__all__ = [
+    "DataSource",
+    "LabelFormat",
+    "Sample",
+    "SampleLabel",
+    "SampleLabelProperty",
+    "SampleLabels",
+    "SampleMetadata",
+    "SchemaMap",
+    "SourceInfo",
+]
+
+SampleTypeValue = Annotated[SampleType | int, lenient_enum(SampleType)]
+LabelTypeValue = Annotated[LabelType | int, lenient_enum(LabelType)]
+AnnotatedByValue = Annotated[AnnotatedBy | str, lenient_enum(AnnotatedBy)]
+ShapeValue = Annotated[Shape | str, lenient_enum(Shape)]
+SampleUsageValue = Annotated[SampleUsage | str, lenient_enum(SampleUsage)]
+DataSourceTypeValue = Annotated[DataSourceType | int, lenient_enum(DataSourceType)]
+
+
+class SchemaMap(ModelArtsModel):
+    """Column mapping of a table data source."""
+
+    dest_name: str | None = None
+    src_name: str | None = None
+
+
+class SourceInfo(ModelArtsModel):
+    """Connection details of a table data source (DWS, DLI, MRS).
+
+    ``user_password`` is a :class:`~pydantic.SecretStr`: hidden in ``repr`` and ``model_dump()``,
+    revealed only in
+    JSON output (``to_payload`` / ``model_dump_json``), which is what goes on the wire.
+    """
+
+    cluster_id: str | None = None
+    cluster_mode: str | None = None
+    cluster_name: str | None = None
+    database_name: str | None = None
+    input: str | None = None
+    ip: str | None = None
+    port: str | None = None
+    queue_name: str | None = None
+    subnet_id: str | None = None
+    table_name: str | None = None
+    user_name: str | None = None
+    user_password: SecretStr | None = None
+    vpc_id: str | None = None
+
+    @field_serializer("user_password", when_used="json-unless-none")
+    def _reveal_password(self, value: SecretStr) -> str:
+        return value.get_secret_value()
+
+
+class DataSource(ModelArtsModel):
+    """Where a sample's data lives when it is not sent inline (OBS path, database table, ...)."""
+
+    data_path: str | None = None
+    data_type: DataSourceTypeValue | None = None
+    schema_maps: list[SchemaMap] | None = None
+    source_info: SourceInfo | None = None
+    with_column_header: bool | None = None
+
+
+class LabelFormat(ModelArtsModel):
+    """How labels are stored in text samples (text datasets only).
+
+    ``label_type`` is a string on the page ("0": labels in a separate ``_result`` file, "1": same file); the
+    ints
+    0 and 1 are accepted and sent as strings.
+    """
+
+    label_type: str | None = None
+    text_label_separator: str | None = None
+    text_sample_separator: str | None = None
+
+    @field_validator("label_type", mode="before")
+    @classmethod
+    def _label_type_as_text(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("label_type")
+    @classmethod
+    def _check_label_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info) or value in ("0", "1"):
+            return value
+        raise rule_error("must be 0 (labels in a separate _result file) or 1 (labels in the same file)")
+
+    @field_validator("text_label_separator")
+    @classmethod
+    def _check_label_separator(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_separator(value, allow_tab=False)
+
+    @field_validator("text_sample_separator")
+    @classmethod
+    def _check_sample_separator(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_separator(value, allow_tab=True)
+
+
+class SampleLabelProperty(OpenModelArtsModel):
+    """Attributes of one label: shape and coordinates, text span, speech segment, hard-example flags.
+
+    The ``@modelarts:`` keys are built-in attributes (field ``shape`` has the alias ``@modelarts:shape``,
+    ``from_`` has ``@modelarts:from``); any other key is a custom attribute defined on the dataset's label
+    and is kept as is. Fields are declared so that a field a rule compares against comes first (shape before
+    feature, start before end): field validators then see it and report the error on the field that is wrong.
+    """
+
+    content: str | None = Field(None, alias="@modelarts:content")
+    shape: ShapeValue | None = Field(None, alias="@modelarts:shape")
+    feature: list[list[int | float]] | None = Field(None, alias="@modelarts:feature")
+    from_: str | None = Field(None, alias="@modelarts:from")
+    to: str | None = Field(None, alias="@modelarts:to")
+    hard: str | None = Field(None, alias="@modelarts:hard")
+    hard_coefficient: str | None = Field(None, alias="@modelarts:hard_coefficient")
+    hard_reasons: str | None = Field(None, alias="@modelarts:hard_reasons")
+    source: str | None = Field(None, alias="@modelarts:source")
+    start_index: int | None = Field(None, alias="@modelarts:start_index")
+    end_index: int | None = Field(None, alias="@modelarts:end_index")
+    start_time: str | None = Field(None, alias="@modelarts:start_time")
+    end_time: str | None = Field(None, alias="@modelarts:end_time")
+
+    @field_validator("feature", mode="wrap")
+    @classmethod
+    def _check_feature(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
+        # Wrap, not after: ints must stay ints (pydantic's int | float union would do that too, but its errors
+        # carry union-member tags in their location) and the shape check needs the raw nesting.
+        if value is None:
+            return None
+        if is_lenient(info):
+            return handler(value)
+        return _rules.check_feature(value, info.data.get("shape"))
+
+    @field_validator("hard", "hard_coefficient", "hard_reasons", mode="before")
+    @classmethod
+    def _flags_as_text(cls, value: Any, info: ValidationInfo) -> Any:
+        # The page types these as strings; accept the obvious Python spellings and send the documented ones.
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float)):
+            return str(value)
+        if info.field_name == "hard_reasons" and isinstance(value, (list, tuple)):
+            return "-".join(str(v) for v in value)
+        return value
+
+    @field_validator("hard")
+    @classmethod
+    def _check_hard(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_hard_flag(value)
+
+    @field_validator("hard_coefficient")
+    @classmethod
+    def _check_hard_coefficient(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            raise rule_error("must be a number between 0 and 1") from None
+        _rules.check_unit_interval(number)
+        return value
+
+    @field_validator("hard_reasons")
+    @classmethod
+    def _check_hard_reasons(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_hard_reasons(value)
+
+    @field_validator("start_index")
+    @classmethod
+    def _check_start_index(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and value < 0 and not is_lenient(info):
+            raise rule_error("must be >= 0")
+        return value
+
+    @field_validator("end_index")
+    @classmethod
+    def _check_end_index(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None or is_lenient(info):
+            return value
+        if value < 0:
+            raise rule_error("must be >= 0")
+        start = info.data.get("start_index")
+        if start is not None and value <= start:
+            raise rule_error(f"must be greater than @modelarts:start_index ({start})")
+        return value
+
+    @field_validator("start_time")
+    @classmethod
+    def _check_start_time(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_time(value)
+
+    @field_validator("end_time")
+    @classmethod
+    def _check_end_time(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        _rules.check_time(value)
+        start = info.data.get("start_time")
+        end_ms, start_ms = _rules.time_to_ms(value), _rules.time_to_ms(start) if start else None
+        if start_ms is not None and end_ms is not None and end_ms < start_ms:
+            raise rule_error(f"must not be before @modelarts:start_time ({start})")
+        return value
+
+
+class SampleMetadata(OpenModelArtsModel):
+    """Sample-level attributes (image size, hard-example flags, import origin); custom keys are kept."""
+
+    import_origin: int | None = Field(None, alias="@modelarts:import_origin")
+    hard: float | None = Field(None, alias="@modelarts:hard")
+    hard_coefficient: float | None = Field(None, alias="@modelarts:hard_coefficient")
+    hard_reasons: list[int] | None = Field(None, alias="@modelarts:hard_reasons")
+    size: list[int] | None = Field(None, alias="@modelarts:size")
+
+    @field_validator("hard")
+    @classmethod
+    def _check_hard(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None or is_lenient(info) or value in (0, 1):
+            return value
+        raise rule_error("must be 0 (not a hard sample) or 1 (hard sample)")
+
+    @field_validator("hard_coefficient")
+    @classmethod
+    def _check_hard_coefficient(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_unit_interval(value)
+
+    @field_validator("size")
+    @classmethod
+    def _check_size(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_image_size(value)
+
+
+class SampleLabel(ModelArtsModel):
+    """One label of a sample: its name and type, a confidence score, and its attributes."""
+
+    annotated_by: AnnotatedByValue | None = None
+    id: str | None = None
+    name: str | None = None
+    property: SampleLabelProperty | None = None
+    score: float | None = None
+    type: LabelTypeValue | None = None
+
+    @field_validator("score")
+    @classmethod
+    def _check_score(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_unit_interval(value)
+
+
+def _has_object_detection_label(labels: list[SampleLabel] | None) -> bool:
+    return any(label.type == LabelType.OBJECT_DETECTION for label in labels or ())
+
+
+class Sample(ModelArtsModel):
+    """A sample to add (UploadSamplesJson).
+
+    ``data`` is the file's bytes as base64 text: the page types it as a Java ``ByteBuffer``, which the
+    service's JSON mapper reads from a base64 string. ``bytes`` given here are base64-encoded for you; a
+    ``str`` is sent as is, so pass already-encoded text. Samples decoding to more than 12,582,912 bytes are
+    rejected up front (the service answers ModelArts.4656 for them).
+    """
+
+    data: str | None = Field(None, repr=False)
+    data_source: DataSource | None = None
+    encoding: str | None = None
+    labels: list[SampleLabel] | None = None
+    metadata: SampleMetadata | None = None
+    name: str | None = None
+    sample_type: SampleTypeValue | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _encode_bytes(cls, value: Any) -> Any:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return base64.b64encode(value).decode("ascii")
+        return value
+
+    @field_validator("data")
+    @classmethod
+    def _check_data_size(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        size = _rules.decoded_base64_size(value)
+        if size > _rules.MAX_SAMPLE_BYTES:
+            raise rule_error(
+                f"sample is {size:,} bytes; the service accepts at most {_rules.MAX_SAMPLE_BYTES:,}"
+            )
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _check_encoding(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_encoding(value)
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        return _rules.check_sample_name(value)
+
+    @model_validator(mode="after")
+    def _check_size_for_object_detection(self, info: ValidationInfo) -> Sample:
+        # UploadSamplesJson: "@modelarts:size ... is mandatory only when the sample label list contains the
+        # object detection label".
+        if is_lenient(info) or not _has_object_detection_label(self.labels):
+            return self
+        if self.metadata is None or self.metadata.size is None:
+            raise rule_error(
+                "is required when a label is object detection (type 1)", field="metadata.@modelarts:size"
+            )
+        return self
+
+
+class SampleLabels(ModelArtsModel):
+    """New labels of an existing sample (UpdateSamples, UpdateWorkforceTaskSamples).
+
+    ``labels`` replaces the sample's labels; leaving it out (or ``[]``) deletes them, as the page says.
+    """
+
+    labels: list[SampleLabel] | None = None
+    metadata: SampleMetadata | None = None
+    sample_id: str | None = None
+    sample_type: SampleTypeValue | None = None
+    sample_usage: SampleUsageValue | None = None
+    source: str | None = None
+    worker_id: str | None = None
