@@ -10,6 +10,7 @@ the resulting bytes are what the signer hashes and what is re-sent unchanged on 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from airflow_provider_modelarts.errors import ModelArtsError
 from airflow_provider_modelarts.models import (
@@ -207,8 +208,33 @@ def coerce_model(model: type[M], value: M | Mapping[str, Any], name: str) -> M:
     return model.model_validate(value, context=dict(STRICT_INPUT_CONTEXT))
 
 
+@functools.cache
+def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
 def dump(model: BaseModel) -> bytes:
-    return model.model_dump_json(by_alias=True, exclude_none=True).encode()
+    """The documented JSON of a request model, as bytes.
+
+    Same output as ``model_dump_json(by_alias=True, exclude_none=True)``, but the adapter's ``dump_json``
+    produces bytes directly: for a batch of images that skips a str round trip of several megabytes.
+    """
+    return _adapter(type(model)).dump_json(model, by_alias=True, exclude_none=True)
+
+
+def _wrap(model: type[M], **fields: Any) -> M:
+    """A batch request around items that are validated already.
+
+    ``model_construct`` because pydantic re-runs each item's model validators when validated instances are
+    nested into a new model: for a batch of 100 samples that doubled the cost of building the request.
+    """
+    return model.model_construct(**{key: value for key, value in fields.items() if value is not None})
+
+
+def _email(email: str | None) -> str | None:
+    if email is not None and (not isinstance(email, str) or "@" not in email):
+        raise ValueError(f"email must be a team member's email address, got {email!r}")
+    return email
 
 
 def query_value(value: Any) -> str:
@@ -262,7 +288,10 @@ def add_samples(
     final_annotation: bool | None = None,
     label_format: LabelFormat | Mapping[str, Any] | None = None,
 ) -> ApiCall[UploadSamplesResponse]:
-    request = UploadSamplesRequest(
+    if final_annotation is not None and not isinstance(final_annotation, bool):
+        raise TypeError(f"final_annotation must be a bool, got {type(final_annotation).__name__}")
+    request = _wrap(
+        UploadSamplesRequest,
         samples=coerce_samples(Sample, samples),
         final_annotation=final_annotation,
         label_format=None
@@ -286,7 +315,7 @@ def update_samples(
     *,
     email: str | None = None,
 ) -> ApiCall[BatchResponse]:
-    request = UpdateSamplesRequest(samples=coerce_samples(SampleLabels, samples), email=email)
+    request = _wrap(UpdateSamplesRequest, samples=coerce_samples(SampleLabels, samples), email=_email(email))
     return ApiCall(
         "update_samples",
         "PUT",
@@ -305,7 +334,9 @@ def update_workforce_task_samples(
     *,
     email: str | None = None,
 ) -> ApiCall[BatchResponse]:
-    request = UpdateWorkforceTaskSamplesRequest(samples=coerce_samples(SampleLabels, samples), email=email)
+    request = _wrap(
+        UpdateWorkforceTaskSamplesRequest, samples=coerce_samples(SampleLabels, samples), email=_email(email)
+    )
     return ApiCall(
         "update_workforce_task_samples",
         "PUT",
