@@ -359,8 +359,8 @@ def _parse_sdk_date(value: str) -> datetime | None:
 
 def verify_signature(
     method: str,
-    raw_path: str,
-    raw_query: str,
+    raw_path: str | bytes,
+    raw_query: str | bytes,
     headers: Mapping[str, str],
     body: bytes,
     lookup_secret: Callable[[str], str | None],
@@ -370,11 +370,19 @@ def verify_signature(
     """Check an AK/SK-signed request as the API gateway would.
 
     Pass what the server received: ``raw_path`` percent-encoded without the query, ``raw_query`` without
-    ``?``, the headers (an ASGI server's latin-1 decoded values are fine) and the body bytes.
+    ``?`` (an ASGI ``scope["raw_path"]`` and ``scope["query_string"]`` can be passed as they are, bytes
+    included), the headers (an ASGI server's latin-1 decoded values are fine) and the body bytes.
     ``lookup_secret(ak)`` returns the SK or ``None`` for an unknown AK. Checks, in order: the Authorization
     header's shape, the AK, the X-Sdk-Date (format and skew against ``now``), that host / date /
     content-type / project id / security token are signed when present, and finally the signature itself.
     """
+    if isinstance(raw_path, bytes):
+        raw_path = raw_path.decode("latin-1")
+    if isinstance(raw_query, bytes):
+        raw_query = raw_query.decode("latin-1")
+    if "?" in raw_path:  # some ASGI transports put the query into raw_path; a path never holds a raw "?"
+        raw_path, _, query_in_path = raw_path.partition("?")
+        raw_query = raw_query or query_in_path
     lowered = {name: _server_header_value(value) for name, value in _lower_headers(headers).items()}
     authorization = lowered.pop("authorization", None)
     if not authorization:
@@ -503,25 +511,33 @@ class AkSkAuth(httpx.Auth):
 
     def sign_request(self, request: httpx.Request) -> None:
         """Add the date / token / project headers and the Authorization header to ``request`` in place."""
+        # One pass over the raw headers builds the signing view; httpx.Headers lookups each rescan the list,
+        # which made up most of the signing time.
         headers = request.headers
-        if self._security_token is not None and "x-security-token" not in headers:
-            headers["X-Security-Token"] = self._security_token
-        if self.project_id is not None and "x-project-id" not in headers:
-            headers["X-Project-Id"] = self.project_id
-        if "x-sdk-date" not in headers or request.extensions.get(_AUTO_DATE_EXTENSION):
-            headers["X-Sdk-Date"] = _utc_sdk_date()
-            request.extensions[_AUTO_DATE_EXTENSION] = True
-        if not _is_signed_body_type(headers.get("content-type")):
-            headers["X-Sdk-Content-Sha256"] = UNSIGNED_PAYLOAD
-        if "host" not in headers:
-            headers["Host"] = request.url.netloc.decode("ascii")
-
         lowered: dict[str, str] = {}
         for raw_name, raw_value in headers.raw:
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("utf-8", "surrogateescape").strip()
             lowered[name] = f"{lowered[name]},{value}" if name in lowered else value
         lowered.pop("authorization", None)
+
+        def add(name: str, value: str) -> None:
+            headers[name] = value
+            lowered[name.lower()] = value
+
+        if self._security_token is not None and "x-security-token" not in lowered:
+            add("X-Security-Token", self._security_token)
+        if self.project_id is not None and "x-project-id" not in lowered:
+            add("X-Project-Id", self.project_id)
+        extensions = request.extensions
+        if "x-sdk-date" not in lowered or extensions.get(_AUTO_DATE_EXTENSION):
+            add("X-Sdk-Date", _utc_sdk_date())
+            extensions[_AUTO_DATE_EXTENSION] = True
+        if not _is_signed_body_type(lowered.get("content-type")) and "x-sdk-content-sha256" not in lowered:
+            add("X-Sdk-Content-Sha256", UNSIGNED_PAYLOAD)
+        if "host" not in lowered:
+            add("Host", request.url.netloc.decode("ascii"))
+
         signed = signed_header_names(lowered)
         raw_path, raw_query = _split_url(request.url)
         canonical = _canonical_request(
