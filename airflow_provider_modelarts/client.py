@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import random
 import re
 import ssl
@@ -211,11 +212,14 @@ class _Attempts:
 def _ssl_verify(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
     # httpx 0.28 deprecates CA-bundle paths; build the context ourselves so users can still pass a path.
     if isinstance(verify, str):
-        import os
-
-        if os.path.isdir(verify):
-            return ssl.create_default_context(capath=verify)
-        return ssl.create_default_context(cafile=verify)
+        try:
+            if os.path.isdir(verify):
+                return ssl.create_default_context(capath=verify)
+            return ssl.create_default_context(cafile=verify)
+        except (OSError, ssl.SSLError) as exc:
+            raise ModelArtsConfigError(
+                f"verify={verify!r} is not a readable CA bundle file or directory ({type(exc).__name__})"
+            ) from exc
     return verify
 
 

@@ -6,9 +6,14 @@ import asyncio
 import json
 import logging
 import random
+import ssl
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
+import certifi
 import httpx
 import pytest
 import respx
@@ -45,6 +50,8 @@ DS = f"/v2/{PROJECT}/datasets/ds-1"
 TASK = f"{DS}/workforce-tasks/task-1"
 SECRET_KEY = "SK-very-secret-value-0123456789"
 IAM_PASSWORD = "iam-password-do-not-log"
+# Loading the CA bundle costs ~0.1 s per client; one shared context keeps the suite fast.
+TLS = ssl.create_default_context(cafile=certifi.where())
 
 IMAGE_SAMPLE = {"name": "2.jpg", "data": "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBD"}
 DETECTION_LABELS = {
@@ -91,7 +98,13 @@ def api() -> Iterator[respx.MockRouter]:
 def make_client(clock: FakeClock, **kwargs: Any) -> ModelArtsClient:
     kwargs.setdefault("retry", RetryPolicy(max_attempts=4, backoff_base=0.5, backoff_max=4.0, deadline=60.0))
     return ModelArtsClient(
-        project_id=PROJECT, endpoint=BASE, sleep=clock.sleep, clock=clock, rng=random.Random(7), **kwargs
+        project_id=PROJECT,
+        endpoint=BASE,
+        sleep=clock.sleep,
+        clock=clock,
+        rng=random.Random(7),
+        verify=TLS,
+        **kwargs,
     )
 
 
@@ -103,6 +116,7 @@ def make_async_client(clock: FakeClock, **kwargs: Any) -> AsyncModelArtsClient:
         async_sleep=clock.async_sleep,
         clock=clock,
         rng=random.Random(7),
+        verify=TLS,
         **kwargs,
     )
 
@@ -703,5 +717,41 @@ def test_iam_persistent_401_surfaces_as_auth_error(clock: FakeClock) -> None:
             assert "token expired or was revoked" in str(info.value)
             assert IAM_PASSWORD not in str(info.value)
             assert "t2" not in str(info.value)
+
+    asyncio.run(scenario())
+
+
+def test_retry_after_http_date(api: respx.MockRouter, client: ModelArtsClient, clock: FakeClock) -> None:
+    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    api.get(TASK).mock(
+        side_effect=[httpx.Response(503, headers={"Retry-After": when}), httpx.Response(200, json={})]
+    )
+    client.get_workforce_task("ds-1", "task-1")
+    assert len(clock.sleeps) == 1
+    assert 25.0 <= clock.sleeps[0] <= 30.0
+
+
+def test_invalid_label_format_fails_before_sending(api: respx.MockRouter, client: ModelArtsClient) -> None:
+    with pytest.raises(ValueError, match="text_label_separator"):
+        client.add_samples("ds-1", [IMAGE_SAMPLE], label_format={"text_label_separator": ",,"})
+    with pytest.raises(ValueError, match="email"):
+        client.update_samples("ds-1", [DETECTION_LABELS], email="not-an-address")
+    assert not api.calls
+
+
+def test_verify_accepts_ca_bundle_path_and_rejects_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelArtsConfigError, match="CA bundle"):
+        ModelArtsClient(project_id=PROJECT, endpoint=BASE, verify=str(tmp_path / "missing.pem"))
+    with ModelArtsClient(project_id=PROJECT, endpoint=BASE, verify=certifi.where()) as c:
+        assert c.base_url == BASE
+
+
+def test_async_iter_checks_arguments_eagerly(clock: FakeClock) -> None:
+    async def scenario() -> None:
+        async with make_async_client(clock) as c:
+            with pytest.raises(TypeError, match="bogus"):
+                c.iter_samples("ds-1", bogus=1)
+            with pytest.raises(ValueError, match="page_size"):
+                c.iter_workforce_task_samples("ds-1", "task-1", page_size=101)
 
     asyncio.run(scenario())
