@@ -1,0 +1,222 @@
+"""Wait for a ModelArts team labeling acceptance without guessing how long the reviewers need.
+
+Acceptance is human work: it ends when people have checked the sampled samples and the owner has decided.
+The sensor supports the three ways Airflow can wait: ``mode="poke"`` (holds a worker slot; fine for minutes),
+``mode="reschedule"`` (frees the slot between pokes) and ``deferrable=True`` (no slot at all; the triggerer
+polls). All three use the same evaluation, :func:`airflow_provider_modelarts._acceptance_state.evaluate`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
+
+from airflow_provider_modelarts._acceptance_state import (
+    AcceptanceCriteria,
+    AcceptanceEvaluation,
+    AcceptanceState,
+    fetch_and_evaluate,
+    is_transient,
+)
+from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.models import TaskStatus
+from airflow_provider_modelarts.triggers.acceptance import EVENT_STATUSES, AcceptanceTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+__all__ = ["AcceptanceSensor"]
+
+# Figures returned to XCom: a handful of numbers, never sample lists.
+_FIGURE_KEYS = ("status", "status_name", "checking_task_id", "pass_rate", "sampled", "checked", "accepted",
+                "rejected", "score")  # fmt: skip
+
+
+class AcceptanceSensor(BaseSensorOperator):
+    """Wait until a team labeling task's acceptance reaches the given criteria.
+
+    Every enabled condition must hold: the task status is one of ``target_statuses`` (default: accepted;
+    ``None`` for no status condition), every sampled sample has been checked (``check_complete=True``), and
+    the round's pass rate reaches ``min_pass_rate``. The wait fails, with a message saying why, when the task
+    is rejected, when enough samples are rejected that ``min_pass_rate`` is out of reach, or when the awaited
+    round (``checking_task_id``) is cancelled. ``soft_fail=True`` turns those failures and timeouts into a
+    skip.
+
+    Returns (XCom) ``{"status", "status_name", "checking_task_id", "pass_rate", "sampled", "checked",
+    "accepted", "rejected", "score"}``.
+
+    :param dataset_id: Dataset of the team labeling task (templated).
+    :param workforce_task_id: Team labeling task (templated).
+    :param checking_task_id: Acceptance round to wait for, e.g. the XCom of
+        ``AcceptanceOperator(start_acceptance=True)`` (templated). Default: the task's current round.
+    :param target_statuses: Statuses that count as done (names, ints or :class:`TaskStatus`).
+    :param check_complete: Also wait until every sampled sample has been checked.
+    :param min_pass_rate: Required pass rate in [0, 1] (templated).
+    :param modelarts_conn_id: Airflow connection id.
+    :param project_id: Project override; defaults to the connection's project (templated).
+    :param deferrable: Wait in the triggerer. Default from ``[operators] default_deferrable``.
+    :param poke_interval: Seconds between polls in every mode (also the trigger's interval).
+    """
+
+    template_fields: Sequence[str] = (
+        "dataset_id",
+        "workforce_task_id",
+        "checking_task_id",
+        "project_id",
+        "min_pass_rate",
+    )
+    ui_color = "#c7e9f1"
+
+    def __init__(
+        self,
+        *,
+        dataset_id: str,
+        workforce_task_id: str,
+        checking_task_id: str | None = None,
+        target_statuses: Iterable[TaskStatus | int | str] | TaskStatus | int | str | None = (
+            TaskStatus.ACCEPTED,
+        ),
+        check_complete: bool = False,
+        min_pass_rate: float | str | None = None,
+        modelarts_conn_id: str = "modelarts_default",
+        project_id: str | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.dataset_id = dataset_id
+        self.workforce_task_id = workforce_task_id
+        self.checking_task_id = checking_task_id
+        self.target_statuses = target_statuses
+        self.check_complete = check_complete
+        self.min_pass_rate = min_pass_rate
+        self.modelarts_conn_id = modelarts_conn_id
+        self.project_id = project_id
+        self.deferrable = deferrable
+        # Fail at DAG parse time on criteria that can never work, unless a template will fill them in.
+        if not (isinstance(min_pass_rate, str) and "{{" in min_pass_rate):
+            self._criteria()
+
+    def _criteria(self) -> AcceptanceCriteria:
+        return AcceptanceCriteria.build(
+            target_statuses=self.target_statuses,
+            check_complete=self.check_complete,
+            min_pass_rate=self.min_pass_rate,
+        )
+
+    @cached_property
+    def hook(self) -> ModelArtsHook:
+        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id or None)
+
+    def _checking_task_id(self) -> str | None:
+        # An XCom template that rendered to nothing (or "None") means "the task's current round".
+        value = self.checking_task_id
+        if value is None or str(value).strip() in ("", "None"):
+            return None
+        return str(value)
+
+    def _evaluate(self) -> AcceptanceEvaluation | None:
+        """One poll; ``None`` when a transient API error means 'not known yet, poll again'."""
+        try:
+            return fetch_and_evaluate(
+                self.hook.get_conn(),
+                self.dataset_id,
+                self.workforce_task_id,
+                self._criteria(),
+                self._checking_task_id(),
+            )
+        except ModelArtsError as exc:
+            if not is_transient(exc):
+                raise
+            self.log.warning("Transient error while polling acceptance; will poll again: %s", exc)
+            return None
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        evaluation = self._evaluate()
+        if evaluation is None:
+            return PokeReturnValue(is_done=False)
+        if evaluation.state is AcceptanceState.FAILURE:
+            self.log.error("%s", evaluation.message)
+            # AirflowFailException: a rejection will not turn into an acceptance by retrying the sensor.
+            # The base class turns it into a skip when soft_fail is set.
+            raise AirflowFailException(evaluation.message)
+        self.log.info("%s", evaluation.message)
+        if evaluation.state is AcceptanceState.SUCCESS:
+            return PokeReturnValue(is_done=True, xcom_value=_xcom(evaluation.figures))
+        return PokeReturnValue(is_done=False)
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        # One synchronous look first: an acceptance that is already decided needs no trip to the triggerer.
+        try:
+            first = self.poke(context)
+        except AirflowFailException as exc:
+            if self.soft_fail:
+                raise AirflowSkipException(f"soft_fail: {exc}") from exc
+            raise
+        if first.is_done:
+            self.log.info("Success criteria met. Exiting.")
+            return first.xcom_value
+        self.defer(
+            trigger=AcceptanceTrigger(
+                dataset_id=self.dataset_id,
+                workforce_task_id=self.workforce_task_id,
+                criteria=self._criteria().to_dict(),
+                checking_task_id=self._checking_task_id(),
+                poll_interval=self.poke_interval,
+                deadline=time.time() + self.timeout,
+                modelarts_conn_id=self.modelarts_conn_id,
+                project_id=self.project_id or None,
+            ),
+            method_name="execute_complete",
+            # Backstop only: the trigger's own deadline fires first and says what it last saw.
+            timeout=timedelta(seconds=self.timeout + max(60.0, self.poke_interval)),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired: return the figures on success, raise a clear error otherwise."""
+        if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
+            raise AirflowException(
+                f"AcceptanceSensor {self.task_id} received an unexpected trigger event {event!r}; expected a "
+                f"dict with 'status' in {list(EVENT_STATUSES)}."
+            )
+        status = event["status"]
+        message = str(event.get("message") or f"acceptance wait ended with status {status}")
+        figures = event.get("figures")
+        if not isinstance(figures, dict):
+            raise AirflowException(
+                f"AcceptanceSensor {self.task_id} received a trigger event without figures: {event!r}."
+            )
+        if status == "success":
+            self.log.info("%s", message)
+            return _xcom(figures)
+        self.log.error("%s", message)
+        if event.get("api_error"):
+            # Same outcome as poke mode on a non-transient API error: a normal (retryable) task failure.
+            raise AirflowException(message)
+        if self.soft_fail:
+            # The base class would turn the error into a generic skip; keep the reason in the skip message.
+            raise AirflowSkipException(f"soft_fail: {message}")
+        if status == "timeout":
+            raise AirflowSensorTimeout(message)
+        raise AirflowFailException(message)
+
+
+def _xcom(figures: dict[str, Any]) -> dict[str, Any]:
+    return {key: figures.get(key) for key in _FIGURE_KEYS}

@@ -1,0 +1,209 @@
+"""Deferrable wait for a team labeling acceptance: polls from the triggerer instead of a worker slot.
+
+Human review takes hours or days. The trigger holds no worker slot while it waits; it polls the task details
+(and the acceptance report) with the async client and fires exactly one event when the shared evaluation in
+:mod:`airflow_provider_modelarts._acceptance_state` says the wait is over, or when its deadline passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_modelarts._acceptance_state import (
+    AcceptanceCriteria,
+    AcceptanceEvaluation,
+    fetch_and_evaluate_async,
+    is_token_expiry,
+    is_transient,
+)
+from airflow_provider_modelarts.client import RetryPolicy
+from airflow_provider_modelarts.errors import ModelArtsError
+
+if TYPE_CHECKING:
+    from airflow_provider_modelarts.client import AsyncModelArtsClient
+
+__all__ = ["EVENT_STATUSES", "AcceptanceTrigger"]
+
+# The only values the trigger ever puts in an event's "status"; execute_complete rejects anything else.
+EVENT_STATUSES = ("success", "failure", "timeout")
+
+
+class AcceptanceTrigger(BaseTrigger):
+    """Poll a team labeling task until the acceptance criteria hold, fail, or the deadline passes.
+
+    Only ids, the criteria, the poll interval, the deadline and the connection id are serialised: the
+    credentials are looked up from the connection inside the triggerer, so nothing secret is stored with the
+    trigger row or shown in its repr.
+
+    :param dataset_id: Dataset of the team labeling task.
+    :param workforce_task_id: Team labeling task to watch.
+    :param criteria: :meth:`AcceptanceCriteria.to_dict` output.
+    :param checking_task_id: The acceptance round being waited on (optional).
+    :param poll_interval: Seconds between polls.
+    :param deadline: Unix time (seconds) after which a ``timeout`` event fires; ``None`` waits forever.
+    :param modelarts_conn_id: Airflow connection to build the client from.
+    :param project_id: Project override (else the connection's project).
+    """
+
+    def __init__(
+        self,
+        *,
+        dataset_id: str,
+        workforce_task_id: str,
+        criteria: dict[str, Any],
+        checking_task_id: str | None = None,
+        poll_interval: float = 60.0,
+        deadline: float | None = None,
+        modelarts_conn_id: str = "modelarts_default",
+        project_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.dataset_id = dataset_id
+        self.workforce_task_id = workforce_task_id
+        self.criteria = AcceptanceCriteria.from_dict(criteria).to_dict()
+        self.checking_task_id = checking_task_id
+        self.poll_interval = float(poll_interval)
+        self.deadline = None if deadline is None else float(deadline)
+        self.modelarts_conn_id = modelarts_conn_id
+        self.project_id = project_id
+        self._client: AsyncModelArtsClient | None = None
+        self._last_error: str | None = None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "dataset_id": self.dataset_id,
+                "workforce_task_id": self.workforce_task_id,
+                "criteria": self.criteria,
+                "checking_task_id": self.checking_task_id,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "modelarts_conn_id": self.modelarts_conn_id,
+                "project_id": self.project_id,
+            },
+        )
+
+    async def _get_client(self) -> AsyncModelArtsClient:
+        if self._client is None:
+            # Imported here: the hook pulls in the Task SDK connection machinery, which the scheduler does not
+            # need when it only deserialises this trigger.
+            from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+            hook = ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id)
+            self._client = await hook.get_async_client(retry=self._retry_policy())
+        return self._client
+
+    def _retry_policy(self) -> RetryPolicy:
+        """Short in-call retries: the poll loop is the long-term retry, and it must notice its deadline."""
+        return RetryPolicy(
+            max_attempts=3,
+            backoff_base=0.5,
+            backoff_max=5.0,
+            deadline=max(5.0, min(60.0, self.poll_interval)),
+        )
+
+    async def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await client.aclose()
+            except Exception:  # closing must never mask the event or the original error
+                self.log.warning("Closing the ModelArts client failed", exc_info=True)
+
+    def _event(
+        self, status: str, message: str, figures: dict[str, Any] | None = None, *, api_error: bool = False
+    ) -> TriggerEvent:
+        payload: dict[str, Any] = {
+            "status": status,
+            "message": message,
+            "figures": figures or {},
+            "dataset_id": self.dataset_id,
+            "workforce_task_id": self.workforce_task_id,
+        }
+        if api_error:
+            # Lets execute_complete raise a retryable error, as poke mode does for the same API failure.
+            payload["api_error"] = True
+        return TriggerEvent(payload)
+
+    async def _poll(self) -> AcceptanceEvaluation | None:
+        """One poll; ``None`` when a transient error means 'try again on the next poll'."""
+        criteria = AcceptanceCriteria.from_dict(self.criteria)
+        try:
+            client = await self._get_client()
+            return await fetch_and_evaluate_async(
+                client, self.dataset_id, self.workforce_task_id, criteria, self.checking_task_id
+            )
+        except ModelArtsError as exc:
+            if not is_transient(exc):
+                raise
+            self._last_error = str(exc)
+            self.log.warning(
+                "Transient error while polling acceptance of task %s (will retry in %.0f s): %s",
+                self.workforce_task_id,
+                self.poll_interval,
+                exc,
+            )
+            if is_token_expiry(exc):
+                # A fresh client re-reads the connection and fetches a new token.
+                await self._close_client()
+            return None
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        last: AcceptanceEvaluation | None = None
+        try:
+            while True:
+                try:
+                    evaluation = await self._poll()
+                except ModelArtsError as exc:
+                    await self._close_client()
+                    figures = last.figures if last else {}
+                    yield self._event(
+                        "failure",
+                        f"Stopped waiting for the acceptance of task {self.workforce_task_id}: {exc}",
+                        figures,
+                        api_error=True,
+                    )
+                    return
+                if evaluation is not None:
+                    last = evaluation
+                    if evaluation.done:
+                        await self._close_client()
+                        yield self._event(str(evaluation.state), evaluation.message, evaluation.figures)
+                        return
+                    self.log.info("%s", evaluation.message)
+                now = time.time()
+                if self.deadline is not None and now >= self.deadline:
+                    await self._close_client()
+                    detail = last.message if last else f"no successful poll (last error: {self._last_error})"
+                    yield self._event(
+                        "timeout",
+                        f"Timed out waiting for the acceptance of task {self.workforce_task_id}. "
+                        f"Last state: {detail}",
+                        last.figures if last else {},
+                    )
+                    return
+                delay = self.poll_interval
+                if self.deadline is not None:
+                    # Wake up at the deadline rather than sleeping past it, so the timeout event is punctual.
+                    delay = min(delay, max(0.0, self.deadline - now))
+                await asyncio.sleep(delay)
+        finally:
+            # Also reached when the triggerer cancels the run (task killed, triggerer shutting down).
+            await self._close_client()
+
+    async def cleanup(self) -> None:
+        await self._close_client()
+
+    async def on_kill(self) -> None:
+        """Release the client only: the acceptance is human work started by another task.
+
+        Marking this wait failed or clearing it must not cancel the reviewers' round, which is what
+        cancelling remote work would mean here; to cancel it, run AcceptanceOperator(action="cancel").
+        """
+        await self._close_client()
