@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import random
@@ -755,3 +756,16 @@ def test_async_iter_checks_arguments_eagerly(clock: FakeClock) -> None:
                 c.iter_workforce_task_samples("ds-1", "task-1", page_size=101)
 
     asyncio.run(scenario())
+
+
+def test_sync_and_async_clients_expose_the_same_api() -> None:
+    def public(cls: type) -> set[str]:
+        return {name for name in vars(cls) if not name.startswith("_")}
+
+    sync_only = {"close"}
+    async_only = {"aclose"}
+    assert public(ModelArtsClient) - sync_only == public(AsyncModelArtsClient) - async_only
+    for name in public(ModelArtsClient) - sync_only:
+        sync_params = inspect.signature(getattr(ModelArtsClient, name)).parameters
+        async_params = inspect.signature(getattr(AsyncModelArtsClient, name)).parameters
+        assert list(sync_params) == list(async_params), name
