@@ -52,6 +52,9 @@ def parse_enum(enum_cls: type[_E], value: Any) -> _E:
     """
     if isinstance(value, enum_cls):
         return value
+    member = enum_cls._value2member_map_.get(value) if type(value) in (int, str) else None
+    if member is not None:
+        return member  # type: ignore[return-value]
     if isinstance(value, bool):  # bool is an int subclass; True is never a meaningful option here
         raise ValueError(
             f"invalid {enum_cls.__name__} {value!r}; expected one of: {describe_choices(enum_cls)}"

@@ -8,7 +8,6 @@ keeps the models readable and lets the emulator reuse exactly the same checks.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any, Final
 
 from ._base import rule_error
@@ -158,16 +157,18 @@ def check_feature(feature: Any, shape: Any) -> list[list[int | float]]:
     case only the coordinates are checked). Numbers keep their JSON type (ints stay ints) so the payload is
     unchanged.
     """
-    if not isinstance(feature, Sequence) or isinstance(feature, (str, bytes)):
+    if not isinstance(feature, (list, tuple)):
         raise rule_error("must be a list of points, e.g. [[0, 10], [50, 95]]")
     points: list[list[int | float]] = []
     for i, point in enumerate(feature):
-        if not isinstance(point, Sequence) or isinstance(point, (str, bytes)):
+        if not isinstance(point, (list, tuple)):
             raise rule_error(f"point {i} must be a list of numbers, e.g. [0, 10]")
-        if not all(_is_number(v) for v in point):
-            raise rule_error(f"point {i} must contain only numbers")
-        if any(v < 0 for v in point):
-            raise rule_error(f"point {i}: coordinates must be >= 0")
+        for value in point:
+            kind = type(value)
+            if kind is not int and kind is not float and not _is_number(value):
+                raise rule_error(f"point {i} must contain only numbers")
+            if value < 0:
+                raise rule_error(f"point {i}: coordinates must be >= 0")
         points.append(list(point))
     if shape == Shape.CIRCLE:
         if len(points) != 2 or len(points[0]) != 2 or len(points[1]) != 1:
