@@ -2,4 +2,141 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 __version__ = "0.1.0"
+
+_INTEGRATION = "Huawei Cloud ModelArts"
+
+# Extra fields of the ``modelarts`` connection. Airflow (3.2+) builds the connection form from this metadata
+# without importing the hook; values land in the connection's extra under these short names. The hook also
+# reads the older ``extra__modelarts__<name>`` spelling, which the form used before Airflow 3.
+_CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "auth_type": {
+        "label": "Auth type",
+        "description": (
+            "aksk: sign every request with the Access Key / Secret Key in the login / password fields "
+            "(add a security token for temporary credentials). password: get an IAM token with an IAM "
+            "user's password."
+        ),
+        "schema": {"type": ["string", "null"], "enum": ["aksk", "password"], "default": "aksk"},
+    },
+    "project_id": {
+        "label": "Project ID",
+        "description": "ID of the project (region) the datasets belong to; part of every API path.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "region": {
+        "label": "Region",
+        "description": (
+            "Region name, e.g. cn-north-4 or eu-de. Selects the ModelArts and IAM endpoints unless they are "
+            "set explicitly, and the console for links."
+        ),
+        "schema": {"type": ["string", "null"]},
+    },
+    "endpoint": {
+        "label": "ModelArts endpoint",
+        "description": (
+            "Override of the ModelArts API base URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com "
+            "or a local emulator. Leave empty to derive it from the region."
+        ),
+        "schema": {"type": ["string", "null"], "format": "uri"},
+    },
+    "security_token": {
+        "label": "Security token",
+        "description": "Only for temporary AK/SK credentials: the security token issued with them.",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+    "iam_endpoint": {
+        "label": "IAM endpoint",
+        "description": (
+            "auth_type password only: IAM base URL, e.g. https://iam.cn-north-4.myhuaweicloud.com. Leave "
+            "empty to derive it from the region."
+        ),
+        "schema": {"type": ["string", "null"], "format": "uri"},
+    },
+    "domain_name": {
+        "label": "Account (domain) name",
+        "description": "auth_type password only: the account (domain) the IAM user belongs to.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "user_name": {
+        "label": "IAM user name",
+        "description": "auth_type password only: IAM user name. Defaults to the login field.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "user_password": {
+        "label": "IAM user password",
+        "description": "auth_type password only: IAM user's password. Defaults to the password field.",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+    "verify": {
+        "label": "Verify TLS",
+        "description": "true (default), false, or the path of a CA bundle file on the workers.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "timeout": {
+        "label": "Timeout (seconds)",
+        "description": "Timeout of each HTTP request in seconds (default 30).",
+        "schema": {"type": ["number", "null"], "minimum": 0},
+    },
+}
+
+# The endpoint is an extra field with its own label; ``host`` still works as a fallback when set through a URI
+# or JSON, but the form only shows one place for it. Schema and port mean nothing for ModelArts.
+_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["host", "schema", "port"],
+    "relabeling": {"login": "Access Key (AK)", "password": "Secret Key (SK)"},
+    "placeholders": {
+        "login": "AK (auth_type aksk) or IAM user name (auth_type password)",
+        "password": "SK (auth_type aksk) or IAM password (auth_type password)",
+        "project_id": "0123456789abcdef0123456789abcdef",
+        "region": "cn-north-4",
+        "endpoint": "https://modelarts.cn-north-4.myhuaweicloud.com",
+        "iam_endpoint": "https://iam.cn-north-4.myhuaweicloud.com",
+        "domain_name": "my-account",
+        "verify": "true",
+        "timeout": "30",
+    },
+}
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Describe the provider to Airflow (entry point ``apache_airflow_provider``).
+
+    Kept import-light on purpose: Airflow calls this for every CLI command and API server start, so it must
+    not import the hook, httpx or pydantic.
+    """
+    return {
+        "package-name": "airflow-provider-modelarts",
+        "name": _INTEGRATION,
+        "description": (
+            "Run `Huawei Cloud ModelArts <https://www.huaweicloud.com/intl/en-us/product/modelarts.html>`__ "
+            "data labeling as Airflow pipelines: add samples, update labels, and run team labeling "
+            "acceptance."
+        ),
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": _INTEGRATION,
+                "external-doc-url": "https://support.huaweicloud.com/intl/en-us/api-modelarts/modelarts_03_0001.html",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["airflow_provider_modelarts.hooks.modelarts"],
+            }
+        ],
+        "connection-types": [
+            {
+                "connection-type": "modelarts",
+                "hook-class-name": "airflow_provider_modelarts.hooks.modelarts.ModelArtsHook",
+                "hook-name": "Huawei Cloud ModelArts",
+                "ui-field-behaviour": copy.deepcopy(_UI_FIELD_BEHAVIOUR),
+                "conn-fields": copy.deepcopy(_CONN_FIELDS),
+            }
+        ],
+    }

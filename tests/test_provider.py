@@ -1,0 +1,155 @@
+"""Provider registration: the metadata Airflow validates, the entry point, and what the Airflow CLI shows."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import distribution, entry_points
+from pathlib import Path
+from typing import Any
+
+import airflow
+import jsonschema
+import pytest
+
+import airflow_provider_modelarts
+from airflow_provider_modelarts import get_provider_info
+
+AIRFLOW_DIR = Path(airflow.__file__).parent
+AIRFLOW_BIN = Path(sys.executable).with_name("airflow")
+HOOK_CLASS = "airflow_provider_modelarts.hooks.modelarts.ModelArtsHook"
+
+
+def _conn_type(info: dict[str, Any]) -> dict[str, Any]:
+    (conn_type,) = [c for c in info["connection-types"] if c["connection-type"] == "modelarts"]
+    return conn_type
+
+
+def test_provider_info_validates_against_airflow_schema() -> None:
+    schema = json.loads((AIRFLOW_DIR / "provider_info.schema.json").read_text())
+    info = get_provider_info()
+    jsonschema.validate(info, schema)
+    assert info["package-name"] == distribution("airflow-provider-modelarts").metadata["Name"]
+    assert info["versions"] == [airflow_provider_modelarts.__version__] == ["0.1.0"]
+
+
+def test_ui_field_behaviour_validates_against_airflow_schema() -> None:
+    # Airflow validates ui-field-behaviour with snake_case keys, and drops it with just a warning if invalid.
+    schema = json.loads((AIRFLOW_DIR / "customized_form_field_behaviours.schema.json").read_text())
+    behaviour = _conn_type(get_provider_info())["ui-field-behaviour"]
+    converted = {key.replace("-", "_"): value for key, value in behaviour.items()}
+    jsonschema.validate(converted, schema)
+    assert behaviour["relabeling"] == {"login": "Access Key (AK)", "password": "Secret Key (SK)"}
+
+
+def test_conn_fields_cover_every_setting_the_hook_reads() -> None:
+    fields = _conn_type(get_provider_info())["conn-fields"]
+    assert set(fields) == {
+        "region",
+        "project_id",
+        "endpoint",
+        "iam_endpoint",
+        "auth_type",
+        "security_token",
+        "domain_name",
+        "user_name",
+        "user_password",
+        "verify",
+        "timeout",
+    }
+    for name, spec in fields.items():
+        assert spec["label"], name
+        # Each field's schema must itself be a valid JSON schema: the UI renders the form from it.
+        jsonschema.Draft7Validator.check_schema(spec["schema"])
+    assert fields["auth_type"]["schema"]["enum"] == ["aksk", "password"]
+    secret_fields = {name for name, spec in fields.items() if spec["schema"].get("format") == "password"}
+    assert secret_fields == {"security_token", "user_password"}
+
+
+def test_listed_classes_and_modules_import() -> None:
+    """Everything the metadata names must exist, or Airflow fails lazily when someone first uses it."""
+    info = get_provider_info()
+    module_paths = [
+        module
+        for section in ("hooks", "operators", "sensors", "triggers")
+        for entry in info.get(section, [])
+        for module in entry["python-modules"]
+    ]
+    class_paths = [_conn_type(info)["hook-class-name"], *info.get("extra-links", [])]
+    assert "airflow_provider_modelarts.hooks.modelarts" in module_paths
+    for module in module_paths:
+        importlib.import_module(module)
+    for path in class_paths:
+        module, _, name = path.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module), name), type), path
+    hook_cls = importlib.import_module("airflow_provider_modelarts.hooks.modelarts").ModelArtsHook
+    assert hook_cls.conn_type == "modelarts"
+    assert hook_cls.hook_name == _conn_type(info)["hook-name"] == "Huawei Cloud ModelArts"
+
+
+def test_entry_point_resolves_to_get_provider_info() -> None:
+    (ep,) = [
+        ep
+        for ep in entry_points(group="apache_airflow_provider")
+        if ep.value.startswith("airflow_provider_modelarts")
+    ]
+    assert ep.dist is not None and ep.dist.name == "airflow-provider-modelarts"
+    assert ep.load() is get_provider_info
+
+
+def test_providers_manager_builds_the_connection_form() -> None:
+    """The path the Airflow 3 UI takes: form widgets and field behaviour from metadata, no hook import."""
+    from airflow.providers_manager import ProvidersManager
+
+    pm = ProvidersManager()
+    widgets = pm.connection_form_widgets
+    assert widgets["extra__modelarts__security_token"].is_sensitive
+    assert widgets["extra__modelarts__user_password"].is_sensitive
+    assert not widgets["extra__modelarts__project_id"].is_sensitive
+    assert widgets["extra__modelarts__auth_type"].field["value"] == "aksk"
+    behaviour = pm.field_behaviours["modelarts"]
+    assert behaviour["relabeling"]["login"] == "Access Key (AK)"
+    assert "host" in behaviour["hidden_fields"]
+
+
+@pytest.fixture(scope="module")
+def airflow_cli(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    home = tmp_path_factory.mktemp("airflow_home")
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+
+    def run(*args: str) -> list[dict[str, Any]]:
+        result = subprocess.run(
+            [str(AIRFLOW_BIN), *args, "--output", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        # The CLI may print warnings before the JSON document; the document is the last line.
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    return run
+
+
+def test_airflow_providers_list_shows_the_package(airflow_cli: Any) -> None:
+    rows = airflow_cli("providers", "list")
+    (row,) = [r for r in rows if r["package_name"] == "airflow-provider-modelarts"]
+    assert row["version"] == "0.1.0"
+    assert "ModelArts" in row["description"]
+
+
+def test_airflow_providers_hooks_shows_the_connection_type(airflow_cli: Any) -> None:
+    rows = airflow_cli("providers", "hooks")
+    (row,) = [r for r in rows if r["connection_type"] == "modelarts"]
+    # "class" is an import-error marker instead of the class name when the hook module fails to import.
+    assert row == {
+        "connection_type": "modelarts",
+        "class": HOOK_CLASS,
+        "conn_id_attribute_name": "modelarts_conn_id",
+        "package_name": "airflow-provider-modelarts",
+        "hook_name": "Huawei Cloud ModelArts",
+    }
