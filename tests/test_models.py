@@ -582,6 +582,7 @@ def test_enum_values_match_the_pages() -> None:
     assert {int(m) for m in LabelType} >= {0, 1, 3, 100, 101, 102, 103, 200, 201, 202, 600}
     assert [str(m) for m in Shape] == ["bndbox", "polygon", "circle", "line", "dashed", "point", "polyline"]
     assert str(SampleStatus.ALL) == "__ALL__" and f"{AnnotatedBy.AUTO}" == "auto"
+    assert str(AcceptanceAction.PASS_SINGLE_ACCEPTED) == "5" and f"{TaskStatus.ACCEPTED}" == "3"
     assert issubclass(SampleStatus, StrEnum) and SampleStatus.NONE == "__NONE__"
 
 
@@ -1108,3 +1109,33 @@ def test_source_info_password_is_hidden_but_sent() -> None:
     assert "s3cret-pw" not in repr(info) and "s3cret-pw" not in str(info.model_dump())
     assert to_payload(info) == {"user_name": "dws", "user_password": "s3cret-pw"}
     assert json.loads(info.model_dump_json(exclude_none=True))["user_password"] == "s3cret-pw"
+
+
+# ---------------------------------------------------------------------------------------------- exports
+
+
+def test_every_public_model_has_a_json_schema() -> None:
+    # The emulator's FastAPI app and doc generators need schemas; enum fields must list their options.
+    import airflow_provider_modelarts.models as models
+
+    model_classes = [
+        obj
+        for name in models.__all__
+        if isinstance(obj := getattr(models, name), type) and issubclass(obj, BaseModel)
+    ]
+    assert len(model_classes) > 40
+    for model_cls in model_classes:
+        for mode in ("validation", "serialization"):
+            schema = model_cls.model_json_schema(mode=mode)
+            if "$ref" in schema:  # self-referencing models (BatchResponse) are described in $defs
+                schema = schema["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+            assert schema["type"] == "object" and schema["title"] == model_cls.__name__
+    label_type = SampleLabel.model_json_schema()["properties"]["type"]["anyOf"][0]
+    assert label_type["type"] == "integer" and 600 in label_type["enum"]
+
+
+def test_public_names_are_exported() -> None:
+    import airflow_provider_modelarts.models as models
+
+    assert len(models.__all__) == len(set(models.__all__))
+    assert all(hasattr(models, name) for name in models.__all__)

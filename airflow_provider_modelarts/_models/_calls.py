@@ -6,9 +6,19 @@ from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from ._base import ModelArtsModel, is_lenient, lenient_enum, rule_error, strict_enum
-from ._enums import AcceptanceAction, LabelType, SampleStatus, Shape, TaskStatus, WorkerRole, WorkerStatus
-from ._samples import LabelFormat, Sample, SampleLabel, SampleLabels, SampleMetadata, SampleTypeValue
+from ._base import ModelArtsModel, is_lenient, rule_error, strict_enum
+from ._enums import AcceptanceAction
+from ._samples import LabelFormat, Sample, SampleLabel, SampleLabels, SampleMetadata
+from ._types import (
+    AcceptanceActionValue,
+    LabelTypeValue,
+    SampleStatusValue,
+    SampleTypeValue,
+    ShapeValue,
+    TaskStatusValue,
+    WorkerRoleValue,
+    WorkerStatusValue,
+)
 
 __all__ = [
     "AcceptanceReport",
@@ -44,14 +54,6 @@ __all__ = [
     "WorkforceTask",
     "WorkforcesConfig",
 ]
-
-AcceptanceActionValue = Annotated[AcceptanceAction | int, lenient_enum(AcceptanceAction)]
-TaskStatusValue = Annotated[TaskStatus | int, lenient_enum(TaskStatus)]
-LabelTypeValue = Annotated[LabelType | int, lenient_enum(LabelType)]
-SampleStatusValue = Annotated[SampleStatus | str, lenient_enum(SampleStatus)]
-ShapeValue = Annotated[Shape | str, lenient_enum(Shape)]
-WorkerRoleValue = Annotated[WorkerRole | int, lenient_enum(WorkerRole)]
-WorkerStatusValue = Annotated[WorkerStatus | int, lenient_enum(WorkerStatus)]
 
 
 # Requests

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum, IntEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 if sys.version_info >= (3, 11):
     from enum import StrEnum
@@ -95,7 +95,14 @@ def describe_choices(enum_cls: type[Enum]) -> str:
 
 
 class _Parse:
-    """Mixin giving every enum the same forgiving ``parse``."""
+    """Mixin giving every enum the same forgiving ``parse``, and ``str()`` = the value on every Python.
+
+    (``str(IntEnum member)`` is the value on 3.11+ but ``Class.NAME`` on 3.10; logs and URLs should not depend
+    on the interpreter.)
+    """
+
+    def __str__(self) -> str:
+        return str(cast(Enum, self).value)
 
     @classmethod
     def parse(cls: type[_E], value: Any) -> _E:  # type: ignore[misc]

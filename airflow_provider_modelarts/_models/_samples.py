@@ -9,13 +9,21 @@ context says
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationInfo, field_serializer, field_validator, model_validator
 
 from . import _rules
-from ._base import ModelArtsModel, OpenModelArtsModel, is_lenient, lenient_enum, rule_error
-from ._enums import AnnotatedBy, DataSourceType, LabelType, SampleType, SampleUsage, Shape
+from ._base import ModelArtsModel, OpenModelArtsModel, is_lenient, rule_error
+from ._enums import LabelType
+from ._types import (
+    AnnotatedByValue,
+    DataSourceTypeValue,
+    LabelTypeValue,
+    SampleTypeValue,
+    SampleUsageValue,
+    ShapeValue,
+)
 
 __all__ = [
     "DataSource",
@@ -28,13 +36,6 @@ __all__ = [
     "SchemaMap",
     "SourceInfo",
 ]
-
-SampleTypeValue = Annotated[SampleType | int, lenient_enum(SampleType)]
-LabelTypeValue = Annotated[LabelType | int, lenient_enum(LabelType)]
-AnnotatedByValue = Annotated[AnnotatedBy | str, lenient_enum(AnnotatedBy)]
-ShapeValue = Annotated[Shape | str, lenient_enum(Shape)]
-SampleUsageValue = Annotated[SampleUsage | str, lenient_enum(SampleUsage)]
-DataSourceTypeValue = Annotated[DataSourceType | int, lenient_enum(DataSourceType)]
 
 
 class SchemaMap(ModelArtsModel):
