@@ -130,6 +130,33 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_modelarts.hooks.modelarts"],
             }
         ],
+        "operators": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [
+                    "airflow_provider_modelarts.operators.samples",
+                    "airflow_provider_modelarts.operators.labels",
+                    "airflow_provider_modelarts.operators.acceptance",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["airflow_provider_modelarts.sensors.acceptance"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["airflow_provider_modelarts.triggers.acceptance"],
+            }
+        ],
+        # Airflow must know these classes to show the buttons for serialized DAGs.
+        "extra-links": [
+            "airflow_provider_modelarts.links.ModelArtsDatasetLink",
+            "airflow_provider_modelarts.links.ModelArtsTeamTaskLink",
+        ],
         "connection-types": [
             {
                 "connection-type": "modelarts",

@@ -90,6 +90,28 @@ def test_listed_classes_and_modules_import() -> None:
     assert hook_cls.hook_name == _conn_type(info)["hook-name"] == "Huawei Cloud ModelArts"
 
 
+def test_every_operator_extra_link_is_registered() -> None:
+    """A link class missing from "extra-links" makes its button vanish from the UI for serialized DAGs."""
+    from airflow.sdk import BaseOperator
+
+    info = get_provider_info()
+    used: set[str] = set()
+    for section in ("operators", "sensors"):
+        for entry in info[section]:
+            for module_name in entry["python-modules"]:
+                for obj in vars(importlib.import_module(module_name)).values():
+                    if (
+                        isinstance(obj, type)
+                        and issubclass(obj, BaseOperator)
+                        and obj.__module__ == module_name
+                    ):
+                        used |= {
+                            f"{type(ln).__module__}.{type(ln).__name__}" for ln in obj.operator_extra_links
+                        }
+    assert used, "no operator declares extra links"
+    assert used <= set(info["extra-links"])
+
+
 def test_entry_point_resolves_to_get_provider_info() -> None:
     (ep,) = [
         ep
@@ -113,6 +135,9 @@ def test_providers_manager_builds_the_connection_form() -> None:
     behaviour = pm.field_behaviours["modelarts"]
     assert behaviour["relabeling"]["login"] == "Access Key (AK)"
     assert "host" in behaviour["hidden_fields"]
+    assert "airflow_provider_modelarts.links.ModelArtsDatasetLink" in pm.extra_links_class_names
+    triggers = {t.trigger_class_name for t in pm.trigger if t.package_name == "airflow-provider-modelarts"}
+    assert triggers == {"airflow_provider_modelarts.triggers.acceptance"}
 
 
 @pytest.fixture(scope="module")
