@@ -59,12 +59,12 @@ RULE_ERROR: Final = "modelarts_rule"
 
 def is_strict_input(info: ValidationInfo) -> bool:
     context = info.context
-    return bool(context) and bool(context.get("strict_input"))
+    return bool(context and context.get("strict_input"))
 
 
 def is_lenient(info: ValidationInfo) -> bool:
     context = info.context
-    return bool(context) and bool(context.get("lenient"))
+    return bool(context and context.get("lenient"))
 
 
 def rule_error(message: str, *, field: str | None = None) -> PydanticCustomError:
