@@ -561,3 +561,24 @@ def test_settings_from_connection_object_without_environment() -> None:
     )
     assert (settings.access_key, list(settings.secrets())) == (AK, [SK])
     assert SK not in repr(settings)
+
+
+def test_connection_test_button_path_finds_the_hook(api: respx.MockRouter) -> None:
+    """``airflow connections test`` and the UI's Test button: Connection.test_connection() looks the hook up
+    by conn type through the provider registry, then calls its test_connection()."""
+    from airflow.sdk import Connection
+
+    conn = Connection(
+        conn_id="not_in_any_backend",
+        conn_type="modelarts",
+        login=AK,
+        password=SK,
+        extra=json.dumps({"project_id": PROJECT, "endpoint": ENDPOINT}),
+    )
+    route = datasets_ok(api)
+
+    assert conn.test_connection() == (
+        True,
+        f"Connection to ModelArts project {PROJECT} at {ENDPOINT} succeeded.",
+    )
+    assert_signed_by(route.calls.last.request, AK, SK)
