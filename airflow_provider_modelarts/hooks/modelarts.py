@@ -31,7 +31,7 @@ from airflow_provider_modelarts.errors import ModelArtsConfigError
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
-__all__ = ["ModelArtsConnectionSettings", "ModelArtsHook"]
+__all__ = ["ModelArtsConnectionSettings", "ModelArtsHook", "build_auth"]
 
 CONN_TYPE = "modelarts"
 AuthType = Literal["aksk", "password"]
@@ -87,7 +87,7 @@ class ModelArtsConnectionSettings:
         return resolve_endpoint(self.region, self.endpoint)
 
     def secrets(self) -> Iterator[str]:
-        """Every secret value in the settings: registered with the masker and scrubbed from messages."""
+        """Every secret value in the settings (scrubbed from any message the hook returns)."""
         for value in (self.secret_key, self.security_token, self.user_password):
             if value:
                 yield value
