@@ -174,11 +174,19 @@ class AcceptanceCriteria:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AcceptanceCriteria:
+        """Inverse of :meth:`to_dict`; missing keys take the class defaults."""
+        defaults = cls()
+        targets = data.get("target_statuses")
+        failures = data.get("failure_statuses")
         return cls(
-            target_statuses=frozenset(int(s) for s in data.get("target_statuses", ())),
+            target_statuses=defaults.target_statuses
+            if targets is None
+            else frozenset(int(s) for s in targets),
             check_complete=bool(data.get("check_complete", False)),
             min_pass_rate=None if data.get("min_pass_rate") is None else float(data["min_pass_rate"]),
-            failure_statuses=frozenset(int(s) for s in data.get("failure_statuses", ())),
+            failure_statuses=defaults.failure_statuses
+            if failures is None
+            else frozenset(int(s) for s in failures),
         )
 
     @property
@@ -418,18 +426,20 @@ def evaluate(
     waiting: list[str] = []
     if targets and status not in targets:
         waiting.append(f"status is {name} ({status})")
-    if criteria.check_complete and not (stats is not None and stats.complete):
-        waiting.append(_progress(stats))
     if criteria.min_pass_rate is not None and not rate_decidable:
         waiting.append("pass rate not final yet")
-    if waiting:
+    if waiting or (criteria.check_complete and not (stats is not None and stats.complete)):
+        # Reviewer progress goes in every pending message: it is what a person watching the log wants.
+        if stats is not None or criteria.check_complete:
+            waiting.append(_progress(stats))
         return result(
             AcceptanceState.PENDING,
             f"Waiting for {criteria.describe()} on the {label}: " + "; ".join(waiting) + ".",
         )
+    figures_text = f", {_progress(stats)}" if stats is not None else ""
     return result(
         AcceptanceState.SUCCESS,
-        f"The {label} reached {criteria.describe()}: status {name} ({status}), {_progress(stats)}.",
+        f"The {label} reached {criteria.describe()}: status {name} ({status}){figures_text}.",
     )
 
 

@@ -1,0 +1,324 @@
+"""AcceptanceTrigger and AcceptanceSensor.execute_complete, with only the network edge mocked (respx)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
+from airflow.serialization.serialized_objects import BaseSerialization
+from airflow.triggers.base import TriggerEvent
+
+from airflow_provider_modelarts.sensors.acceptance import AcceptanceSensor
+from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
+
+ENDPOINT = "https://modelarts.unit.test"
+SECRET_KEY = "unit-test-secret-key-0123456789"
+PASSWORD = "unit-test-iam-password-0123"
+TASK_URL = f"{ENDPOINT}/v2/p1/datasets/d1/workforce-tasks/t1"
+REPORT_URL = f"{TASK_URL}/acceptance/report"
+
+
+@pytest.fixture(autouse=True)
+def _connections(monkeypatch: pytest.MonkeyPatch) -> None:
+    aksk = {
+        "conn_type": "modelarts",
+        "login": "UNITTESTAK0000000001",
+        "password": SECRET_KEY,
+        "extra": {"endpoint": ENDPOINT, "project_id": "p1"},
+    }
+    iam = {
+        "conn_type": "modelarts",
+        "extra": {
+            "auth_type": "password",
+            "endpoint": ENDPOINT,
+            "iam_endpoint": ENDPOINT,
+            "project_id": "p1",
+            "user_name": "labeler",
+            "user_password": PASSWORD,
+            "domain_name": "dom",
+        },
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_UNIT", json.dumps(aksk))
+    monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_UNIT_IAM", json.dumps(iam))
+
+
+def make_trigger(**overrides: Any) -> AcceptanceTrigger:
+    kwargs: dict[str, Any] = {
+        "dataset_id": "d1",
+        "workforce_task_id": "t1",
+        "criteria": {"target_statuses": [], "check_complete": True},
+        "checking_task_id": "chk-1",
+        "poll_interval": 0.01,
+        "deadline": time.time() + 30,
+        "modelarts_conn_id": "modelarts_unit",
+    }
+    kwargs.update(overrides)
+    return AcceptanceTrigger(**kwargs)
+
+
+def accepting(checked: int) -> dict[str, Any]:
+    # The task details say little; the figures come from the report (see report()).
+    del checked
+    return {"task_id": "t1", "status": 2, "checking_task_desc": {"checking_task_id": "chk-1"}}
+
+
+def report(checked: int, sampled: int = 4, rejected: int = 0) -> dict[str, Any]:
+    return {
+        "checking_stats": {
+            "sampled_sample_count": sampled,
+            "checked_sample_count": checked,
+            "unchecked_sample_count": sampled - checked,
+            "accepted_sample_count": checked - rejected,
+            "rejected_sample_count": rejected,
+            "pass_rate": (checked - rejected) / checked if checked else 0.0,
+            "score": "A",
+        }
+    }
+
+
+async def first_event(trigger: AcceptanceTrigger) -> TriggerEvent:
+    events = [event async for event in trigger.run()]
+    assert len(events) == 1, events
+    return events[0]
+
+
+@pytest.mark.parametrize("conn_id", ["modelarts_unit", "modelarts_unit_iam"])
+def test_serialize_round_trip_holds_no_secret(conn_id: str) -> None:
+    trigger = make_trigger(modelarts_conn_id=conn_id, project_id="p1")
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_modelarts.triggers.acceptance.AcceptanceTrigger"
+    rebuilt = AcceptanceTrigger(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    # What Airflow stores in the trigger table must encode, and carry only ids, criteria, timing, conn id.
+    encoded = json.dumps(BaseSerialization.serialize(kwargs))
+    for text in (repr(trigger.serialize()), repr(trigger), encoded):
+        assert SECRET_KEY not in text
+        assert PASSWORD not in text
+        assert "UNITTESTAK" not in text
+    assert set(kwargs) == {
+        "dataset_id",
+        "workforce_task_id",
+        "criteria",
+        "checking_task_id",
+        "poll_interval",
+        "deadline",
+        "modelarts_conn_id",
+        "project_id",
+    }
+
+
+@respx.mock
+def test_transient_errors_do_not_end_the_wait() -> None:
+    # More 503s in a row than the trigger's client retries (3 attempts), then a throttle, then progress.
+    task_route = respx.get(TASK_URL).mock(
+        side_effect=[httpx.Response(503)] * 4
+        + [httpx.Response(429, headers={"Retry-After": "0"}, json={"error_code": "ModelArts.6101"})] * 3
+        + [httpx.Response(200, json=accepting(2)), httpx.Response(200, json=accepting(4))]
+    )
+    respx.get(REPORT_URL).mock(
+        side_effect=[httpx.Response(200, json=report(2)), httpx.Response(200, json=report(4))]
+    )
+    event = asyncio.run(first_event(make_trigger()))
+    assert event.payload["status"] == "success"
+    assert event.payload["figures"]["checked"] == 4
+    assert task_route.call_count == 9
+
+
+@respx.mock
+def test_token_expiry_rebuilds_the_client_and_keeps_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+    built: list[object] = []
+    real_get_async_client = ModelArtsHook.get_async_client
+
+    async def counting(self: ModelArtsHook, **kwargs: Any) -> Any:
+        client = await real_get_async_client(self, **kwargs)
+        built.append(client)
+        return client
+
+    monkeypatch.setattr(ModelArtsHook, "get_async_client", counting)
+    expired = httpx.Response(401, json={"error_code": "ModelArts.4127", "error_msg": "Token expired."})
+    respx.get(TASK_URL).mock(side_effect=[expired, httpx.Response(200, json=accepting(4))])
+    respx.get(REPORT_URL).mock(return_value=httpx.Response(200, json=report(4)))
+    trigger = make_trigger()
+    event = asyncio.run(first_event(trigger))
+    assert event.payload["status"] == "success"
+    # A fresh client (fresh connection lookup, fresh token) after the expiry; both closed by the end.
+    assert len(built) == 2
+    assert trigger._client is None
+
+
+@respx.mock
+def test_permanent_error_ends_with_failure_event() -> None:
+    respx.get(TASK_URL).mock(
+        return_value=httpx.Response(
+            404, json={"error_code": "ModelArts.4352", "error_msg": "Task not found."}
+        )
+    )
+    event = asyncio.run(first_event(make_trigger()))
+    assert event.payload["status"] == "failure"
+    assert event.payload["api_error"] is True
+    assert "ModelArts.4352" in event.payload["message"]
+    assert SECRET_KEY not in json.dumps(event.payload)
+
+
+@respx.mock
+def test_failure_when_pass_rate_out_of_reach() -> None:
+    respx.get(TASK_URL).mock(return_value=httpx.Response(200, json=accepting(2)))
+    respx.get(REPORT_URL).mock(return_value=httpx.Response(200, json=report(2, rejected=2)))
+    trigger = make_trigger(criteria={"target_statuses": [], "check_complete": True, "min_pass_rate": 0.75})
+    event = asyncio.run(first_event(trigger))
+    assert event.payload["status"] == "failure"
+    assert "can no longer reach 75.00%" in event.payload["message"]
+    assert event.payload["figures"]["rejected"] == 2
+
+
+@respx.mock
+def test_deadline_yields_timeout_with_last_state() -> None:
+    respx.get(TASK_URL).mock(return_value=httpx.Response(200, json=accepting(1)))
+    respx.get(REPORT_URL).mock(return_value=httpx.Response(200, json=report(1)))
+    started = time.monotonic()
+    event = asyncio.run(first_event(make_trigger(poll_interval=60, deadline=time.time() + 0.3)))
+    # Woke up at the deadline instead of sleeping the whole 60 s poll interval.
+    assert time.monotonic() - started < 10
+    assert event.payload["status"] == "timeout"
+    assert "1/4 sampled samples checked" in event.payload["message"]
+    assert event.payload["figures"]["checked"] == 1
+
+
+@respx.mock
+def test_cancelled_run_closes_its_client() -> None:
+    respx.get(TASK_URL).mock(return_value=httpx.Response(200, json=accepting(1)))
+    respx.get(REPORT_URL).mock(return_value=httpx.Response(200, json=report(1)))
+    trigger = make_trigger(poll_interval=30)
+
+    async def scenario() -> tuple[bool, int]:
+        runner = asyncio.ensure_future(first_event(trigger))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if trigger._client is not None and respx.calls.call_count >= 2:
+                break
+        client = trigger._client
+        assert client is not None
+        closes: list[bool] = []
+        real_aclose = client.aclose
+
+        async def counting_aclose() -> None:
+            closes.append(True)
+            await real_aclose()
+
+        client.aclose = counting_aclose  # type: ignore[method-assign]
+        runner.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await runner
+        await trigger.cleanup()  # idempotent after the run's own finally
+        await trigger.on_kill()
+        return trigger._client is None, len(closes)
+
+    cleared, closes = asyncio.run(scenario())
+    assert cleared
+    assert closes == 1
+
+
+# -- execute_complete ----------------------------------------------------------------------------------------
+
+
+def sensor(**kwargs: Any) -> AcceptanceSensor:
+    return AcceptanceSensor(
+        task_id="wait",
+        dataset_id="d1",
+        workforce_task_id="t1",
+        modelarts_conn_id="modelarts_unit",
+        deferrable=True,
+        **kwargs,
+    )
+
+
+FIGURES = {"status": 2, "status_name": "ACCEPTING", "checked": 4, "sampled": 4, "pass_rate": 1.0}
+
+
+def test_execute_complete_success_returns_small_figures() -> None:
+    result = sensor().execute_complete({}, {"status": "success", "message": "done", "figures": FIGURES})
+    assert result["checked"] == 4 and result["pass_rate"] == 1.0 and result["status_name"] == "ACCEPTING"
+    assert set(result) == {
+        "status",
+        "status_name",
+        "checking_task_id",
+        "pass_rate",
+        "sampled",
+        "checked",
+        "accepted",
+        "rejected",
+        "score",
+    }
+
+
+def test_execute_complete_failure_raises_with_the_reason() -> None:
+    with pytest.raises(AirflowFailException, match="task t1 was REJECTED"):
+        sensor().execute_complete(
+            {}, {"status": "failure", "message": "The task t1 was REJECTED (4).", "figures": {}}
+        )
+
+
+def test_execute_complete_timeout_raises_sensor_timeout() -> None:
+    with pytest.raises(AirflowSensorTimeout, match="Timed out"):
+        sensor().execute_complete({}, {"status": "timeout", "message": "Timed out waiting.", "figures": {}})
+
+
+@pytest.mark.parametrize("status", ["failure", "timeout"])
+def test_execute_complete_soft_fail_skips_with_the_reason(status: str) -> None:
+    with pytest.raises(AirflowSkipException, match="soft_fail: why it ended"):
+        sensor(soft_fail=True).execute_complete(
+            {}, {"status": status, "message": "why it ended", "figures": {}}
+        )
+
+
+def test_soft_fail_through_airflow_resume_path() -> None:
+    # The task runner resumes through resume_execution; the skip must survive that path too.
+    with pytest.raises(AirflowSkipException):
+        sensor(soft_fail=True).resume_execution(
+            "execute_complete", {"event": {"status": "failure", "message": "rejected", "figures": {}}}, {}
+        )
+
+
+def test_api_error_event_is_a_retryable_failure() -> None:
+    with pytest.raises(AirflowException, match="HTTP 404") as info:
+        sensor().execute_complete(
+            {},
+            {
+                "status": "failure",
+                "message": "GET ... failed with HTTP 404.",
+                "figures": {},
+                "api_error": True,
+            },
+        )
+    assert not isinstance(info.value, AirflowFailException)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [None, {}, "success", {"status": "pending", "figures": {}}, {"status": "success", "figures": None}],
+)
+def test_execute_complete_rejects_malformed_events(event: Any) -> None:
+    with pytest.raises(AirflowException, match="AcceptanceSensor wait received"):
+        sensor().execute_complete({}, event)
+
+
+def test_sensor_rejects_impossible_criteria_at_parse_time() -> None:
+    with pytest.raises(ValueError, match="Nothing to wait for"):
+        sensor(target_statuses=None)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        sensor(min_pass_rate=2)
+    # A template is validated when it has been rendered, not at parse time.
+    assert sensor(min_pass_rate="{{ params.rate }}").min_pass_rate == "{{ params.rate }}"
