@@ -38,6 +38,7 @@ from airflow_provider_modelarts.operators._batching import (
     Outcome,
     log_lines,
     make_batches,
+    relaxed_gc,
     results_from_response,
     run_batches,
     run_coroutine,
@@ -135,6 +136,7 @@ class BulkSamplesOperator(BaseOperator):
         self.modelarts_conn_id = modelarts_conn_id
         self.console_links: dict[str, str] = {}
         self._source_description = ""
+        self._model: Any = None
         sources = [name for name in self._source_args() if getattr(self, name) is not None]
         if len(sources) != 1:
             given = ", ".join(f"{n}=" for n in sources) or "none"
@@ -205,6 +207,10 @@ class BulkSamplesOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.dataset_id:
             raise AirflowFailException("dataset_id is empty")
+        with relaxed_gc():
+            return self._execute(context)
+
+    def _execute(self, context: Context) -> dict[str, Any]:
         source = self._build_source()
         plan = self._validate(source)
         self._source_description = source.describe()
@@ -268,14 +274,14 @@ class BulkSamplesOperator(BaseOperator):
         """Validate one raw sample: (model or None, name/id for reports, problems)."""
         from airflow_provider_modelarts.models import SampleValidationError, parse_sample
 
+        model_cls = self._model
         if isinstance(raw, BadRecord):
             return None, None, [Problem("json", raw.message)]
         if isinstance(raw, FileRef):
             if raw.problem is not None:
                 return None, raw.name, [Problem(*raw.problem)]
             raw = raw.describe_sample()
-        model_cls = self._model_cls()
-        if not isinstance(raw, (Mapping, model_cls)):
+        if not isinstance(raw, (dict, model_cls)) and not isinstance(raw, Mapping):
             return None, None, [Problem("sample", f"must be an object, got {type(raw).__name__}")]
         raw = self._prepare_raw(raw)
         try:
@@ -287,6 +293,7 @@ class BulkSamplesOperator(BaseOperator):
         return model, key, self._extra_problems(model)
 
     def _validate(self, source: Source) -> _Plan:
+        self._model = self._model_cls()
         plan = _Plan(tally=self._tally())
         tally = plan.tally
         planner = BatchPlanner(self.batch_size, self.max_batch_bytes)

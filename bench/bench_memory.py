@@ -1,0 +1,205 @@
+"""Peak memory of AddSamplesOperator over large manifests (target: < 150 MB above the interpreter's baseline).
+
+Usage: ``python bench/bench_memory.py [--sizes 10000,100000] [--sample-bytes 600]``
+
+What is measured, and how:
+
+* The emulator runs in a **separate process** (``python -m airflow_provider_modelarts.emulator``), so the
+  samples it stores are not counted.
+* Each size runs in a **fresh child process**: it imports Airflow and the provider, takes the resident set
+  size as the baseline (the interpreter with everything loaded, before any sample is read), resets the
+  kernel's peak-RSS counter (``/proc/self/clear_refs``), runs ``AddSamplesOperator(manifest=...)`` with the
+  defaults (batch 100, 4 concurrent requests), and reads the peak (``VmHWM``). A sampling thread backs that up
+  where the reset is not allowed.
+* Samples look like a pre-labeled image manifest: a unique name, ``sample_type`` 0, ``sample-bytes`` random
+  bytes base64-encoded as ``data``, one classification label with a score. The manifest is JSON Lines.
+
+Prints one line per size with the figures and the ratio to the 150 MB target (ratio < 1.0 means within
+target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+TARGET_MB = 150.0
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def write_manifest(path: Path, count: int, sample_bytes: int) -> None:
+    rng = random.Random(42)
+    with open(path, "w") as fh:
+        for i in range(count):
+            sample = {
+                "name": f"bench-{count}-{i:07d}.jpg",  # unique across sizes: no "already present"
+                "sample_type": 0,
+                "data": base64.b64encode(rng.randbytes(sample_bytes)).decode(),
+                "labels": [{"name": "cat" if i % 2 else "dog", "type": 0, "score": 0.9}],
+            }
+            fh.write(json.dumps(sample) + "\n")
+
+
+def start_emulator(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    url_file = workdir / "emulator.url"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_modelarts.emulator",
+            "--port",
+            "0",
+            "--url-file",
+            str(url_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=_ROOT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if url_file.exists() and url_file.read_text().strip():
+            return proc, url_file.read_text().strip()
+        if proc.poll() is not None:
+            raise RuntimeError("the emulator exited before it was ready")
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the emulator did not start within 60 s")
+
+
+def connection_json(base_url: str) -> str:
+    from airflow_provider_modelarts.emulator import (
+        DEFAULT_ACCESS_KEY,
+        DEFAULT_PROJECT_ID,
+        DEFAULT_SECRET_KEY,
+    )
+
+    return json.dumps(
+        {
+            "conn_type": "modelarts",
+            "login": DEFAULT_ACCESS_KEY,
+            "password": DEFAULT_SECRET_KEY,
+            "extra": {"endpoint": base_url, "project_id": DEFAULT_PROJECT_ID, "region": "cn-north-4"},
+        }
+    )
+
+
+def child(manifest: str, dataset_id: str) -> dict[str, Any]:
+    """Runs in a fresh process: baseline after imports, then the operator, then the peak."""
+    import logging
+
+    from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+
+    logging.disable(logging.INFO)  # one line per batch is not what is measured here
+    op = AddSamplesOperator(task_id="bench_add", dataset_id=dataset_id, manifest=manifest)
+    baseline_kb = _status_kb("VmRSS")
+    reset = True
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # resets VmHWM to the current RSS
+    except OSError:
+        reset = False
+    sampled_peak = baseline_kb
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal sampled_peak
+        while not stop.is_set():
+            sampled_peak = max(sampled_peak, _status_kb("VmRSS"))
+            stop.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    result = op.execute(context={})
+    elapsed = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    peak_kb = max(sampled_peak, _status_kb("VmHWM") if reset else 0)
+    return {
+        "baseline_mb": baseline_kb / 1024,
+        "peak_mb": peak_kb / 1024,
+        "above_baseline_mb": (peak_kb - baseline_kb) / 1024,
+        "hwm_reset": reset,
+        "seconds": elapsed,
+        "added": result["added"],
+        "already_present": result["already_present"],
+        "failed": result["failed"],
+        "batches": result["batches"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--sample-bytes", type=int, default=600)
+    parser.add_argument("--dataset-id", default="ds-images")
+    parser.add_argument("--child", nargs=2, metavar=("MANIFEST", "DATASET"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(*args.child)))
+        return
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        workdir = Path(tmp)
+        emulator, base_url = start_emulator(workdir)
+        try:
+            env = dict(os.environ)
+            env["AIRFLOW_CONN_MODELARTS_DEFAULT"] = connection_json(base_url)
+            env.setdefault("AIRFLOW_HOME", str(workdir / "airflow"))
+            env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+            print(f"emulator (separate process, pid {emulator.pid}) at {base_url}")
+            for size in sizes:
+                manifest = workdir / f"manifest-{size}.jsonl"
+                write_manifest(manifest, size, args.sample_bytes)
+                mb = manifest.stat().st_size / 1e6
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", str(manifest), args.dataset_id],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    cwd=_ROOT,
+                )
+                if out.returncode != 0:
+                    print(out.stdout[-2000:], out.stderr[-4000:], sep="\n")
+                    raise SystemExit(f"child run for {size} samples failed")
+                fig = json.loads(out.stdout.strip().splitlines()[-1])
+                ratio = fig["above_baseline_mb"] / TARGET_MB
+                print(
+                    f"{size:>7,} samples ({mb:,.0f} MB manifest, {fig['batches']:,} batches, "
+                    f"{fig['added']:,} added / {fig['already_present']:,} already present / "
+                    f"{fig['failed']:,} failed) in {fig['seconds']:.1f} s: "
+                    f"baseline {fig['baseline_mb']:.0f} MB, "
+                    f"peak {fig['peak_mb']:.0f} MB, +{fig['above_baseline_mb']:.1f} MB above baseline "
+                    f"-> ratio {ratio:.2f} of the {TARGET_MB:.0f} MB target"
+                    + ("" if fig["hwm_reset"] else " (peak sampled every 10 ms)")
+                )
+        finally:
+            emulator.terminate()
+            emulator.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
