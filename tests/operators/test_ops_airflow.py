@@ -1,0 +1,165 @@
+"""Airflow-facing behaviour of the operators that needs no service: arguments, templating, links, imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_modelarts.links import ModelArtsDatasetLink, ModelArtsTeamTaskLink
+from airflow_provider_modelarts.operators._bulk import _as_sample_list
+from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
+from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+
+SK = "ops-airflow-test-secret-7d1e0c"
+
+
+@pytest.fixture
+def region_conn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MODELARTS_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "modelarts",
+                "login": "OPSAIRFLOWAK000001",
+                "password": SK,
+                "extra": {"project_id": "proj-1", "region": "ap-southeast-3"},
+            }
+        ),
+    )
+
+
+def test_operator_modules_import_without_client_or_models() -> None:
+    """DAG parsing imports operator modules constantly; the client and models load only in execute."""
+    modules = [
+        "airflow_provider_modelarts.client",
+        "airflow_provider_modelarts.models",
+        "airflow_provider_modelarts.hooks.modelarts",
+        "airflow_provider_modelarts.auth",
+    ]
+    code = (
+        "import sys, airflow.sdk\n"
+        "import airflow_provider_modelarts.operators.samples, airflow_provider_modelarts.operators.labels\n"
+        "import airflow_provider_modelarts.operators.acceptance, airflow_provider_modelarts.links\n"
+        f"print([m for m in {modules!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "exactly one of samples= or manifest= or files="),
+        ({"samples": [], "manifest": "m.json"}, "given: samples=, manifest="),
+        ({"samples": [], "batch_size": 0}, "batch_size must be an integer at least 1"),
+        ({"samples": [], "max_concurrency": 21}, "max_concurrency must be an integer from 1 to 20"),
+        ({"samples": [], "on_invalid": "ignore"}, "on_invalid must be 'fail' or 'skip'"),
+        ({"samples": [], "on_failure": "raise"}, "on_failure must be 'fail' or 'warn'"),
+    ],
+)
+def test_add_samples_rejects_bad_arguments_at_parse_time(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        AddSamplesOperator(task_id="t", dataset_id="d", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "exactly one of action=, start_acceptance=True or min_pass_rate="),
+        ({"action": "pass_all", "min_pass_rate": 0.9}, "given: action, min_pass_rate"),
+        ({"start_acceptance": True}, "needs sampling_rate"),
+        ({"start_acceptance": True, "sampling_rate": 0.2, "sampling_num": 3}, "not both"),
+        ({"action": 0, "sampling_rate": 0.2}, "only apply with start_acceptance=True"),
+        ({"min_pass_rate": 95}, "between 0 and 1"),
+    ],
+)
+def test_acceptance_rejects_bad_mode_combinations(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        AcceptanceOperator(task_id="t", dataset_id="d", workforce_task_id="w", **kwargs)
+
+
+def test_templates_render_ids_payloads_and_numbers() -> None:
+    base64_with_newline = "QUJD\n"
+    op = AddSamplesOperator(
+        task_id="add",
+        dataset_id="{{ params.dataset }}",
+        samples=[
+            {
+                "name": "{{ ds }}-cat.jpg",
+                "data": base64_with_newline,
+                "labels": [{"name": "{{ params.label }}"}],
+            }
+        ],
+        label_format={"label_type": "{{ params.label_type }}"},
+    )
+    context: Any = {"params": {"dataset": "ds-7", "label": "cat", "label_type": "1"}, "ds": "2024-05-01"}
+    op.render_template_fields(context)
+    assert op.dataset_id == "ds-7"
+    assert op.samples[0]["name"] == "2024-05-01-cat.jpg"
+    assert op.samples[0]["labels"][0]["name"] == "cat"
+    # Strings without Jinja syntax are not run through Jinja (which would also drop the trailing newline).
+    assert op.samples[0]["data"] is base64_with_newline
+    assert op.label_format == {"label_type": "1"}
+    assert AddSamplesOperator.template_fields_renderers["samples"] == "json"
+
+    acc = AcceptanceOperator(
+        task_id="acc",
+        dataset_id="d",
+        workforce_task_id="{{ params.task }}",
+        min_pass_rate="{{ params.rate }}",
+        checking_task_id="{{ ti_checking }}",
+    )
+    acc.render_template_fields({"params": {"task": "task-1", "rate": "0.9"}, "ti_checking": "chk-1"})  # type: ignore[arg-type]
+    assert (acc.workforce_task_id, acc.min_pass_rate, acc.checking_task_id) == ("task-1", "0.9", "chk-1")
+
+    upd = UpdateLabelsOperator(
+        task_id="u", dataset_id="d", manifest="/data/{{ ds }}/labels.jsonl", worker_id="{{ params.w }}"
+    )
+    upd.render_template_fields({"ds": "2024-05-01", "params": {"w": "worker-9"}})  # type: ignore[arg-type]
+    assert upd.manifest == "/data/2024-05-01/labels.jsonl"
+    assert upd.worker_id == "worker-9"
+
+
+def test_samples_rendered_to_text_are_parsed_back() -> None:
+    as_json = json.dumps([{"name": "a.jpg"}])
+    assert _as_sample_list(as_json) == [{"name": "a.jpg"}]
+    as_python_repr = str([{"name": "a.jpg", "sample_type": 0}])  # what a non-native template renders
+    assert _as_sample_list(as_python_repr) == [{"name": "a.jpg", "sample_type": 0}]
+    with pytest.raises(AirflowFailException, match="render_template_as_native_obj"):
+        _as_sample_list("not a list {")
+    with pytest.raises(AirflowFailException, match="must be a list of samples, got dict"):
+        _as_sample_list({"name": "a.jpg"})
+
+
+def test_links_use_the_urls_resolved_during_execute() -> None:
+    op = UpdateLabelsOperator(task_id="u", dataset_id="d", samples=[], workforce_task_id="w")
+    op.console_links = {
+        "dataset": "https://console.example/ds",
+        "workforce_task": "https://console.example/w",
+    }
+    assert ModelArtsDatasetLink().get_link(op, ti_key=None) == "https://console.example/ds"  # type: ignore[arg-type]
+    assert ModelArtsTeamTaskLink().get_link(op, ti_key=None) == "https://console.example/w"  # type: ignore[arg-type]
+    assert {link.name for link in op.operator_extra_links} == {"ModelArts Dataset", "ModelArts Team Task"}
+
+
+@pytest.mark.usefixtures("region_conn")
+def test_links_fall_back_to_the_connection_region() -> None:
+    op = AcceptanceOperator(task_id="a", dataset_id="ds-1", workforce_task_id="task-1", action="pass_all")
+    url = ModelArtsTeamTaskLink().get_link(op, ti_key=None)  # type: ignore[arg-type]
+    assert "region=ap-southeast-3" in url
+    assert "ds-1" in url and "task-1" in url
+    assert SK not in url
+    unrendered = AddSamplesOperator(task_id="x", dataset_id="{{ params.ds }}", samples=[])
+    assert ModelArtsDatasetLink().get_link(unrendered, ti_key=None) == ""  # type: ignore[arg-type]
+
+
+def test_links_are_empty_without_a_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_MODELARTS_DEFAULT", raising=False)
+    op = AddSamplesOperator(task_id="x", dataset_id="ds-1", samples=[], modelarts_conn_id="missing_conn")
+    assert ModelArtsDatasetLink().get_link(op, ti_key=None) == ""  # type: ignore[arg-type]
