@@ -1,0 +1,57 @@
+"""The error codes the emulator answers with, and the exception that carries one to the error handler.
+
+HTTP statuses and messages follow ``related/modelarts_error_codes.tsv`` except where noted: "not found" codes
+for a dataset or team labeling task are answered with HTTP 404, as the API pages' status tables list, although
+the tsv files them under 400.
+"""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["CODES", "ApiError", "error_body"]
+
+# code -> (HTTP status, message as in the tsv)
+CODES: dict[str, tuple[int, str]] = {
+    "ModelArts.4352": (404, "Dataset does not exist"),
+    "ModelArts.4619": (404, "Workforce task does not exist"),
+    "ModelArts.4612": (404, "Task not found"),
+    "ModelArts.4420": (400, "Sample not found"),
+    "ModelArts.4422": (400, "Sample already exists"),
+    "ModelArts.4656": (400, "Sample oversized."),
+    "ModelArts.4396": (400, "Parameter is invalid"),
+    "ModelArts.4398": (400, "Invalid system language."),
+    "ModelArts.4623": (400, "Workforce task is checking"),
+    "ModelArts.4625": (400, "There are no unchecked samples."),
+    "ModelArts.4631": (400, "The task does not exist."),
+    "ModelArts.4615": (400, "Workforce task is unfinished"),
+    "ModelArts.4604": (400, "The worker does not exist"),
+    "ModelArts.4127": (401, "Token authentication expired."),
+    "ModelArts.4201": (401, "Invalid token."),
+    "ModelArts.6101": (429, "The system is busy now. Please try again later."),
+    "ModelArts.6102": (
+        500,
+        "The server has encountered an error and fails to process the request. Please try again later "
+        "or submit a service ticket.",
+    ),
+    "ModelArts.4302": (503, "Gateway forwarding error because %s."),
+    # API gateway codes (not in the tsv): signature / credential refusals and unknown URLs.
+    "APIGW.0301": (401, "Incorrect IAM authentication information"),
+    "APIGW.0101": (404, "The API does not exist or has not been published in the environment"),
+}
+
+
+class ApiError(Exception):
+    """An error answer: ``status`` and ``{"error_code", "error_msg"}``. ``detail`` is appended to the
+    tsv's message so the caller learns which parameter, sample or header is the problem."""
+
+    def __init__(self, code: str, detail: str | None = None, *, status: int | None = None) -> None:
+        default_status, message = CODES.get(code, (400, code))
+        self.code = code
+        self.status = status or default_status
+        self.message = f"{message.rstrip('.')}: {detail}" if detail else message
+        super().__init__(f"{self.status} {code}: {self.message}")
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error_code": code, "error_msg": message}).encode()

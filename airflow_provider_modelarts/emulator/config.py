@@ -1,0 +1,133 @@
+"""Emulator settings and the default credentials the tests, the demo and the CLI share."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "DEFAULT_ACCESS_KEY",
+    "DEFAULT_DOMAIN",
+    "DEFAULT_IAM_PASSWORD",
+    "DEFAULT_IAM_USER",
+    "DEFAULT_PROJECT_ID",
+    "DEFAULT_PROJECT_NAME",
+    "DEFAULT_SECRET_KEY",
+    "EmulatorConfig",
+    "IamUser",
+]
+
+DEFAULT_PROJECT_ID = "emulator-project"
+# IAM scopes a token by project id or name; the emulator's one project answers to both.
+DEFAULT_PROJECT_NAME = "cn-north-4"
+DEFAULT_ACCESS_KEY = "EMULATORAK0000000001"
+DEFAULT_SECRET_KEY = "emulator-secret-key-do-not-use-in-prod"
+DEFAULT_IAM_USER = "labeler"
+DEFAULT_IAM_PASSWORD = "emulator-password"
+DEFAULT_DOMAIN = "emulator-domain"
+
+
+@dataclass(frozen=True)
+class IamUser:
+    """An IAM user the token endpoint accepts (password method)."""
+
+    name: str
+    password: str = field(repr=False)
+    domain_name: str
+
+
+def _default_users() -> dict[str, IamUser]:
+    return {DEFAULT_IAM_USER: IamUser(DEFAULT_IAM_USER, DEFAULT_IAM_PASSWORD, DEFAULT_DOMAIN)}
+
+
+# Settings the admin API may change at run time (POST /_emulator/config), with their types.
+_MUTABLE: dict[str, tuple[type, ...]] = {
+    "require_auth": (bool,),
+    "token_ttl": (int, float),
+    "max_clock_skew": (int, float),
+    "reviewer_pass_rate": (int, float),
+    "reviewer_pace": (int,),
+    "step_seconds": (int, float, type(None)),
+    "sampling_steps": (int,),
+    "sync_steps": (int,),
+}
+
+
+@dataclass
+class EmulatorConfig:
+    """How the emulator authenticates callers and how fast its simulated labeling team works.
+
+    ``security_tokens``: ``None`` accepts any ``X-Security-Token`` sent with an AK/SK signature (the token
+    must still be signed); a set restricts them to those values.
+    ``step_seconds``: wall-clock seconds per simulated step (reviewer progress, sampling, synchronizing);
+    ``None`` means time only moves through ``POST /_emulator/advance``.
+    """
+
+    access_keys: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
+    security_tokens: set[str] | None = None
+    iam_users: dict[str, IamUser] = field(default_factory=_default_users)
+    project_id: str = DEFAULT_PROJECT_ID
+    project_name: str = DEFAULT_PROJECT_NAME
+    require_auth: bool = True
+    token_ttl: float = 24 * 3600.0
+    max_clock_skew: float = 15 * 60.0
+    reviewer_pass_rate: float = 0.9
+    reviewer_pace: int = 5
+    step_seconds: float | None = 1.0
+    sampling_steps: int = 1
+    sync_steps: int = 1
+    random_seed: int = 0
+
+    def __repr__(self) -> str:  # the dataclass repr would print every SK
+        return (
+            f"EmulatorConfig(project_id={self.project_id!r}, access_keys=[{', '.join(self.access_keys)}], "
+            f"require_auth={self.require_auth}, reviewer_pass_rate={self.reviewer_pass_rate}, "
+            f"reviewer_pace={self.reviewer_pace}, step_seconds={self.step_seconds})"
+        )
+
+    def public(self) -> dict[str, Any]:
+        """The settings without secrets (for ``GET /_emulator/config``)."""
+        return {
+            "project_id": self.project_id,
+            "project_name": self.project_name,
+            "access_keys": sorted(self.access_keys),
+            "security_tokens_restricted": self.security_tokens is not None,
+            "iam_users": sorted(self.iam_users),
+            "random_seed": self.random_seed,
+            **{name: getattr(self, name) for name in _MUTABLE},
+        }
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply admin changes, rejecting unknown names and wrong types with a message naming them."""
+        for name, value in changes.items():
+            if name not in _MUTABLE:
+                raise ValueError(f"unknown or read-only setting {name!r}; settable: {', '.join(_MUTABLE)}")
+            types = _MUTABLE[name]
+            if isinstance(value, bool) and bool not in types:
+                raise ValueError(f"setting {name!r} must be a number, got {value!r}")
+            if not isinstance(value, types):
+                raise ValueError(f"setting {name!r} has the wrong type: {value!r}")
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.validate()
+
+    def validate(self) -> None:
+        if not 0.0 <= self.reviewer_pass_rate <= 1.0:
+            raise ValueError(f"reviewer_pass_rate must be in [0, 1], got {self.reviewer_pass_rate}")
+        if self.reviewer_pace < 1:
+            raise ValueError(f"reviewer_pace must be at least 1, got {self.reviewer_pace}")
+        if self.step_seconds is not None and self.step_seconds <= 0:
+            raise ValueError(f"step_seconds must be positive or null, got {self.step_seconds}")
+        if self.token_ttl <= 0:
+            raise ValueError(f"token_ttl must be positive, got {self.token_ttl}")
+        if self.sampling_steps < 0 or self.sync_steps < 0:
+            raise ValueError("sampling_steps and sync_steps must not be negative")
+
+    def copy(self) -> EmulatorConfig:
+        return dataclasses.replace(
+            self,
+            access_keys=dict(self.access_keys),
+            security_tokens=None if self.security_tokens is None else set(self.security_tokens),
+            iam_users=dict(self.iam_users),
+        )

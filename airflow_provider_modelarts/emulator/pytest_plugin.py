@@ -1,0 +1,41 @@
+"""pytest fixtures for the ModelArts emulator (also for users' own DAG tests).
+
+Enable with ``pytest_plugins = ["airflow_provider_modelarts.emulator.pytest_plugin"]`` in a conftest.py.
+
+* ``emulator_server`` (session): one real emulator server (uvicorn on a free loopback port) for the session.
+* ``emulator`` (function): that server, reset to its startup state (default seed, no faults, zero stats,
+  clock offset 0) before the test.
+* ``modelarts_conn_env`` (function): sets ``AIRFLOW_CONN_MODELARTS_DEFAULT`` to the emulator's AK/SK
+  connection for the test and returns the connection dict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .testing import EmulatorServer
+
+__all__ = ["emulator", "emulator_server", "modelarts_conn_env"]
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
+    emulator_server.state.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def modelarts_conn_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    connection = emulator.connection_dict()
+    monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", json.dumps(connection))
+    return connection

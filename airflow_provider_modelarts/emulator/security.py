@@ -1,0 +1,170 @@
+"""Who may call: AK/SK signatures (API gateway), IAM tokens, and the IAM token endpoint itself.
+
+Refusals: a bad AK/SK signature, an unknown AK, or an ``X-Sdk-Date`` more than ``max_clock_skew`` (15 min)
+off the emulator clock -> 401 ``APIGW.0301`` with the cause in ``error_msg``; an unknown IAM token -> 401
+``ModelArts.4201``; an expired or invalidated one -> 401 ``ModelArts.4127``; no credentials -> 401
+``APIGW.0301``. The signature check is :func:`airflow_provider_modelarts.auth.verify_signature`, the very
+function the client's signing is tested against.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+from email.utils import formatdate
+from typing import Any
+
+from airflow_provider_modelarts.auth import verify_signature
+
+from .codes import ApiError
+from .payloads import parse_body
+from .state import EmulatorState, TokenRecord
+
+__all__ = ["authenticate", "issue_token", "revoke_tokens", "token_summary"]
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def authenticate(state: EmulatorState, scope: dict[str, Any], body: bytes) -> None:
+    """Raise :class:`ApiError` unless the request carries a valid token or AK/SK signature."""
+    raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+    token = _header(raw_headers, b"x-auth-token")
+    if token is not None:
+        _check_token(state, token.strip())
+        return
+    if _header(raw_headers, b"authorization") is None:
+        raise ApiError(
+            "APIGW.0301", "the request has neither an X-Auth-Token header nor an AK/SK Authorization header"
+        )
+    headers = [(key.decode("latin-1"), value.decode("latin-1")) for key, value in raw_headers]
+    config = state.config
+    check = verify_signature(
+        scope["method"],
+        scope.get("raw_path") or scope["path"].encode(),
+        scope.get("query_string", b""),
+        headers,  # type: ignore[arg-type]  # verify_signature takes header pairs too
+        body,
+        config.access_keys.get,
+        now=datetime.fromtimestamp(state.now(), timezone.utc),
+        max_skew=timedelta(seconds=config.max_clock_skew),
+    )
+    if not check.ok:
+        raise ApiError("APIGW.0301", check.reason)
+    if config.security_tokens is not None:
+        security_token = _header(raw_headers, b"x-security-token")
+        if security_token is not None and security_token.strip() not in config.security_tokens:
+            raise ApiError("APIGW.0301", "the X-Security-Token is unknown or has expired")
+
+
+def _check_token(state: EmulatorState, token: str) -> None:
+    record = state.tokens.get(token)
+    if record is None:
+        raise ApiError("ModelArts.4201", "the X-Auth-Token is not a token this service issued")
+    if record.revoked or state.now() >= record.expires_at:
+        raise ApiError("ModelArts.4127", "the X-Auth-Token has expired or was invalidated; get a new one")
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def issue_token(state: EmulatorState, body: bytes) -> tuple[dict[str, Any], str, list[tuple[str, str]]]:
+    """``POST /v3/auth/tokens`` (password method): the answer body, the token, and extra headers.
+
+    Wrong name, password or domain, or an unknown project scope -> 401 ``APIGW.0301`` with the cause.
+    """
+    payload = parse_body(body)
+    try:
+        auth = payload["auth"]
+        identity = auth["identity"]
+        methods = identity["methods"]
+    except (KeyError, TypeError):
+        raise ApiError(
+            "ModelArts.4396", "body must be {'auth': {'identity': {'methods': [...], ...}}}"
+        ) from None
+    if "password" not in methods:
+        raise ApiError("ModelArts.4396", "only the 'password' identity method is emulated")
+    try:
+        user = identity["password"]["user"]
+        name, password, domain = user["name"], user["password"], user["domain"]["name"]
+    except (KeyError, TypeError):
+        raise ApiError(
+            "ModelArts.4396", "auth.identity.password.user needs name, password and domain.name"
+        ) from None
+    config = state.config
+    known = config.iam_users.get(name)
+    if (
+        known is None
+        or not secrets.compare_digest(str(password), known.password)
+        or domain != known.domain_name
+    ):
+        raise ApiError("APIGW.0301", "the user name, password or domain name is wrong")
+    project = ((auth.get("scope") or {}).get("project")) or {}
+    if not isinstance(project, dict):
+        raise ApiError("ModelArts.4396", "auth.scope.project must be an object")
+    project_id = project.get("id")
+    project_name = project.get("name")
+    if project_id is not None and project_id != config.project_id:
+        raise ApiError("APIGW.0301", f"project id {project_id!r} does not exist")
+    if (
+        project_id is None
+        and project_name is not None
+        and project_name not in (config.project_name, config.project_id)
+    ):
+        raise ApiError("APIGW.0301", f"project name {project_name!r} does not exist")
+    with state.lock:
+        now = state.now()
+        token = "MIIE" + secrets.token_urlsafe(48)
+        record = TokenRecord(name, domain, config.project_id, now, now + config.token_ttl)
+        state.tokens[token] = record
+    answer = {
+        "token": {
+            "expires_at": _iso(record.expires_at),
+            "issued_at": _iso(record.issued_at),
+            "methods": ["password"],
+            "user": {
+                "name": name,
+                "id": f"user-{name}",
+                "domain": {"name": domain, "id": f"domain-{domain}"},
+            },
+            "project": {
+                "id": config.project_id,
+                "name": config.project_name,
+                "domain": {"name": domain, "id": f"domain-{domain}"},
+            },
+            "catalog": [],
+        }
+    }
+    # Date from the emulator clock: the client measures the token's lifetime against the server's Date.
+    return answer, token, [("Date", formatdate(now, usegmt=True))]
+
+
+def revoke_tokens(state: EmulatorState, token: str | None = None) -> int:
+    """Invalidate one token or all of them (a password change does that); returns how many."""
+    with state.lock:
+        targets = [state.tokens[token]] if token is not None and token in state.tokens else []
+        if token is None:
+            targets = list(state.tokens.values())
+        for record in targets:
+            record.revoked = True
+        return len(targets)
+
+
+def token_summary(state: EmulatorState) -> list[dict[str, Any]]:
+    """Tokens without their values (admin view)."""
+    with state.lock:
+        return [
+            {
+                "user_name": record.user_name,
+                "project_id": record.project_id,
+                "expires_at": _iso(record.expires_at),
+                "revoked": record.revoked,
+                "expired": state.now() >= record.expires_at,
+            }
+            for record in state.tokens.values()
+        ]

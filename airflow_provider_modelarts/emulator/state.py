@@ -1,0 +1,257 @@
+"""The emulator's in-memory world: datasets, samples, labeling teams, team labeling tasks, tokens, the clock.
+
+One re-entrant lock guards everything: the server's event loop and a test thread poking at ``server.state``
+may touch it at the same time. Handlers hold the lock for the whole operation, so a batch is applied
+atomically, as the service's database transaction would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import EmulatorConfig
+from .faults import FaultInjector
+
+__all__ = [
+    "CheckingTask",
+    "DatasetRecord",
+    "EmulatorState",
+    "SampleRecord",
+    "Stats",
+    "TaskSample",
+    "TokenRecord",
+    "WorkforceTaskRecord",
+    "sample_id_for",
+]
+
+
+def sample_id_for(dataset_id: str, name: str) -> str:
+    """Sample ids are the md5 of ``dataset_id/name``: 32 hex digits like the service's, and the same name in
+    the same dataset always gets the same id, so a retried add is recognisable."""
+    return hashlib.md5(f"{dataset_id}/{name}".encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass(slots=True)
+class SampleRecord:
+    sample_id: str
+    name: str
+    sample_type: int | None
+    size: int
+    source: str
+    sample_time: int
+    labels: list[dict[str, Any]] | None = None
+    to_be_confirmed: bool = False  # added with final_annotation=false: labels wait for confirmation
+    metadata: dict[str, Any] | None = None
+    sample_usage: str | None = None
+    encoding: str | None = None
+    data_md5: str | None = None
+
+
+@dataclass(slots=True)
+class TaskSample:
+    """A dataset sample as a team labeling task sees it: its own labels until acceptance synchronizes them."""
+
+    sample_id: str
+    state: str = (
+        "UN_ANNOTATION"  # UN_ANNOTATION | UNCHECK (labeled, awaiting acceptance) | ACCEPTED | REJECTED
+    )
+    labels: list[dict[str, Any]] | None = None
+    worker_id: str | None = None
+    sampled: bool = False
+    check_accept: bool | None = None
+    check_score: str | None = None
+    check_comment: str | None = None
+    update_time: int = 0
+
+
+@dataclass
+class CheckingTask:
+    """One acceptance round ("checking task") of a team labeling task."""
+
+    task_id: str
+    sampling_num: int
+    sampling_rate: float
+    total_sample_count: int
+    sampled: list[str]
+    create_time: int
+    results: dict[str, bool] = field(default_factory=dict)
+    action: int | None = None
+    overwrite_last_result: bool | None = None
+    cancelled: bool = False
+
+
+@dataclass
+class WorkforceTaskRecord:
+    task_id: str
+    task_name: str
+    dataset_id: str
+    status: int
+    create_time: int
+    update_time: int
+    workforces: list[dict[str, Any]]
+    description: str = ""
+    synchronize_data: bool = True
+    repetition: int = 1
+    samples: dict[str, TaskSample] = field(default_factory=dict)
+    checking: list[CheckingTask] = field(default_factory=list)
+    current: CheckingTask | None = None
+    steps_left: int = 0  # steps until a transitional status (0, 5, 7) moves on
+    next_status: int | None = None  # where SYNCHRONIZING(5) ends: 3 or 4
+
+    def workers(self) -> list[dict[str, Any]]:
+        return [worker for team in self.workforces for worker in team.get("workers", [])]
+
+
+@dataclass
+class DatasetRecord:
+    dataset_id: str
+    dataset_name: str
+    dataset_type: int
+    project_id: str
+    create_time: int
+    description: str = ""
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    samples: dict[str, SampleRecord] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # sample name -> sample id
+    tasks: dict[str, WorkforceTaskRecord] = field(default_factory=dict)
+
+
+@dataclass
+class TokenRecord:
+    user_name: str
+    domain_name: str
+    project_id: str
+    issued_at: float
+    expires_at: float
+    revoked: bool = False
+
+
+class Stats:
+    """Request counts per route name: requests, applied, refused (auth), faulted (injected status),
+    dropped_before / dropped_after (injected connection drops), and answers by HTTP status."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._routes: dict[str, Counter[str]] = {}
+
+    def bump(self, route: str, *events: str) -> None:
+        with self._lock:
+            counter = self._routes.get(route)
+            if counter is None:
+                counter = self._routes[route] = Counter()
+            for event in events:
+                counter[event] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self._routes.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            routes = {name: dict(counter) for name, counter in sorted(self._routes.items())}
+        totals: Counter[str] = Counter()
+        for counter in routes.values():
+            totals.update({key: value for key, value in counter.items() if not key.startswith("status_")})
+        return {
+            "total": totals["requests"],
+            "applied": totals["applied"],
+            "dropped": totals["dropped_before"] + totals["dropped_after"],
+            "dropped_before": totals["dropped_before"],
+            "dropped_after": totals["dropped_after"],
+            "faulted": totals["faulted"],
+            "refused": totals["refused"],
+            "routes": routes,
+        }
+
+
+class EmulatorState:
+    """Everything the emulator knows. ``config`` is the live configuration (the admin API may change it);
+    ``reset()`` goes back to the configuration and seed the state was created with."""
+
+    def __init__(self, config: EmulatorConfig | None = None, seed: dict[str, Any] | None = None) -> None:
+        self.lock = threading.RLock()
+        self._initial_config = (config or EmulatorConfig()).copy()
+        self._initial_config.validate()
+        self._initial_seed = seed
+        self.stats = Stats()
+        self.faults = FaultInjector(self._initial_config.random_seed)
+        self._clear()
+
+    # ------------------------------------------------------------------------------------------- reset
+
+    def _clear(self) -> None:
+        self.config = self._initial_config.copy()
+        self.clock_offset = 0.0
+        self.datasets: dict[str, DatasetRecord] = {}
+        self.workforces: dict[str, dict[str, Any]] = {}
+        self.tokens: dict[str, TokenRecord] = {}
+        self.checking_counter = 0
+        self.last_tick = self.now()
+
+    def reset(self, seed: dict[str, Any] | bool | None = True) -> None:
+        """Back to the start: no faults, no stats, no tokens, clock offset 0, the initial configuration.
+
+        ``seed=True`` re-applies the seed the state was created with, ``False``/``None`` leaves it empty,
+        a dict applies that seed instead.
+        """
+        from .seed import apply_seed  # seed.py builds on these records
+
+        with self.lock:
+            self._clear()
+            self.faults.clear()
+            self.faults.reseed(self.config.random_seed)
+            self.stats.reset()
+            chosen = self._initial_seed if seed is True else (seed or None)
+            if isinstance(chosen, dict):
+                apply_seed(self, chosen)
+
+    # ------------------------------------------------------------------------------------------- clock
+
+    def now(self) -> float:
+        """Emulator time (seconds): the wall clock plus the admin clock offset."""
+        return time.time() + self.clock_offset
+
+    def now_ms(self) -> int:
+        return int(self.now() * 1000)
+
+    # ------------------------------------------------------------------------------------------ lookups
+
+    def dataset(self, project_id: str, dataset_id: str) -> DatasetRecord:
+        from .codes import ApiError
+
+        dataset = self.datasets.get(dataset_id)
+        if dataset is None or dataset.project_id != project_id:
+            raise ApiError("ModelArts.4352", f"dataset {dataset_id!r} not found in project {project_id!r}")
+        return dataset
+
+    def task(
+        self, project_id: str, dataset_id: str, task_id: str
+    ) -> tuple[DatasetRecord, WorkforceTaskRecord]:
+        from .codes import ApiError
+
+        dataset = self.dataset(project_id, dataset_id)
+        task = dataset.tasks.get(task_id)
+        if task is None:
+            raise ApiError(
+                "ModelArts.4619", f"team labeling task {task_id!r} not found in dataset {dataset_id!r}"
+            )
+        return dataset, task
+
+    def next_checking_task_id(self, task: WorkforceTaskRecord) -> str:
+        """19 characters like the service's ids, derived from the seed so runs are repeatable."""
+        self.checking_counter += 1
+        digest = hashlib.sha256(
+            f"{self.config.random_seed}:{task.task_id}:{self.checking_counter}".encode()
+        ).hexdigest()
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        number = int(digest, 16)
+        chars = []
+        for _ in range(19):
+            number, index = divmod(number, len(alphabet))
+            chars.append(alphabet[index])
+        return "".join(chars)

@@ -1,0 +1,37 @@
+"""The pytest plugin's fixtures: a live server, reset per test, and the Airflow connection env var."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import httpx
+
+from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID
+from airflow_provider_modelarts.emulator.testing import EmulatorServer
+
+
+def test_emulator_fixture_serves_real_http_and_starts_from_the_default_seed(emulator: EmulatorServer) -> None:
+    response = httpx.get(f"{emulator.base_url}/_emulator/datasets")
+    assert response.status_code == 200
+    assert {d["dataset_id"] for d in response.json()} == {"ds-images", "ds-text"}
+    emulator.admin.seed({"datasets": [{"dataset_id": "ds-extra"}]})
+    assert len(emulator.admin.call("GET", "datasets")) == 3
+
+
+def test_emulator_fixture_resets_between_tests(emulator: EmulatorServer) -> None:
+    # The previous test seeded ds-extra; the fixture must have removed it.
+    assert "ds-extra" not in {d["dataset_id"] for d in emulator.admin.call("GET", "datasets")}
+    assert emulator.admin.stats()["total"] == 0
+
+
+def test_modelarts_conn_env_points_airflow_at_the_emulator(
+    modelarts_conn_env: dict, emulator: EmulatorServer
+) -> None:
+    connection = json.loads(os.environ["AIRFLOW_CONN_MODELARTS_DEFAULT"])
+    assert connection == modelarts_conn_env
+    assert connection["login"] == DEFAULT_ACCESS_KEY
+    assert connection["extra"]["endpoint"] == emulator.base_url
+    assert connection["extra"]["project_id"] == DEFAULT_PROJECT_ID
+    with emulator.client() as client:
+        assert client.list_datasets(limit=1)["total_number"] == 2
