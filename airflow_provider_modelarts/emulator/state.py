@@ -7,15 +7,17 @@ atomically, as the service's database transaction would.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .config import EmulatorConfig
-from .faults import FaultInjector
+from .faults import FaultInjector, FaultRule
 
 __all__ = [
     "CheckingTask",
@@ -173,8 +175,14 @@ class EmulatorState:
     """Everything the emulator knows. ``config`` is the live configuration (the admin API may change it);
     ``reset()`` goes back to the configuration and seed the state was created with."""
 
-    def __init__(self, config: EmulatorConfig | None = None, seed: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        seed: dict[str, Any] | None = None,
+        faults: Sequence[FaultRule] = (),
+    ) -> None:
         self.lock = threading.RLock()
+        self._initial_faults = [dataclasses.replace(rule) for rule in faults]
         self._initial_config = (config or EmulatorConfig()).copy()
         self._initial_config.validate()
         self._initial_seed = seed
@@ -196,7 +204,8 @@ class EmulatorState:
     def reset(self, seed: dict[str, Any] | bool | None = True) -> None:
         """Back to the start: no faults, no stats, no tokens, clock offset 0, the initial configuration.
 
-        ``seed=True`` re-applies the seed the state was created with, ``False``/``None`` leaves it empty,
+        Fault rules given at construction are put back. ``seed=True`` re-applies the seed the state was
+        created with, ``False``/``None`` leaves it empty,
         a dict applies that seed instead.
         """
         from .seed import apply_seed  # seed.py builds on these records
@@ -205,6 +214,8 @@ class EmulatorState:
             self._clear()
             self.faults.clear()
             self.faults.reseed(self.config.random_seed)
+            for rule in self._initial_faults:  # the CLI's --latency-ms / --fault-rate survive a reset
+                self.faults.add(dataclasses.replace(rule, fired=0))
             self.stats.reset()
             chosen = self._initial_seed if seed is True else (seed or None)
             if isinstance(chosen, dict):

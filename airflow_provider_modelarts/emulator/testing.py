@@ -278,7 +278,15 @@ class EmulatorServer:
         return AsyncModelArtsClient(project_id=self.config.project_id, endpoint=self.base_url, **kwargs)
 
 
-def connection_dict(base_url: str, project_id: str, auth: str = "aksk", **extra: Any) -> dict[str, Any]:
+def connection_dict(
+    base_url: str,
+    project_id: str,
+    auth: str = "aksk",
+    *,
+    access_key: str = DEFAULT_ACCESS_KEY,
+    secret_key: str = DEFAULT_SECRET_KEY,
+    **extra: Any,
+) -> dict[str, Any]:
     """Airflow connection JSON for an emulator at ``base_url`` (AK/SK or IAM password auth)."""
     extras: dict[str, Any] = {"endpoint": base_url, "project_id": project_id, "region": "cn-north-4"}
     if auth == "password":
@@ -296,7 +304,7 @@ def connection_dict(base_url: str, project_id: str, auth: str = "aksk", **extra:
     extras.update(extra)
     return {
         "conn_type": "modelarts",
-        "login": DEFAULT_ACCESS_KEY,
-        "password": DEFAULT_SECRET_KEY,
+        "login": access_key,
+        "password": secret_key,
         "extra": extras,
     }
