@@ -1,0 +1,225 @@
+"""What every benchmark shares: the result row, JSON hand-over to the runner, the emulator, CPU pinning.
+
+Each ``bench_*.py`` runs as its own process (started by ``bench/run.py``, or by hand) and ends by printing its
+rows as one JSON line prefixed with :data:`ROWS_PREFIX`; the runner collects those lines into the table. A
+fresh process per benchmark keeps one benchmark's imports, caches and heap from colouring the next figure.
+
+The emulator always runs in a **separate process** (its CLI, ``python -m
+airflow_provider_modelarts.emulator``): its request handling would otherwise share the client's interpreter
+and GIL, and its stored samples would count towards the client's memory. On a machine with at least two
+cores the emulator is pinned to the last core and the measuring process to the others
+(``os.sched_setaffinity``), so the two do not steal each other's CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS_PREFIX = "BENCH-ROWS "
+
+
+@dataclass
+class Row:
+    """One measured figure next to its target.
+
+    ``ratio`` is the figure divided by its target limit (at most 1.0 meets it); ``None`` for figures that
+    have no target (reported for context, e.g. the naive baseline).
+    """
+
+    bench: str
+    metric: str
+    value: str
+    target: str = ""
+    ratio: float | None = None
+    ok: bool | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def emit(rows: list[Row]) -> None:
+    """Print the rows for the runner (one JSON line) after the human-readable output."""
+    sys.stdout.flush()
+    print(ROWS_PREFIX + json.dumps([r.as_dict() for r in rows]), flush=True)
+
+
+def check(
+    bench: str,
+    metric: str,
+    value: float,
+    limit: float,
+    *,
+    fmt: str,
+    unit: str,
+    note: str = "",
+    extra: dict[str, Any] | None = None,
+    op: str = "<=",
+) -> Row:
+    """A row for a figure that must stay at or below (``<=``) / below (``<``) ``limit``."""
+    ok = value <= limit if op == "<=" else value < limit
+    return Row(
+        bench=bench,
+        metric=metric,
+        value=f"{value:{fmt}}{unit}",
+        target=f"{'≤' if op == '<=' else '<'} {limit:{fmt}}{unit}",
+        ratio=value / limit if limit else None,
+        ok=ok,
+        note=note,
+        extra=extra or {},
+    )
+
+
+def cpu_split() -> tuple[set[int] | None, set[int] | None]:
+    """(client cores, emulator cores), or (None, None) when pinning is not possible or not useful."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None, None
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None, None
+    return set(cores[:-1]), {cores[-1]}
+
+
+def pin_self() -> str:
+    """Pin this process to the client cores; returns a note for the report."""
+    client, emulator = cpu_split()
+    if client is None:
+        return "not pinned (one core available)"
+    os.sched_setaffinity(0, client)
+    return f"client on core(s) {sorted(client)}, emulator on core(s) {sorted(emulator or ())}"
+
+
+class Emulator:
+    """The emulator CLI in its own process (pinned to its own core when there are two), with the admin API."""
+
+    def __init__(self, workdir: Path, *extra_args: str) -> None:
+        self.workdir = workdir
+        self.extra_args = extra_args
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.base_url = ""
+        self._admin: httpx.Client | None = None
+
+    def __enter__(self) -> Emulator:
+        url_file = self.workdir / f"emulator-{os.getpid()}-{time.monotonic_ns()}.url"
+        cmd = [
+            sys.executable,
+            "-m",
+            "airflow_provider_modelarts.emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--url-file",
+            str(url_file),
+            *self.extra_args,
+        ]
+        _, emulator_cores = cpu_split()
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, emulator_cores)) if emulator_cores else None,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if url_file.exists() and url_file.read_text().strip():
+                self.base_url = url_file.read_text().strip().rstrip("/")
+                break
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise RuntimeError(f"the emulator exited before it was ready:\n{err[-3000:]}")
+            time.sleep(0.05)
+        else:
+            self.proc.kill()
+            raise RuntimeError("the emulator did not start within 60 s")
+        self._admin = httpx.Client(base_url=self.base_url, timeout=60)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._admin is not None:
+            self._admin.close()
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        assert self._admin is not None
+        response = self._admin.request(method, "/_emulator/" + path.lstrip("/"), **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def connection(self, auth: str = "aksk") -> dict[str, Any]:
+        """The Airflow connection (JSON form) for this emulator."""
+        from airflow_provider_modelarts.emulator import (
+            DEFAULT_ACCESS_KEY,
+            DEFAULT_DOMAIN,
+            DEFAULT_IAM_PASSWORD,
+            DEFAULT_IAM_USER,
+            DEFAULT_PROJECT_ID,
+            DEFAULT_SECRET_KEY,
+        )
+
+        extra: dict[str, Any] = {
+            "endpoint": self.base_url,
+            "project_id": DEFAULT_PROJECT_ID,
+            "region": "cn-north-4",
+        }
+        if auth == "password":
+            extra.update(
+                auth_type="password",
+                iam_endpoint=self.base_url,
+                domain_name=DEFAULT_DOMAIN,
+                user_name=DEFAULT_IAM_USER,
+                user_password=DEFAULT_IAM_PASSWORD,
+            )
+            return {"conn_type": "modelarts", "extra": extra}
+        return {
+            "conn_type": "modelarts",
+            "login": DEFAULT_ACCESS_KEY,
+            "password": DEFAULT_SECRET_KEY,
+            "extra": extra,
+        }
+
+    def use_as_default_connection(self, auth: str = "aksk") -> None:
+        os.environ["AIRFLOW_CONN_MODELARTS_DEFAULT"] = json.dumps(self.connection(auth))
+
+
+def airflow_env(workdir: Path) -> None:
+    """Keep Airflow's home inside the benchmark's temporary folder, never ~/airflow."""
+    os.environ.setdefault("AIRFLOW_HOME", str(workdir / "airflow"))
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+
+def cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def rss_kb(field_name: str = "VmRSS") -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field_name} not in /proc/self/status")

@@ -1,0 +1,126 @@
+"""DAG parse cost: import time our operator and sensor modules add to a DAG file (target: under 50 ms).
+
+Usage: ``python bench/bench_parse.py [--rounds 7] [--profile]``
+
+The scheduler's DAG processor re-imports every DAG file every ``min_file_process_interval`` (30 s by
+default), so whatever a DAG file's imports cost is paid constantly. What is measured, with ``python -X
+importtime`` in a fresh interpreter per round:
+
+* Baseline: ``from airflow.sdk import DAG, BaseOperator, BaseSensorOperator`` -- what any DAG file that
+  uses an operator and a sensor has loaded before it imports a provider (``airflow.sdk`` resolves those
+  names lazily, so they are imported explicitly to keep their cost out of ours).
+* Then a marker, then the provider modules. Their cost is the sum of the *cumulative* times of the
+  top-level import entries after the marker, i.e. everything those imports pulled in that the baseline had
+  not loaded already (our modules, pydantic model building, ``airflow.triggers.base``, ...).
+
+Each group is measured in ``--rounds`` fresh interpreters; the figure is the minimum (import time is wall
+time, and on a shared machine the minimum is the least disturbed run), with the median for context.
+``--profile`` prints the 25 most expensive modules of one run (self time), to see where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, Row, check, emit
+
+TARGET_MS = 50.0
+BASELINE = "from airflow.sdk import DAG, BaseOperator, BaseSensorOperator"
+MARK = "--bench-parse-mark--"
+GROUPS: dict[str, list[str]] = {
+    "operators (samples, labels, acceptance)": [
+        "airflow_provider_modelarts.operators.samples",
+        "airflow_provider_modelarts.operators.labels",
+        "airflow_provider_modelarts.operators.acceptance",
+    ],
+    "sensors.acceptance": ["airflow_provider_modelarts.sensors.acceptance"],
+}
+ALL_MODULES = [m for mods in GROUPS.values() for m in mods]
+_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)$")
+
+
+def _run(modules: list[str]) -> list[tuple[int, int, int, str]]:
+    """One fresh interpreter: entries (self us, cumulative us, depth, module) imported after the baseline."""
+    code = f"import sys\n{BASELINE}\nsys.stderr.write({MARK!r} + '\\n')\n" + "".join(
+        f"import {m}\n" for m in modules
+    )
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"importing {modules} failed:\n{out.stderr[-3000:]}")
+    _, found, after = out.stderr.partition(MARK + "\n")
+    if not found:
+        raise RuntimeError("marker not found in the -X importtime output")
+    entries = []
+    for line in after.splitlines():
+        match = _LINE.match(line)
+        if match:
+            self_us, cumulative, indent, name = match.groups()
+            entries.append((int(self_us), int(cumulative), len(indent) // 2, name))
+    return entries
+
+
+def added_ms(entries: list[tuple[int, int, int, str]]) -> float:
+    return sum(cumulative for _, cumulative, depth, _ in entries if depth == 0) / 1000
+
+
+def measure(modules: list[str], rounds: int) -> tuple[float, float]:
+    figures = [added_ms(_run(modules)) for _ in range(rounds)]
+    return min(figures), statistics.median(figures)
+
+
+def profile(modules: list[str], rounds: int = 3) -> list[tuple[float, str]]:
+    """Most expensive modules (self time, ms), from the least disturbed of a few runs."""
+    runs = [_run(modules) for _ in range(rounds)]
+    best = min(runs, key=added_ms)
+    return sorted(((s / 1000, name) for s, _, _, name in best), reverse=True)[:25]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+
+    rows: list[Row] = []
+    groups = {**GROUPS, "all four modules together": ALL_MODULES}
+    for label, modules in groups.items():
+        best, median = measure(modules, args.rounds)
+        print(
+            f"{label}: +{best:.1f} ms on top of the baseline (min of {args.rounds}; median {median:.1f} ms)"
+        )
+        rows.append(
+            check(
+                "5. DAG parse cost",
+                f"import added by {label}",
+                best,
+                TARGET_MS,
+                fmt=".1f",
+                unit=" ms",
+                op="<",
+                note=f"min of {args.rounds} fresh interpreters (median {median:.0f} ms)",
+            )
+        )
+    if args.profile or any(r.ok is False for r in rows):
+        print("Most expensive imports after the baseline (self time, least disturbed of 3 runs):")
+        for ms, name in profile(ALL_MODULES):
+            print(f"  {ms:7.1f} ms  {name}")
+    emit(rows)
+
+
+if __name__ == "__main__":
+    main()
