@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from . import lifecycle, samples
 from .admin import admin_router
@@ -38,6 +38,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 _JSON = [(b"content-type", b"application/json")]
 UNKNOWN_ROUTE = "unknown"
@@ -192,6 +193,16 @@ class EmulatorMiddleware:
 _DOC_PATHS = frozenset({"/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect"})
 
 
+def _dataset_ids(request: Request) -> tuple[str, str]:
+    params = request.path_params
+    return params["project_id"], params["dataset_id"]
+
+
+def _task_ids(request: Request) -> tuple[str, str, str]:
+    params = request.path_params
+    return params["project_id"], params["dataset_id"], params["workforce_task_id"]
+
+
 async def _body(request: Request) -> bytes:
     body = request.scope.get(BODY_KEY)
     return body if isinstance(body, bytes) else await request.body()
@@ -220,6 +231,16 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
     dataset_samples = prefix + "/{dataset_id}/data-annotations/samples"
     task = prefix + "/{dataset_id}/workforce-tasks/{workforce_task_id}"
 
+    def api(method: str, path: str, name: str) -> Callable[[Endpoint], Endpoint]:
+        """Register a ModelArts endpoint as a plain Starlette route: the handlers read the request
+        themselves, so FastAPI's per-parameter dependency machinery would only cost time on every call."""
+
+        def register(endpoint: Endpoint) -> Endpoint:
+            app.router.add_route(path, endpoint, methods=[method], name=name)
+            return endpoint
+
+        return register
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError) -> Response:
         return Response(
@@ -239,43 +260,43 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
             error_body(code, message), status_code=error.status_code, media_type="application/json"
         )
 
-    @app.post(dataset_samples, name="add_samples")
-    async def add_samples(project_id: str, dataset_id: str, request: Request) -> Response:
+    @api("POST", dataset_samples, "add_samples")
+    async def add_samples(request: Request) -> Response:
         """Adding Samples in Batches (UploadSamplesJson)."""
+        project_id, dataset_id = _dataset_ids(request)
         return _json(samples.add_samples(state, project_id, dataset_id, await _body(request)))
 
-    @app.put(dataset_samples, name="update_samples")
-    async def update_samples(project_id: str, dataset_id: str, request: Request) -> Response:
+    @api("PUT", dataset_samples, "update_samples")
+    async def update_samples(request: Request) -> Response:
         """Updating Sample Labels in Batches (UpdateSamples)."""
+        project_id, dataset_id = _dataset_ids(request)
         return _json(samples.update_samples(state, project_id, dataset_id, await _body(request)))
 
-    @app.get(dataset_samples, name="list_samples")
-    async def list_samples(project_id: str, dataset_id: str, request: Request) -> Response:
+    @api("GET", dataset_samples, "list_samples")
+    async def list_samples(request: Request) -> Response:
         """Querying the Sample List."""
+        project_id, dataset_id = _dataset_ids(request)
         return _json(samples.list_dataset_samples(state, project_id, dataset_id, request.query_params))
 
-    @app.put(task + "/data-annotations/samples", name="update_workforce_task_samples")
-    async def update_task_samples(
-        project_id: str, dataset_id: str, workforce_task_id: str, request: Request
-    ) -> Response:
+    @api("PUT", task + "/data-annotations/samples", "update_workforce_task_samples")
+    async def update_task_samples(request: Request) -> Response:
         """Updating Labels of Team Labeling Samples in Batches (UpdateWorkforceTaskSamples)."""
+        project_id, dataset_id, workforce_task_id = _task_ids(request)
         body = await _body(request)
         return _json(samples.update_task_samples(state, project_id, dataset_id, workforce_task_id, body))
 
-    @app.get(task + "/data-annotations/samples", name="list_workforce_task_samples")
-    async def list_task_samples(
-        project_id: str, dataset_id: str, workforce_task_id: str, request: Request
-    ) -> Response:
+    @api("GET", task + "/data-annotations/samples", "list_workforce_task_samples")
+    async def list_task_samples(request: Request) -> Response:
         """Querying the Sample List of a Team Labeling Task by Page."""
+        project_id, dataset_id, workforce_task_id = _task_ids(request)
         return _json(
             samples.list_task_samples(state, project_id, dataset_id, workforce_task_id, request.query_params)
         )
 
-    @app.put(task + "/acceptance/status", name="update_acceptance_status")
-    async def update_acceptance_status(
-        project_id: str, dataset_id: str, workforce_task_id: str, request: Request
-    ) -> Response:
+    @api("PUT", task + "/acceptance/status", "update_acceptance_status")
+    async def update_acceptance_status(request: Request) -> Response:
         """Updating the Status of a Team Labeling Acceptance Task (UpdateWorkforceSamplingTask)."""
+        project_id, dataset_id, workforce_task_id = _task_ids(request)
         body = await _body(request)
         return _json(
             lifecycle.update_acceptance_status(
@@ -283,37 +304,35 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
             )
         )
 
-    @app.post(task + "/acceptance", name="start_acceptance")
-    async def start_acceptance(
-        project_id: str, dataset_id: str, workforce_task_id: str, request: Request
-    ) -> Response:
+    @api("POST", task + "/acceptance", "start_acceptance")
+    async def start_acceptance(request: Request) -> Response:
         """Creating a Team Labeling Acceptance Task (StartWorkforceSamplingTask)."""
+        project_id, dataset_id, workforce_task_id = _task_ids(request)
         body = await _body(request)
         return _json(lifecycle.start_acceptance(state, project_id, dataset_id, workforce_task_id, body))
 
-    @app.get(task + "/acceptance/report", name="get_acceptance_report")
-    async def acceptance_report(
-        project_id: str, dataset_id: str, workforce_task_id: str, request: Request
-    ) -> Response:
+    @api("GET", task + "/acceptance/report", "get_acceptance_report")
+    async def acceptance_report(request: Request) -> Response:
         """Querying the Report of a Team Labeling Acceptance Task."""
+        project_id, dataset_id, workforce_task_id = _task_ids(request)
         return _json(
             lifecycle.acceptance_report(
                 state, project_id, dataset_id, workforce_task_id, request.query_params
             )
         )
 
-    @app.get(task, name="get_workforce_task")
-    async def get_workforce_task(
-        project_id: str, dataset_id: str, workforce_task_id: str, request: Request
-    ) -> Response:
+    @api("GET", task, "get_workforce_task")
+    async def get_workforce_task(request: Request) -> Response:
         """Querying Details About a Team Labeling Task."""
+        project_id, dataset_id, workforce_task_id = _task_ids(request)
         return _json(
             lifecycle.task_view(state, project_id, dataset_id, workforce_task_id, request.query_params)
         )
 
-    @app.get(prefix, name="list_datasets")
-    async def list_datasets(project_id: str, request: Request) -> Response:
+    @api("GET", prefix, "list_datasets")
+    async def list_datasets(request: Request) -> Response:
         """A minimal dataset list (the connection test's cheap call)."""
+        project_id = request.path_params["project_id"]
         query = request.query_params
         limit = query_int(query, "limit", 10, low=1, high=100)
         offset = query_int(query, "offset", 0, low=0)
@@ -335,7 +354,7 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
             ]
         return _json({"total_number": len(found), "datasets": datasets})
 
-    @app.post("/v3/auth/tokens", name="iam_token", status_code=201)
+    @api("POST", "/v3/auth/tokens", "iam_token")
     async def iam_token(request: Request) -> Response:
         """IAM: Obtaining a User Token (password method); the token is in ``X-Subject-Token``."""
         answer, token, headers = issue_token(state, await _body(request))
@@ -345,7 +364,9 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
     routes = [
         (route.path_regex, set(route.methods or ()), route.name)
         for route in app.router.routes
-        if isinstance(route, APIRoute) and not route.path.startswith("/_emulator")
+        if isinstance(route, Route)
+        and not route.path.startswith("/_emulator")
+        and route.path not in _DOC_PATHS
     ]
     app.add_middleware(EmulatorMiddleware, state=state, routes=routes)
     return app
