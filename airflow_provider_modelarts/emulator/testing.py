@@ -264,17 +264,18 @@ class EmulatorServer:
             )
         raise ValueError(f"auth must be 'aksk' or 'password', got {auth!r}")
 
-    def client(self, auth: str = "aksk", **kwargs: Any) -> ModelArtsClient:
-        """A :class:`ModelArtsClient` signed with the default credentials (``auth``: "aksk" or "password")."""
+    def client(self, auth: str | httpx.Auth = "aksk", **kwargs: Any) -> ModelArtsClient:
+        """A :class:`ModelArtsClient` for this server: ``auth`` "aksk" or "password" (default credentials)
+        or any ``httpx.Auth``."""
         from airflow_provider_modelarts.client import ModelArtsClient
 
-        kwargs.setdefault("auth", self.auth(auth))
+        kwargs["auth"] = self.auth(auth) if isinstance(auth, str) else auth
         return ModelArtsClient(project_id=self.config.project_id, endpoint=self.base_url, **kwargs)
 
-    def async_client(self, auth: str = "aksk", **kwargs: Any) -> AsyncModelArtsClient:
+    def async_client(self, auth: str | httpx.Auth = "aksk", **kwargs: Any) -> AsyncModelArtsClient:
         from airflow_provider_modelarts.client import AsyncModelArtsClient
 
-        kwargs.setdefault("auth", self.auth(auth))
+        kwargs["auth"] = self.auth(auth) if isinstance(auth, str) else auth
         return AsyncModelArtsClient(project_id=self.config.project_id, endpoint=self.base_url, **kwargs)
 
 
