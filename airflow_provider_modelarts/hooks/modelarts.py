@@ -265,7 +265,10 @@ def _scrub(text: str, secrets: Iterator[str] | list[str]) -> str:
 
 def _mask(values: Iterator[str] | list[str]) -> None:
     """Register secrets with the task's (and the supervisor's) secrets masker."""
-    from airflow.sdk.log import mask_secret
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # Airflow 3.0/3.1 kept it here
+        from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
 
     for value in values:
         mask_secret(value)
