@@ -1,0 +1,163 @@
+"""Fault injection does what it says: latency, 429 + Retry-After, 500, 503, drops before and after."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+
+import httpx
+import pytest
+from emulator_helpers import FAST_RETRY, image
+
+from airflow_provider_modelarts.auth import AkSkAuth
+from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
+from airflow_provider_modelarts.emulator import (
+    DEFAULT_ACCESS_KEY,
+    DEFAULT_PROJECT_ID,
+    DEFAULT_SECRET_KEY,
+    ConnectionDropped,
+    EmulatorConfig,
+    EmulatorState,
+    create_app,
+    default_seed,
+)
+from airflow_provider_modelarts.emulator.faults import FaultInjector, FaultRule
+from airflow_provider_modelarts.emulator.testing import EmulatorServer
+from airflow_provider_modelarts.errors import ModelArtsServerError, ModelArtsThrottledError
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+DATASETS = f"/v2/{DEFAULT_PROJECT_ID}/datasets"
+
+
+def _names(emulator: EmulatorServer) -> list[str]:
+    return [s["sample_name"] for s in emulator.admin.samples("ds-images")]
+
+
+def test_latency_is_added_to_matching_routes_only(emulator: EmulatorServer) -> None:
+    emulator.admin.faults(route="list_datasets", latency_ms=150)
+    with emulator.client() as client:
+        started = time.perf_counter()
+        client.list_datasets()
+        slow = time.perf_counter() - started
+        started = time.perf_counter()
+        client.get_workforce_task("ds-images", "task-1")
+        fast = time.perf_counter() - started
+    assert slow >= 0.15
+    assert fast < 0.15
+
+
+def test_429_carries_retry_after_and_the_client_retries(emulator: EmulatorServer) -> None:
+    emulator.admin.faults(route="list_datasets", status=429, retry_after=0.05, count=1)
+    with emulator.client(retry=NO_RETRY) as client, pytest.raises(ModelArtsThrottledError) as throttled:
+        client.list_datasets()
+    assert throttled.value.error_code == "ModelArts.6101"
+    assert throttled.value.retry_after == pytest.approx(0.05)
+
+    emulator.admin.faults(route="list_datasets", status=429, retry_after=0.05, count=2)
+    with emulator.client(retry=FAST_RETRY) as client:
+        assert client.list_datasets()["total_number"] == 2
+        assert client.retry_count == 2
+    assert emulator.admin.stats()["routes"]["list_datasets"]["status_429"] == 3
+
+
+@pytest.mark.parametrize(("status", "code"), [(500, "ModelArts.6102"), (503, "ModelArts.4302")])
+def test_server_errors_are_answered_without_applying_the_request(
+    emulator: EmulatorServer, status: int, code: str
+) -> None:
+    emulator.admin.faults(route="add_samples", status=status, count=1)
+    with emulator.client(retry=NO_RETRY) as client, pytest.raises(ModelArtsServerError) as failed:
+        client.add_samples("ds-images", [image("faulted.jpg")])
+    assert (failed.value.status, failed.value.error_code) == (status, code)
+    assert "faulted.jpg" not in _names(emulator)
+    with emulator.client(retry=NO_RETRY) as client:  # count=1: the next request goes through
+        assert client.add_samples("ds-images", [image("faulted.jpg")]).success is True
+
+
+def test_drop_before_cuts_the_connection_and_applies_nothing(emulator: EmulatorServer) -> None:
+    emulator.admin.faults(route="add_samples", drop="before", count=1)
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(
+            emulator.base_url + f"{DATASETS}/ds-images/data-annotations/samples",
+            json={"samples": [image("dropped.jpg")]},
+            auth=AkSkAuth(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY),
+        )
+    assert "dropped.jpg" not in _names(emulator)
+    with emulator.client(retry=FAST_RETRY) as client:
+        emulator.admin.faults(route="add_samples", drop="before", count=1)
+        result = client.add_samples("ds-images", [image("dropped.jpg")])
+        assert result.success is True and client.retry_count == 1
+    assert _names(emulator).count("dropped.jpg") == 1
+    assert emulator.admin.stats()["dropped_before"] == 2
+
+
+def test_drop_after_applies_then_cuts_so_the_retry_sees_a_duplicate(emulator: EmulatorServer) -> None:
+    emulator.admin.faults(route="add_samples", drop="after", count=1)
+    with emulator.client(retry=FAST_RETRY) as client:
+        result = client.add_samples("ds-images", [image("twice.jpg")])
+        assert client.retry_count == 1
+    # The first attempt was applied; its answer was lost; the retry is told the sample already exists.
+    assert result.results is not None and result.results[0].error_code == "ModelArts.4422"
+    assert result.results[0].info is None
+    assert _names(emulator).count("twice.jpg") == 1
+    stats = emulator.admin.stats()["routes"]["add_samples"]
+    assert stats["dropped_after"] == 1 and stats["applied"] == 2
+
+
+def test_global_rules_rates_and_counts_are_deterministic() -> None:
+    def fired(seed: int) -> list[bool]:
+        injector = FaultInjector(seed)
+        injector.add(FaultRule.from_dict({"status": 503, "rate": 0.5, "count": 5}))
+        return [injector.decide(route).action is not None for route in ["a", "b", "c"] * 10]
+
+    first = fired(7)
+    assert first == fired(7)  # same seed, same sequence
+    assert sum(first) == 5  # the count caps how often it fires
+    assert fired(7) != fired(8) or sum(fired(8)) == 5
+
+
+def test_a_global_rule_hits_every_route(emulator: EmulatorServer) -> None:
+    emulator.admin.faults(status=503, count=2)
+    with emulator.client(retry=NO_RETRY) as client:
+        with pytest.raises(ModelArtsServerError):
+            client.list_datasets()
+        with pytest.raises(ModelArtsServerError):
+            client.get_workforce_task("ds-images", "task-1")
+        assert client.list_datasets()["total_number"] == 2
+    rules = emulator.admin.call("GET", "faults")["rules"]
+    assert rules[0]["fired"] == 2 and rules[0]["remaining"] == 0
+    emulator.admin.clear_faults()
+    assert emulator.admin.call("GET", "faults")["rules"] == []
+
+
+def test_bad_fault_rules_are_rejected_with_a_message() -> None:
+    with pytest.raises(ValueError, match="fault status must be one of"):
+        FaultRule.from_dict({"status": 404})
+    with pytest.raises(ValueError, match="unknown fault rule key"):
+        FaultRule.from_dict({"status": 503, "ratio": 1})
+    with pytest.raises(ValueError, match="fault kind"):
+        FaultRule.from_dict({"route": "add_samples"})
+
+
+def test_drops_in_process_reach_the_client_as_transport_errors() -> None:
+    state = EmulatorState(EmulatorConfig(step_seconds=None), seed=default_seed())
+    state.reset()
+    state.faults.add(FaultRule(kind="drop_after", route="add_samples", count=1))
+    app = create_app(state)
+
+    async def scenario() -> list[str | None]:
+        async with AsyncModelArtsClient(
+            project_id=DEFAULT_PROJECT_ID,
+            endpoint="http://emulator",
+            auth=AkSkAuth(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY),
+            transport=httpx.ASGITransport(app=app),
+            retry=FAST_RETRY,
+        ) as client:
+            result = await client.add_samples("ds-images", [image("inproc.jpg")])
+            assert client.retry_count == 1
+            return [r.error_code for r in result.results or []]
+
+    assert asyncio.run(scenario()) == ["ModelArts.4422"]
+    assert issubclass(ConnectionDropped, httpx.TransportError)
+    sample_id = hashlib.md5(b"ds-images/inproc.jpg").hexdigest()
+    assert sample_id in state.datasets["ds-images"].samples
