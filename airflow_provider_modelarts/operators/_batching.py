@@ -42,6 +42,7 @@ __all__ = [
     "ItemRef",
     "ItemResult",
     "Outcome",
+    "brief",
     "make_batches",
     "results_from_response",
     "run_batches",
@@ -149,6 +150,12 @@ def make_batches(items: Iterable[tuple[ItemRef, T, int]], planner: BatchPlanner)
         batch.refs.append(ref)
     if batch is not None:
         yield batch
+
+
+def brief(value: Any, limit: int = 80) -> str:
+    """``repr`` cut to ``limit`` characters: error messages quote user values, and those can be huge."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 15]}...[{len(text):,} chars]"
 
 
 def _short(msg: str | None) -> str | None:
@@ -324,7 +331,7 @@ class BulkTally:
         lines = []
         for entry in self.failures[:limit]:
             key = entry.get(self.key_field)
-            label = f"#{entry['index']}" + (f" ({key!r})" if key else "")
+            label = f"#{entry['index']}" + (f" ({brief(key)})" if key else "")
             lines.append(f"{label}: {entry['error_code']}: {entry['error_msg'] or 'no message'}")
         return lines
 

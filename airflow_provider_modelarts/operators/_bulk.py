@@ -18,13 +18,16 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from pydantic import SecretStr
 
 from airflow_provider_modelarts.operators._batching import (
     DEFAULT_BATCH_SIZE,
@@ -36,6 +39,7 @@ from airflow_provider_modelarts.operators._batching import (
     ItemRef,
     ItemResult,
     Outcome,
+    brief,
     log_lines,
     make_batches,
     relaxed_gc,
@@ -116,11 +120,16 @@ class BulkSamplesOperator(BaseOperator):
         modelarts_conn_id: str = "modelarts_default",
         **kwargs: Any,
     ) -> None:
+        # BaseOperator walks ``samples`` recursively (XComArg discovery, template rendering); a sample nested
+        # deeper than the interpreter's recursion limit would crash that walk. Such input is hidden from it,
+        # and the validation pass then reports the offending sample and field like any other problem.
+        if _too_deep(samples):
+            samples = _Opaque(samples)
         super().__init__(**kwargs)
         if on_invalid not in ("fail", "skip"):
-            raise ValueError(f"on_invalid must be 'fail' or 'skip', got {on_invalid!r}")
+            raise ValueError(f"on_invalid must be 'fail' or 'skip', got {brief(on_invalid)}")
         if on_failure not in ("fail", "warn"):
-            raise ValueError(f"on_failure must be 'fail' or 'warn', got {on_failure!r}")
+            raise ValueError(f"on_failure must be 'fail' or 'warn', got {brief(on_failure)}")
         _check_int("batch_size", batch_size, 1, None)
         _check_int("max_concurrency", max_concurrency, 1, MAX_CONCURRENCY_LIMIT)
         _check_int("max_batch_bytes", max_batch_bytes, 1, None)
@@ -185,7 +194,9 @@ class BulkSamplesOperator(BaseOperator):
         base64 image data that costs seconds and memory for nothing. A string without ``{`` has no Jinja
         syntax, so it is returned as is.
         """
-        if isinstance(content, str) and "{" not in content and not content.endswith(tuple(self.template_ext)):
+        if isinstance(content, _Opaque) or (
+            isinstance(content, str) and "{" not in content and not content.endswith(tuple(self.template_ext))
+        ):
             return content
         return super().render_template(content, context, jinja_env, seen_oids)
 
@@ -270,8 +281,15 @@ class BulkSamplesOperator(BaseOperator):
     def _tally(self) -> BulkTally:
         return BulkTally(done_key=self._done_key, key_field=self._key_field)
 
-    def _check(self, index: int, raw: Any) -> tuple[Any, str | None, list[Problem]]:
-        """Validate one raw sample: (model or None, name/id for reports, problems)."""
+    def _check(
+        self, index: int, raw: Any, *, check_sendable: bool = False
+    ) -> tuple[Any, str | None, list[Problem]]:
+        """Validate one raw sample: (model or None, name/id for reports, problems).
+
+        ``check_sendable`` (validation pass) also serialises the model once: values the validators let
+        through but JSON cannot carry (lone surrogates from a ``\\ud800`` escape, arbitrary objects in
+        custom attributes) must be reported as this sample's problem, not crash the batch later.
+        """
         from airflow_provider_modelarts.models import SampleValidationError, parse_sample
 
         model_cls = self._model
@@ -289,7 +307,19 @@ class BulkSamplesOperator(BaseOperator):
         except SampleValidationError as exc:
             name = _raw_key(raw, self._key_field)
             return None, name, [Problem(p.field, p.message) for p in exc.problems]
+        except Exception as exc:  # input so odd the validators trip over it: still this sample's problem
+            detail = f"{type(exc).__name__}: {exc}"
+            return None, _raw_key(raw, self._key_field), [Problem("", f"cannot be validated ({detail})")]
         key = getattr(model, self._key_field, None)
+        if check_sendable:
+            found = _unsendable(model.model_dump(by_alias=True, exclude_none=True))
+            if found is None:
+                try:
+                    model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_none=True)
+                except Exception as exc:
+                    found = ("", f"cannot be sent as JSON ({_short_reason(exc)})")
+            if found is not None:
+                return None, key, [Problem(*found)]
         return model, key, self._extra_problems(model)
 
     def _validate(self, source: Source) -> _Plan:
@@ -302,14 +332,14 @@ class BulkSamplesOperator(BaseOperator):
         try:
             for index, raw in source:
                 tally.total += 1
-                model, key, problems = self._check(index, raw)
+                model, key, problems = self._check(index, raw, check_sendable=True)
                 if model is not None and key is not None:
                     first = seen.get(key)
                     if first is not None:
                         problems.append(
                             Problem(
                                 self._key_field,
-                                f"duplicate {self._key_field} {key!r} (also sample #{first}); "
+                                f"duplicate {self._key_field} {brief(key)} (also sample #{first}); "
                                 "each sample may appear once per run",
                             )
                         )
@@ -456,13 +486,88 @@ def _classify_error(exc: BaseException) -> ItemResult | None:
         return ItemResult(Outcome.FAILED, "transport_error", str(exc))
     if isinstance(exc, ModelArtsError):
         return ItemResult(Outcome.FAILED, type(exc).__name__, str(exc))
+    from pydantic_core import PydanticSerializationError
+
+    if isinstance(exc, PydanticSerializationError):  # a manifest changed between the passes: fail the batch
+        return ItemResult(Outcome.FAILED, "unsendable", _short_reason(exc))
     return None
+
+
+_MAX_DEPTH = 64
+
+
+def _unsendable(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | None:
+    """``(field path, reason)`` of the first value a JSON body cannot carry faithfully, else None.
+
+    Walks the model's python-mode dump, where nothing has been converted yet: pydantic's JSON output would
+    silently turn ``inf`` / ``nan`` into ``null`` (or keep them, depending on the field), so those are caught
+    here, as are lone surrogates (``"\\ud800"`` is valid JSON text but not UTF-8), non-string keys, objects
+    of arbitrary types in custom attributes, and absurd nesting.
+    """
+    where = path or "(sample)"
+    if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return where, "text contains a lone surrogate, which is not valid UTF-8"
+        return None
+    if value is None or isinstance(value, (bool, int, Enum, SecretStr)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where, f"{value} is not a JSON number")
+    if depth >= _MAX_DEPTH:
+        return where, f"nested more than {_MAX_DEPTH} levels deep"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return where, f"key {brief(key)} is not a string"
+            found = _unsendable(item, f"{path}.{key}" if path else key, depth + 1)
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = _unsendable(item, f"{path}[{i}]", depth + 1)
+            if found:
+                return found
+        return None
+    return where, f"a {type(value).__name__} is not JSON"
+
+
+class _Opaque:
+    """A value Airflow's recursive walks must not descend into (see ``BulkSamplesOperator.__init__``)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"<samples nested more than {_MAX_DEPTH} levels deep>"
+
+
+def _too_deep(value: Any, limit: int = _MAX_DEPTH) -> bool:
+    """Whether containers nest deeper than ``limit`` (iterative: no recursion of our own)."""
+    if not isinstance(value, (list, tuple, dict)):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((v, depth + 1) for v in children if isinstance(v, (list, tuple, dict)))
+    return False
+
+
+def _short_reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
         bound = f"from {low} to {high}" if high else f"at least {low}"
-        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
+        raise ValueError(f"{name} must be an integer {bound}, got {brief(value)}")
 
 
 def _payload_size(item: Any) -> int:
@@ -480,7 +585,7 @@ def _raw_key(raw: Any, key_field: str) -> str | None:
 
 def _problem_line(problem: Mapping[str, Any], key_field: str) -> str:
     key = problem.get(key_field)
-    label = f"sample #{problem['index']}" + (f" ({key!r})" if key else "")
+    label = f"sample #{problem['index']}" + (f" ({brief(key)})" if key else "")
     return f"{label}: {problem['field']}: {problem['message']}"
 
 
@@ -496,6 +601,8 @@ def _as_sample_list(value: Any) -> Sequence[Any]:
     Templates render to text unless the DAG sets ``render_template_as_native_obj=True``, so a string is parsed
     back: JSON first, then a Python literal (what ``{{ ti.xcom_pull(...) }}`` renders a list to).
     """
+    if isinstance(value, _Opaque):
+        value = value.value
     if isinstance(value, str):
         text = value.strip()
         try:

@@ -261,7 +261,12 @@ class FileRef:
     def read_sample(self) -> dict[str, Any]:
         """The sample payload for this file: bytes base64-encoded as ``data``, as the API expects."""
         with open(self.path, "rb") as fh:
-            data = base64.b64encode(fh.read()).decode("ascii")
+            raw = fh.read(self.size + 1)
+        if len(raw) != self.size:
+            raise OSError(
+                f"{self.path} changed since it was validated ({self.size:,} -> {len(raw):,}+ bytes)"
+            )
+        data = base64.b64encode(raw).decode("ascii")
         sample: dict[str, Any] = {"name": self.name, "data": data}
         if self.sample_type is not None:
             sample["sample_type"] = self.sample_type
@@ -344,6 +349,9 @@ class FileSource(Source):
             return FileRef(
                 path, name, 0, sample_type, ("file", f"{path} is not a file (use a glob such as dir/*.jpg)")
             )
+        if st.st_size == 0:
+            # Also what /proc and /sys files report: their content is generated on read, never a sample.
+            return FileRef(path, name, 0, sample_type, ("file", f"{path} is empty"))
         if st.st_size > self.max_sample_bytes:
             return FileRef(
                 path,

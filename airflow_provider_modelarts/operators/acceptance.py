@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_modelarts.links import ModelArtsTeamTaskLink
+from airflow_provider_modelarts.operators._batching import brief
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -119,15 +120,17 @@ class AcceptanceOperator(BaseOperator):
             raise ValueError("start_acceptance=True needs sampling_rate (0-1] or sampling_num")
         if start_acceptance and sampling_rate is not None and sampling_num is not None:
             raise ValueError("give sampling_rate or sampling_num, not both (the service takes one)")
+        if not isinstance(locale, str):
+            raise ValueError(f"locale must be a language code such as 'en-us', got {brief(locale)}")
         if isinstance(min_pass_rate, (int, float)) and not (
             not isinstance(min_pass_rate, bool) and 0 <= min_pass_rate <= 1
         ):
             raise ValueError(
-                f"min_pass_rate must be a fraction between 0 and 1 (0.95 for 95%), got {min_pass_rate!r}"
+                f"min_pass_rate must be a fraction between 0 and 1 (0.95 for 95%), got {brief(min_pass_rate)}"
             )
         if overwrite_last_result is not None and not isinstance(overwrite_last_result, bool):
             raise ValueError(
-                f"overwrite_last_result must be True, False or None, got {overwrite_last_result!r}"
+                f"overwrite_last_result must be True, False or None, got {brief(overwrite_last_result)}"
             )
         self.dataset_id = dataset_id
         self.workforce_task_id = workforce_task_id
@@ -168,6 +171,12 @@ class AcceptanceOperator(BaseOperator):
                 return self._decide(client)
             return self._act(client, self._parse_action(self.action))
 
+    def _locale(self) -> str:
+        locale = self.locale
+        if not isinstance(locale, str) or not locale.strip():
+            raise AirflowFailException(f"locale must be a language code such as 'en-us', got {brief(locale)}")
+        return locale.strip()
+
     def _ids(self) -> dict[str, Any]:
         return {"dataset_id": self.dataset_id, "workforce_task_id": self.workforce_task_id}
 
@@ -179,9 +188,9 @@ class AcceptanceOperator(BaseOperator):
         rate = _as_number("sampling_rate", self.sampling_rate, float)
         num = _as_number("sampling_num", self.sampling_num, int)
         if rate is not None and not 0 < rate <= 1:
-            raise AirflowFailException(f"sampling_rate must be in (0, 1], got {rate!r}")
+            raise AirflowFailException(f"sampling_rate must be in (0, 1], got {brief(rate)}")
         if num is not None and num < 1:
-            raise AirflowFailException(f"sampling_num must be at least 1, got {num!r}")
+            raise AirflowFailException(f"sampling_num must be at least 1, got {brief(num)}")
         already = False
         try:
             response = client.start_acceptance(
@@ -231,8 +240,12 @@ class AcceptanceOperator(BaseOperator):
 
         try:
             return AcceptanceAction.parse(value)
-        except ValueError as exc:
-            raise AirflowFailException(f"action: {exc}") from None
+        except ValueError:
+            choices = ", ".join(f"{a.name.lower()} ({int(a)})" for a in AcceptanceAction)
+            raise AirflowFailException(
+                f"action {brief(value)} is not an acceptance action; use one of {choices} "
+                "(names in any case, '-' or '_')"
+            ) from None
 
     def _act(self, client: ModelArtsClient, action: AcceptanceAction) -> dict[str, Any]:
         result = {"mode": "action", **self._ids(), **self._apply(client, action)}
@@ -259,7 +272,7 @@ class AcceptanceOperator(BaseOperator):
                 self.workforce_task_id,
                 action,
                 overwrite_last_result=self.overwrite_last_result,
-                locale=self.locale or "en-us",
+                locale=self._locale(),
             )
             samples = list(response.samples or [])
             count = response.sample_count
@@ -304,7 +317,8 @@ class AcceptanceOperator(BaseOperator):
         minimum = _as_number("min_pass_rate", self.min_pass_rate, float)
         if minimum is None or math.isnan(minimum) or not 0 <= minimum <= 1:
             raise AirflowFailException(
-                f"min_pass_rate must be a fraction between 0 and 1 (0.95 for 95%), got {self.min_pass_rate!r}"
+                "min_pass_rate must be a fraction between 0 and 1 (0.95 for 95%), "
+                f"got {brief(self.min_pass_rate)}"
             )
         task = client.get_workforce_task(self.dataset_id, self.workforce_task_id)
         round_id = self.checking_task_id or current_checking_task_id(task)
@@ -374,11 +388,11 @@ def _as_number(name: str, value: Any, kind: type[int] | type[float]) -> Any:
     if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
         return None
     if isinstance(value, bool):
-        raise AirflowFailException(f"{name} must be a number, got {value!r}")
+        raise AirflowFailException(f"{name} must be a number, got {brief(value)}")
     try:
         number = float(value) if kind is float else int(str(value).strip())
     except (TypeError, ValueError):
-        raise AirflowFailException(f"{name} must be a number, got {value!r}") from None
+        raise AirflowFailException(f"{name} must be a number, got {brief(value)}") from None
     return number
 
 

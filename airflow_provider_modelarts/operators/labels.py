@@ -14,6 +14,7 @@ from airflow_provider_modelarts.operators._batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
+    brief,
     log_lines,
 )
 from airflow_provider_modelarts.operators._bulk import (
@@ -117,7 +118,7 @@ class UpdateLabelsOperator(BulkSamplesOperator):
             **kwargs,
         )
         if not isinstance(allow_label_deletion, bool):
-            raise ValueError(f"allow_label_deletion must be True or False, got {allow_label_deletion!r}")
+            raise ValueError(f"allow_label_deletion must be True or False, got {brief(allow_label_deletion)}")
         self.workforce_task_id = workforce_task_id
         self.worker_email = worker_email
         self.worker_id = worker_id
@@ -160,7 +161,7 @@ class UpdateLabelsOperator(BulkSamplesOperator):
     def _after_validation(self, plan: _Plan) -> None:
         if not self._deletion_count:
             return
-        ids = [f"#{index} ({sample_id!r})" for index, sample_id in self._deletions]
+        ids = [f"#{index} ({brief(sample_id)})" for index, sample_id in self._deletions]
         more = self._deletion_count - len(ids)
         listed = ", ".join(ids) + (f" and {more:,} more" if more else "")
         if not self.allow_label_deletion:

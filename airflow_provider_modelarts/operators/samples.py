@@ -13,6 +13,7 @@ from airflow_provider_modelarts.operators._batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
+    brief,
 )
 from airflow_provider_modelarts.operators._bulk import BulkSamplesOperator, OnFailure, OnInvalid, _Plan
 from airflow_provider_modelarts.operators._sources import FileSource, Source
@@ -114,7 +115,7 @@ class AddSamplesOperator(BulkSamplesOperator):
             **kwargs,
         )
         if final_annotation is not None and not isinstance(final_annotation, bool):
-            raise ValueError(f"final_annotation must be True, False or None, got {final_annotation!r}")
+            raise ValueError(f"final_annotation must be True, False or None, got {brief(final_annotation)}")
         self.sample_type = sample_type
         self.final_annotation = final_annotation
         self.label_format = label_format
@@ -143,8 +144,11 @@ class AddSamplesOperator(BulkSamplesOperator):
 
         try:
             return int(SampleType.parse(self.sample_type))
-        except ValueError as exc:
-            raise AirflowFailException(f"sample_type: {exc}") from None
+        except ValueError:
+            choices = ", ".join(f"{t.name.lower()} ({int(t)})" for t in SampleType)
+            raise AirflowFailException(
+                f"sample_type {brief(self.sample_type)} is not a ModelArts sample type; use one of {choices}"
+            ) from None
 
     def _parse_label_format(self) -> Any:
         if self.label_format is None:
