@@ -354,12 +354,15 @@ def _page(items: list[Any], query: Mapping[str, str]) -> list[Any]:
     return items[start : start + limit]
 
 
-def _order(records: list[Any], query: Mapping[str, str], key: Callable[[Any], Any]) -> list[Any]:
+def _order(records: list[Any], query: Mapping[str, str]) -> list[Any]:
+    """``order`` desc (the pages' default) lists the newest samples first. Samples are kept in the order
+    they were added, which is their ``sample_time`` order, so no sort is needed."""
     order = (query.get("order") or "desc").lower()
     if order not in ("asc", "desc"):
         raise ApiError("ModelArts.4396", f"order must be asc or desc, got {order!r}")
-    indexed = sorted(enumerate(records), key=lambda pair: (key(pair[1]), pair[0]), reverse=order == "desc")
-    return [record for _, record in indexed]
+    if order == "desc":
+        records.reverse()
+    return records
 
 
 def _has_label(labels: list[dict[str, Any]] | None, name: str) -> bool:
@@ -381,7 +384,7 @@ def list_dataset_samples(
             records = [r for r in records if _has_label(r.labels, label_name)]
         if sample_type is not None:
             records = [r for r in records if r.sample_type == sample_type]
-        records = _order(records, query, lambda r: r.sample_time)
+        records = _order(records, query)
         page = _page(records, query)
         task = next(iter(dataset.tasks.values()), None)
         workers = _worker_index(task)
@@ -422,7 +425,7 @@ def list_task_samples(
             pairs = [pair for pair in pairs if predicate(pair[1])]
         if label_name is not None:
             pairs = [pair for pair in pairs if _has_label(pair[1].labels, label_name)]
-        pairs = _order(pairs, query, lambda pair: pair[0].sample_time)
+        pairs = _order(pairs, query)
         page = _page(pairs, query)
         workers = _worker_index(task)
         return {
