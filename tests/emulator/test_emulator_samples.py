@@ -1,0 +1,132 @@
+"""Per-item outcomes of the batch APIs and the sample lists, as the pages describe them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from emulator_helpers import image
+
+from airflow_provider_modelarts.emulator import DEFAULT_PROJECT_ID
+from airflow_provider_modelarts.emulator.testing import EmulatorServer
+from airflow_provider_modelarts.errors import ModelArtsAPIError
+
+SAMPLES = f"/v2/{DEFAULT_PROJECT_ID}/datasets/ds-images/data-annotations/samples"
+TASK_SAMPLES = f"/v2/{DEFAULT_PROJECT_ID}/datasets/ds-images/workforce-tasks/task-1/data-annotations/samples"
+MAX_BYTES = 12_582_912
+
+
+def sid(name: str) -> str:
+    return hashlib.md5(f"ds-images/{name}".encode()).hexdigest()
+
+
+def test_oversized_data_fails_alone_with_4656(emulator: EmulatorServer) -> None:
+    # The client refuses oversized samples before sending, so the raw body goes through send_raw.
+    too_big = "A" * ((MAX_BYTES + 3) // 3 * 4 + 4)  # decodes to just over 12,582,912 bytes
+    just_right = "A" * (MAX_BYTES // 3 * 4)  # decodes to exactly 12,582,912 bytes
+    body = json.dumps(
+        {"samples": [{"name": "big.jpg", "data": too_big}, {"name": "max.jpg", "data": just_right}]}
+    ).encode()
+    with emulator.client() as client:
+        answer = client.send_raw("POST", SAMPLES, json_body=body).json()
+    assert answer["success"] is False
+    big, fits = answer["results"]
+    assert (big["success"], big["error_code"]) == (False, "ModelArts.4656")
+    assert "12,582,912" in big["error_msg"]
+    assert fits["success"] is True
+    names = [s["sample_name"] for s in emulator.admin.samples("ds-images")]
+    assert "max.jpg" in names and "big.jpg" not in names
+
+
+def test_duplicate_names_in_the_dataset_and_in_one_batch_get_4422(emulator: EmulatorServer) -> None:
+    with emulator.client() as client:
+        answer = client.add_samples("ds-images", [image("dup.jpg"), image("dup.jpg"), image("cat-1.jpg")])
+    codes = [r.error_code for r in answer.results or []]
+    assert codes == [None, "ModelArts.4422", "ModelArts.4422"]
+    assert answer.results is not None and answer.results[0].info == sid("dup.jpg")
+
+
+def test_an_invalid_sample_fails_alone_naming_the_field(emulator: EmulatorServer) -> None:
+    body = {"samples": [image("ok.jpg"), {"name": "bad.jpg", "labels": [{"name": "cat", "score": 7}]}]}
+    with emulator.client() as client:
+        answer = client.send_raw("POST", SAMPLES, json_body=body).json()
+    assert [r["success"] for r in answer["results"]] == [True, False]
+    assert answer["results"][1]["error_code"] == "ModelArts.4396"
+    assert "labels[0].score" in answer["results"][1]["error_msg"]
+
+
+def test_a_body_that_is_not_a_json_object_is_a_400(emulator: EmulatorServer) -> None:
+    with emulator.client() as client, pytest.raises(ModelArtsAPIError) as error:
+        client.send_raw("POST", SAMPLES, json_body=b"[1, 2]")
+    assert (error.value.status, error.value.error_code) == (400, "ModelArts.4396")
+
+
+def test_final_annotation_false_keeps_labels_to_be_confirmed(emulator: EmulatorServer) -> None:
+    with emulator.client() as client:
+        client.add_samples("ds-images", [image("pre.jpg", label="cat")], final_annotation=False)
+        pending = client.list_samples("ds-images", sample_state="__AUTO_ANNOTATION__")
+        assert [s.sample_id for s in pending.samples or []] == [sid("pre.jpg")]
+        assert client.list_samples("ds-images", sample_state="__ALL__").sample_count == 0
+        client.update_samples("ds-images", [{"sample_id": sid("pre.jpg"), "labels": [{"name": "cat"}]}])
+        assert client.list_samples("ds-images", sample_state="__ALL__").sample_count == 1
+
+
+def test_unknown_sample_ids_fail_per_item_with_4420(emulator: EmulatorServer) -> None:
+    known = sid("cat-1.jpg")
+    items = [
+        {"sample_id": "0" * 32, "labels": [{"name": "cat"}]},
+        {"sample_id": known, "labels": [{"name": "dog"}]},
+    ]
+    with emulator.client() as client:
+        dataset = client.update_samples("ds-images", items)
+        task = client.update_workforce_task_samples("ds-images", "task-1", items)
+    for answer in (dataset, task):
+        assert answer.success is False
+        assert [r.error_code for r in answer.results or []] == ["ModelArts.4420", None]
+    row = next(s for s in emulator.admin.samples("ds-images") if s["sample_id"] == known)
+    assert row["labels"] == [{"name": "dog"}]
+    assert row["tasks"]["task-1"]["labels"] == [{"name": "dog"}]
+
+
+def test_missing_labels_delete_the_sample_labels(emulator: EmulatorServer) -> None:
+    target = sid("dog-1.jpg")
+    with emulator.client() as client:
+        client.update_samples("ds-images", [{"sample_id": target, "labels": [{"name": "dog"}]}])
+        client.update_samples("ds-images", [{"sample_id": target}])
+        client.update_workforce_task_samples("ds-images", "task-1", [{"sample_id": target}])
+        in_task = client.list_workforce_task_samples("ds-images", "task-1", sample_state="__NONE__")
+    row = next(s for s in emulator.admin.samples("ds-images") if s["sample_id"] == target)
+    assert row["labels"] == [] and row["sample_status"] == "UN_ANNOTATION"
+    assert row["tasks"]["task-1"]["state"] == "UN_ANNOTATION"
+    assert [s.sample_id for s in in_task.samples or []] == [target]
+
+
+def test_unknown_worker_in_a_team_update_fails_per_item(emulator: EmulatorServer) -> None:
+    item = {"sample_id": sid("cat-2.jpg"), "labels": [{"name": "cat"}], "worker_id": "stranger"}
+    with emulator.client() as client:
+        answer = client.update_workforce_task_samples("ds-images", "task-1", [item])
+    assert answer.results is not None and answer.results[0].error_code == "ModelArts.4604"
+
+
+def test_paging_limit_offset_order_and_filters(emulator: EmulatorServer) -> None:
+    with emulator.client() as client:
+        newest_first = client.list_samples("ds-images", limit=4, offset=0)
+        assert newest_first.sample_count == 6
+        assert [s.sample_name for s in newest_first.samples or []] == [
+            "dog-3.jpg",
+            "dog-2.jpg",
+            "dog-1.jpg",
+            "cat-3.jpg",
+        ]
+        second_page = client.list_samples("ds-images", limit=4, offset=1)  # offset counts pages
+        assert [s.sample_name for s in second_page.samples or []] == ["cat-2.jpg", "cat-1.jpg"]
+        oldest = client.list_samples("ds-images", limit=1, order="asc")
+        assert [s.sample_name for s in oldest.samples or []] == ["cat-1.jpg"]
+        cats = client.list_workforce_task_samples("ds-images", "task-1", label_name="cat")
+        assert cats.sample_count == 3
+        for bad in ({"limit": 0}, {"limit": 101}, {"offset": -1}, {"sample_state": "__BOGUS__"}):
+            with pytest.raises(ModelArtsAPIError) as error:
+                client.send_raw("GET", SAMPLES, params=bad)
+            assert (error.value.status, error.value.error_code) == (400, "ModelArts.4396")
+            assert next(iter(bad)) in (error.value.error_msg or "")
