@@ -69,7 +69,7 @@ DEFAULT_MAX_CONCURRENCY = 4
 #: How many failures / invalid samples are itemised in the return value (the rest are only counted).
 FAILURES_CAP = 100
 
-_MAX_ERROR_MSG = 200
+_MAX_ERROR_MSG = 160
 
 
 class Outcome(str, Enum):
@@ -233,6 +233,7 @@ class BulkTally:
         self.processed = 0
         self._failures: list[tuple[int, int, dict[str, Any]]] = []  # max-heap on index via negation
         self._failures_seen = 0
+        self.failure_codes: dict[str, int] = {}
         self._problems: list[tuple[int, int, dict[str, Any]]] = []
         self._problems_seen = 0
         self._seq = 0
@@ -268,6 +269,8 @@ class BulkTally:
                 failed += 1
                 self.failed += 1
                 self._failures_seen += 1
+                code = result.error_code or "unknown"
+                self.failure_codes[code] = self.failure_codes.get(code, 0) + 1
                 self._keep(
                     self._failures,
                     ref.index,
@@ -347,6 +350,7 @@ class BulkTally:
                 "invalid": self.invalid,
                 "failures": self.failures,
                 "failures_truncated": max(0, self._failures_seen - len(self._failures)),
+                "failure_codes": dict(sorted(self.failure_codes.items())),
                 "invalid_samples": self.problems,
                 "invalid_truncated": max(0, self._problems_seen - len(self._problems)),
                 "batches": self.batches,
