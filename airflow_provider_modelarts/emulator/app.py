@@ -27,6 +27,7 @@ from .codes import CODES, ApiError, error_body
 from .config import EmulatorConfig
 from .faults import FaultRule
 from .lifecycle import tick
+from .openapi import install_openapi
 from .payloads import query_int
 from .security import authenticate, issue_token
 from .state import EmulatorState
@@ -369,4 +370,5 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
         and route.path not in _DOC_PATHS
     ]
     app.add_middleware(EmulatorMiddleware, state=state, routes=routes)
+    install_openapi(app)
     return app

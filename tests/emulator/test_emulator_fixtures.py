@@ -35,3 +35,25 @@ def test_modelarts_conn_env_points_airflow_at_the_emulator(
     assert connection["extra"]["project_id"] == DEFAULT_PROJECT_ID
     with emulator.client() as client:
         assert client.list_datasets(limit=1)["total_number"] == 2
+
+
+def test_openapi_page_describes_the_modelarts_endpoints_with_model_schemas(emulator: EmulatorServer) -> None:
+    document = httpx.get(f"{emulator.base_url}/openapi.json").json()
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert {
+        "add_samples",
+        "update_samples",
+        "list_samples",
+        "update_workforce_task_samples",
+        "list_workforce_task_samples",
+        "update_acceptance_status",
+        "start_acceptance",
+        "get_acceptance_report",
+        "get_workforce_task",
+        "list_datasets",
+        "iam_token",
+    } <= operations
+    add = document["paths"]["/v2/{project_id}/datasets/{dataset_id}/data-annotations/samples"]["post"]
+    ref = add["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref == "#/components/schemas/UploadSamplesRequest"
+    assert "Sample" in document["components"]["schemas"]
