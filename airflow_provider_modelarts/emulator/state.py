@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .codes import ApiError
 from .config import EmulatorConfig
 from .faults import FaultInjector, FaultRule
 
@@ -233,8 +234,6 @@ class EmulatorState:
     # ------------------------------------------------------------------------------------------ lookups
 
     def dataset(self, project_id: str, dataset_id: str) -> DatasetRecord:
-        from .codes import ApiError
-
         dataset = self.datasets.get(dataset_id)
         if dataset is None or dataset.project_id != project_id:
             raise ApiError("ModelArts.4352", f"dataset {dataset_id!r} not found in project {project_id!r}")
@@ -243,8 +242,6 @@ class EmulatorState:
     def task(
         self, project_id: str, dataset_id: str, task_id: str
     ) -> tuple[DatasetRecord, WorkforceTaskRecord]:
-        from .codes import ApiError
-
         dataset = self.dataset(project_id, dataset_id)
         task = dataset.tasks.get(task_id)
         if task is None:
