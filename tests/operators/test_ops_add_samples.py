@@ -304,3 +304,60 @@ def test_retry_safety_with_connections_dropped_after_applying(emulator: Emulator
     assert (second["added"], second["already_present"], second["failed"]) == (0, 5000, 0)
     assert len(added(emulator, "retry")) == 5000
     assert len(emulator.admin.samples(DS)) == SEEDED + 5000
+
+
+def _deep(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("bad", "field", "reason"),
+    [
+        ({"labels": [{"name": "c", "property": {"note": float("inf")}}]}, "labels[0].property.note", "inf"),
+        ({"labels": [{"name": "\ud83d"}]}, "labels[0].name", "lone surrogate"),
+        ({"metadata": {"custom": object()}}, "metadata.custom", "object is not JSON"),
+        ({"labels": [{"name": "c", "property": {"deep": _deep(3000)}}]}, "labels[0].property.deep", "deep"),
+    ],
+)
+def test_values_json_cannot_carry_are_invalid_samples(
+    emulator: EmulatorServer, bad: dict[str, Any], field: str, reason: str
+) -> None:
+    samples = [sample(0), {**sample(1), **bad}]
+    op = AddSamplesOperator(
+        task_id="add", dataset_id=DS, samples=samples
+    )  # deep input must not break parsing
+    with pytest.raises(AirflowFailException) as info:
+        op.execute(context={})
+    assert f"sample #1 ('new-00001.jpg'): {field}" in str(info.value)
+    assert reason in str(info.value)
+    assert requests(emulator) == 0
+
+
+def test_secrets_in_samples_stay_out_of_logs_xcom_and_rendered_fields(
+    emulator: EmulatorServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from airflow.sdk._shared.secrets_masker import redact
+
+    password = "dws-password-3f9a1c77e2"
+    table = {
+        "name": "new-table.csv",
+        "sample_type": 4,
+        "data_source": {"data_type": 1, "source_info": {"user_name": "loader", "user_password": password}},
+    }
+    op = AddSamplesOperator(
+        task_id="add", dataset_id=DS, samples=[table, {**sample(1), "labels": [{"score": 9}]}]
+    )
+    op.render_template_fields({})  # type: ignore[arg-type]
+    assert password not in json.dumps(redact(op.samples, "samples"))  # what the UI shows as rendered
+    with pytest.raises(AirflowFailException) as info:
+        op.execute(context={})
+    assert password not in str(info.value)
+    op = AddSamplesOperator(task_id="add", dataset_id=DS, samples=[table], on_failure="warn")
+    result = op.execute(context={})
+    assert result["added"] == 1
+    out = capfd.readouterr()
+    for text in (json.dumps(result), out.out, out.err):
+        assert password not in text and DEFAULT_SECRET_KEY not in text
