@@ -29,6 +29,7 @@ __all__ = [
     "ModelArtsServerError",
     "ModelArtsThrottledError",
     "ModelArtsTransportError",
+    "RESOURCE_MISSING_CODES",
     "ModelArtsValidationError",
     "error_from_response",
     "parse_retry_after",
@@ -263,6 +264,26 @@ def _hint(status: int, error_code: str | None) -> str | None:
     return None
 
 
+# The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API pages
+# list 404; classify them by code so callers can catch ModelArtsNotFoundError whichever status the service sends.
+RESOURCE_MISSING_CODES: frozenset[str] = frozenset(
+    {
+        "ModelArts.4301",  # labeling job
+        "ModelArts.4352",  # dataset
+        "ModelArts.4353",  # dataset version
+        "ModelArts.4420",  # sample
+        "ModelArts.4601",  # workforce (labeling team)
+        "ModelArts.4604",  # worker
+        "ModelArts.4612",  # task
+        "ModelArts.4619",  # team labeling task
+        "ModelArts.4631",  # task
+        "ModelArts.4636",  # task
+        "ModelArts.4700",  # task
+        "ModelArts.4801",  # label task
+    }
+)
+
+
 def error_from_response(response: httpx.Response) -> ModelArtsAPIError:
     """Map an error response to the matching exception (the caller decides whether to raise or retry).
 
@@ -296,7 +317,7 @@ def error_from_response(response: httpx.Response) -> ModelArtsAPIError:
         )
     if status in (401, 403):
         return ModelArtsAuthError(**kwargs)
-    if status == 404:
+    if status == 404 or error_code in RESOURCE_MISSING_CODES:
         return ModelArtsNotFoundError(**kwargs)
     if status >= 500:
         return ModelArtsServerError(**kwargs)

@@ -75,6 +75,16 @@ def test_status_selects_exception_class(status: int, cls: type[ModelArtsAPIError
     assert error.error_msg == "Parameter error."
 
 
+@pytest.mark.parametrize(
+    ("status", "code"), [(400, "ModelArts.4352"), (400, "ModelArts.4619"), (404, "ModelArts.4352")]
+)
+def test_missing_resource_codes_are_not_found_whatever_the_status(status: int, code: str) -> None:
+    """The error table files these under 400 while the pages list 404: callers catch one class either way."""
+    error = error_from_response(_response(status, {"error_code": code, "error_msg": "does not exist"}))
+    assert type(error) is ModelArtsNotFoundError
+    assert error.status == status
+
+
 def test_message_is_one_sentence_with_method_path_code_and_request_id() -> None:
     error = error_from_response(
         _response(
