@@ -1,0 +1,190 @@
+"""Deferral scale: 1,000 AcceptanceTriggers in one event loop polling the emulator.
+
+Usage: ``python bench/bench_deferral.py [--triggers 1000] [--poll-interval 15] [--window 45]``
+
+What a triggerer process pays to keep many acceptance waits alive. This process plays the triggerer: one
+asyncio event loop runs ``AcceptanceTrigger.run()`` for every trigger, exactly as the triggerer does (each
+trigger builds its hook and async client from ``AIRFLOW_CONN_MODELARTS_DEFAULT`` on its first poll). The
+emulator runs in its own process on its own core, with the seeded team labeling task ``task-1`` in status
+RUNNING, so no wait ever ends and every trigger keeps polling.
+
+Figures:
+
+* **memory per trigger**: resident set size once every trigger has polled at least once, minus the
+  resident size before the triggers were created, divided by their number (hook, client, connection pool,
+  keep-alive socket, asyncio task);
+* **CPU seconds per minute**: this process's CPU time (user + system) over a ``--window``-second window
+  after start-up, scaled to one minute. The window is shorter than real waits (hours) and the poll interval
+  shorter than the default 60 s, so that a short run sees several polls per trigger; the per-poll CPU cost
+  is reported too, and the CPU a minute costs at the default 60 s interval is derived from it
+  (``triggers x per-poll cost``, a linear extrapolation);
+* start-up: wall and CPU time until every trigger had polled once (client construction happens here).
+
+No target is set by the issue for this benchmark: the rows are reported for capacity planning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Emulator, Row, airflow_env, cpu_seconds, emit, pin_self, rss_kb
+from bench_throughput import quiet_stdout
+
+DEFAULT_POLL_INTERVAL = 60.0
+
+
+def emulator_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
+
+async def scenario(emulator: Emulator, count: int, poll_interval: float, window: float) -> dict[str, Any]:
+    from airflow_provider_modelarts._acceptance_state import AcceptanceCriteria
+    from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
+
+    def task_polls() -> int:
+        routes = emulator.admin("GET", "stats")["routes"]
+        return int(routes.get("get_workforce_task", {}).get("requests", 0))
+
+    criteria = AcceptanceCriteria().to_dict()  # wait for status ACCEPTED: never happens here
+    gc.collect()
+    base_kb = rss_kb()
+    started_wall, started_cpu = time.perf_counter(), cpu_seconds()
+    events: list[Any] = []
+
+    async def consume(trigger: AcceptanceTrigger) -> None:
+        async for event in trigger.run():
+            events.append(event)
+            return
+
+    triggers = [
+        AcceptanceTrigger(
+            dataset_id="ds-images", workforce_task_id="task-1", criteria=criteria, poll_interval=poll_interval
+        )
+        for _ in range(count)
+    ]
+    tasks = [asyncio.create_task(consume(t)) for t in triggers]
+    polls_before = 0
+    while (polls := await asyncio.to_thread(task_polls)) < count:
+        if time.perf_counter() - started_wall > 180:
+            raise RuntimeError(f"only {polls} of {count} triggers polled within 180 s")
+        if events:
+            raise RuntimeError(f"a trigger ended early: {events[0].payload}")
+        await asyncio.sleep(0.2)
+    startup_wall = time.perf_counter() - started_wall
+    startup_cpu = cpu_seconds() - started_cpu
+    gc.collect()
+    after_kb = rss_kb()
+
+    polls_before = await asyncio.to_thread(task_polls)
+    cpu_before, emu_before, wall_before = cpu_seconds(), emulator_cpu(emulator.pid), time.perf_counter()
+    await asyncio.sleep(window)
+    cpu_used = cpu_seconds() - cpu_before
+    emu_used = emulator_cpu(emulator.pid) - emu_before
+    elapsed = time.perf_counter() - wall_before
+    polls = await asyncio.to_thread(task_polls) - polls_before
+    peak_kb = rss_kb("VmHWM")
+    for task in tasks:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if events:
+        raise RuntimeError(f"{len(events)} triggers ended during the window: {events[0].payload}")
+    return {
+        "base_mb": base_kb / 1024,
+        "after_mb": after_kb / 1024,
+        "peak_mb": peak_kb / 1024,
+        "per_trigger_kb": (after_kb - base_kb) / count,
+        "startup_wall": startup_wall,
+        "startup_cpu": startup_cpu,
+        "window": elapsed,
+        "cpu": cpu_used,
+        "emulator_cpu": emu_used,
+        "polls": polls,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--triggers", type=int, default=1000)
+    parser.add_argument("--poll-interval", type=float, default=15.0)
+    parser.add_argument("--window", type=float, default=45.0)
+    args = parser.parse_args()
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-deferral-") as tmp:
+        workdir = Path(tmp)
+        airflow_env(workdir)
+        with Emulator(workdir) as emulator:
+            emulator.use_as_default_connection()
+            print(f"emulator pid {emulator.pid} at {emulator.base_url}; {pin_self()}")
+            logging.getLogger("airflow_provider_modelarts").setLevel(logging.INFO)
+            import airflow_provider_modelarts.triggers.acceptance  # noqa: F401 -- import cost outside the figures
+
+            with quiet_stdout():  # one INFO line per poll per trigger: written, not shown
+                fig = asyncio.run(scenario(emulator, args.triggers, args.poll_interval, args.window))
+    n = args.triggers
+    per_min = fig["cpu"] / fig["window"] * 60
+    per_poll_ms = fig["cpu"] / max(fig["polls"], 1) * 1000
+    at_default = n * (60 / DEFAULT_POLL_INTERVAL) * per_poll_ms / 1000
+    emu_per_min = fig["emulator_cpu"] / fig["window"] * 60
+    print(
+        f"{n:,} triggers in one event loop, poll interval {args.poll_interval:.0f} s: start-up (every "
+        f"trigger polled once) {fig['startup_wall']:.1f} s wall, {fig['startup_cpu']:.1f} s CPU; RSS "
+        f"{fig['base_mb']:.0f} -> {fig['after_mb']:.0f} MB = {fig['per_trigger_kb']:.0f} KB per trigger "
+        f"(peak {fig['peak_mb']:.0f} MB)"
+    )
+    print(
+        f"window {fig['window']:.0f} s: {fig['polls']:,} polls, {fig['cpu']:.2f} s CPU = {per_min:.2f} CPU s "
+        f"per minute ({per_min / 60:.1%} of a core), {per_poll_ms:.2f} ms CPU per poll; at the default "
+        f"{DEFAULT_POLL_INTERVAL:.0f} s interval: ~{at_default:.2f} CPU s per minute. Emulator: "
+        f"{emu_per_min:.1f} CPU s per minute"
+    )
+    bench = "6. Deferral scale"
+    rows += [
+        Row(
+            bench,
+            f"CPU per minute, {n:,} triggers polling every {args.poll_interval:.0f} s",
+            f"{per_min:.2f} CPU s/min ({per_min / 60:.1%} of a core)",
+            note=f"measured over a {fig['window']:.0f} s window ({fig['polls']:,} polls), scaled to a minute",
+        ),
+        Row(
+            bench,
+            f"CPU per minute, {n:,} triggers at the default 60 s interval (derived)",
+            f"{at_default:.2f} CPU s/min",
+            note=f"{per_poll_ms:.2f} ms CPU per poll x {n:,} polls per minute",
+        ),
+        Row(
+            bench,
+            "memory per trigger",
+            f"{fig['per_trigger_kb']:.0f} KB",
+            note=f"RSS {fig['base_mb']:.0f} MB before, {fig['after_mb']:.0f} MB with {n:,} triggers polling",
+        ),
+        Row(
+            bench,
+            f"start-up of {n:,} triggers (first poll each)",
+            f"{fig['startup_wall']:.1f} s wall, {fig['startup_cpu']:.1f} s CPU",
+            note="includes building one hook + async client per trigger",
+        ),
+    ]
+    emit(rows)
+
+
+if __name__ == "__main__":
+    main()
