@@ -1,0 +1,295 @@
+"""`make demo`: run the example labeling pipeline end to end against a local ModelArts emulator.
+
+Starts the emulator on a free loopback port, points the ``modelarts_default`` connection at it, runs
+``airflow db migrate`` in a project-local AIRFLOW_HOME and ``airflow dags test modelarts_labeling_pipeline``,
+then prints what happened. Works offline; stops the emulator even when something fails; exits non-zero when
+the pipeline fails.
+
+Usage: ``python scripts/demo.py [--date YYYY-MM-DD] [--verbose] [--pass-rate P]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DAG_ID = "modelarts_labeling_pipeline"
+DATASET_ID = "ds-images"
+WORKFORCE_TASK_ID = "task-1"
+# The reviewers of the demo seed check quickly and pass this share of what they check.
+DEFAULT_REVIEWER_PASS_RATE = 0.95
+
+
+def _log(message: str) -> None:
+    print(f"[demo] {message}", flush=True)
+
+
+def _bin(name: str) -> str:
+    """A console script of the interpreter running this file (the project's .venv under `make demo`)."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+@contextlib.contextmanager
+def emulator(workdir: Path, reviewer_pass_rate: float) -> Iterator[tuple[str, str]]:
+    """Run the emulator CLI in its own process group; yield (base_url, connection JSON); always stop it."""
+    url_file = workdir / "emulator.url"
+    log_file = workdir / "emulator.log"
+    url_file.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "airflow_provider_modelarts.emulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--url-file",
+        str(url_file),
+        "--reviewer-pass-rate",
+        str(reviewer_pass_rate),
+    ]
+    with log_file.open("w") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
+    try:
+        base_url = _wait_for_url(process, url_file, log_file)
+        yield base_url, _connection_json(log_file, base_url)
+    finally:
+        _stop(process)
+
+
+def _wait_for_url(process: subprocess.Popen[bytes], url_file: Path, log_file: Path) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(
+                f"The emulator exited early (code {process.returncode}):\n{log_file.read_text()}"
+            )
+        if url_file.exists() and (text := url_file.read_text().strip()):
+            return text
+        time.sleep(0.1)
+    raise SystemExit(f"The emulator did not report its URL within 60 s:\n{log_file.read_text()}")
+
+
+def _connection_json(log_file: Path, base_url: str) -> str:
+    """The connection JSON the emulator printed (`AIRFLOW_CONN_MODELARTS_DEFAULT='...'`)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in log_file.read_text().splitlines():
+            if "AIRFLOW_CONN_MODELARTS_DEFAULT=" in line:
+                value = line.split("AIRFLOW_CONN_MODELARTS_DEFAULT=", 1)[1].strip()
+                if value[:1] in ("'", '"') and value[-1:] == value[:1]:
+                    value = value[1:-1]
+                json.loads(value)  # fail here, not inside Airflow, if the line is not JSON
+                return value
+        time.sleep(0.1)
+    raise SystemExit(f"The emulator at {base_url} did not print its connection JSON:\n{log_file.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _run(command: list[str], env: dict[str, str], log_path: Path, verbose: bool) -> int:
+    """Run a command with its output in a log file (and on the console with --verbose)."""
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            if verbose:
+                sys.stdout.write(line)
+        return process.wait()
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _admin_get(base_url: str, path: str) -> Any:
+    with urllib.request.urlopen(f"{base_url.rstrip('/')}{path}", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _latest_run(home: Path) -> int:
+    """Id of the newest run of the DAG in the SQLite metadata DB (0 if none)."""
+    db = home / "airflow.db"
+    if not db.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(db)) as connection:
+            row = connection.execute("SELECT max(id) FROM dag_run WHERE dag_id = ?", (DAG_ID,)).fetchone()
+    except sqlite3.Error:
+        return 0
+    return int(row[0] or 0)
+
+
+def _xcoms(home: Path, newer_than: int) -> dict[str, Any]:
+    """Return values of this demo's run (read from SQLite: importing Airflow here would cost ~2 s).
+
+    Only a run newer than ``newer_than`` counts, so a failed start never reports an older run's figures.
+    """
+    run_id = _latest_run(home)
+    if run_id <= newer_than:
+        return {}
+    try:
+        with contextlib.closing(sqlite3.connect(home / "airflow.db")) as connection:
+            rows = connection.execute(
+                "SELECT task_id, value FROM xcom WHERE key = 'return_value' AND dag_run_id = ?", (run_id,)
+            ).fetchall()
+    except sqlite3.Error:
+        return {}
+    values: dict[str, Any] = {}
+    for task_id, value in rows:
+        try:
+            values[task_id] = json.loads(value) if isinstance(value, (str, bytes)) else value
+        except ValueError:
+            values[task_id] = value
+    return values
+
+
+def _summary(base_url: str, home: Path, newer_than: int) -> list[str]:
+    """What happened, from the tasks' return values (XCom) and the emulator's own state."""
+    lines: list[str] = []
+    xcoms = _xcoms(home, newer_than)
+    added = xcoms.get("add_samples") or {}
+    updated = xcoms.get("update_labels") or {}
+    waited = xcoms.get("wait_for_acceptance") or {}
+    decided = xcoms.get("decide_by_pass_rate") or {}
+    if added:
+        lines.append(
+            f"samples added:     {added.get('added')} to {DATASET_ID}, to be confirmed, with model pre-labels"
+            f" ({added.get('already_present', 0)} already there, {added.get('failed', 0)} failed)"
+        )
+    if updated:
+        lines.append(
+            f"labels updated:    {updated.get('updated')} samples in team task {WORKFORCE_TASK_ID} "
+            f"({updated.get('failed', 0)} failed)"
+        )
+    if waited:
+        lines.append(
+            f"acceptance check:  reviewers checked {waited.get('checked')}/{waited.get('sampled')} sampled "
+            f"samples, {waited.get('rejected')} rejected (waited deferred, in the triggerer)"
+        )
+    if decided:
+        comparison = ">=" if decided.get("passed") else "<"
+        lines.append(
+            f"acceptance result: {str(decided.get('decision', '?')).upper()}: pass rate "
+            f"{_pct(decided.get('pass_rate'))} {comparison} minimum {_pct(decided.get('min_pass_rate'))}"
+        )
+    try:
+        samples = _admin_get(base_url, f"/_emulator/datasets/{DATASET_ID}/samples")
+        lines.append(f"dataset {DATASET_ID}:  {samples['sample_count']} samples in the emulator now")
+        lines.append(f"final task status: {_final_status(base_url)}")
+    except Exception as exc:  # the summary must never hide the pipeline's own result
+        lines.append(f"(could not read the emulator's state: {exc})")
+    return lines
+
+
+def _final_status(base_url: str) -> str:
+    """The team task's status once the owner's decision has synchronized (a second or so in the emulator)."""
+    names = {0: "STARTING", 1: "RUNNING", 2: "ACCEPTING", 3: "ACCEPTED", 4: "REJECTED", 5: "SYNCHRONIZING",
+             6: "CREATED", 7: "SAMPLING"}  # fmt: skip
+    path = f"/_emulator/datasets/{DATASET_ID}/workforce-tasks/{WORKFORCE_TASK_ID}"
+    deadline = time.monotonic() + 10
+    status = int(_admin_get(base_url, path)["status"])
+    while status == 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = int(_admin_get(base_url, path)["status"])
+    return f"{names.get(status, 'UNKNOWN')} ({status})"
+
+
+def _pct(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, (int, float)) else "n/a"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--date", default=dt.date.today().isoformat(), help="logical date of the run")
+    parser.add_argument("--verbose", action="store_true", help="stream Airflow's output to the console")
+    parser.add_argument(
+        "--pass-rate",
+        type=float,
+        default=DEFAULT_REVIEWER_PASS_RATE,
+        help="share of sampled samples the simulated reviewers accept (try 0.5 to see a rejection)",
+    )
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    home = ROOT / ".airflow" / "demo"
+    home.mkdir(parents=True, exist_ok=True)
+    # Start from the caller's environment minus any Airflow settings: a demo must never migrate or write to
+    # the metadata DB (or read the connections) of an Airflow the caller has configured in their shell.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags_examples"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "PYTHONUNBUFFERED": "1",
+            # The simulated reviewers finish in seconds; poll them every second instead of every 5 minutes.
+            "MODELARTS_EXAMPLE_POKE_INTERVAL": "1",
+        }
+    )
+    # The emulator's files live beside AIRFLOW_HOME, not in it: its log shows the (dummy) credentials.
+    emulator_dir = ROOT / ".airflow" / "demo-emulator"
+    emulator_dir.mkdir(parents=True, exist_ok=True)
+    _log(f"AIRFLOW_HOME={home}")
+    with emulator(emulator_dir, args.pass_rate) as (base_url, conn_json):
+        _log(f"emulator running at {base_url} (log: {emulator_dir / 'emulator.log'})")
+        env["AIRFLOW_CONN_MODELARTS_DEFAULT"] = conn_json
+
+        _log("airflow db migrate ...")
+        migrate_log = home / "db_migrate.log"
+        if _run([_bin("airflow"), "db", "migrate"], env, migrate_log, args.verbose) != 0:
+            _log(f"airflow db migrate failed:\n{_tail(migrate_log)}")
+            return 1
+
+        previous_run = _latest_run(home)
+        _log(f"airflow dags test {DAG_ID} {args.date} ...")
+        test_log = home / "dags_test.log"
+        code = _run([_bin("airflow"), "dags", "test", DAG_ID, args.date], env, test_log, args.verbose)
+        # `airflow dags test` exits with "DagRun failed" (non-zero) when the run ends failed.
+        failed = code != 0
+
+        print()
+        for line in _summary(base_url, home, previous_run):
+            _log(line)
+    elapsed = time.monotonic() - started
+    if failed:
+        _log(f"pipeline FAILED (exit code {code}); last lines of {test_log}:\n{_tail(test_log)}")
+        return 1
+    _log(f"pipeline succeeded in {elapsed:.0f} s (full output: {test_log})")
+    if args.pass_rate >= 0.8:
+        _log("to see the reject path: python scripts/demo.py --pass-rate 0.5")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
