@@ -161,13 +161,23 @@ class AcceptanceSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=False)
 
     def execute(self, context: Context) -> Any:
-        if not self.deferrable:
-            return super().execute(context)
+        try:
+            if not self.deferrable:
+                return super().execute(context)
+            return self._execute_deferrable(context)
+        finally:
+            if "hook" in self.__dict__:  # release pooled connections of a client this try created
+                self.hook.close()
+
+    def _skip_instead(self) -> bool:
+        return bool(self.soft_fail or getattr(self, "never_fail", False))
+
+    def _execute_deferrable(self, context: Context) -> Any:
         # One synchronous look first: an acceptance that is already decided needs no trip to the triggerer.
         try:
             first = self.poke(context)
         except AirflowFailException as exc:
-            if self.soft_fail:
+            if self._skip_instead():
                 raise AirflowSkipException(f"soft_fail: {exc}") from exc
             raise
         if first.is_done:
@@ -210,7 +220,7 @@ class AcceptanceSensor(BaseSensorOperator):
         if event.get("api_error"):
             # Same outcome as poke mode on a non-transient API error: a normal (retryable) task failure.
             raise AirflowException(message)
-        if self.soft_fail:
+        if self._skip_instead():
             # The base class would turn the error into a generic skip; keep the reason in the skip message.
             raise AirflowSkipException(f"soft_fail: {message}")
         if status == "timeout":
