@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 __all__ = [
+    "RESOURCE_MISSING_CODES",
     "ModelArtsAPIError",
     "ModelArtsAuthError",
     "ModelArtsConfigError",
@@ -29,7 +30,6 @@ __all__ = [
     "ModelArtsServerError",
     "ModelArtsThrottledError",
     "ModelArtsTransportError",
-    "RESOURCE_MISSING_CODES",
     "ModelArtsValidationError",
     "error_from_response",
     "parse_retry_after",
@@ -264,8 +264,8 @@ def _hint(status: int, error_code: str | None) -> str | None:
     return None
 
 
-# The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API pages
-# list 404; classify them by code so callers can catch ModelArtsNotFoundError whichever status the service sends.
+# The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API
+# pages list 404; classify them by code so callers can catch ModelArtsNotFoundError whatever the status.
 RESOURCE_MISSING_CODES: frozenset[str] = frozenset(
     {
         "ModelArts.4301",  # labeling job
