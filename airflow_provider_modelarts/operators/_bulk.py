@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -38,8 +38,11 @@ from airflow_provider_modelarts.operators._batching import (
     BulkTally,
     ItemRef,
     ItemResult,
+    KeyHashes,
     Outcome,
     brief,
+    frozen_heap,
+    key_hash,
     log_lines,
     make_batches,
     relaxed_gc,
@@ -170,6 +173,9 @@ class BulkSamplesOperator(BaseOperator):
         """Operator-level checks on a sample the model accepted."""
         return []
 
+    def _begin_pass(self) -> None:
+        """Called before each validation pass (reset what :meth:`_on_valid` counts)."""
+
     def _on_valid(self, index: int, model: Any) -> None:
         """Called once per sample the validation pass accepted (for counts a subclass needs)."""
 
@@ -218,12 +224,14 @@ class BulkSamplesOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.dataset_id:
             raise AirflowFailException("dataset_id is empty")
-        with relaxed_gc():
-            return self._execute(context)
+        with frozen_heap() as refreeze:
+            return self._execute(context, refreeze)
 
-    def _execute(self, context: Context) -> dict[str, Any]:
+    def _execute(self, context: Context, refreeze: Callable[[], None]) -> dict[str, Any]:
         source = self._build_source()
-        plan = self._validate(source)
+        with relaxed_gc():
+            plan = self._validate(source)
+        refreeze()
         self._source_description = source.describe()
         tally = plan.tally
         self._report_invalid(plan)
@@ -312,30 +320,43 @@ class BulkSamplesOperator(BaseOperator):
             return None, _raw_key(raw, self._key_field), [Problem("", f"cannot be validated ({detail})")]
         key = getattr(model, self._key_field, None)
         if check_sendable:
-            found = _unsendable(model.model_dump(by_alias=True, exclude_none=True))
-            if found is None:
-                try:
-                    model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_none=True)
-                except Exception as exc:
-                    found = ("", f"cannot be sent as JSON ({_short_reason(exc)})")
+            # Plain input is walked as given (what validation accepted is what gets sent; typed fields that
+            # coerce text to numbers are range-checked by the models); models are walked through a dump.
+            plain = raw if type(raw) is dict else model.model_dump(by_alias=True, exclude_none=True)
+            found = _unsendable(plain)
             if found is not None:
                 return None, key, [Problem(*found)]
         return model, key, self._extra_problems(model)
 
     def _validate(self, source: Source) -> _Plan:
+        """The validation pass; a second one only if names / ids may repeat (an error case).
+
+        Duplicate detection must not cost memory per sample: the first pass keeps an 8-byte hash per key
+        (:class:`KeyHashes`, ~0.8 MB per 100,000 samples). Only if some hash repeats does a second pass keep
+        the exact keys of those few suspects, to confirm and name the duplicates.
+        """
+        plan, hashes = self._validation_pass(source, suspects=None)
+        repeated = hashes.repeated() if hashes is not None else set()
+        if repeated:
+            plan, _ = self._validation_pass(source, suspects=repeated)
+        return plan
+
+    def _validation_pass(self, source: Source, suspects: set[int] | None) -> tuple[_Plan, KeyHashes | None]:
         self._model = self._model_cls()
+        self._begin_pass()
         plan = _Plan(tally=self._tally())
         tally = plan.tally
         planner = BatchPlanner(self.batch_size, self.max_batch_bytes)
-        seen: dict[str, int] = {}
+        hashes = KeyHashes() if suspects is None else None
+        seen: dict[str, int] = {}  # exact keys, of suspects only
         models: list[Any] | None = [] if isinstance(source, ListSource) else None
         try:
             for index, raw in source:
                 tally.total += 1
                 model, key, problems = self._check(index, raw, check_sendable=True)
-                if model is not None and key is not None:
-                    first = seen.get(key)
-                    if first is not None:
+                if model is not None and key is not None and suspects and key_hash(key) in suspects:
+                    first = seen.setdefault(key, index)
+                    if first != index:
                         problems.append(
                             Problem(
                                 self._key_field,
@@ -353,8 +374,8 @@ class BulkSamplesOperator(BaseOperator):
                     continue
                 if key is None:
                     plan.nameless += 1
-                else:
-                    seen[key] = index
+                elif hashes is not None:
+                    hashes.add(key)
                 self._on_valid(index, model)
                 planner.add(_payload_size(raw if isinstance(raw, FileRef) else model))
                 tally.to_send += 1
@@ -364,7 +385,7 @@ class BulkSamplesOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from exc
         tally.planned_batches = planner.batches
         plan.models = models
-        return plan
+        return plan, hashes
 
     def _report_invalid(self, plan: _Plan) -> None:
         tally = plan.tally
@@ -467,6 +488,10 @@ class BulkSamplesOperator(BaseOperator):
         return results_from_response(response, batch.refs, already_present_codes=self._already_present_codes)
 
 
+# "Not found" codes about one sample or worker: a batch answered with one failed, the run goes on.
+_ITEM_LEVEL_CODES = frozenset({"ModelArts.4420", "ModelArts.4604"})
+
+
 def _classify_error(exc: BaseException) -> ItemResult | None:
     """Per-batch outcome of a failed request, or None when no other batch can succeed either."""
     from airflow_provider_modelarts.errors import (
@@ -478,8 +503,10 @@ def _classify_error(exc: BaseException) -> ItemResult | None:
         ModelArtsTransportError,
     )
 
-    if isinstance(exc, (ModelArtsAuthError, ModelArtsNotFoundError, ModelArtsConfigError)):
+    if isinstance(exc, (ModelArtsAuthError, ModelArtsConfigError)):
         return None
+    if isinstance(exc, ModelArtsNotFoundError) and exc.error_code not in _ITEM_LEVEL_CODES:
+        return None  # the project, dataset or task is missing: every other batch would fail too
     if isinstance(exc, ModelArtsAPIError):
         return ItemResult(Outcome.FAILED, exc.error_code or f"HTTP {exc.status}", exc.error_msg or str(exc))
     if isinstance(exc, ModelArtsTransportError):
@@ -496,43 +523,59 @@ def _classify_error(exc: BaseException) -> ItemResult | None:
 _MAX_DEPTH = 64
 
 
-def _unsendable(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | None:
+def _unsendable(value: Any) -> tuple[str, str] | None:
     """``(field path, reason)`` of the first value a JSON body cannot carry faithfully, else None.
 
     Walks the model's python-mode dump, where nothing has been converted yet: pydantic's JSON output would
     silently turn ``inf`` / ``nan`` into ``null`` (or keep them, depending on the field), so those are caught
     here, as are lone surrogates (``"\\ud800"`` is valid JSON text but not UTF-8), non-string keys, objects
-    of arbitrary types in custom attributes, and absurd nesting.
+    of arbitrary types in custom attributes, and absurd nesting. Iterative, exact-type checks first: this
+    runs once per sample in the validation pass.
     """
-    where = path or "(sample)"
-    if isinstance(value, str):
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return where, "text contains a lone surrogate, which is not valid UTF-8"
-        return None
-    if value is None or isinstance(value, (bool, int, Enum, SecretStr)):
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else (where, f"{value} is not a JSON number")
-    if depth >= _MAX_DEPTH:
-        return where, f"nested more than {_MAX_DEPTH} levels deep"
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return where, f"key {brief(key)} is not a string"
-            found = _unsendable(item, f"{path}.{key}" if path else key, depth + 1)
-            if found:
-                return found
-        return None
-    if isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            found = _unsendable(item, f"{path}[{i}]", depth + 1)
-            if found:
-                return found
-        return None
-    return where, f"a {type(value).__name__} is not JSON"
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, path, depth = pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return path or "(sample)", "text contains a lone surrogate, which is not valid UTF-8"
+            continue
+        if kind is int or kind is bool or item is None:
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                return path or "(sample)", f"{item} is not a JSON number"
+            continue
+        if kind is dict or kind is list:
+            if depth >= _MAX_DEPTH:
+                return path or "(sample)", f"nested more than {_MAX_DEPTH} levels deep"
+            if kind is dict:
+                for key, child in item.items():
+                    if type(key) is not str:
+                        return path or "(sample)", f"key {brief(key)} is not a string"
+                    push((child, f"{path}.{key}" if path else key, depth + 1))
+            else:
+                for i, child in enumerate(item):
+                    push((child, f"{path}[{i}]", depth + 1))
+            continue
+        # Rarer types: subclasses and the ones pydantic serialises itself.
+        if isinstance(item, (Enum, SecretStr, bool, int)):
+            continue
+        if isinstance(item, str):
+            push((str(item), path, depth))
+            continue
+        if isinstance(item, float):
+            push((float(item), path, depth))
+            continue
+        if isinstance(item, (Mapping, list, tuple)):
+            push((dict(item) if isinstance(item, Mapping) else list(item), path, depth))
+            continue
+        return path or "(sample)", f"a {type(item).__name__} is not JSON"
+    return None
 
 
 class _Opaque:

@@ -183,7 +183,7 @@ class AcceptanceOperator(BaseOperator):
     # -- start acceptance ----------------------------------------------------------------------------------
     def _start(self, client: ModelArtsClient) -> dict[str, Any]:
         from airflow_provider_modelarts._acceptance_state import current_checking_task_id
-        from airflow_provider_modelarts.errors import ModelArtsValidationError
+        from airflow_provider_modelarts.errors import ModelArtsAPIError
 
         rate = _as_number("sampling_rate", self.sampling_rate, float)
         num = _as_number("sampling_num", self.sampling_num, int)
@@ -197,7 +197,7 @@ class AcceptanceOperator(BaseOperator):
                 self.dataset_id, self.workforce_task_id, sampling_rate=rate, sampling_num=num
             )
             checking_task_id = response.task_id
-        except ModelArtsValidationError as exc:
+        except ModelArtsAPIError as exc:
             if exc.error_code != TASK_IS_CHECKING:
                 raise
             # Only one round at a time. After an Airflow retry that round is usually ours (the first try
@@ -260,7 +260,7 @@ class AcceptanceOperator(BaseOperator):
         return result
 
     def _apply(self, client: ModelArtsClient, action: AcceptanceAction) -> dict[str, Any]:
-        from airflow_provider_modelarts.errors import ModelArtsValidationError
+        from airflow_provider_modelarts.errors import ModelArtsNotFoundError, ModelArtsValidationError
         from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
 
         already = False
@@ -276,9 +276,10 @@ class AcceptanceOperator(BaseOperator):
             )
             samples = list(response.samples or [])
             count = response.sample_count
-        except ModelArtsValidationError:
-            # The service refuses an action on a round that is already closed. If the task is exactly where
-            # this action leads, an earlier try applied it (its reply was lost): done, not failed.
+        except (ModelArtsValidationError, ModelArtsNotFoundError):
+            # The service refuses an action on a round that is already closed ("no acceptance in progress",
+            # filed as a not-found code, or "task is checking" while it synchronizes). If the task is exactly
+            # where this action leads, an earlier try applied it (its reply was lost): done, not failed.
             settled = {
                 AcceptanceAction.PASS_ALL: {TaskStatus.ACCEPTED, TaskStatus.SYNCHRONIZING},
                 AcceptanceAction.REJECT_ALL: {TaskStatus.REJECTED, TaskStatus.SYNCHRONIZING},

@@ -153,10 +153,9 @@ class UpdateLabelsOperator(BulkSamplesOperator):
             if len(self._deletions) < _DELETIONS_LISTED:
                 self._deletions.append((index, model.sample_id))
 
-    def _validate(self, source: Any) -> _Plan:
+    def _begin_pass(self) -> None:
         self._deletions = []
         self._deletion_count = 0
-        return super()._validate(source)
 
     def _after_validation(self, plan: _Plan) -> None:
         if not self._deletion_count:

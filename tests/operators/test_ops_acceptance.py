@@ -9,7 +9,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
-from airflow_provider_modelarts.errors import ModelArtsValidationError
+from airflow_provider_modelarts.errors import ModelArtsAPIError
 from airflow_provider_modelarts.models import AcceptanceAction
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 
@@ -96,7 +96,7 @@ def test_an_action_applied_by_an_earlier_try_counts_as_applied(emulator: Emulato
     assert status(emulator) == 3
     again = operator(action="pass_all").execute(context={})  # the service refuses; the task is accepted
     assert again["already_applied"] is True and again["sample_count"] == 0
-    with pytest.raises(ModelArtsValidationError, match=r"ModelArts\.4631"):
+    with pytest.raises(ModelArtsAPIError, match=r"ModelArts\.4631"):
         operator(action="reject_all").execute(context={})  # a different decision is not hidden
 
 

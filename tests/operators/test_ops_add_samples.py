@@ -361,3 +361,16 @@ def test_secrets_in_samples_stay_out_of_logs_xcom_and_rendered_fields(
     out = capfd.readouterr()
     for text in (json.dumps(result), out.out, out.err):
         assert password not in text and DEFAULT_SECRET_KEY not in text
+
+
+def test_files_with_the_same_name_in_two_folders_are_refused(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "new-same.jpg").write_bytes(folder.encode())
+    with pytest.raises(AirflowFailException, match=r"sample #1 \('new-same\.jpg'\): name: duplicate name"):
+        AddSamplesOperator(task_id="a", dataset_id=DS, files=str(tmp_path / "*" / "*.jpg")).execute(
+            context={}
+        )
+    assert requests(emulator) == 0

@@ -212,3 +212,16 @@ def test_run_coroutine_works_inside_a_running_loop() -> None:
         return run_coroutine(value)
 
     assert asyncio.run(outer()) == 42
+
+
+def test_key_hashes_find_repeats_compactly() -> None:
+    from airflow_provider_modelarts.operators._batching import KeyHashes, key_hash
+
+    hashes = KeyHashes()
+    for i in range(50_000):
+        hashes.add(f"sample-{i}.jpg")
+    assert hashes.repeated() == set()
+    hashes.add("sample-123.jpg")
+    hashes.add("sample-49999.jpg")
+    assert hashes.repeated() == {key_hash("sample-123.jpg"), key_hash("sample-49999.jpg")}
+    assert len(hashes) == 50_002
