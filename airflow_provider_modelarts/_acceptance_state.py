@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+# The enum module alone (not ``models``): DAG files import the sensor on every parse, and the pydantic models
+# are only needed once a poll runs.
+from airflow_provider_modelarts._models._enums import TaskStatus
 from airflow_provider_modelarts.errors import (
     ModelArtsAPIError,
     ModelArtsAuthError,
@@ -26,7 +29,6 @@ from airflow_provider_modelarts.errors import (
     ModelArtsThrottledError,
     ModelArtsTransportError,
 )
-from airflow_provider_modelarts.models import TaskStatus
 
 if TYPE_CHECKING:
     from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient

@@ -29,8 +29,8 @@ from airflow_provider_modelarts._acceptance_state import (
     fetch_and_evaluate,
     is_transient,
 )
+from airflow_provider_modelarts._models._enums import TaskStatus
 from airflow_provider_modelarts.errors import ModelArtsError
-from airflow_provider_modelarts.models import TaskStatus
 from airflow_provider_modelarts.triggers.acceptance import EVENT_STATUSES, AcceptanceTrigger
 
 if TYPE_CHECKING:

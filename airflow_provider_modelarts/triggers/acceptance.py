@@ -21,11 +21,10 @@ from airflow_provider_modelarts._acceptance_state import (
     is_token_expiry,
     is_transient,
 )
-from airflow_provider_modelarts.client import RetryPolicy
 from airflow_provider_modelarts.errors import ModelArtsError
 
 if TYPE_CHECKING:
-    from airflow_provider_modelarts.client import AsyncModelArtsClient
+    from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
 
 __all__ = ["EVENT_STATUSES", "AcceptanceTrigger"]
 
@@ -101,6 +100,8 @@ class AcceptanceTrigger(BaseTrigger):
 
     def _retry_policy(self) -> RetryPolicy:
         """Short in-call retries: the poll loop is the long-term retry, and it must notice its deadline."""
+        from airflow_provider_modelarts.client import RetryPolicy
+
         return RetryPolicy(
             max_attempts=3,
             backoff_base=0.5,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -239,3 +241,21 @@ def test_check_stats_helpers() -> None:
     assert not stats.complete
     assert CheckStats.from_model({}) is None
     assert status_name(None) == "UNKNOWN"
+
+
+def test_sensor_modules_import_without_client_or_models() -> None:
+    """DAG files import the sensor on every parse; the client, models and hook load only when it polls."""
+    modules = [
+        "airflow_provider_modelarts.client",
+        "airflow_provider_modelarts.models",
+        "airflow_provider_modelarts.hooks.modelarts",
+        "airflow_provider_modelarts.auth",
+    ]
+    code = (
+        "import sys, airflow.sdk\n"
+        "import airflow_provider_modelarts.sensors.acceptance\n"
+        "import airflow_provider_modelarts.triggers.acceptance\n"
+        f"print([m for m in {modules!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
