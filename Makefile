@@ -25,5 +25,10 @@ lint: install
 test: lint
 	$(VENV)/bin/pytest
 
+# Starts the emulator, runs the example pipeline with `airflow dags test` against it, prints what happened.
+# DEMO_ARGS passes options through, e.g. `make demo DEMO_ARGS="--pass-rate 0.5"` shows the reject path.
+demo: install
+	$(PY) scripts/demo.py $(DEMO_ARGS)
+
 clean:
 	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache .ruff_cache
