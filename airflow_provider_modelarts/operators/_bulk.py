@@ -123,11 +123,6 @@ class BulkSamplesOperator(BaseOperator):
         modelarts_conn_id: str = "modelarts_default",
         **kwargs: Any,
     ) -> None:
-        # BaseOperator walks ``samples`` recursively (XComArg discovery, template rendering); a sample nested
-        # deeper than the interpreter's recursion limit would crash that walk. Such input is hidden from it,
-        # and the validation pass then reports the offending sample and field like any other problem.
-        if _too_deep(samples):
-            samples = _Opaque(samples)
         super().__init__(**kwargs)
         if on_invalid not in ("fail", "skip"):
             raise ValueError(f"on_invalid must be 'fail' or 'skip', got {brief(on_invalid)}")
@@ -190,7 +185,22 @@ class BulkSamplesOperator(BaseOperator):
             return ManifestSource(_as_path(self.manifest, "manifest"))
         return ListSource(_as_sample_list(self.samples))
 
-    # -- Airflow -------------------------------------------------------------------------------------------
+    # -- Airflow ------------------------------------------------------------------------------------------
+    def _set_xcomargs_dependencies(self) -> None:
+        """Find XComArgs in the arguments, surviving absurdly nested ``samples``.
+
+        Airflow walks every templated argument recursively once ``__init__`` returns (and again to render
+        templates). A sample nested deeper than the interpreter's recursion limit would crash that walk with
+        a bare ``RecursionError`` while the DAG file is parsed. Only then (no cost for normal input) is the
+        value hidden from Airflow's walks; the validation pass reports the offending sample and field like any
+        other problem.
+        """
+        try:
+            super()._set_xcomargs_dependencies()
+        except RecursionError:
+            object.__setattr__(self, "samples", _Opaque(self.samples))
+            super()._set_xcomargs_dependencies()
+
     def render_template(
         self, content: Any, context: Context, jinja_env: Any = None, seen_oids: set[int] | None = None
     ) -> Any:
@@ -586,20 +596,6 @@ class _Opaque:
 
     def __repr__(self) -> str:
         return f"<samples nested more than {_MAX_DEPTH} levels deep>"
-
-
-def _too_deep(value: Any, limit: int = _MAX_DEPTH) -> bool:
-    """Whether containers nest deeper than ``limit`` (iterative: no recursion of our own)."""
-    if not isinstance(value, (list, tuple, dict)):
-        return False
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((v, depth + 1) for v in children if isinstance(v, (list, tuple, dict)))
-    return False
 
 
 def _short_reason(exc: BaseException) -> str:
