@@ -333,7 +333,7 @@ class BulkSamplesOperator(BaseOperator):
             # Plain input is walked as given (what validation accepted is what gets sent; typed fields that
             # coerce text to numbers are range-checked by the models); models are walked through a dump.
             plain = raw if type(raw) is dict else model.model_dump(by_alias=True, exclude_none=True)
-            found = _unsendable(plain)
+            found = None if _plainly_sendable(plain) else _unsendable(plain)
             if found is not None:
                 return None, key, [Problem(*found)]
         return model, key, self._extra_problems(model)
@@ -533,6 +533,42 @@ def _classify_error(exc: BaseException) -> ItemResult | None:
 _MAX_DEPTH = 64
 
 
+def _plainly_sendable(value: Any) -> bool:
+    """Fast check, building no paths, that ``value`` is plain JSON within the depth limit.
+
+    The common case of :func:`_unsendable` (which names the field, and runs only when this says no).
+    Scalars are checked in place; only containers go on the stack.
+    """
+    if type(value) is not dict and type(value) is not list:
+        return False
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        container, depth = pop()
+        if depth >= _MAX_DEPTH:
+            return False
+        if type(container) is dict:
+            for key in container:
+                if type(key) is not str:
+                    return False
+            children = container.values()
+        else:
+            children = container
+        for child in children:
+            kind = type(child)
+            if kind is str:
+                if not child.isascii():
+                    return False  # the slow walk decides: non-ASCII is fine unless a lone surrogate
+            elif kind is dict or kind is list:
+                push((child, depth + 1))
+            elif kind is float:
+                if child - child != 0.0:  # inf and nan
+                    return False
+            elif kind is not int and kind is not bool and child is not None:
+                return False
+    return True
+
+
 def _unsendable(value: Any) -> tuple[str, str] | None:
     """``(field path, reason)`` of the first value a JSON body cannot carry faithfully, else None.
 
@@ -613,7 +649,8 @@ def _payload_size(item: Any) -> int:
     """Bytes a sample contributes to a batch's data budget (its base64 ``data``; labels count as zero)."""
     if isinstance(item, FileRef):
         return 4 * ((item.size + 2) // 3)
-    data = getattr(item, "data", None)
+    # Via __dict__: a missing attribute on a pydantic model goes through its slow __getattr__.
+    data = getattr(item, "__dict__", {}).get("data")
     return len(data) if isinstance(data, str) else 0
 
 
