@@ -19,7 +19,8 @@ Places scanned
       that goes through the Task SDK;
     * every rendered template field (``BaseOperator.render_template_fields``);
     * at the end: task log files and the ``xcom`` / ``rendered_task_instance_fields`` tables under each
-      ``AIRFLOW_HOME`` a test ran with (``airflow dags test`` runs write there).
+      ``AIRFLOW_HOME`` a test ran with and under pytest's temporary directory (the ``airflow dags test``
+      runs of ``tests/dags`` use a home there).
 
 Not scanned: pytest's own failure reports (an assertion in a test may quote a secret on purpose).
 ``test_secret_scan.py`` is moved to the end of the run and fails with the list of findings.
@@ -88,17 +89,22 @@ class SecretScan:
             if not any(f.startswith(finding.split(" (during ")[0]) for f in self.findings):
                 self.findings.append(finding)
 
-    def scan_files_and_databases(self) -> None:
-        for home in sorted(self.airflow_homes):
-            root = Path(home)
-            logs = root / "logs"
-            if logs.is_dir():
-                for path in logs.rglob("*"):
-                    if path.is_file() and path.stat().st_mtime >= self.started - 1:
-                        self.scan(f"log file {path}", path.read_text(errors="replace"))
-            for db in root.glob("*.db"):
-                for where, text in _database_rows(db):
-                    self.scan(where, text)
+    def scan_files_and_databases(self, *extra_roots: Path) -> None:
+        """Task logs (files under a ``logs`` folder) and Airflow databases under each root, recursively."""
+        seen: set[Path] = set()
+        for root in [*(Path(h) for h in sorted(self.airflow_homes)), *extra_roots]:
+            if not root.is_dir():
+                continue
+            for path in root.rglob("*"):
+                if path in seen or not path.is_file():  # is_file() is False for FIFOs and sockets
+                    continue
+                seen.add(path)
+                relative = path.relative_to(root).parts
+                if path.suffix == ".db":
+                    for where, text in _database_rows(path):
+                        self.scan(where, text)
+                elif "logs" in relative[:-1] and path.stat().st_mtime >= self.started - 1:
+                    self.scan(f"log file {path}", path.read_text(errors="replace"))
 
 
 def _as_text(value: Any) -> str:
@@ -161,7 +167,7 @@ def _database_rows(db: Path) -> Iterator[tuple[str, str]]:
             if table not in tables:
                 continue
             for row in con.execute(f"select * from {table}"):
-                yield f"{db.name}:{table}", " ".join(str(v) for v in row)
+                yield f"{db}:{table}", " ".join(str(v) for v in row)
     except sqlite3.Error:
         return
     finally:
@@ -308,8 +314,21 @@ class SecretScanPlugin:
         final = [i for i in items if i.path.name == FINAL_TEST]
         items[:] = [i for i in items if i.path.name != FINAL_TEST] + final
 
+    def _attach(self) -> None:
+        # Airflow configures logging (dictConfig) when it first needs it, which replaces the root handlers:
+        # put the scan's handler back before every test phase.
+        root = logging.getLogger()
+        if self._handler not in root.handlers:
+            root.addHandler(self._handler)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
+        self._attach()
+        yield
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        self._attach()
         self.scan.current_test = item.nodeid
         module = getattr(item, "module", None)
         self.scan.learn(getattr(module, "SECRETS", ()) or ())
@@ -323,9 +342,18 @@ class SecretScanPlugin:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
+        self._attach()
         yield
         self.scan.learn(_masker_secrets())
         self.scan.current_test = "(between tests)"
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        scan = self.scan
+        homes = ", ".join(sorted(scan.airflow_homes)) or "none"
+        terminalreporter.write_line(
+            f"secret scan: {scan.scanned:,} texts scanned for {len(scan.secrets)} secrets, "
+            f"{len(scan.findings)} leaks (Airflow homes: {homes})"
+        )
 
 
 def register(config: pytest.Config) -> SecretScanPlugin:
