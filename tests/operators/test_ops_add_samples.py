@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -111,8 +112,6 @@ def test_files_with_globs_and_inferred_types(emulator: EmulatorServer, tmp_path:
         "new-d.wav": 2,
         "new-e.mp4": 6,
     }
-    import hashlib
-
     for rel, data in files.items():  # the emulator hashes the base64 text it received
         name = Path(rel).name
         assert rows[name]["data_md5"] == hashlib.md5(base64.b64encode(data)).hexdigest()
