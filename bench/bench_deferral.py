@@ -126,6 +126,8 @@ def main() -> None:
     parser.add_argument("--poll-interval", type=float, default=15.0)
     parser.add_argument("--window", type=float, default=45.0)
     args = parser.parse_args()
+    if args.window < args.poll_interval:
+        parser.error("--window must be at least one --poll-interval, or some triggers never poll in it")
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-deferral-") as tmp:

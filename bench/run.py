@@ -43,7 +43,11 @@ BENCHES = [
     Bench("memory", "bench_streaming_memory.py", quick_args=("--sizes", "2000,20000")),
     Bench("signing", "bench_signing.py", quick_args=("--requests", "500", "--rounds", "3")),
     Bench("parse", "bench_parse.py", quick_args=("--rounds", "2")),
-    Bench("deferral", "bench_deferral.py", quick_args=("--triggers", "200", "--window", "10")),
+    Bench(
+        "deferral",
+        "bench_deferral.py",
+        quick_args=("--triggers", "200", "--poll-interval", "5", "--window", "10"),
+    ),
     Bench("emulator", "bench_emulator.py", optional=True),
 ]
 
