@@ -170,7 +170,8 @@ class OpenModelArtsModel(ModelArtsModel):
 
     @classmethod
     def _is_custom_key(cls, key: str) -> bool:
-        return not key.startswith("@modelarts:")
+        # A non-string key is let through here: pydantic itself reports it ("keys must be strings").
+        return not isinstance(key, str) or not key.startswith("@modelarts:")
 
 
 def lenient_enum(enum_cls: type[Enum]) -> PlainValidator:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ._base import RULE_ERROR, STRICT_INPUT_CONTEXT
+from ._sendable import MAX_DEPTH, plainly_sendable, unsendable
 
 __all__ = [
     "SampleProblem",
@@ -46,6 +47,8 @@ _SHORT_MESSAGES: Final[dict[str, str]] = {
     "model_type": "must be an object",
     "model_attributes_type": "must be an object",
     "finite_number": "must be a finite number",
+    "invalid_key": "keys must be strings",
+    "string_unicode": "text contains a lone surrogate, which is not valid UTF-8",
 }
 
 
@@ -77,7 +80,7 @@ class SampleProblem:
     message: str
 
     def __str__(self) -> str:
-        who = f"sample #{self.index}" + (f" ({self.name!r})" if self.name else "")
+        who = f"sample #{self.index}" + (f" ({_brief_name(self.name)})" if self.name else "")
         return f"{who}: {self.field}: {self.message}" if self.field else f"{who}: {self.message}"
 
 
@@ -104,6 +107,12 @@ class SampleValidationError(ValueError):
     def __reduce__(self) -> tuple[Any, ...]:
         # Exceptions cross process boundaries (Airflow task runner); keep the structured problems.
         return (type(self), (self.problems,))
+
+
+def _brief_name(name: str, limit: int = 80) -> str:
+    # Names are user text and can be megabytes long; a problem line must stay one readable line.
+    text = repr(name)
+    return text if len(text) <= limit else f"{text[: limit - 15]}...[{len(name):,} chars]"
 
 
 def _problem(index: int, name: str | None, error: ErrorDetails) -> SampleProblem:
@@ -136,19 +145,42 @@ def _sample_name(raw: Any) -> str | None:
 def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> M:
     """Validate one user-written sample strictly (unknown keys and undocumented options are errors).
 
+    Besides the model's rules, the sample must hold only what a JSON body can carry unchanged: no NaN or
+    infinite numbers, no lone surrogates, no non-string keys, no arbitrary objects, nesting at most
+    :data:`MAX_DEPTH` levels (see :mod:`._sendable`). That is checked on the data as the user gave it, which
+    is what gets sent, so custom label attributes and metadata are covered too.
+
     ``raw`` may already be a model instance: it is dumped and validated again, because instances can be built
-    with ``model_construct`` or changed after construction, and were not checked for unknown keys. This costs
-    one dump per sample, which is small next to sending it. Raises :class:`SampleValidationError` naming the
-    sample by its ``index`` and its ``name`` / ``sample_id``.
+    with ``model_construct`` or changed after construction, and were not checked for unknown keys. Raises
+    :class:`SampleValidationError` naming the sample by its ``index`` and its ``name`` / ``sample_id``.
     """
     name = _sample_name(raw)
     data: Any = raw
     if isinstance(raw, BaseModel):
-        data = raw.model_dump(by_alias=True, exclude_unset=True)  # extra keys included
+        try:
+            # Extra keys included; no warnings: a constructed instance may hold dicts where models belong, and
+            # the validation below reports what is wrong with them.
+            data = raw.model_dump(by_alias=True, exclude_unset=True, warnings=False)
+        except (RecursionError, ValueError) as exc:  # pydantic gives up on absurd nesting
+            raise SampleValidationError([SampleProblem(index, name, "", _dump_failure(exc))]) from None
     elif not isinstance(raw, Mapping):
         problem = SampleProblem(index, None, "", f"must be an object (a mapping), not {type(raw).__name__}")
         raise SampleValidationError([problem])
     try:
-        return model_cls.model_validate(data, context=dict(STRICT_INPUT_CONTEXT))
+        model = model_cls.model_validate(data, context=dict(STRICT_INPUT_CONTEXT))
     except ValidationError as error:
         raise SampleValidationError(problems_from_error(error, index, name)) from None
+    except RecursionError:
+        problem = SampleProblem(index, name, "", f"is nested more than {MAX_DEPTH} levels deep")
+        raise SampleValidationError([problem]) from None
+    if not plainly_sendable(data):
+        found = unsendable(data)
+        if found is not None:
+            raise SampleValidationError([SampleProblem(index, name, *found)])
+    return model
+
+
+def _dump_failure(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError) or "depth" in str(exc):
+        return f"is nested more than {MAX_DEPTH} levels deep"
+    return f"cannot be read back from the model ({type(exc).__name__})"

@@ -18,17 +18,15 @@ from __future__ import annotations
 import ast
 import json
 import logging
-import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
-from pydantic import SecretStr
 
+from airflow_provider_modelarts._models._sendable import MAX_DEPTH
 from airflow_provider_modelarts.operators._batching import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
@@ -299,14 +297,12 @@ class BulkSamplesOperator(BaseOperator):
     def _tally(self) -> BulkTally:
         return BulkTally(done_key=self._done_key, key_field=self._key_field)
 
-    def _check(
-        self, index: int, raw: Any, *, check_sendable: bool = False
-    ) -> tuple[Any, str | None, list[Problem]]:
+    def _check(self, index: int, raw: Any) -> tuple[Any, str | None, list[Problem]]:
         """Validate one raw sample: (model or None, name/id for reports, problems).
 
-        ``check_sendable`` (validation pass) also serialises the model once: values the validators let
-        through but JSON cannot carry (lone surrogates from a ``\\ud800`` escape, arbitrary objects in
-        custom attributes) must be reported as this sample's problem, not crash the batch later.
+        The models own validation, including whether the sample can be sent as JSON unchanged (no NaN, lone
+        surrogates, arbitrary objects or absurd nesting): :func:`parse_sample` reports those as this sample's
+        problem, so nothing here can crash a batch later.
         """
         from airflow_provider_modelarts.models import SampleValidationError, parse_sample
 
@@ -329,13 +325,6 @@ class BulkSamplesOperator(BaseOperator):
             detail = f"{type(exc).__name__}: {exc}"
             return None, _raw_key(raw, self._key_field), [Problem("", f"cannot be validated ({detail})")]
         key = getattr(model, self._key_field, None)
-        if check_sendable:
-            # Plain input is walked as given (what validation accepted is what gets sent; typed fields that
-            # coerce text to numbers are range-checked by the models); models are walked through a dump.
-            plain = raw if type(raw) is dict else model.model_dump(by_alias=True, exclude_none=True)
-            found = None if _plainly_sendable(plain) else _unsendable(plain)
-            if found is not None:
-                return None, key, [Problem(*found)]
         return model, key, self._extra_problems(model)
 
     def _validate(self, source: Source) -> _Plan:
@@ -363,7 +352,7 @@ class BulkSamplesOperator(BaseOperator):
         try:
             for index, raw in source:
                 tally.total += 1
-                model, key, problems = self._check(index, raw, check_sendable=True)
+                model, key, problems = self._check(index, raw)
                 if model is not None and key is not None and suspects and key_hash(key) in suspects:
                     first = seen.setdefault(key, index)
                     if first != index:
@@ -530,100 +519,6 @@ def _classify_error(exc: BaseException) -> ItemResult | None:
     return None
 
 
-_MAX_DEPTH = 64
-
-
-def _plainly_sendable(value: Any) -> bool:
-    """Fast check, building no paths, that ``value`` is plain JSON within the depth limit.
-
-    The common case of :func:`_unsendable` (which names the field, and runs only when this says no).
-    Scalars are checked in place; only containers go on the stack.
-    """
-    if type(value) is not dict and type(value) is not list:
-        return False
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        container, depth = pop()
-        if depth >= _MAX_DEPTH:
-            return False
-        if type(container) is dict:
-            for key in container:
-                if type(key) is not str:
-                    return False
-            children = container.values()
-        else:
-            children = container
-        for child in children:
-            kind = type(child)
-            if kind is str:
-                if not child.isascii():
-                    return False  # the slow walk decides: non-ASCII is fine unless a lone surrogate
-            elif kind is dict or kind is list:
-                push((child, depth + 1))
-            elif kind is float:
-                if child - child != 0.0:  # inf and nan
-                    return False
-            elif kind is not int and kind is not bool and child is not None:
-                return False
-    return True
-
-
-def _unsendable(value: Any) -> tuple[str, str] | None:
-    """``(field path, reason)`` of the first value a JSON body cannot carry faithfully, else None.
-
-    Walks the model's python-mode dump, where nothing has been converted yet: pydantic's JSON output would
-    silently turn ``inf`` / ``nan`` into ``null`` (or keep them, depending on the field), so those are caught
-    here, as are lone surrogates (``"\\ud800"`` is valid JSON text but not UTF-8), non-string keys, objects
-    of arbitrary types in custom attributes, and absurd nesting. Iterative, exact-type checks first: this
-    runs once per sample in the validation pass.
-    """
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item, path, depth = pop()
-        kind = type(item)
-        if kind is str:
-            if not item.isascii():
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    return path or "(sample)", "text contains a lone surrogate, which is not valid UTF-8"
-            continue
-        if kind is int or kind is bool or item is None:
-            continue
-        if kind is float:
-            if not math.isfinite(item):
-                return path or "(sample)", f"{item} is not a JSON number"
-            continue
-        if kind is dict or kind is list:
-            if depth >= _MAX_DEPTH:
-                return path or "(sample)", f"nested more than {_MAX_DEPTH} levels deep"
-            if kind is dict:
-                for key, child in item.items():
-                    if type(key) is not str:
-                        return path or "(sample)", f"key {brief(key)} is not a string"
-                    push((child, f"{path}.{key}" if path else key, depth + 1))
-            else:
-                for i, child in enumerate(item):
-                    push((child, f"{path}[{i}]", depth + 1))
-            continue
-        # Rarer types: subclasses and the ones pydantic serialises itself.
-        if isinstance(item, (Enum, SecretStr, bool, int)):
-            continue
-        if isinstance(item, str):
-            push((str(item), path, depth))
-            continue
-        if isinstance(item, float):
-            push((float(item), path, depth))
-            continue
-        if isinstance(item, (Mapping, list, tuple)):
-            push((dict(item) if isinstance(item, Mapping) else list(item), path, depth))
-            continue
-        return path or "(sample)", f"a {type(item).__name__} is not JSON"
-    return None
-
-
 class _Opaque:
     """A value Airflow's recursive walks must not descend into (see ``BulkSamplesOperator.__init__``)."""
 
@@ -631,7 +526,7 @@ class _Opaque:
         self.value = value
 
     def __repr__(self) -> str:
-        return f"<samples nested more than {_MAX_DEPTH} levels deep>"
+        return f"<samples nested more than {MAX_DEPTH} levels deep>"
 
 
 def _short_reason(exc: BaseException) -> str:
