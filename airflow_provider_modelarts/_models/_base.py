@@ -147,7 +147,9 @@ class ModelArtsModel(BaseModel):
         # Runs for every object of every payload (100,000 samples per operator run): keep the common path to
         # a context lookup and one C-level subset test.
         context = info.context
-        if not context or not context.get("strict_input") or not isinstance(data, Mapping):
+        if not context or not context.get("strict_input"):
+            return data
+        if type(data) is not dict and not isinstance(data, Mapping):  # exact type first: ABC checks are slow
             return data
         known = _KNOWN_KEYS.get(cls) or _known_keys(cls)
         if known.issuperset(data):

@@ -142,6 +142,10 @@ def _sample_name(raw: Any) -> str | None:
     return None
 
 
+# Validators only read the context, so one shared dict serves every call (no copy per sample).
+_STRICT_CONTEXT: Final[dict[str, Any]] = dict(STRICT_INPUT_CONTEXT)
+
+
 def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> M:
     """Validate one user-written sample strictly (unknown keys and undocumented options are errors).
 
@@ -153,30 +157,37 @@ def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> 
     ``raw`` may already be a model instance: it is dumped and validated again, because instances can be built
     with ``model_construct`` or changed after construction, and were not checked for unknown keys. Raises
     :class:`SampleValidationError` naming the sample by its ``index`` and its ``name`` / ``sample_id``.
+
+    Operators call this for every sample of a run (100,000 and more), so the common case -- a plain dict
+    that is valid -- is kept to one pydantic call and one path-free walk; names and field paths are only
+    worked out when something is wrong.
     """
-    name = _sample_name(raw)
     data: Any = raw
-    if isinstance(raw, BaseModel):
-        try:
-            # Extra keys included; no warnings: a constructed instance may hold dicts where models belong, and
-            # the validation below reports what is wrong with them.
-            data = raw.model_dump(by_alias=True, exclude_unset=True, warnings=False)
-        except (RecursionError, ValueError) as exc:  # pydantic gives up on absurd nesting
-            raise SampleValidationError([SampleProblem(index, name, "", _dump_failure(exc))]) from None
-    elif not isinstance(raw, Mapping):
-        problem = SampleProblem(index, None, "", f"must be an object (a mapping), not {type(raw).__name__}")
-        raise SampleValidationError([problem])
+    if type(raw) is not dict:  # exact type first: isinstance against pydantic's ABC metaclass is slow
+        if isinstance(raw, BaseModel):
+            try:
+                # Extra keys included; no warnings: a constructed instance may hold dicts where models
+                # belong, and the validation below reports what is wrong with them.
+                data = raw.model_dump(by_alias=True, exclude_unset=True, warnings=False)
+            except (RecursionError, ValueError) as exc:  # pydantic gives up on absurd nesting
+                problem = SampleProblem(index, _sample_name(raw), "", _dump_failure(exc))
+                raise SampleValidationError([problem]) from None
+        elif not isinstance(raw, Mapping):
+            problem = SampleProblem(
+                index, None, "", f"must be an object (a mapping), not {type(raw).__name__}"
+            )
+            raise SampleValidationError([problem])
     try:
-        model = model_cls.model_validate(data, context=dict(STRICT_INPUT_CONTEXT))
+        model = model_cls.model_validate(data, context=_STRICT_CONTEXT)
     except ValidationError as error:
-        raise SampleValidationError(problems_from_error(error, index, name)) from None
+        raise SampleValidationError(problems_from_error(error, index, _sample_name(raw))) from None
     except RecursionError:
-        problem = SampleProblem(index, name, "", f"is nested more than {MAX_DEPTH} levels deep")
+        problem = SampleProblem(index, _sample_name(raw), "", f"is nested more than {MAX_DEPTH} levels deep")
         raise SampleValidationError([problem]) from None
     if not plainly_sendable(data):
         found = unsendable(data)
         if found is not None:
-            raise SampleValidationError([SampleProblem(index, name, *found)])
+            raise SampleValidationError([SampleProblem(index, _sample_name(raw), *found)])
     return model
 
 

@@ -283,8 +283,16 @@ class SampleLabel(ModelArtsModel):
         return _rules.check_unit_interval(value)
 
 
+_OBJECT_DETECTION = int(LabelType.OBJECT_DETECTION)
+
+
 def _has_object_detection_label(labels: list[SampleLabel] | None) -> bool:
-    return any(label.type == LabelType.OBJECT_DETECTION for label in labels or ())
+    # Runs for every sample (client and emulator): a plain int compare, no enum attribute lookup per label.
+    if labels:
+        for label in labels:
+            if label.type == _OBJECT_DETECTION:
+                return True
+    return False
 
 
 class Sample(ModelArtsModel):

@@ -307,14 +307,15 @@ class BulkSamplesOperator(BaseOperator):
         from airflow_provider_modelarts.models import SampleValidationError, parse_sample
 
         model_cls = self._model
-        if isinstance(raw, BadRecord):
-            return None, None, [Problem("json", raw.message)]
-        if isinstance(raw, FileRef):
-            if raw.problem is not None:
-                return None, raw.name, [Problem(*raw.problem)]
-            raw = raw.describe_sample()
-        if not isinstance(raw, (dict, model_cls)) and not isinstance(raw, Mapping):
-            return None, None, [Problem("sample", f"must be an object, got {type(raw).__name__}")]
+        if type(raw) is not dict:  # the common case (a list or manifest of plain objects) skips these
+            if isinstance(raw, BadRecord):
+                return None, None, [Problem("json", raw.message)]
+            if isinstance(raw, FileRef):
+                if raw.problem is not None:
+                    return None, raw.name, [Problem(*raw.problem)]
+                raw = raw.describe_sample()
+            if not isinstance(raw, (dict, model_cls)) and not isinstance(raw, Mapping):
+                return None, None, [Problem("sample", f"must be an object, got {type(raw).__name__}")]
         raw = self._prepare_raw(raw)
         try:
             model = parse_sample(model_cls, raw, index)
