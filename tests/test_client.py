@@ -769,3 +769,26 @@ def test_sync_and_async_clients_expose_the_same_api() -> None:
         sync_params = inspect.signature(getattr(ModelArtsClient, name)).parameters
         async_params = inspect.signature(getattr(AsyncModelArtsClient, name)).parameters
         assert list(sync_params) == list(async_params), name
+
+
+def test_tls_context_is_built_once_and_shared_between_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the CA bundle costs ~45 ms; a triggerer builds a client per trigger: it must not repeat."""
+    import airflow_provider_modelarts.client as client_module
+
+    calls: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real()
+
+    monkeypatch.setattr(client_module.httpx, "create_ssl_context", counting)
+    client_module._shared_ssl_context.cache_clear()
+    try:
+        clients = [ModelArtsClient(project_id="p", region="cn-north-4") for _ in range(3)]
+        clients += [AsyncModelArtsClient(project_id="p", region="cn-north-4") for _ in range(3)]
+        assert len(calls) == 1
+        for c in clients[:3]:
+            c.close()
+    finally:
+        client_module._shared_ssl_context.cache_clear()
