@@ -30,5 +30,9 @@ test: lint
 demo: install
 	$(PY) scripts/demo.py $(DEMO_ARGS)
 
+# Measures speed, memory and cost against the targets; prints a table and writes bench/results.md.
+bench: install
+	$(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache .ruff_cache
