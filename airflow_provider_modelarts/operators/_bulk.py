@@ -59,7 +59,7 @@ from airflow_provider_modelarts.operators._sources import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_modelarts.client import AsyncModelArtsClient
+    from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
     from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
 __all__ = ["BulkSamplesOperator", "OnFailure", "OnInvalid"]
@@ -119,6 +119,7 @@ class BulkSamplesOperator(BaseOperator):
         on_failure: OnFailure = "fail",
         project_id: str | None = None,
         modelarts_conn_id: str = "modelarts_default",
+        client_retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -139,6 +140,7 @@ class BulkSamplesOperator(BaseOperator):
         self.on_failure = on_failure
         self.project_id = project_id
         self.modelarts_conn_id = modelarts_conn_id
+        self.client_retry = client_retry
         self.console_links: dict[str, str] = {}
         self._source_description = ""
         self._model: Any = None
@@ -217,7 +219,7 @@ class BulkSamplesOperator(BaseOperator):
     def _hook(self) -> ModelArtsHook:
         from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id)
+        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id, retry=self.client_retry)
 
     def _store_console_links(self, hook: ModelArtsHook) -> None:
         """Resolve the console links now (region from the connection) so the extra links need no lookup."""

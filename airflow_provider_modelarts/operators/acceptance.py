@@ -15,7 +15,7 @@ from airflow_provider_modelarts.operators._batching import brief
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_modelarts.client import ModelArtsClient
+    from airflow_provider_modelarts.client import ModelArtsClient, RetryPolicy
     from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
     from airflow_provider_modelarts.models import AcceptanceAction
 
@@ -55,6 +55,8 @@ class AcceptanceOperator(BaseOperator):
         unchecked (default ``True``; wait with ``AcceptanceSensor(check_complete=True)`` first).
     :param project_id: project to use instead of the connection's.
     :param modelarts_conn_id: Airflow connection of type ``modelarts``.
+    :param client_retry: client ``RetryPolicy`` for 429/5xx/network errors (attempts, backoff, deadline);
+        default: the client's (6 attempts within 300 s).
 
     Returns (XCom) a small dict: ``mode``, the ids, and per mode ``checking_task_id`` / ``already_started``;
     ``action`` / ``action_code`` / ``sample_count`` / ``samples_preview`` (first 10 sample ids) /
@@ -97,6 +99,7 @@ class AcceptanceOperator(BaseOperator):
         require_all_checked: bool = True,
         project_id: str | None = None,
         modelarts_conn_id: str = "modelarts_default",
+        client_retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -145,13 +148,14 @@ class AcceptanceOperator(BaseOperator):
         self.require_all_checked = require_all_checked
         self.project_id = project_id
         self.modelarts_conn_id = modelarts_conn_id
+        self.client_retry = client_retry
         self.console_links: dict[str, str] = {}
 
     # -- Airflow -------------------------------------------------------------------------------------------
     def _hook(self) -> ModelArtsHook:
         from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id)
+        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id, retry=self.client_retry)
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.dataset_id or not self.workforce_task_id:

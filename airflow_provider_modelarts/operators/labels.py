@@ -59,6 +59,8 @@ class UpdateLabelsOperator(BulkSamplesOperator):
         unknown sample id), decided after every batch ran.
     :param project_id: project to use instead of the connection's.
     :param modelarts_conn_id: Airflow connection of type ``modelarts``.
+    :param client_retry: client ``RetryPolicy`` for 429/5xx/network errors (attempts, backoff, deadline);
+        default: the client's (6 attempts within 300 s).
 
     Returns (XCom) ``dataset_id``, ``workforce_task_id``, ``source``, ``total``, ``updated``,
     ``already_present`` (always 0 here), ``failed``, ``invalid``, ``label_deletions``, ``failures`` (first

@@ -54,6 +54,8 @@ class AddSamplesOperator(BulkSamplesOperator):
         ``"warn"``: log the failures and succeed. Either way the failures are in the return value.
     :param project_id: project to use instead of the connection's.
     :param modelarts_conn_id: Airflow connection of type ``modelarts``.
+    :param client_retry: client ``RetryPolicy`` for 429/5xx/network errors (attempts, backoff, deadline);
+        default: the client's (6 attempts within 300 s).
 
     Returns (XCom) a summary, never the payload: ``dataset_id``, ``source``, ``total``, ``added``,
     ``already_present``, ``failed``, ``invalid``, ``failures`` (first 100, each ``name``, ``index``,

@@ -11,8 +11,8 @@ Over real HTTP (the session's emulator server), in seconds:
 * AK/SK with the server clock more than 15 minutes off: a clear error that names the clock skew, nothing
   applied, no retry storm.
 
-Backoff is kept small with a test ``RetryPolicy`` (the production default sleeps up to seconds per retry):
-:class:`_FastRetry` passes it to the hook the operator builds.
+Backoff is kept small with a test ``RetryPolicy`` (the production default sleeps up to seconds per retry),
+passed through the operators' ``client_retry`` argument.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import pytest
 from airflow_provider_modelarts.client import RetryPolicy
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAuthError
-from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
 DATASET = "ds-images"
@@ -34,11 +33,9 @@ DATASET = "ds-images"
 FAST_RETRY = RetryPolicy(max_attempts=12, backoff_base=0.002, backoff_max=0.02, deadline=60.0)
 
 
-class _FastRetry(AddSamplesOperator):
-    """AddSamplesOperator whose hook builds clients with :data:`FAST_RETRY` (see the module docstring)."""
-
-    def _hook(self) -> ModelArtsHook:
-        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id, retry=FAST_RETRY)
+def _fast_retry(**kwargs: Any) -> AddSamplesOperator:
+    """AddSamplesOperator retrying with :data:`FAST_RETRY` (see the module docstring)."""
+    return AddSamplesOperator(client_retry=FAST_RETRY, **kwargs)
 
 
 def _samples(count: int, prefix: str) -> list[dict[str, Any]]:
@@ -84,7 +81,7 @@ def test_ten_thousand_samples_through_throttling_errors_and_dropped_answers(
     )
     caplog.set_level(logging.WARNING, logger="airflow_provider_modelarts.client")
     # Batches of 50: ~260 requests, enough for the fault shares to come out near the configured rates.
-    op = _FastRetry(
+    op = _fast_retry(
         task_id="add_under_faults", dataset_id=DATASET, samples=_samples(10_000, "fault"), batch_size=50
     )
 
@@ -122,8 +119,8 @@ def test_running_the_same_upload_again_after_faults_adds_nothing_twice(
 ) -> None:
     emulator.admin.faults({"route": "add_samples", "drop": "after", "rate": 0.2}, seed=7)
     samples = _samples(1_000, "again")
-    first = _FastRetry(task_id="first", dataset_id=DATASET, samples=samples).execute(context={})
-    second = _FastRetry(task_id="second", dataset_id=DATASET, samples=samples).execute(context={})
+    first = _fast_retry(task_id="first", dataset_id=DATASET, samples=samples).execute(context={})
+    second = _fast_retry(task_id="second", dataset_id=DATASET, samples=samples).execute(context={})
     names = _names(emulator, "again-")
     assert len(names) == 1_000 and set(names.values()) == {1}
     assert first["added"] + first["already_present"] == 1_000
@@ -136,7 +133,7 @@ def test_token_revoked_mid_run_costs_exactly_one_reauthentication(
     monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", emulator.connection_json(auth="password"))
     revoked: list[int] = []
 
-    class RevokeAfterThirdBatch(_FastRetry):
+    class RevokeAfterThirdBatch(AddSamplesOperator):
         async def _send_batch(self, client: Any, items: list[Any]) -> Any:
             response = await super()._send_batch(client, items)
             if not revoked and len(_names(emulator, "token-")) >= 300:
@@ -144,7 +141,11 @@ def test_token_revoked_mid_run_costs_exactly_one_reauthentication(
             return response
 
     op = RevokeAfterThirdBatch(
-        task_id="add_with_iam", dataset_id=DATASET, samples=_samples(2_000, "token"), max_concurrency=4
+        client_retry=FAST_RETRY,
+        task_id="add_with_iam",
+        dataset_id=DATASET,
+        samples=_samples(2_000, "token"),
+        max_concurrency=4,
     )
     result = op.execute(context={})
 
@@ -163,7 +164,7 @@ def test_clock_skew_beyond_fifteen_minutes_is_a_clear_error(
     emulator: EmulatorServer, modelarts_conn_env: dict[str, Any], offset_minutes: int
 ) -> None:
     emulator.admin.clock(offset_minutes * 60)
-    op = _FastRetry(task_id="skewed", dataset_id=DATASET, samples=_samples(10, "skew"))
+    op = _fast_retry(task_id="skewed", dataset_id=DATASET, samples=_samples(10, "skew"))
 
     with pytest.raises(ModelArtsAuthError) as info:
         op.execute(context={})
@@ -181,7 +182,7 @@ def test_clock_skew_within_fifteen_minutes_is_accepted(
     emulator: EmulatorServer, modelarts_conn_env: dict[str, Any]
 ) -> None:
     emulator.admin.clock(14 * 60)
-    result = _FastRetry(task_id="slightly_skewed", dataset_id=DATASET, samples=_samples(10, "near")).execute(
+    result = _fast_retry(task_id="slightly_skewed", dataset_id=DATASET, samples=_samples(10, "near")).execute(
         context={}
     )
     assert result["added"] == 10
