@@ -1281,3 +1281,130 @@ def test_problem_lines_quote_huge_names_briefly() -> None:
     assert "must be at most 1024 characters" in str(caught.value)
     assert len(str(caught.value)) < 300
     assert "[5,000 chars]" in str(caught.value)
+
+
+# -- the compiled fast path of parse_sample ---------------------------------------------------------------
+# parse_sample first tries a validator derived from the models' core schema with the strict-input rules as
+# pydantic-core constraints (``_models/_fast.py``) and falls back to the models' own validation when it says
+# no. It must accept only what the models accept, with the same result, and must avoid Python callbacks.
+
+_FAST_CASES: list[tuple[type[BaseModel], dict[str, Any]]] = [
+    (Sample, {"name": "a.jpg", "sample_type": 0, "data": "aGk=", "labels": [{"name": "cat", "type": 0}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{"name": "cat", "score": 0.5, "annotated_by": "auto"}]}),
+    (SampleLabels, {"sample_id": "s1", "sample_usage": "TRAIN", "labels": []}),
+    (
+        Sample,
+        {
+            "name": "o.jpg",
+            "metadata": {"@modelarts:size": [10, 20, 3], "my_key": {"nested": [1, 2]}},
+            "labels": [
+                {
+                    "name": "car",
+                    "type": 1,
+                    "property": {
+                        "@modelarts:shape": "bndbox",
+                        "@modelarts:feature": [[0, 1], [5, 6]],
+                        "c": 1,
+                    },
+                }
+            ],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("model_cls", "raw"), _FAST_CASES)
+def test_fast_path_gives_the_models_own_result(model_cls: type[BaseModel], raw: dict[str, Any]) -> None:
+    from airflow_provider_modelarts._models._fast import fast_validator
+
+    fast = fast_validator(model_cls)
+    assert fast is not None
+    expected = model_cls.model_validate(raw, context=dict(STRICT_INPUT_CONTEXT))
+    got = fast.validate_python(raw, context=dict(STRICT_INPUT_CONTEXT))
+    assert type(got) is model_cls
+    assert got == expected
+    assert got.model_dump() == expected.model_dump()
+    assert to_payload(got) == to_payload(expected)
+    assert parse_sample(model_cls, raw, 0) == expected
+
+
+def test_fast_path_runs_no_python_validators_for_a_label_update() -> None:
+    """pydantic-core would reuse each class's own validator (with its callbacks) unless the build avoids
+    it."""
+    import sys
+
+    from airflow_provider_modelarts._models._fast import fast_validator
+
+    fast = fast_validator(SampleLabels)
+    assert fast is not None
+    raw = {"sample_id": "s1", "labels": [{"name": "cat", "type": 0, "score": 0.9, "annotated_by": "auto"}]}
+    calls: list[str] = []
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and "airflow_provider_modelarts" in frame.f_code.co_filename:
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        fast.validate_python(raw, context=dict(STRICT_INPUT_CONTEXT))
+    finally:
+        sys.setprofile(None)
+    assert calls == []
+    # ... while the models' own validation does call back (so the check above can tell the difference).
+    sys.setprofile(profile)
+    try:
+        SampleLabels.model_validate(raw, context=dict(STRICT_INPUT_CONTEXT))
+    finally:
+        sys.setprofile(None)
+    assert "_mark_unknown_keys" in calls
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        {"name": "cat", "type": True},  # bool is not a label type
+        {"name": "cat", "type": 1.0},
+        {"name": "cat", "type": 5},
+        {"name": "cat", "score": float("nan")},
+        {"name": "cat", "score": 1.5},
+        {"name": "cat", "annotated_by": "robot"},
+        {"name": "cat", "nmae": "x"},  # unknown key
+        {"name": "cat", "property": {"@modelarts:shpae": "bndbox"}},  # reserved prefix, unknown
+        {"name": "cat", "property": {1: "x"}},
+    ],
+)
+def test_fast_path_refuses_what_the_models_refuse(label: dict[str, Any]) -> None:
+    from airflow_provider_modelarts._models._fast import fast_validator
+
+    fast = fast_validator(SampleLabels)
+    assert fast is not None
+    raw = {"sample_id": "s1", "labels": [label]}
+    with pytest.raises(ValidationError):
+        SampleLabels.model_validate(raw, context=dict(STRICT_INPUT_CONTEXT))
+    with pytest.raises(ValidationError):
+        fast.validate_python(raw, context=dict(STRICT_INPUT_CONTEXT))
+    with pytest.raises(SampleValidationError):
+        parse_sample(SampleLabels, raw, 0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"sample_id": "s1", "labels": [{"type": " 1 "}]}, LabelType.OBJECT_DETECTION),  # spelling: slow path
+        ({"sample_id": "s1", "labels": [{"type": "object_detection"}]}, LabelType.OBJECT_DETECTION),
+        ({"sample_id": "s1", "labels": [{"type": 1}]}, LabelType.OBJECT_DETECTION),
+    ],
+)
+def test_enum_spellings_still_accepted(raw: dict[str, Any], expected: LabelType) -> None:
+    model = parse_sample(SampleLabels, raw, 0)
+    assert model.labels is not None
+    assert model.labels[0].type is expected
+
+
+def test_sample_name_rules_unchanged_through_fast_path() -> None:
+    ok = parse_sample(Sample, {"name": "x" * 1024}, 0)
+    assert ok.name == "x" * 1024
+    with pytest.raises(SampleValidationError, match=r"name: must be at most 1024 characters \(got 1025\)"):
+        parse_sample(Sample, {"name": "x" * 1025}, 0)
+    with pytest.raises(SampleValidationError, match="name: must not contain any of"):
+        parse_sample(Sample, {"name": "a<b.jpg"}, 0)

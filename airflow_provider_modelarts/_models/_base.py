@@ -204,6 +204,7 @@ def lenient_enum(enum_cls: type[Enum]) -> PlainValidator:
             "enum", "must be one of: {choices}", {"choices": describe_choices(enum_cls)}
         )
 
+    validate.modelarts_enum = enum_cls  # type: ignore[attr-defined]  # lets the fast path (_fast.py) compile it
     return PlainValidator(validate)
 
 

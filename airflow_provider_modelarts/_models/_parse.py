@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ._base import RULE_ERROR, STRICT_INPUT_CONTEXT
+from ._fast import fast_validator
 from ._sendable import MAX_DEPTH, plainly_sendable, unsendable
 
 __all__ = [
@@ -159,8 +160,8 @@ def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> 
     :class:`SampleValidationError` naming the sample by its ``index`` and its ``name`` / ``sample_id``.
 
     Operators call this for every sample of a run (100,000 and more), so the common case -- a plain dict
-    that is valid -- is kept to one pydantic call and one path-free walk; names and field paths are only
-    worked out when something is wrong.
+    that is valid -- is kept to one compiled pydantic call and one path-free walk; names and field paths
+    are only worked out when something is wrong.
     """
     data: Any = raw
     if type(raw) is not dict:  # exact type first: isinstance against pydantic's ABC metaclass is slow
@@ -177,18 +178,33 @@ def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> 
                 index, None, "", f"must be an object (a mapping), not {type(raw).__name__}"
             )
             raise SampleValidationError([problem])
-    try:
-        model = model_cls.model_validate(data, context=_STRICT_CONTEXT)
-    except ValidationError as error:
-        raise SampleValidationError(problems_from_error(error, index, _sample_name(raw))) from None
-    except RecursionError:
-        problem = SampleProblem(index, _sample_name(raw), "", f"is nested more than {MAX_DEPTH} levels deep")
-        raise SampleValidationError([problem]) from None
+    # The compiled fast path (see _fast.py) accepts only what the models accept, with the same result; when it
+    # says no, the models' own validation runs and reports the problems in their words.
+    model: Any = None
+    fast = fast_validator(model_cls)
+    if fast is not None:
+        try:
+            model = fast.validate_python(data, context=_STRICT_CONTEXT)
+        except Exception:
+            model = None
+    if model is None:
+        model = _validate_slow(model_cls, raw, data, index)
     if not plainly_sendable(data):
         found = unsendable(data)
         if found is not None:
             raise SampleValidationError([SampleProblem(index, _sample_name(raw), *found)])
     return model
+
+
+def _validate_slow(model_cls: type[M], raw: Any, data: Any, index: int) -> M:
+    """The models' own strict validation; its errors are the ones a DAG author sees."""
+    try:
+        return model_cls.model_validate(data, context=_STRICT_CONTEXT)
+    except ValidationError as error:
+        raise SampleValidationError(problems_from_error(error, index, _sample_name(raw))) from None
+    except RecursionError:
+        problem = SampleProblem(index, _sample_name(raw), "", f"is nested more than {MAX_DEPTH} levels deep")
+        raise SampleValidationError([problem]) from None
 
 
 def _dump_failure(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ __all__ = [
     "ENCODINGS",
     "MAX_SAMPLE_BYTES",
     "SAMPLE_NAME_FORBIDDEN",
+    "SAMPLE_NAME_MAX",
     "SEPARATOR_SPECIALS",
     "check_encoding",
     "check_end_after_start",
