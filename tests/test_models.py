@@ -1408,3 +1408,45 @@ def test_sample_name_rules_unchanged_through_fast_path() -> None:
         parse_sample(Sample, {"name": "x" * 1025}, 0)
     with pytest.raises(SampleValidationError, match="name: must not contain any of"):
         parse_sample(Sample, {"name": "a<b.jpg"}, 0)
+
+
+def test_enum_fields_serialise_without_python_callbacks_and_keep_their_output() -> None:
+    """Enum fields are serialised by pydantic-core (every label of every batch sent goes through this)."""
+    import sys
+
+    model = parse_sample(
+        SampleLabels,
+        {"sample_id": "s1", "sample_usage": "TRAIN", "labels": [{"type": 1, "annotated_by": "auto"}]},
+        0,
+    )
+    calls: list[str] = []
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        # (the enum module's ``value`` property is read either way; Python-level serializer functions would
+        # show up under pydantic or this package)
+        where = frame.f_code.co_filename
+        if event == "call" and ("pydantic" in where or "airflow_provider_modelarts" in where):
+            calls.append(f"{where}:{frame.f_code.co_name}")
+
+    sys.setprofile(profile)
+    try:
+        body = model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_none=True)
+    finally:
+        sys.setprofile(None)
+    assert calls == []
+    assert json.loads(body) == {
+        "sample_id": "s1",
+        "sample_usage": "TRAIN",
+        "labels": [{"type": 1, "annotated_by": "auto"}],
+    }
+    dumped = model.model_dump(exclude_none=True)
+    assert dumped["sample_usage"] is SampleUsage.TRAIN
+    assert dumped["labels"][0]["type"] is LabelType.OBJECT_DETECTION
+    # undocumented values from a reply are kept and sent back as they came
+    reply = SampleLabels.model_validate(
+        {"sample_type": 77, "labels": [{"type": 999}]}, context=RESPONSE_CONTEXT
+    )
+    assert json.loads(reply.model_dump_json(exclude_none=True)) == {
+        "sample_type": 77,
+        "labels": [{"type": 999}],
+    }

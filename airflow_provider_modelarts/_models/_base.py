@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Final
 
@@ -23,18 +24,19 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainValidator,
+    GetCoreSchemaHandler,
     ValidationInfo,
     WrapValidator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from ._enums import describe_choices, parse_enum
 
 __all__ = [
     "RESPONSE_CONTEXT",
     "STRICT_INPUT_CONTEXT",
+    "LenientEnumValidator",
     "ModelArtsModel",
     "OpenModelArtsModel",
     "is_lenient",
@@ -176,7 +178,7 @@ class OpenModelArtsModel(ModelArtsModel):
         return not isinstance(key, str) or not key.startswith("@modelarts:")
 
 
-def lenient_enum(enum_cls: type[Enum]) -> PlainValidator:
+def lenient_enum(enum_cls: type[Enum]) -> LenientEnumValidator:
     """Validator for enum fields that must not crash on values the pages do not list.
 
     ``Annotated[TaskStatus | int, lenient_enum(TaskStatus)]`` turns 1, "1" and "running" into
@@ -205,7 +207,23 @@ def lenient_enum(enum_cls: type[Enum]) -> PlainValidator:
         )
 
     validate.modelarts_enum = enum_cls  # type: ignore[attr-defined]  # lets the fast path (_fast.py) compile it
-    return PlainValidator(validate)
+    return LenientEnumValidator(validate)
+
+
+@dataclass(frozen=True)
+class LenientEnumValidator:
+    """A plain validator without a serialization function (what :class:`~pydantic.PlainValidator` adds).
+
+    With no serialization schema, pydantic-core serialises the value by its runtime type, in Rust: a member
+    as its value in JSON, the member itself in python mode, an undocumented raw value as itself -- the same
+    output as PlainValidator's, whose Python wrap function would run for every enum value of every sample
+    the operators send (four per label-update sample).
+    """
+
+    function: Callable[[Any, ValidationInfo], Any]
+
+    def __get_pydantic_core_schema__(self, source_type: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.with_info_plain_validator_function(self.function)
 
 
 def strict_enum(enum_cls: type[Enum]) -> BeforeValidator:
