@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import pickle
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from airflow_provider_modelarts.models import (
@@ -1450,3 +1453,195 @@ def test_enum_fields_serialise_without_python_callbacks_and_keep_their_output() 
         "sample_type": 77,
         "labels": [{"type": 999}],
     }
+
+
+def _outcome(model_cls: type[BaseModel], raw: Any) -> tuple[Any, ...]:
+    try:
+        model = parse_sample(model_cls, raw, 7)
+    except SampleValidationError as exc:
+        return ("refused", [str(p) for p in exc.problems])
+    return ("accepted", type(model), repr(model.model_dump()), model.model_dump_json(by_alias=True))
+
+
+def _reference_outcome(
+    model_cls: type[BaseModel], raw: Any, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, ...]:
+    """parse_sample's outcome with the fast paths switched off: the models' own validation and the walk."""
+    from airflow_provider_modelarts._models import _parse
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_parse, "fast_validator", lambda cls, plain=False: None)
+        return _outcome(model_cls, raw)
+
+
+_ODD_TEXT = st.one_of(
+    st.sampled_from(["cat", "a.jpg", "auto", "human", "TRAIN", "bndbox", "1", " 1 ", "object_detection", ""]),
+    st.text(max_size=5),
+    st.sampled_from(["\ud800", "x\udfff", "a<b", "ü.jpg", "@modelarts:shape"]),
+)
+_ODD_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 1200),
+    st.sampled_from([0.5, 1.0, 1.5, -0.0, float("nan"), float("inf"), 2**70]),
+    _ODD_TEXT,
+    st.sampled_from([b"aGk=", LabelType.OBJECT_DETECTION, AnnotatedBy.AUTO, SampleUsage.TRAIN, object()]),
+)
+_ODD_VALUE = st.recursive(
+    _ODD_SCALAR,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=2).map(tuple),
+        st.dictionaries(st.one_of(_ODD_TEXT, st.integers(0, 2)), inner, max_size=3),
+    ),
+    max_leaves=6,
+)
+
+
+def _odd_object(keys: list[str]) -> st.SearchStrategy[dict[Any, Any]]:
+    return st.dictionaries(st.sampled_from(keys), _ODD_VALUE, max_size=4)
+
+
+_PROPERTY = st.one_of(
+    _odd_object(
+        ["@modelarts:shape", "@modelarts:feature", "@modelarts:hard", "@modelarts:shpae", "custom", "content"]
+    ),
+    st.just({"@modelarts:shape": "bndbox", "@modelarts:feature": [[0, 0], [2, 2]]}),
+)
+_LABEL = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "name": _ODD_TEXT,
+            "type": st.one_of(st.sampled_from([0, 1, 100, True, 1.0, "1"]), _ODD_SCALAR),
+            "score": st.one_of(st.floats(allow_nan=True), _ODD_SCALAR),
+            "annotated_by": _ODD_TEXT,
+            "property": _PROPERTY,
+            "nmae": _ODD_SCALAR,
+        },
+    ),
+    _ODD_VALUE,
+    st.builds(lambda: SampleLabel(name="inst")),
+)
+_LABELS = st.one_of(st.lists(_LABEL, max_size=3), st.lists(_LABEL, max_size=2).map(tuple), _ODD_SCALAR)
+_METADATA = _odd_object(["@modelarts:size", "@modelarts:hard_coefficient", "my_key", "@modelarts:sise"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    raw=st.one_of(
+        st.fixed_dictionaries(
+            {"sample_id": st.just("s1")},
+            optional={
+                "labels": _LABELS,
+                "sample_usage": _ODD_TEXT,
+                "metadata": _METADATA,
+                "worker": _ODD_SCALAR,
+            },
+        ).map(lambda d: (SampleLabels, d)),
+        st.fixed_dictionaries(
+            {"name": _ODD_TEXT},
+            optional={
+                "data": _ODD_SCALAR,
+                "labels": _LABELS,
+                "sample_type": _ODD_SCALAR,
+                "metadata": _METADATA,
+            },
+        ).map(lambda d: (Sample, d)),
+    )
+)
+def test_fast_paths_change_nothing_but_speed(
+    raw: tuple[type[BaseModel], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same accepted model or the same problem lines as the models' own validation plus the JSON walk."""
+    from airflow_provider_modelarts._models import _parse
+
+    model_cls, sample = raw
+    expected = _reference_outcome(model_cls, sample, monkeypatch)
+    for _ in range(2):  # with and without the plain variant (it is skipped for a while after a refusal)
+        _parse._PLAIN_SKIP.clear()
+        assert _outcome(model_cls, sample) == expected
+        _parse._PLAIN_SKIP[model_cls] = 1
+        assert _outcome(model_cls, sample) == expected
+
+
+class _Text(str):
+    pass
+
+
+class _Number(float):
+    pass
+
+
+_L = {"name": "cat", "type": 0, "score": 0.5, "annotated_by": "auto"}
+_DIFFERENTIAL_CASES: list[tuple[type[BaseModel], Any]] = [
+    (SampleLabels, {"sample_id": "s1", "labels": [_L]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "name": "x\udfff"}]}),
+    (SampleLabels, {"sample_id": "\ud800", "labels": [_L]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "annotated_by": "aut\ud800"}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "score": float("nan")}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "score": float("inf")}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "score": True}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "score": 1}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "score": _Number(0.25)}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "type": True}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "type": LabelType.OBJECT_DETECTION}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "annotated_by": AnnotatedBy.HUMAN}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "name": _Text("cat")}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": (_L,)}),
+    (SampleLabels, {"sample_id": "s1", "labels": [SampleLabel(name="instance")]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "property": {"colour": "red"}}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "property": {"colour": float("nan")}}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "property": {"colour": {1: "x"}}}]}),
+    (
+        SampleLabels,
+        {
+            "sample_id": "s1",
+            "labels": [
+                {
+                    **_L,
+                    "property": {
+                        "@modelarts:shape": "bndbox",
+                        "@modelarts:feature": [[0, 0], [1, float("inf")]],
+                    },
+                }
+            ],
+        },
+    ),
+    (SampleLabels, {"sample_id": "s1", "sample_usage": " train", "metadata": {"my_key": [object()]}}),
+    (
+        SampleLabels,
+        {"sample_id": "s1", "metadata": {"@modelarts:size": [1, 2], "@modelarts:hard_coefficient": 0.5}},
+    ),
+    (SampleLabels, {"sample_id": b"s1"}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "name": b"cat"}]}),
+    (SampleLabels, {"sample_id": "s1", "labels": [{**_L, "score": Decimal("0.5")}]}),
+    (SampleLabels, {"sample_id": "s1", "metadata": {"@modelarts:size": frozenset({1, 2})}}),
+    (SampleLabels, {"sample_id": "s1", "metadata": {"@modelarts:import_origin": 1.0}}),
+    (Sample, {"name": "a.jpg", "data": "aGk=", "sample_type": 0, "labels": [_L]}),
+    (Sample, {"name": "a.jpg", "data": b"hi"}),
+    (Sample, {"name": "a.jpg", "data": _Text("aGk=")}),
+    (Sample, {"name": _Text("a.jpg")}),
+    (Sample, {"name": "a\ud800.jpg"}),
+    (Sample, {"name": "a.jpg", "encoding": "utf-8"}),
+    (
+        Sample,
+        {
+            "name": "a.jpg",
+            "data_source": {"data_path": "obs://b/a.jpg", "source_info": {"user_password": "pw"}},
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("model_cls", "raw"), _DIFFERENTIAL_CASES)
+def test_fast_paths_match_the_models_on_edge_cases(
+    model_cls: type[BaseModel], raw: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_modelarts._models import _parse
+
+    expected = _reference_outcome(model_cls, raw, monkeypatch)
+    _parse._PLAIN_SKIP.clear()
+    assert _outcome(model_cls, raw) == expected
+    _parse._PLAIN_SKIP[model_cls] = 1  # the plain variant skipped: the other fast path and the walk
+    assert _outcome(model_cls, raw) == expected

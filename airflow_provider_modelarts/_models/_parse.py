@@ -146,6 +146,10 @@ def _sample_name(raw: Any) -> str | None:
 # Validators only read the context, so one shared dict serves every call (no copy per sample).
 _STRICT_CONTEXT: Final[dict[str, Any]] = dict(STRICT_INPUT_CONTEXT)
 
+_PLAIN_BACKOFF: Final = 32
+"""Samples validated without trying the plain fast path after it refused one (per model class)."""
+_PLAIN_SKIP: dict[type, int] = {}
+
 
 def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> M:
     """Validate one user-written sample strictly (unknown keys and undocumented options are errors).
@@ -178,9 +182,21 @@ def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> 
                 index, None, "", f"must be an object (a mapping), not {type(raw).__name__}"
             )
             raise SampleValidationError([problem])
-    # The compiled fast path (see _fast.py) accepts only what the models accept, with the same result; when it
-    # says no, the models' own validation runs and reports the problems in their words.
+    # The compiled fast paths (see _fast.py) accept only what the models accept, with the same result; when
+    # they say no, the models' own validation runs and reports the problems in their words. The plain variant
+    # also guarantees plain JSON, so what it accepts needs no JSON-safety walk. It refuses samples with custom
+    # attributes or shapes; after such a sample it is skipped for a while (a run tends to repeat its kind).
     model: Any = None
+    skip = _PLAIN_SKIP.get(model_cls, 0)
+    if skip:
+        _PLAIN_SKIP[model_cls] = skip - 1
+    else:
+        plain = fast_validator(model_cls, plain=True)
+        if plain is not None:
+            try:
+                return plain.validate_python(data, context=_STRICT_CONTEXT)
+            except Exception:
+                _PLAIN_SKIP[model_cls] = _PLAIN_BACKOFF
     fast = fast_validator(model_cls)
     if fast is not None:
         try:
