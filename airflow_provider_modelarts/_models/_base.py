@@ -17,7 +17,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -207,23 +207,27 @@ def lenient_enum(enum_cls: type[Enum]) -> LenientEnumValidator:
         )
 
     validate.modelarts_enum = enum_cls  # type: ignore[attr-defined]  # lets the fast path (_fast.py) compile it
-    return LenientEnumValidator(validate)
+    return LenientEnumValidator(validate, "int" if raw_type is int else "str")
 
 
 @dataclass(frozen=True)
 class LenientEnumValidator:
-    """A plain validator without a serialization function (what :class:`~pydantic.PlainValidator` adds).
+    """A plain validator whose values serialise in pydantic-core as the plain int / str they are.
 
-    With no serialization schema, pydantic-core serialises the value by its runtime type, in Rust: a member
-    as its value in JSON, the member itself in python mode, an undocumented raw value as itself -- the same
-    output as PlainValidator's, whose Python wrap function would run for every enum value of every sample
-    the operators send (four per label-update sample).
+    :class:`~pydantic.PlainValidator` adds a Python wrap serializer that ran for every enum value of every
+    sample the operators send (four per label-update sample), and even pydantic-core's own enum handling
+    reads each member's ``value`` through the enum module's Python property. Members are ``int`` / ``str``
+    subclasses, so the simple serializer gives the same output without any Python call: the value in JSON,
+    the member itself in python mode, an undocumented raw value (kept from a reply) as itself.
     """
 
     function: Callable[[Any, ValidationInfo], Any]
+    raw_type: Literal["int", "str"]
 
     def __get_pydantic_core_schema__(self, source_type: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return core_schema.with_info_plain_validator_function(self.function)
+        return core_schema.with_info_plain_validator_function(
+            self.function, serialization=core_schema.simple_ser_schema(self.raw_type)
+        )
 
 
 def strict_enum(enum_cls: type[Enum]) -> BeforeValidator:
