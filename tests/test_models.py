@@ -1643,3 +1643,26 @@ def test_fast_paths_match_the_models_on_edge_cases(
     assert _outcome(model_cls, raw) == expected
     _parse._PLAIN_SKIP[model_cls] = 1  # the plain variant skipped: the other fast path and the walk
     assert _outcome(model_cls, raw) == expected
+
+
+def test_every_model_class_gets_a_fast_validator_or_the_normal_path() -> None:
+    """Deriving the fast validators never fails a validation; classes it cannot derive keep the normal
+    path."""
+    import airflow_provider_modelarts.models as models
+    from airflow_provider_modelarts._models._fast import fast_validator
+
+    classes = [
+        value
+        for value in vars(models).values()
+        if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__.startswith("airflow")
+    ]
+    assert len(classes) > 20
+    for cls in classes:
+        for plain in (False, True):
+            fast_validator(cls, plain=plain)  # must not raise
+    assert fast_validator(SampleLabels, plain=True) is not None
+    assert fast_validator(BatchResponse, plain=True) is None  # shared definitions: not derived
+    parsed = parse_sample(BatchResponse, {"success": True}, 0)
+    assert parsed.success is True
+    with pytest.raises(SampleValidationError, match="#0"):
+        parse_sample(BatchResponse, {"success": True, "surprise": 1}, 0)

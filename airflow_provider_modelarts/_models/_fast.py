@@ -228,7 +228,10 @@ def _build(cls: type[BaseModel], plain: bool) -> SchemaValidator | None:
     builder = _Builder(plain)
     try:
         schema = builder.transform(cls.__pydantic_core_schema__)
-    except _Unsupported:
+    except (
+        _Unsupported,
+        _NotPlain,
+    ):  # e.g. a schema of shared definitions: such classes keep the normal path
         return None
     # pydantic-core reuses a complete model class's own validator for every ``model`` node it meets (its
     # "prebuilt" validators), which would bring back exactly the Python callbacks removed above. It only does
@@ -239,6 +242,8 @@ def _build(cls: type[BaseModel], plain: bool) -> SchemaValidator | None:
         for model in marks:
             type.__setattr__(model, "__pydantic_complete__", False)
         return SchemaValidator(schema, cls.__pydantic_core_schema__.get("config"))
+    except Exception:  # a schema this derivation did not foresee: only speed is lost
+        return None
     finally:
         for model, mark in marks.items():
             if mark is _ABSENT:
