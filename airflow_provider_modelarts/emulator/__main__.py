@@ -138,13 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         connection = json.dumps(
             connection_dict(base_url, config.project_id, access_key=args.access_key, secret_key=secret)
         )
-        print(f"ModelArts emulator listening on {base_url} (IAM endpoint: {base_url})", flush=True)
-        print(f"AIRFLOW_CONN_MODELARTS_DEFAULT='{connection}'", flush=True)
-        print(f"Admin API: {base_url}/_emulator/  OpenAPI docs: {base_url}/docs", flush=True)
+        # The URL file first: whoever waits for the printed lines may read the file at once.
         if args.url_file is not None:
             tmp = args.url_file.with_name(args.url_file.name + ".tmp")
             tmp.write_text(base_url + "\n")
             tmp.replace(args.url_file)
+        print(f"ModelArts emulator listening on {base_url} (IAM endpoint: {base_url})", flush=True)
+        print(f"AIRFLOW_CONN_MODELARTS_DEFAULT='{connection}'", flush=True)
+        print(f"Admin API: {base_url}/_emulator/  OpenAPI docs: {base_url}/docs", flush=True)
 
     threading.Thread(target=announce, name="announce", daemon=True).start()
     server.run(sockets=[sock])
