@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from airflow_provider_modelarts.models import AcceptanceReport, WorkforceTask
 
 __all__ = [
+    "EVENT_STATUSES",
     "AcceptanceCriteria",
     "AcceptanceEvaluation",
     "AcceptanceState",
@@ -47,6 +48,9 @@ __all__ = [
     "parse_status",
     "status_name",
 ]
+
+# The only values an AcceptanceTrigger puts in an event's "status"; execute_complete rejects anything else.
+EVENT_STATUSES = ("success", "failure", "timeout")
 
 # Rounding noise in a service-computed pass rate (0.95 reported as 0.9499999) must not flip a decision.
 _RATE_EPSILON = 1e-9

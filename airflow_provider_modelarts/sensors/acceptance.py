@@ -23,6 +23,7 @@ from airflow.sdk.exceptions import (
 )
 
 from airflow_provider_modelarts._acceptance_state import (
+    EVENT_STATUSES,
     AcceptanceCriteria,
     AcceptanceEvaluation,
     AcceptanceState,
@@ -31,7 +32,6 @@ from airflow_provider_modelarts._acceptance_state import (
 )
 from airflow_provider_modelarts._models._enums import TaskStatus
 from airflow_provider_modelarts.errors import ModelArtsError
-from airflow_provider_modelarts.triggers.acceptance import EVENT_STATUSES, AcceptanceTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -183,6 +183,10 @@ class AcceptanceSensor(BaseSensorOperator):
         if first.is_done:
             self.log.info("Success criteria met. Exiting.")
             return first.xcom_value
+        # Imported here: the trigger module pulls in airflow.triggers.base (~11 ms), a cost every DAG parse
+        # would pay although only the deferring task (and the triggerer) needs it.
+        from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
+
         self.defer(
             trigger=AcceptanceTrigger(
                 dataset_id=self.dataset_id,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_modelarts._acceptance_state import (
+    EVENT_STATUSES,
     AcceptanceCriteria,
     AcceptanceEvaluation,
     fetch_and_evaluate_async,
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
     from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
 
 __all__ = ["EVENT_STATUSES", "AcceptanceTrigger"]
-
-# The only values the trigger ever puts in an event's "status"; execute_complete rejects anything else.
-EVENT_STATUSES = ("success", "failure", "timeout")
 
 
 class AcceptanceTrigger(BaseTrigger):
