@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_modelarts._compat import AirflowException, AirflowFailException
 from airflow_provider_modelarts.links import ModelArtsTeamTaskLink
 from airflow_provider_modelarts.operators._batching import brief
 

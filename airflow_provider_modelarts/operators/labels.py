@@ -7,8 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_modelarts._compat import AirflowFailException
 from airflow_provider_modelarts.links import ModelArtsDatasetLink, ModelArtsTeamTaskLink
 from airflow_provider_modelarts.operators._batching import (
     DEFAULT_BATCH_SIZE,

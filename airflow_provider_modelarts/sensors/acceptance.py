@@ -14,13 +14,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import (
-    AirflowException,
-    AirflowFailException,
-    AirflowSensorTimeout,
-    AirflowSkipException,
-)
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_modelarts._acceptance_state import (
     EVENT_STATUSES,
@@ -29,6 +23,13 @@ from airflow_provider_modelarts._acceptance_state import (
     AcceptanceState,
     fetch_and_evaluate,
     is_transient,
+)
+from airflow_provider_modelarts._compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    conf,
 )
 from airflow_provider_modelarts._models._enums import TaskStatus
 from airflow_provider_modelarts.errors import ModelArtsError

@@ -35,11 +35,11 @@ from abuse_strategies import (
     must_be_rejected,
     nested,
 )
-from airflow.sdk.exceptions import AirflowException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
+from airflow_provider_modelarts._compat import AirflowException
 from airflow_provider_modelarts.auth import verify_signature
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,

@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.dag_processing.dagbag import DagBag
+
+try:
+    from airflow.dag_processing.dagbag import DagBag
+except ImportError:  # Airflow 3.1 keeps DagBag in airflow.models
+    from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
 from airflow_provider_modelarts.emulator import DEFAULT_IAM_PASSWORD, DEFAULT_SECRET_KEY
 from airflow_provider_modelarts.emulator.testing import EmulatorServer

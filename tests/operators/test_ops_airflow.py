@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_modelarts._compat import AirflowFailException
 from airflow_provider_modelarts.links import ModelArtsDatasetLink, ModelArtsTeamTaskLink
 from airflow_provider_modelarts.operators._bulk import _as_sample_list
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator

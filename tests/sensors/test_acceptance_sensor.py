@@ -13,15 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import (
+from airflow.triggers.base import TriggerEvent
+
+from airflow_provider_modelarts._compat import (
     AirflowFailException,
     AirflowRescheduleException,
     AirflowSensorTimeout,
     AirflowSkipException,
     TaskDeferred,
 )
-from airflow.triggers.base import TriggerEvent
-
 from airflow_provider_modelarts.emulator import DEFAULT_SECRET_KEY
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.models import AcceptanceAction

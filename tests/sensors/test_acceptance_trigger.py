@@ -10,15 +10,15 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from airflow.sdk.exceptions import (
+from airflow.serialization.serialized_objects import BaseSerialization
+from airflow.triggers.base import TriggerEvent
+
+from airflow_provider_modelarts._compat import (
     AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
 )
-from airflow.serialization.serialized_objects import BaseSerialization
-from airflow.triggers.base import TriggerEvent
-
 from airflow_provider_modelarts.sensors.acceptance import AcceptanceSensor
 from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
 
