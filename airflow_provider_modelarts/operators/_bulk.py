@@ -19,6 +19,7 @@ import ast
 import json
 import logging
 import os
+from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
     from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+    from airflow_provider_modelarts.models import SampleValidationError
 
 __all__ = ["BulkSamplesOperator", "OnFailure", "OnInvalid"]
 
@@ -87,6 +89,7 @@ class _Plan:
     tally: BulkTally
     invalid: set[int] = field(default_factory=set)
     models: list[Any] | None = None  # parsed models of an in-memory list (None: re-read the source)
+    sizes: array[int] | None = None  # payload size of each valid model above, in order
     nameless: int = 0
 
 
@@ -144,6 +147,7 @@ class BulkSamplesOperator(BaseOperator):
         self.console_links: dict[str, str] = {}
         self._source_description = ""
         self._model: Any = None
+        self._parsers: tuple[Callable[..., Any], type[SampleValidationError]] | None = None
         sources = [name for name in self._source_args() if getattr(self, name) is not None]
         if len(sources) != 1:
             given = ", ".join(f"{n}=" for n in sources) or "none"
@@ -306,8 +310,12 @@ class BulkSamplesOperator(BaseOperator):
         surrogates, arbitrary objects or absurd nesting): :func:`parse_sample` reports those as this sample's
         problem, so nothing here can crash a batch later.
         """
-        from airflow_provider_modelarts.models import SampleValidationError, parse_sample
-
+        # Imported once per pass (see _validation_pass), not once per sample: an import statement costs
+        # about a microsecond even when the module is loaded, and a run validates 100,000 samples.
+        parsers = self._parsers
+        if parsers is None:
+            parsers = self._parsers = _load_parsers()
+        parse_sample, validation_error = parsers
         model_cls = self._model
         if type(raw) is not dict:  # the common case (a list or manifest of plain objects) skips these
             if isinstance(raw, BadRecord):
@@ -321,7 +329,7 @@ class BulkSamplesOperator(BaseOperator):
         raw = self._prepare_raw(raw)
         try:
             model = parse_sample(model_cls, raw, index)
-        except SampleValidationError as exc:
+        except validation_error as exc:
             name = _raw_key(raw, self._key_field)
             return None, name, [Problem(p.field, p.message) for p in exc.problems]
         except Exception as exc:  # input so odd the validators trip over it: still this sample's problem
@@ -345,6 +353,7 @@ class BulkSamplesOperator(BaseOperator):
 
     def _validation_pass(self, source: Source, suspects: set[int] | None) -> tuple[_Plan, KeyHashes | None]:
         self._model = self._model_cls()
+        self._parsers = _load_parsers()
         self._begin_pass()
         plan = _Plan(tally=self._tally())
         tally = plan.tally
@@ -352,6 +361,12 @@ class BulkSamplesOperator(BaseOperator):
         hashes = KeyHashes() if suspects is None else None
         seen: dict[str, int] = {}  # exact keys, of suspects only
         models: list[Any] | None = [] if isinstance(source, ListSource) else None
+        sizes = array("q")  # payload size of each kept model (list sources), so pass 2 need not recompute
+        add_size = planner.add
+        add_hash = hashes.add if hashes is not None else None
+        # Only a model with a ``data`` field can carry payload (extras live outside ``__dict__``), so label
+        # updates skip the per-sample size lookup.
+        sized = "data" in getattr(self._model, "model_fields", {"data": None})
         try:
             for index, raw in source:
                 tally.total += 1
@@ -376,17 +391,23 @@ class BulkSamplesOperator(BaseOperator):
                     continue
                 if key is None:
                     plan.nameless += 1
-                elif hashes is not None:
-                    hashes.add(key)
+                elif add_hash is not None:
+                    add_hash(key)
                 self._on_valid(index, model)
-                planner.add(_payload_size(raw if isinstance(raw, FileRef) else model))
+                if type(raw) is not dict and isinstance(raw, FileRef):
+                    size = _payload_size(raw)
+                else:
+                    size = _payload_size(model) if sized else 0
+                add_size(size)
                 tally.to_send += 1
                 if models is not None:
                     models.append(model)
+                    sizes.append(size)
         except ValueError as exc:  # ManifestError and friends: the source as a whole is unreadable
             raise AirflowFailException(str(exc)) from exc
         tally.planned_batches = planner.batches
         plan.models = models
+        plan.sizes = sizes if models is not None else None
         return plan, hashes
 
     def _report_invalid(self, plan: _Plan) -> None:
@@ -419,9 +440,12 @@ class BulkSamplesOperator(BaseOperator):
     # -- pass 2: sending -----------------------------------------------------------------------------------
     def _items(self, source: Source, plan: _Plan) -> Iterator[tuple[ItemRef, Any, int]]:
         if plan.models is not None:
+            key_field = self._key_field
+            sizes = iter(plan.sizes) if plan.sizes is not None else None
             for index, model in enumerate(plan.models):
                 if model is not None:
-                    yield ItemRef(index, getattr(model, self._key_field, None)), model, _payload_size(model)
+                    size = next(sizes) if sizes is not None else _payload_size(model)
+                    yield ItemRef(index, getattr(model, key_field, None)), model, size
             return
         tally = plan.tally
         for index, raw in source:
@@ -548,8 +572,17 @@ def _payload_size(item: Any) -> int:
     if isinstance(item, FileRef):
         return 4 * ((item.size + 2) // 3)
     # Via __dict__: a missing attribute on a pydantic model goes through its slow __getattr__.
-    data = getattr(item, "__dict__", {}).get("data")
-    return len(data) if isinstance(data, str) else 0
+    try:
+        data = item.__dict__.get("data")
+    except AttributeError:
+        return 0
+    return len(data) if type(data) is str or isinstance(data, str) else 0
+
+
+def _load_parsers() -> tuple[Callable[..., Any], type[SampleValidationError]]:
+    from airflow_provider_modelarts.models import SampleValidationError, parse_sample
+
+    return parse_sample, SampleValidationError
 
 
 def _raw_key(raw: Any, key_field: str) -> str | None:
