@@ -563,10 +563,15 @@ def test_settings_from_connection_object_without_environment() -> None:
     assert SK not in repr(settings)
 
 
-def test_connection_test_button_path_finds_the_hook(api: respx.MockRouter) -> None:
+def test_connection_test_button_path_finds_the_hook(
+    monkeypatch: pytest.MonkeyPatch, api: respx.MockRouter
+) -> None:
     """``airflow connections test`` and the UI's Test button: Connection.test_connection() looks the hook up
-    by conn type through the provider registry, then calls its test_connection()."""
-    from airflow.sdk import Connection
+    by conn type through the provider registry, then calls its test_connection().
+
+    The API server (3.1 and 3.3 alike) does it with ``airflow.models.Connection``, exposing the unsaved
+    connection to the hook as an ``AIRFLOW_CONN_`` variable holding its URI; this does the same."""
+    from airflow.models import Connection
 
     conn = Connection(
         conn_id="not_in_any_backend",
@@ -575,6 +580,7 @@ def test_connection_test_button_path_finds_the_hook(api: respx.MockRouter) -> No
         password=SK,
         extra=json.dumps({"project_id": PROJECT, "endpoint": ENDPOINT}),
     )
+    monkeypatch.setenv("AIRFLOW_CONN_NOT_IN_ANY_BACKEND", conn.get_uri())
     route = datasets_ok(api)
 
     assert conn.test_connection() == (
