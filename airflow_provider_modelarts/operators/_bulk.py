@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_modelarts._compat import AirflowException, AirflowFailException
 from airflow_provider_modelarts._models._sendable import MAX_DEPTH
 from airflow_provider_modelarts.operators._batching import (
     DEFAULT_BATCH_SIZE,
