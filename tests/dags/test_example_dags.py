@@ -100,8 +100,10 @@ def _assert_no_secret(output: str, home: Path) -> None:
 
 
 def test_labeling_pipeline_runs_end_to_end(airflow_home: Path, emulator: EmulatorServer) -> None:
-    # Fast, strict reviewers: the acceptance outcome depends on what they decide, as in real life.
-    emulator.admin.configure(step_seconds=0.2, reviewer_pace=5, reviewer_pass_rate=0.7)
+    # Strict reviewers: the acceptance outcome depends on what they decide, as in real life. One sample per
+    # 0.5 s step keeps them busy for 6 s or more, so the sensor's first check (before deferring) finds the
+    # check unfinished even on a slow machine, and the deferred path is what gets tested.
+    emulator.admin.configure(step_seconds=0.5, reviewer_pace=1, reviewer_pass_rate=0.7)
     seeded = {row["sample_name"] for row in emulator.admin.samples("ds-images")}
 
     output = _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk")
