@@ -147,6 +147,22 @@ def child(manifest: str, dataset_id: str) -> dict[str, Any]:
     }
 
 
+def run_child(manifest: Path, dataset_id: str, env: dict[str, str]) -> dict:
+    """Measure one manifest in a fresh interpreter (so each size starts from the same baseline)."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", str(manifest), dataset_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=_ROOT,
+    )
+    if out.returncode != 0:
+        print(out.stdout[-2000:], out.stderr[-4000:], sep="\n")
+        raise SystemExit(f"the bench_memory.py child run for {manifest.name} failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -174,18 +190,7 @@ def main() -> None:
                 manifest = workdir / f"manifest-{size}.jsonl"
                 write_manifest(manifest, size, args.sample_bytes)
                 mb = manifest.stat().st_size / 1e6
-                out = subprocess.run(
-                    [sys.executable, __file__, "--child", str(manifest), args.dataset_id],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                    cwd=_ROOT,
-                )
-                if out.returncode != 0:
-                    print(out.stdout[-2000:], out.stderr[-4000:], sep="\n")
-                    raise SystemExit(f"child run for {size} samples failed")
-                fig = json.loads(out.stdout.strip().splitlines()[-1])
+                fig = run_child(manifest, args.dataset_id, env)
                 ratio = fig["above_baseline_mb"] / TARGET_MB
                 print(
                     f"{size:>7,} samples ({mb:,.0f} MB manifest, {fig['batches']:,} batches, "

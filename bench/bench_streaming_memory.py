@@ -13,9 +13,7 @@ each size and turns the figures into the two targets of issue 6:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_memory  # noqa: E402
-from _common import ROOT, Emulator, Row, airflow_env, check, emit  # noqa: E402
+from _common import Emulator, Row, airflow_env, check, emit  # noqa: E402
 
 TARGET_MB = 150.0
 GROWTH_LIMIT = 1.3
@@ -51,24 +49,7 @@ def main() -> None:
             for size in sizes:
                 manifest = workdir / f"manifest-{size}.jsonl"
                 bench_memory.write_manifest(manifest, size, args.sample_bytes)
-                out = subprocess.run(
-                    [
-                        sys.executable,
-                        str(HERE / "bench_memory.py"),
-                        "--child",
-                        str(manifest),
-                        args.dataset_id,
-                    ],
-                    env=dict(os.environ),
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                    cwd=ROOT,
-                )
-                if out.returncode != 0:
-                    print(out.stdout[-2000:], out.stderr[-4000:], sep="\n")
-                    raise SystemExit(f"the bench_memory.py child run for {size:,} samples failed")
-                fig = json.loads(out.stdout.strip().splitlines()[-1])
+                fig = bench_memory.run_child(manifest, args.dataset_id, dict(os.environ))
                 figures[size] = fig
                 manifest.unlink()
                 print(
