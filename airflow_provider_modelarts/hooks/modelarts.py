@@ -1,325 +1,38 @@
-"""Airflow hook that turns a ``modelarts`` connection into a signed ModelArts HTTP client.
+"""``ModelArtsHook``: the ModelArts operations a labeling DAG needs, with their idempotency rules.
 
-Everything Airflow-specific about credentials lives here: where each setting is read from in the connection,
-which ones are secrets (they are registered with Airflow's secrets masker as soon as they are read), and which
-combination each auth type needs. The clients themselves (``airflow_provider_modelarts.client``) know nothing
-about Airflow, so the same code runs in a notebook.
+The connection's settings and secrets are read by :mod:`airflow_provider_modelarts.hooks.connection`; this
+hook turns them into clients and owns the operations operators call (one hook call per operator), so that
+rules such as "a retried add that finds its samples already present counts them as done" live in one place,
+as the amazon provider's ``SageMakerHook`` does for SageMaker.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-import httpx
 from airflow.sdk import BaseHook
 
-from airflow_provider_modelarts.auth import AkSkAuth, IamTokenAuth
-from airflow_provider_modelarts.client import (
-    OTC_REGIONS,
-    AsyncModelArtsClient,
-    ModelArtsClient,
-    RetryPolicy,
-    resolve_endpoint,
+from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient, RetryPolicy
+from airflow_provider_modelarts.hooks.connection import (
+    CONN_TYPE,
+    ModelArtsConnectionSettings,
+    amask_secrets,
+    build_auth,
+    connection_secrets,
+    console_base_for_region,
+    mask_from_any_context,
+    mask_secrets,
+    scrub,
 )
-from airflow_provider_modelarts.errors import ModelArtsConfigError
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 __all__ = ["ModelArtsConnectionSettings", "ModelArtsHook", "build_auth"]
 
-CONN_TYPE = "modelarts"
-AuthType = Literal["aksk", "password"]
-AUTH_TYPES: tuple[AuthType, ...] = ("aksk", "password")
-DEFAULT_TIMEOUT = 30.0
-
 # test_connection() backs a button in the UI: answer within seconds, not after the task retry policy.
 _TEST_CONNECTION_RETRY = RetryPolicy(max_attempts=2, backoff_base=0.5, backoff_max=2.0, deadline=20.0)
-
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0"})
-
-
-def iam_endpoint_for_region(region: str) -> str:
-    """The public IAM endpoint of a region (Huawei Cloud, or Open Telekom Cloud for eu-de / eu-nl)."""
-    if region in OTC_REGIONS:
-        return f"https://iam.{region}.otc.t-systems.com"
-    return f"https://iam.{region}.myhuaweicloud.com"
-
-
-def console_base_for_region(region: str | None) -> str:
-    """Base URL of the web console that manages ``region``."""
-    if region in OTC_REGIONS:
-        return "https://console.otc.t-systems.com"
-    return "https://console.huaweicloud.com"
-
-
-@dataclass(frozen=True)
-class ModelArtsConnectionSettings:
-    """A ``modelarts`` connection, resolved and checked: what the clients are built from.
-
-    Secrets are excluded from ``repr`` so that printing the settings (or a traceback showing them) is safe.
-    """
-
-    conn_id: str
-    auth_type: AuthType
-    project_id: str
-    region: str | None
-    endpoint: str | None
-    access_key: str | None = None
-    secret_key: str | None = field(default=None, repr=False)
-    security_token: str | None = field(default=None, repr=False)
-    iam_endpoint: str | None = None
-    domain_name: str | None = None
-    user_name: str | None = None
-    user_password: str | None = field(default=None, repr=False)
-    verify: bool | str = True
-    timeout: float = DEFAULT_TIMEOUT
-
-    @property
-    def base_url(self) -> str:
-        """The ModelArts endpoint requests go to (explicit override, else derived from the region)."""
-        return resolve_endpoint(self.region, self.endpoint)
-
-    def secrets(self) -> Iterator[str]:
-        """Every secret value in the settings (scrubbed from any message the hook returns)."""
-        for value in (self.secret_key, self.security_token, self.user_password):
-            if value:
-                yield value
-
-    @classmethod
-    def from_connection(
-        cls,
-        conn: Connection,
-        extras: Mapping[str, Any] | None = None,
-        *,
-        project_id: str | None = None,
-    ) -> ModelArtsConnectionSettings:
-        """Read and validate the settings of ``conn``; raise ``ModelArtsConfigError`` naming what is missing.
-
-        ``extras`` is the connection's parsed extra (pass it when it was already read asynchronously);
-        ``project_id`` overrides the connection's, so one connection can serve several projects.
-        """
-        conn_id = conn.conn_id or "<unnamed>"
-        extra = _Extras(conn_id, conn.extra_dejson if extras is None else extras)
-
-        auth_type = (extra.get("auth_type") or "aksk").strip().lower()
-        if auth_type not in AUTH_TYPES:
-            raise ModelArtsConfigError(
-                f"Connection {conn_id!r} has auth_type {auth_type!r}; expected one of "
-                f"{', '.join(repr(t) for t in AUTH_TYPES)}."
-            )
-
-        region = (extra.get("region") or "").lower() or None
-        endpoint = extra.get("endpoint") or _endpoint_from_host(conn.host, conn.port)
-        resolved_project = project_id or extra.get("project_id")
-
-        missing: list[str] = []
-        if not resolved_project:
-            missing.append("project ID (extra 'project_id')")
-        if not region and not endpoint:
-            missing.append("region or endpoint (extra 'region' or 'endpoint')")
-
-        settings: dict[str, Any] = {}
-        if auth_type == "aksk":
-            if not conn.login:
-                missing.append("Access Key (AK) (the connection's login field)")
-            if not conn.password:
-                missing.append("Secret Key (SK) (the connection's password field)")
-            settings.update(
-                access_key=conn.login,
-                secret_key=conn.password,
-                security_token=extra.get("security_token"),
-            )
-        else:
-            user_name = extra.get("user_name") or conn.login
-            user_password = extra.get("user_password") or conn.password
-            domain_name = extra.get("domain_name")
-            iam_endpoint = extra.get("iam_endpoint") or (iam_endpoint_for_region(region) if region else None)
-            if not user_name:
-                missing.append("IAM user name (extra 'user_name' or the login field)")
-            if not user_password:
-                missing.append("IAM password (extra 'user_password' or the password field)")
-            if not domain_name:
-                missing.append("account (domain) name (extra 'domain_name')")
-            if not iam_endpoint:
-                missing.append("IAM endpoint (extra 'iam_endpoint', or 'region' to derive it)")
-            settings.update(
-                user_name=user_name,
-                user_password=user_password,
-                domain_name=domain_name,
-                iam_endpoint=iam_endpoint.rstrip("/") if iam_endpoint else None,
-            )
-
-        if missing:
-            raise ModelArtsConfigError(
-                f"Connection {conn_id!r} uses auth_type {auth_type!r} but has no {_join(missing)}."
-            )
-        assert resolved_project is not None  # for mypy: checked above
-
-        try:  # the same checks the client makes, reported against the connection
-            base_url = resolve_endpoint(region, endpoint)
-            if settings.get("iam_endpoint"):
-                resolve_endpoint(None, settings["iam_endpoint"])
-        except ModelArtsConfigError as exc:
-            raise ModelArtsConfigError(f"Connection {conn_id!r}: {exc}") from None
-
-        return cls(
-            conn_id=conn_id,
-            auth_type=auth_type,
-            project_id=resolved_project,
-            region=region,
-            endpoint=base_url if endpoint else None,
-            verify=extra.get_verify(),
-            timeout=extra.get_timeout(),
-            **settings,
-        )
-
-
-class _Extras:
-    """Connection extras by short name, falling back to the ``extra__modelarts__<name>`` form of older UIs.
-
-    Empty strings count as unset: the connection form stores untouched fields as "".
-    """
-
-    def __init__(self, conn_id: str, raw: Mapping[str, Any]) -> None:
-        self._conn_id = conn_id
-        self._raw = raw
-
-    def raw(self, name: str) -> Any:
-        for key in (name, f"extra__{CONN_TYPE}__{name}"):
-            value = self._raw.get(key)
-            if value is not None and value != "":
-                return value
-        return None
-
-    def get(self, name: str) -> str | None:
-        value = self.raw(name)
-        if value is None:
-            return None
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise ModelArtsConfigError(
-                f"Connection {self._conn_id!r} has a {type(value).__name__} in extra {name!r}; "
-                "expected a string."
-            )
-        text = str(value).strip()
-        return text or None
-
-    def get_verify(self) -> bool | str:
-        value = self.raw("verify")
-        if value is None or isinstance(value, bool):
-            return True if value is None else value
-        text = str(value).strip()
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        if not os.path.exists(text):
-            raise ModelArtsConfigError(
-                f"Connection {self._conn_id!r} has verify={text!r}: expected true, false, or the path of an "
-                "existing CA bundle file (or directory) on this worker."
-            )
-        return text
-
-    def get_timeout(self) -> float:
-        value = self.raw("timeout")
-        if value is None:
-            return DEFAULT_TIMEOUT
-        try:
-            timeout = float(value)
-        except (TypeError, ValueError):
-            timeout = -1.0
-        if isinstance(value, bool) or not timeout > 0:
-            raise ModelArtsConfigError(
-                f"Connection {self._conn_id!r} has timeout={value!r}: expected a positive number of seconds."
-            )
-        return timeout
-
-
-def _endpoint_from_host(host: str | None, port: int | None) -> str | None:
-    """``host`` is accepted as an endpoint override (URI-style connections); a bare host name means https."""
-    if not host:
-        return None
-    url = host.strip() if "://" in host else f"https://{host.strip()}"
-    if port and httpx.URL(url).port is None:
-        url = f"{url.rstrip('/')}:{port}"
-    return url
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _scrub(text: str, secrets: Iterator[str] | list[str]) -> str:
-    """Last line of defence for messages shown to users: blank out any secret value that slipped in."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def _mask(values: Iterator[str] | list[str]) -> None:
-    """Register secrets with the task's (and the supervisor's) secrets masker."""
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # Airflow 3.0/3.1 kept it here
-        from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
-
-    for value in values:
-        mask_secret(value)
-
-
-async def _amask(values: list[str]) -> None:
-    """Async registration: the sync call blocks on the supervisor and can deadlock an event loop."""
-    try:
-        from airflow.sdk.log import amask_secret
-    except ImportError:  # Airflow < 3.3: do the blocking call off the event loop
-        from asgiref.sync import sync_to_async
-
-        await sync_to_async(_mask)(values)
-        return
-    for value in values:
-        await amask_secret(value)
-
-
-def _mask_from_any_context(value: str) -> None:
-    """Mask a value that appears while a request is in flight (a fresh IAM token), sync or async.
-
-    The local masker is updated at once, before the token can be logged by this process; the supervisor is
-    told asynchronously when an event loop is running (a blocking call there could deadlock the loop).
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        _mask([value])
-        return
-    try:  # this process's masker only, no supervisor round trip
-        from airflow.sdk._shared.secrets_masker import mask_secret as mask_locally
-    except ImportError:  # moved in some Airflow version: the async registration below still covers it
-        pass
-    else:
-        mask_locally(value)
-    task = loop.create_task(_amask([value]))
-    _pending_masks.add(task)  # keep a reference until done, or the task may be garbage-collected
-    task.add_done_callback(_pending_masks.discard)
-
-
-_pending_masks: set[asyncio.Task[None]] = set()
-
-
-def _connection_secrets(conn: Connection, extras: Mapping[str, Any]) -> list[str]:
-    """The secret values of a connection, read before validation so even a rejected one gets masked."""
-    names = ("security_token", "user_password")
-    values = [
-        conn.password,
-        *(extras.get(key) for name in names for key in (name, f"extra__{CONN_TYPE}__{name}")),
-    ]
-    return [value for value in values if isinstance(value, str) and value]
 
 
 class ModelArtsHook(BaseHook):
@@ -366,7 +79,7 @@ class ModelArtsHook(BaseHook):
         if self._settings is None:
             conn = self.get_connection(self.modelarts_conn_id)
             extras = conn.extra_dejson
-            _mask(_connection_secrets(conn, extras))
+            mask_secrets(connection_secrets(conn, extras))
             self._settings = ModelArtsConnectionSettings.from_connection(
                 conn, extras, project_id=self._project_id_override
             )
@@ -376,7 +89,7 @@ class ModelArtsHook(BaseHook):
         """Async :attr:`settings` for triggers: connection lookup and masking never block the event loop."""
         if self._settings is None:
             conn, extras = await self._aget_connection_and_extras()
-            await _amask(_connection_secrets(conn, extras))
+            await amask_secrets(connection_secrets(conn, extras))
             self._settings = ModelArtsConnectionSettings.from_connection(
                 conn, extras, project_id=self._project_id_override
             )
@@ -442,7 +155,7 @@ class ModelArtsHook(BaseHook):
             "project_id": settings.project_id,
             "region": settings.region,
             "endpoint": settings.endpoint,
-            "auth": build_auth(settings, on_token=_mask_from_any_context),
+            "auth": build_auth(settings, on_token=mask_from_any_context),
             "timeout": settings.timeout,
             "verify": settings.verify,
         }
@@ -484,31 +197,8 @@ class ModelArtsHook(BaseHook):
             with ModelArtsClient(**self._client_kwargs(settings, _TEST_CONNECTION_RETRY)) as client:
                 client.list_datasets(limit=1)
         except Exception as exc:
-            return False, _scrub(str(exc) or type(exc).__name__, secrets)
+            return False, scrub(str(exc) or type(exc).__name__, secrets)
         return (
             True,
             f"Connection to ModelArts project {settings.project_id} at {settings.base_url} succeeded.",
         )
-
-
-def build_auth(
-    settings: ModelArtsConnectionSettings, *, on_token: Callable[[str], None] | None = None
-) -> httpx.Auth:
-    """The ``httpx.Auth`` for the settings' auth type (fresh IAM tokens are reported to ``on_token``)."""
-    if settings.auth_type == "aksk":
-        assert settings.access_key and settings.secret_key  # checked by from_connection
-        return AkSkAuth(
-            settings.access_key,
-            settings.secret_key,
-            security_token=settings.security_token,
-            project_id=settings.project_id,
-        )
-    assert settings.iam_endpoint and settings.user_name and settings.user_password and settings.domain_name
-    return IamTokenAuth(
-        settings.iam_endpoint,
-        settings.user_name,
-        settings.user_password,
-        settings.domain_name,
-        project_id=settings.project_id,
-        on_token=on_token,
-    )

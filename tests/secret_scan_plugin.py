@@ -69,7 +69,7 @@ class SecretScan:
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
     def learn_from_environment(self) -> None:
-        self.learn(_connection_secrets(os.environ))
+        self.learn(connection_secrets(os.environ))
         self.learn(_masker_secrets())
         home = os.environ.get("AIRFLOW_HOME")
         if home:
@@ -114,7 +114,7 @@ def _as_text(value: Any) -> str:
         return repr(value)
 
 
-def _connection_secrets(environ: dict[str, str] | os._Environ[str]) -> Iterator[str]:
+def connection_secrets(environ: dict[str, str] | os._Environ[str]) -> Iterator[str]:
     for name, raw in list(environ.items()):
         if not name.startswith("AIRFLOW_CONN_"):
             continue
