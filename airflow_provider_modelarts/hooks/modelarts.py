@@ -202,3 +202,7 @@ class ModelArtsHook(BaseHook):
             True,
             f"Connection to ModelArts project {settings.project_id} at {settings.base_url} succeeded.",
         )
+
+    # -- bulk operations (add samples, update labels) ---------------------------------------------------------
+
+    # -- acceptance operations (start or adopt a round, apply an action once, read figures) -------------------
