@@ -205,4 +205,6 @@ class ModelArtsHook(BaseHook):
 
     # -- bulk operations (add samples, update labels) ---------------------------------------------------------
 
+    # -- team labeling task operations (create or adopt by name, start, delete) ------------------------------
+
     # -- acceptance operations (start or adopt a round, apply an action once, read figures) -------------------
