@@ -5,6 +5,8 @@ Enable with ``pytest_plugins = ["airflow_provider_modelarts.emulator.pytest_plug
 * ``emulator_server`` (session): one real emulator server (uvicorn on a free loopback port) for the session.
 * ``emulator`` (function): that server, reset to its startup state (default seed, no faults, zero stats,
   clock offset 0) before the test.
+* ``paused_emulator`` (function): ``emulator`` with wall-clock progress off, so only ``/_emulator/advance``
+  moves the reviewers (deterministic life-cycle tests).
 * ``modelarts_conn_env`` (function): sets ``AIRFLOW_CONN_MODELARTS_DEFAULT`` to the emulator's AK/SK
   connection for the test and returns the connection dict.
 """
@@ -19,7 +21,7 @@ import pytest
 
 from .testing import EmulatorServer
 
-__all__ = ["emulator", "emulator_server", "modelarts_conn_env"]
+__all__ = ["emulator", "emulator_server", "modelarts_conn_env", "paused_emulator"]
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +34,12 @@ def emulator_server() -> Iterator[EmulatorServer]:
 def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
     emulator_server.state.reset()
     return emulator_server
+
+
+@pytest.fixture
+def paused_emulator(emulator: EmulatorServer) -> EmulatorServer:
+    emulator.admin.configure(step_seconds=None)
+    return emulator
 
 
 @pytest.fixture

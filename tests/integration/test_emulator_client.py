@@ -78,10 +78,10 @@ def _every_call(client: ModelArtsClient, emulator: EmulatorServer) -> None:
 
 
 @pytest.mark.parametrize("auth", ["aksk", "password"])
-def test_every_client_call_over_real_http(paused: EmulatorServer, auth: str) -> None:
-    with paused.client(auth) as client:
-        _every_call(client, paused)
-    routes = paused.admin.stats()["routes"]
+def test_every_client_call_over_real_http(paused_emulator: EmulatorServer, auth: str) -> None:
+    with paused_emulator.client(auth) as client:
+        _every_call(client, paused_emulator)
+    routes = paused_emulator.admin.stats()["routes"]
     for name in (
         "list_datasets",
         "add_samples",
@@ -95,7 +95,7 @@ def test_every_client_call_over_real_http(paused: EmulatorServer, auth: str) -> 
         "update_acceptance_status",
     ):
         assert routes[name]["applied"] >= 1, name
-    assert paused.admin.stats()["refused"] == 0
+    assert paused_emulator.admin.stats()["refused"] == 0
     assert ("iam_token" in routes) == (auth == "password")
 
 

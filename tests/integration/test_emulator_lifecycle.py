@@ -60,24 +60,24 @@ def _labeled_task(emulator: EmulatorServer, client: ModelArtsClient) -> list[str
     return ids
 
 
-def test_pass_all_ends_accepted_and_synchronizes_labels_to_the_dataset(paused: EmulatorServer) -> None:
-    with paused.client() as client:
-        ids = _labeled_task(paused, client)
+def test_pass_all_ends_accepted_and_synchronizes_labels_to_the_dataset(paused_emulator: EmulatorServer) -> None:
+    with paused_emulator.client() as client:
+        ids = _labeled_task(paused_emulator, client)
         assert client.list_samples("ds-life", sample_state="__ALL__").sample_count == 0
 
         checking_id = client.start_acceptance("ds-life", "t-life", sampling_rate=0.5).task_id
         assert _status(client) == TaskStatus.SAMPLING
-        paused.admin.advance(steps=1)
+        paused_emulator.admin.advance(steps=1)
         assert _status(client) == TaskStatus.ACCEPTING
         report = client.get_acceptance_report("ds-life", "t-life", checking_id).checking_stats
         assert report is not None
         assert (report.sampled_sample_count, report.checked_sample_count) == (5, 0)
 
-        paused.admin.configure(reviewer_pace=2)
-        paused.admin.advance(steps=1)
+        paused_emulator.admin.configure(reviewer_pace=2)
+        paused_emulator.admin.advance(steps=1)
         report = client.get_acceptance_report("ds-life", "t-life", checking_id).checking_stats
         assert report is not None and report.checked_sample_count == 2 and report.unchecked_sample_count == 3
-        paused.admin.advance(steps=5)
+        paused_emulator.admin.advance(steps=5)
         task = client.get_workforce_task("ds-life", "t-life")
         assert task.checking_task_desc is not None and task.checking_task_desc.checking_task_id == checking_id
         stats = task.checking_task_desc.checking_stats
@@ -91,7 +91,7 @@ def test_pass_all_ends_accepted_and_synchronizes_labels_to_the_dataset(paused: E
         answer = client.update_acceptance_status("ds-life", "t-life", AcceptanceAction.PASS_ALL)
         assert answer.sample_count == 10
         assert _status(client) == TaskStatus.SYNCHRONIZING
-        paused.admin.advance(steps=1)
+        paused_emulator.admin.advance(steps=1)
         assert _status(client) == TaskStatus.ACCEPTED
         dataset_labeled = client.list_samples("ds-life", sample_state="__ALL__", limit=100)
         assert {s.sample_id for s in dataset_labeled.samples or []} == set(ids)
@@ -102,13 +102,13 @@ def test_pass_all_ends_accepted_and_synchronizes_labels_to_the_dataset(paused: E
         )
 
 
-def test_reject_all_ends_rejected_and_leaves_dataset_labels_alone(paused: EmulatorServer) -> None:
-    with paused.client() as client:
-        _labeled_task(paused, client)
+def test_reject_all_ends_rejected_and_leaves_dataset_labels_alone(paused_emulator: EmulatorServer) -> None:
+    with paused_emulator.client() as client:
+        _labeled_task(paused_emulator, client)
         client.start_acceptance("ds-life", "t-life", sampling_num=3)
-        paused.admin.advance(steps=3)
+        paused_emulator.admin.advance(steps=3)
         assert client.update_acceptance_status("ds-life", "t-life", "reject_all").sample_count == 0
-        paused.admin.advance(steps=1)
+        paused_emulator.admin.advance(steps=1)
         assert _status(client) == TaskStatus.REJECTED
         assert client.list_samples("ds-life", sample_state="__ALL__").sample_count == 0
         assert (
@@ -121,11 +121,11 @@ def test_reject_all_ends_rejected_and_leaves_dataset_labels_alone(paused: Emulat
         assert client.start_acceptance("ds-life", "t-life", sampling_rate=1.0).task_id
 
 
-def test_cancel_returns_the_task_to_running(paused: EmulatorServer) -> None:
-    with paused.client() as client:
-        _labeled_task(paused, client)
+def test_cancel_returns_the_task_to_running(paused_emulator: EmulatorServer) -> None:
+    with paused_emulator.client() as client:
+        _labeled_task(paused_emulator, client)
         client.start_acceptance("ds-life", "t-life", sampling_rate=1.0)
-        paused.admin.advance(steps=2)
+        paused_emulator.admin.advance(steps=2)
         client.update_acceptance_status("ds-life", "t-life", AcceptanceAction.CANCEL)
         assert _status(client) == TaskStatus.RUNNING
         assert (
@@ -141,12 +141,12 @@ def test_cancel_returns_the_task_to_running(paused: EmulatorServer) -> None:
         assert client.start_acceptance("ds-life", "t-life", sampling_rate=1.0).task_id
 
 
-def test_conflicts_and_single_accepted_actions_follow_the_reviewers(paused: EmulatorServer) -> None:
-    with paused.client() as client:
-        _labeled_task(paused, client)
-        paused.admin.configure(reviewer_pass_rate=0.5, reviewer_pace=100)
+def test_conflicts_and_single_accepted_actions_follow_the_reviewers(paused_emulator: EmulatorServer) -> None:
+    with paused_emulator.client() as client:
+        _labeled_task(paused_emulator, client)
+        paused_emulator.admin.configure(reviewer_pass_rate=0.5, reviewer_pace=100)
         checking_id = client.start_acceptance("ds-life", "t-life", sampling_num=6)
-        paused.admin.advance(steps=2)
+        paused_emulator.admin.advance(steps=2)
         report = client.get_acceptance_report("ds-life", "t-life", checking_id.task_id).checking_stats
         assert report is not None and report.checked_sample_count == 6
         rejected = report.rejected_sample_count or 0
@@ -159,17 +159,17 @@ def test_conflicts_and_single_accepted_actions_follow_the_reviewers(paused: Emul
 
         passed = client.update_acceptance_status("ds-life", "t-life", AcceptanceAction.PASS_SINGLE_ACCEPTED)
         assert passed.sample_count == 6 - rejected
-        paused.admin.advance(steps=1)
+        paused_emulator.admin.advance(steps=1)
         assert _status(client) == TaskStatus.ACCEPTED
         assert client.list_samples("ds-life", sample_state="__ALL__").sample_count == 6 - rejected
 
 
-def test_pass_accepted_and_unchecked_keeps_only_the_rejected_out(paused: EmulatorServer) -> None:
-    with paused.client() as client:
-        _labeled_task(paused, client)
-        paused.admin.configure(reviewer_pass_rate=0.5, reviewer_pace=100)
+def test_pass_accepted_and_unchecked_keeps_only_the_rejected_out(paused_emulator: EmulatorServer) -> None:
+    with paused_emulator.client() as client:
+        _labeled_task(paused_emulator, client)
+        paused_emulator.admin.configure(reviewer_pass_rate=0.5, reviewer_pace=100)
         client.start_acceptance("ds-life", "t-life", sampling_num=6)
-        paused.admin.advance(steps=2)
+        paused_emulator.admin.advance(steps=2)
         rejected = client.list_workforce_task_samples(
             "ds-life", "t-life", sample_state="__WORKFORCE_SAMPLED_REJECTED__"
         ).sample_count
@@ -179,21 +179,21 @@ def test_pass_accepted_and_unchecked_keeps_only_the_rejected_out(paused: Emulato
         assert answer.sample_count == 10 - (rejected or 0)
 
 
-def test_overwrite_last_result_decides_whether_dataset_labels_are_replaced(paused: EmulatorServer) -> None:
-    with paused.client() as client:
-        _labeled_task(paused, client)
+def test_overwrite_last_result_decides_whether_dataset_labels_are_replaced(paused_emulator: EmulatorServer) -> None:
+    with paused_emulator.client() as client:
+        _labeled_task(paused_emulator, client)
         keep = sid("seed-1.jpg")
         client.update_samples("ds-life", [{"sample_id": keep, "labels": [{"name": "dataset-label"}]}])
         for overwrite, expected in ((False, "dataset-label"), (True, "cat")):
             client.start_acceptance("ds-life", "t-life", sampling_rate=1.0)
-            paused.admin.advance(steps=1)
+            paused_emulator.admin.advance(steps=1)
             client.update_acceptance_status("ds-life", "t-life", 0, overwrite_last_result=overwrite)
-            paused.admin.advance(steps=1)
+            paused_emulator.admin.advance(steps=1)
             labels = {s.sample_id: s.labels for s in client.iter_samples("ds-life")}
             kept = labels[keep]
             assert kept is not None and kept[0].name == expected
             if not overwrite:  # back to a labelable state for the second round
-                paused.admin.seed(SEED)
+                paused_emulator.admin.seed(SEED)
                 _relabel_after_reseed(client, keep)
 
 
@@ -205,9 +205,9 @@ def _relabel_after_reseed(client: ModelArtsClient, keep: str) -> None:
     )
 
 
-def test_acceptance_rules_errors(paused: EmulatorServer) -> None:
-    with paused.client() as client:
-        paused.admin.seed(SEED)
+def test_acceptance_rules_errors(paused_emulator: EmulatorServer) -> None:
+    with paused_emulator.client() as client:
+        paused_emulator.admin.seed(SEED)
         with pytest.raises(ModelArtsAPIError) as nothing:
             client.start_acceptance("ds-life", "t-life", sampling_rate=0.5)
         assert (nothing.value.status, nothing.value.error_code) == (400, "ModelArts.4625")
@@ -215,7 +215,7 @@ def test_acceptance_rules_errors(paused: EmulatorServer) -> None:
             client.update_acceptance_status("ds-life", "t-life", 0)
         assert no_round.value.error_code == "ModelArts.4631"
 
-        _labeled_task(paused, client)
+        _labeled_task(paused_emulator, client)
         client.start_acceptance("ds-life", "t-life", sampling_rate=0.5)
         with pytest.raises(ModelArtsAPIError) as twice:
             client.start_acceptance("ds-life", "t-life", sampling_rate=0.5)
