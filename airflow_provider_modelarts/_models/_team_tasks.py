@@ -1,0 +1,175 @@
+"""Request bodies and replies of the team labeling task life cycle (create, list, start, update, delete).
+
+Pages (``../shared/spec/related/``): ``creating_a_team_labeling_task.rst`` (CreateWorkforceTask),
+``querying_the_team_labeling_task_list_of_a_dataset.rst`` (ListWorkforceTasks),
+``starting_a_team_labeling_task.rst`` (StartWorkforceTask), ``updating_a_team_labeling_task.rst``
+(UpdateWorkforceTask) and ``deleting_a_team_labeling_task.rst`` (DeleteWorkforceTask).
+
+Requests are exactly as strict as those pages: every rule below quotes the sentence it comes from, and
+nothing the pages leave open is checked (``task_name`` on create, e-mail formats, ids). Replies reuse the
+lenient read models, so an answer with keys or values the pages do not list is kept, not refused.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Annotated
+
+from pydantic import ValidationInfo, field_validator
+
+from ._base import ModelArtsModel, is_lenient, rule_error, strict_enum
+from ._calls import Worker, WorkforceConfig, WorkforcesConfig, WorkforceTask
+
+__all__ = [
+    "CreateWorkforceTaskRequest",
+    "CreateWorkforceTaskResponse",
+    "DataSyncType",
+    "ListWorkforceTasksResponse",
+    "StartWorkforceTaskRequest",
+    "UpdateWorkforceTaskRequest",
+    "WorkerRequest",
+    "WorkforceConfigRequest",
+    "WorkforceTaskChangeResponse",
+    "WorkforcesConfigRequest",
+]
+
+#: WorkforceConfig.workforce_name: "does not support the following special characters: !<>=&"'".
+_WORKFORCE_NAME_FORBIDDEN = frozenset("!<>=&\"'")
+#: Worker.description and UpdateWorkforceTask.description: "... special characters: ^!<>=&"'".
+_DESCRIPTION_FORBIDDEN = frozenset("^!<>=&\"'")
+
+
+def _check_text(value: str | None, *, longest: int, forbidden: frozenset[str], info: ValidationInfo) -> None:
+    """The pages' "contains 0 to N characters and does not support ..." rule (skipped for replies)."""
+    if value is None or is_lenient(info):
+        return
+    if len(value) > longest:
+        raise rule_error(f"must be at most {longest} characters, got {len(value)}")
+    bad = sorted(set(value) & forbidden)
+    if bad:
+        raise rule_error(f"must not contain {' '.join(bad)} (the API refuses {''.join(sorted(forbidden))})")
+
+
+class DataSyncType(IntEnum):
+    """``data_sync_type`` of CreateWorkforceTask: "Options: 0: unsynchronization, 1: data synchronization,
+    2: label synchronization, 3: data and label synchronization"."""
+
+    UNSYNCHRONIZED = 0
+    DATA = 1
+    LABELS = 2
+    DATA_AND_LABELS = 3
+
+
+class WorkerRequest(Worker):
+    """Table 5 "Worker" of the create/start/update pages (role and status enums are checked as documented)."""
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # "The value contains 0 to 256 characters and does not support the following special characters:
+        # ^!<>=&"'" (Worker table of the create/start/update pages; description on the update page)
+        _check_text(value, longest=256, forbidden=_DESCRIPTION_FORBIDDEN, info=info)
+        return value
+
+
+class WorkforceConfigRequest(WorkforceConfig):
+    """Table 4 "WorkforceConfig": one team and, optionally, the members who do the labeling."""
+
+    workers: list[WorkerRequest] | None = None
+
+    @field_validator("workforce_name")
+    @classmethod
+    def _check_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # "The value contains 0 to 1024 characters and does not support the following special characters:
+        # !<>=&"'" (WorkforceConfig table of the create/start/update pages)
+        _check_text(value, longest=1024, forbidden=_WORKFORCE_NAME_FORBIDDEN, info=info)
+        return value
+
+
+class WorkforcesConfigRequest(WorkforcesConfig):
+    """Table 3 "WorkforcesConfig": "Tasks can be assigned by the team administrator or a specified team"."""
+
+    workforces: list[WorkforceConfigRequest] | None = None
+
+
+class CreateWorkforceTaskRequest(ModelArtsModel):
+    """Body of ``POST .../workforce-tasks`` (Table 2 of the create page; every parameter is optional)."""
+
+    auto_sync_dataset: bool | None = None
+    # "Options: 0 ... 3" (documented enum: other values are refused).
+    data_sync_type: Annotated[DataSyncType, strict_enum(DataSyncType)] | None = None
+    repetition: int | None = None
+    sample_conditions: str | None = None
+    synchronize_auto_labeling_data: bool | None = None
+    workforces_config: WorkforcesConfigRequest | None = None
+    # The create page states no rule for the name (the update page does; see UpdateWorkforceTaskRequest).
+    task_name: str | None = None
+    synchronize_data: bool | None = None
+
+    @field_validator("repetition")
+    @classmethod
+    def _check_repetition(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # "Number of persons who label each sample in a team labeling task. The minimum value is 1."
+        if value is not None and value < 1 and not is_lenient(info):
+            raise rule_error("must be at least 1")
+        return value
+
+
+class StartWorkforceTaskRequest(ModelArtsModel):
+    """Body of ``POST .../workforce-tasks/{workforce_task_id}`` (start page, Table 2; all optional)."""
+
+    dataset_id: str | None = None
+    task_id: str | None = None
+    workforces_config: WorkforcesConfigRequest | None = None
+
+
+class UpdateWorkforceTaskRequest(ModelArtsModel):
+    """Body of ``PUT .../workforce-tasks/{workforce_task_id}`` (update page, Table 2; all optional)."""
+
+    dataset_id: str | None = None
+    description: str | None = None
+    task_id: str | None = None
+    task_name: str | None = None
+    workforces_config: WorkforcesConfigRequest | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # "The value contains 0 to 256 characters and does not support the following special characters:
+        # ^!<>=&"'" (Worker table of the create/start/update pages; description on the update page)
+        _check_text(value, longest=256, forbidden=_DESCRIPTION_FORBIDDEN, info=info)
+        return value
+
+    @field_validator("task_name")
+    @classmethod
+    def _check_task_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # "The value contains 1 to 64 characters and only letters, digits, underscores (_), and hyphens
+        # (-) are allowed." (update page, Table 2)
+        if value is None or is_lenient(info):
+            return value
+        if not 1 <= len(value) <= 64:
+            raise rule_error(f"must be 1 to 64 characters, got {len(value)}")
+        if not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in value):
+            raise rule_error("may contain only letters, digits, underscores (_) and hyphens (-)")
+        return value
+
+
+class CreateWorkforceTaskResponse(ModelArtsModel):
+    """Reply of CreateWorkforceTask (Table 6): the new team labeling task's id."""
+
+    task_id: str | None = None
+
+
+class ListWorkforceTasksResponse(ModelArtsModel):
+    """Reply of ListWorkforceTasks (Table 3): ``count`` is the total, ``tasks`` one page."""
+
+    count: int | None = None
+    tasks: list[WorkforceTask] | None = None
+
+
+class WorkforceTaskChangeResponse(ModelArtsModel):
+    """Reply of StartWorkforceTask, UpdateWorkforceTask and DeleteWorkforceTask.
+
+    The pages document no response parameters (the examples show ``{ }``); anything the service does send is
+    kept as extra keys.
+    """
