@@ -16,6 +16,11 @@ importtime`` in a fresh interpreter per round:
 Each group is measured in ``--rounds`` fresh interpreters; the figure is the minimum (import time is wall
 time, and on a shared machine the minimum is the least disturbed run), with the median for context.
 ``--profile`` prints the 25 most expensive modules of one run (self time), to see where the time goes.
+
+The other parse the operators pay for is per sample: strict validation (``parse_sample``) of every sample
+before the first request. Two context rows give its cost per plain sample (an add-samples sample and a
+label update, the shapes the throughput benchmark sends), the minimum of ``--rounds`` timed passes over
+:data:`VALIDATION_SAMPLES` fresh dicts each, in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -43,6 +50,19 @@ GROUPS: dict[str, list[str]] = {
     "sensors.acceptance": ["airflow_provider_modelarts.sensors.acceptance"],
 }
 ALL_MODULES = [m for mods in GROUPS.values() for m in mods]
+VALIDATION_SAMPLES = 20_000
+PLAIN_SAMPLES: dict[str, dict[str, Any]] = {
+    "add samples (Sample)": {
+        "name": "cat-00001.jpg",
+        "sample_type": 0,
+        "data": "aGVsbG8gd29ybGQ=",
+        "labels": [{"name": "cat", "type": 0}],
+    },
+    "update labels (SampleLabels)": {
+        "sample_id": "0a1b2c3d4e5f",
+        "labels": [{"name": "cat", "type": 0, "score": 0.9, "annotated_by": "auto"}],
+    },
+}
 _LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)$")
 
 
@@ -88,6 +108,23 @@ def profile(modules: list[str], rounds: int = 3) -> list[tuple[float, str]]:
     return sorted(((s / 1000, name) for s, _, _, name in best), reverse=True)[:25]
 
 
+def validation_us(raw: dict[str, Any], model_name: str, rounds: int) -> float:
+    """Strict ``parse_sample`` per plain sample (us), least disturbed of ``rounds`` passes."""
+    from airflow_provider_modelarts import models
+
+    model_cls = getattr(models, model_name)
+    best = float("inf")
+    for _ in range(rounds):
+        batch = [
+            dict(raw, labels=[dict(label) for label in raw["labels"]]) for _ in range(VALIDATION_SAMPLES)
+        ]
+        start = time.perf_counter()
+        for index, sample in enumerate(batch):
+            models.parse_sample(model_cls, sample, index)
+        best = min(best, (time.perf_counter() - start) / VALIDATION_SAMPLES * 1e6)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -113,6 +150,18 @@ def main() -> None:
                 unit=" ms",
                 op="<",
                 note=f"min of {args.rounds} fresh interpreters (median {median:.0f} ms)",
+            )
+        )
+    for label, raw in PLAIN_SAMPLES.items():
+        model_name = label.split("(")[1].rstrip(")")
+        per_sample = validation_us(raw, model_name, args.rounds)
+        print(f"strict parse_sample, {label}: {per_sample:.1f} us per sample (min of {args.rounds})")
+        rows.append(
+            Row(
+                bench="5. DAG parse cost",
+                metric=f"strict validation per plain sample, {label} (context)",
+                value=f"{per_sample:.1f} us",
+                note=f"parse_sample over {VALIDATION_SAMPLES:,} dicts, min of {args.rounds} passes",
             )
         )
     if args.profile or any(r.ok is False for r in rows):
