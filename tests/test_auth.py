@@ -31,7 +31,6 @@ from airflow_provider_modelarts.auth import (
     UNSIGNED_PAYLOAD,
     AkSkAuth,
     IamTokenAuth,
-    SignatureFailure,
     canonical_query,
     canonical_request,
     canonical_uri,
@@ -39,8 +38,8 @@ from airflow_provider_modelarts.auth import (
     payload_hash,
     sign,
     string_to_sign,
-    verify_signature,
 )
+from airflow_provider_modelarts.emulator.signature import SignatureFailure, verify_signature
 from airflow_provider_modelarts.errors import ModelArtsAuthError, ModelArtsConfigError
 
 AK = "EXAMPLEAK0000000001"

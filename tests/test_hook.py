@@ -17,8 +17,9 @@ import pytest
 import respx
 from airflow.sdk._shared.secrets_masker import redact
 
-from airflow_provider_modelarts.auth import IamTokenAuth, verify_signature
+from airflow_provider_modelarts.auth import IamTokenAuth
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient
+from airflow_provider_modelarts.emulator.signature import verify_signature
 from airflow_provider_modelarts.errors import ModelArtsConfigError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsConnectionSettings, ModelArtsHook
 

@@ -14,10 +14,9 @@ from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 from typing import Any
 
-from airflow_provider_modelarts.auth import verify_signature
-
 from .codes import ApiError
 from .payloads import parse_body
+from .signature import verify_signature
 from .state import EmulatorState, TokenRecord
 
 __all__ = ["authenticate", "issue_token", "revoke_tokens", "token_summary"]

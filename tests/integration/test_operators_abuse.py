@@ -35,12 +35,12 @@ from abuse_strategies import (
     must_be_rejected,
     nested,
 )
+from airflow.providers.common.compat.sdk import AirflowException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
-from airflow_provider_modelarts._compat import AirflowException
-from airflow_provider_modelarts.auth import verify_signature
+from airflow_provider_modelarts.emulator.signature import verify_signature
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     CreateWorkforceSamplingTaskRequest,
@@ -423,7 +423,7 @@ def test_files_argument_is_safe(tree: Path, picks: list[str], sample_type: Any, 
 
 
 def _expand(patterns: list[str]) -> list[str]:
-    from airflow_provider_modelarts.operators._sources import expand_file_patterns
+    from airflow_provider_modelarts.bulk.sources import expand_file_patterns
 
     return expand_file_patterns(patterns)
 
