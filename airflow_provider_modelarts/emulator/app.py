@@ -21,11 +21,13 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
+from airflow_provider_modelarts._text import quote
+
 from . import lifecycle, samples
 from .admin import admin_router
 from .codes import CODES, ApiError, error_body
 from .config import EmulatorConfig
-from .faults import FaultRule
+from .faults import FaultDecision, FaultRule, request_identity
 from .lifecycle import tick
 from .openapi import install_openapi
 from .payloads import query_int
@@ -143,7 +145,15 @@ class EmulatorMiddleware:
             return
         state = self.state
         route = self.route_name(scope["method"], path)
-        decision = state.faults.decide(route)
+        body = await _read_body(receive)
+        faults = state.faults
+        decision = (
+            faults.decide(
+                route, request_identity(scope["method"], path, scope.get("query_string", b""), body)
+            )
+            if faults.active
+            else _NO_FAULT
+        )
         if decision.latency_s:
             await asyncio.sleep(decision.latency_s)
         action = decision.action
@@ -154,10 +164,11 @@ class EmulatorMiddleware:
         if action is not None and action.kind == "drop_before":
             state.stats.bump(route, "requests", "dropped_before")
             await _drop(send, route, "before")
-        body = await _read_body(receive)
-        if state.config.require_auth and route not in (UNKNOWN_ROUTE, "iam_token"):
+        if route not in (UNKNOWN_ROUTE, "iam_token"):
             try:
-                authenticate(state, scope, body)  # type: ignore[arg-type]
+                if state.config.require_auth:
+                    authenticate(state, scope, body)  # type: ignore[arg-type]
+                _check_project(state, path)
             except ApiError as error:
                 state.stats.bump(route, "requests", "refused", f"status_{error.status}")
                 await _send_json(send, error.status, error_body(error.code, error.message))
@@ -194,6 +205,23 @@ class EmulatorMiddleware:
 
 
 _DOC_PATHS = frozenset({"/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect"})
+_NO_FAULT = FaultDecision()
+
+
+def _check_project(state: EmulatorState, path: str) -> None:
+    """Refuse a project that is not the emulator's own, as ModelArts does for a project the credentials do
+    not belong to: HTTP 403 ``ModelArts.0210`` "The project id in the request URL does not match the token."
+    (``modelarts_error_codes.tsv``). Checked after authentication, as the service checks the project only
+    for a caller it has recognised."""
+    if not path.startswith("/v2/"):
+        return
+    project_id = path.split("/", 3)[2]
+    if project_id != state.config.project_id:
+        raise ApiError(
+            "ModelArts.0210",
+            f"project {quote(project_id)} is not a project these credentials belong to "
+            f"(this emulator serves project {state.config.project_id!r}); check the connection's project_id",
+        )
 
 
 def _dataset_ids(request: Request) -> tuple[str, str]:

@@ -26,6 +26,13 @@ CODES: dict[str, tuple[int, str]] = {
     "ModelArts.4631": (400, "The task does not exist."),
     "ModelArts.4615": (400, "Workforce task is unfinished"),
     "ModelArts.4604": (400, "The worker does not exist"),
+    "ModelArts.4620": (400, "The workforce task already exists"),
+    "ModelArts.4621": (400, "Failed to start the team labeling task."),
+    # Labeling an accepted team task: the user guide says "Once the labeled data is accepted, team members
+    # cannot modify the labeling information"; the tsv's code for a team member's forbidden action.
+    "ModelArts.4600": (403, "The worker action is forbidden"),
+    # A project the credentials do not belong to (the tsv's 403 row of this code).
+    "ModelArts.0210": (403, "The project id in the request URL does not match the token."),
     "ModelArts.4127": (401, "Token authentication expired."),
     "ModelArts.4201": (401, "Invalid token."),
     "ModelArts.6101": (429, "The system is busy now. Please try again later."),

@@ -3,7 +3,7 @@
 A seed is JSON (``--seed FILE.json``, ``POST /_emulator/seed``)::
 
     {
-      "project_id": "emulator-project",                      # optional, default: the configured project
+      "project_id": "emulator-project",                      # optional; must be the configured project
       "workforces": [{"workforce_id": "wf-1", "workforce_name": "team-a",
                       "workers": [{"worker_id": "w-1", "email": "a@example.com", "role": 0}]}],
       "datasets": [{
@@ -111,7 +111,14 @@ def apply_seed(state: EmulatorState, seed: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(seed, dict):
         raise ValueError("seed must be a JSON object")
     with state.lock:
-        project_id = seed.get("project_id") or state.config.project_id
+        project_id = state.config.project_id
+        foreign = {seed.get("project_id")} | {d.get("project_id") for d in seed.get("datasets") or []}
+        foreign -= {None, "", project_id}
+        if foreign:
+            # The emulator serves one project and refuses every other one (403 ModelArts.0210).
+            raise ValueError(
+                f"seed: project {sorted(map(str, foreign))[0]!r} is not the emulator's project {project_id!r}"
+            )
         now = state.now_ms()
         for team in seed.get("workforces") or []:
             workforce_id = _require(team, "workforce_id", "a workforce")
@@ -139,7 +146,7 @@ def _seed_dataset(
         dataset_id=dataset_id,
         dataset_name=data.get("dataset_name", dataset_id),
         dataset_type=int(data.get("dataset_type", 0)),
-        project_id=data.get("project_id", project_id),
+        project_id=project_id,
         create_time=now,
         description=data.get("description", ""),
         labels=list(data.get("labels") or []),

@@ -242,9 +242,12 @@ class EmulatorServer:
             self._admin = EmulatorAdmin(self.base_url)
         return self._admin
 
-    def connection_dict(self, auth: str = "aksk", **extra: Any) -> dict[str, Any]:
-        """The Airflow connection (JSON form, for ``AIRFLOW_CONN_<ID>``) that reaches this emulator."""
-        return connection_dict(self.base_url, self.config.project_id, auth, **extra)
+    def connection_dict(
+        self, auth: str = "aksk", *, project_id: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """The Airflow connection (JSON form, for ``AIRFLOW_CONN_<ID>``) that reaches this emulator
+        (``project_id``: another project, e.g. to see a wrong project refused)."""
+        return connection_dict(self.base_url, project_id or self.config.project_id, auth, **extra)
 
     def connection_json(self, auth: str = "aksk", **extra: Any) -> str:
         return json.dumps(self.connection_dict(auth, **extra))

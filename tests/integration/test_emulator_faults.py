@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 import time
 
 import httpx
@@ -22,7 +23,7 @@ from airflow_provider_modelarts.emulator import (
     create_app,
     default_seed,
 )
-from airflow_provider_modelarts.emulator.faults import FaultInjector, FaultRule
+from airflow_provider_modelarts.emulator.faults import FaultInjector, FaultRule, request_identity
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsServerError, ModelArtsThrottledError
 
@@ -114,6 +115,62 @@ def test_global_rules_rates_and_counts_are_deterministic() -> None:
     assert first == fired(7)  # same seed, same sequence
     assert sum(first) == 5  # the count caps how often it fires
     assert fired(7) != fired(8) or sum(fired(8)) == 5
+
+
+def _fates(order: list[tuple[bytes, int]]) -> set[tuple[bytes, int, str | None]]:
+    """Feed requests (identity, attempt) to a fresh injector in ``order``; which ones faulted, and how."""
+    injector = FaultInjector(seed=11)
+    injector.add(FaultRule.from_dict({"status": 503, "rate": 0.2}))
+    injector.add(FaultRule.from_dict({"drop": "after", "rate": 0.35}))
+    fates = set()
+    for identity, attempt in order:
+        action = injector.decide("add_samples", identity).action
+        fates.add((identity, attempt, None if action is None else action.kind))
+    return fates
+
+
+def test_fault_decisions_depend_on_the_request_and_its_attempt_not_on_arrival_order() -> None:
+    identities = [
+        request_identity("POST", "/v2/p/datasets/d/x", b"", f"batch {i}".encode()) for i in range(200)
+    ]
+    in_order = [(identity, attempt) for identity in identities for attempt in range(3)]
+    # Concurrent clients interleave differently on every run; only each request's own attempts stay in order.
+    interleaved = sorted(in_order, key=lambda pair: (pair[1], random.Random(pair[0]).random()))
+    assert interleaved != in_order
+    first, second = _fates(in_order), _fates(interleaved)
+    assert first == second
+    faulted = [fate for fate in first if fate[2] is not None]
+    assert 0.3 * len(first) < len(faulted) < 0.7 * len(first)  # the rates are used, not ignored
+    # A different request body is a different request: its fate is drawn independently of the others.
+    assert request_identity("POST", "/a", b"", b"1") != request_identity("POST", "/a", b"", b"2")
+    assert request_identity("POST", "/a", b"q=1", b"") != request_identity("GET", "/a", b"q=1", b"")
+
+
+def test_max_per_request_bounds_how_often_one_request_is_faulted() -> None:
+    injector = FaultInjector()
+    injector.add(FaultRule.from_dict({"status": 503, "max_per_request": 1}))
+    injector.add(FaultRule.from_dict({"drop": "after", "max_per_request": 2}))
+    one, other = request_identity("PUT", "/one"), request_identity("PUT", "/other")
+    kinds = [getattr(injector.decide(None, one).action, "kind", None) for _ in range(5)]
+    # The 503 rule stops after one fault of the request, the drop rule after two (by any rule).
+    assert kinds == ["status", "drop_after", None, None, None]
+    assert injector.decide(None, other).action is not None  # the bound is per request, not global
+    with pytest.raises(ValueError, match="max_per_request"):
+        FaultRule.from_dict({"status": 503, "max_per_request": -1})
+
+
+def test_a_client_with_more_attempts_than_max_per_request_always_gets_through(
+    emulator: EmulatorServer,
+) -> None:
+    # Every answer dropped after applying, but never more than twice per request: three attempts suffice.
+    emulator.admin.faults(route="add_samples", drop="after", max_per_request=2)
+    three = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.01, deadline=20.0, jitter=False)
+    with emulator.client(retry=three) as client:
+        result = client.add_samples("ds-images", [image("bounded.jpg")])
+        assert client.retry_count == 2
+    assert result.results is not None and result.results[0].error_code == "ModelArts.4422"
+    assert _names(emulator).count("bounded.jpg") == 1
+    assert emulator.admin.stats()["routes"]["add_samples"]["dropped_after"] == 2
 
 
 def test_a_global_rule_hits_every_route(emulator: EmulatorServer) -> None:

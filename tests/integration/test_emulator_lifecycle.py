@@ -60,7 +60,9 @@ def _labeled_task(emulator: EmulatorServer, client: ModelArtsClient) -> list[str
     return ids
 
 
-def test_pass_all_ends_accepted_and_synchronizes_labels_to_the_dataset(paused_emulator: EmulatorServer) -> None:
+def test_pass_all_ends_accepted_and_synchronizes_labels_to_the_dataset(
+    paused_emulator: EmulatorServer,
+) -> None:
     with paused_emulator.client() as client:
         ids = _labeled_task(paused_emulator, client)
         assert client.list_samples("ds-life", sample_state="__ALL__").sample_count == 0
@@ -179,7 +181,9 @@ def test_pass_accepted_and_unchecked_keeps_only_the_rejected_out(paused_emulator
         assert answer.sample_count == 10 - (rejected or 0)
 
 
-def test_overwrite_last_result_decides_whether_dataset_labels_are_replaced(paused_emulator: EmulatorServer) -> None:
+def test_overwrite_last_result_decides_whether_dataset_labels_are_replaced(
+    paused_emulator: EmulatorServer,
+) -> None:
     with paused_emulator.client() as client:
         _labeled_task(paused_emulator, client)
         keep = sid("seed-1.jpg")

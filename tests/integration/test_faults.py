@@ -11,6 +11,10 @@ Over real HTTP (the session's emulator server), in seconds:
 * AK/SK with the server clock more than 15 minutes off: a clear error that names the clock skew, nothing
   applied, no retry storm.
 
+Faults are decided per request (its content and attempt number), never by the order in which concurrent
+requests arrive, and every rule here carries ``max_per_request=2``: no request is faulted more than twice, so
+a client with three or more attempts cannot exhaust them, and the suite cannot fail by chance.
+
 Backoff is kept small with a test ``RetryPolicy`` (the production default sleeps up to seconds per retry),
 passed through the operators' ``client_retry`` argument.
 """
@@ -29,7 +33,9 @@ from airflow_provider_modelarts.errors import ModelArtsAuthError
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
 DATASET = "ds-images"
-#: Enough attempts that a batch failing every time is practically impossible (0.25**12), tiny sleeps.
+#: No request is faulted more than this many times (by all rules together).
+MAX_FAULTS_PER_REQUEST = 2
+#: More attempts than MAX_FAULTS_PER_REQUEST, so exhausting them is impossible; tiny sleeps.
 FAST_RETRY = RetryPolicy(max_attempts=12, backoff_base=0.002, backoff_max=0.02, deadline=60.0)
 
 
@@ -68,17 +74,20 @@ def _retry_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
     ]
 
 
+# The rules are tried in order and the first that fires wins, so the later rates are conditional:
+# 10% 429, then 0.10/0.90 of the rest -> 10% 503, then 0.05/0.80 of the rest -> 5% dropped answers.
+_MIXED_FAULTS = [
+    {"route": "add_samples", "status": 429, "rate": 0.10, "retry_after": 0.001},
+    {"route": "add_samples", "status": 503, "rate": 0.10 / 0.90, "retry_after": None},
+    {"route": "add_samples", "drop": "after", "rate": 0.05 / 0.80},
+]
+_MIXED_FAULTS = [{**rule, "max_per_request": MAX_FAULTS_PER_REQUEST} for rule in _MIXED_FAULTS]
+
+
 def test_ten_thousand_samples_through_throttling_errors_and_dropped_answers(
     emulator: EmulatorServer, modelarts_conn_env: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The rules are tried in order and the first that fires wins, so the later rates are conditional:
-    # 10% 429, then 0.10/0.90 of the rest -> 10% 503, then 0.05/0.80 of the rest -> 5% dropped answers.
-    emulator.admin.faults(
-        {"route": "add_samples", "status": 429, "rate": 0.10, "retry_after": 0.001},
-        {"route": "add_samples", "status": 503, "rate": 0.10 / 0.90, "retry_after": None},
-        {"route": "add_samples", "drop": "after", "rate": 0.05 / 0.80},
-        seed=1,
-    )
+    emulator.admin.faults(*_MIXED_FAULTS, seed=1)
     caplog.set_level(logging.WARNING, logger="airflow_provider_modelarts.client")
     # Batches of 50: ~260 requests, enough for the fault shares to come out near the configured rates.
     op = _fast_retry(
@@ -97,8 +106,7 @@ def test_ten_thousand_samples_through_throttling_errors_and_dropped_answers(
     assert result["failed"] == 0 and result["invalid"] == 0
     assert result["added"] + result["already_present"] == 10_000
     assert result["already_present"] > 0, "dropped answers after applying must show up as already present"
-    # The faults happened at about the configured rates (a fixed seed; loose bounds, as the order in which
-    # concurrent requests draw from the fault RNG varies).
+    # The faults happened at about the configured rates (loose bounds: fates are hashes of each request).
     share = {k: route.get(k, 0) / route["requests"] for k in ("status_429", "status_503", "dropped_after")}
     assert share["status_429"] >= 0.05 and share["status_503"] >= 0.04 and share["dropped_after"] >= 0.02, (
         share
@@ -117,7 +125,10 @@ def test_ten_thousand_samples_through_throttling_errors_and_dropped_answers(
 def test_running_the_same_upload_again_after_faults_adds_nothing_twice(
     emulator: EmulatorServer, modelarts_conn_env: dict[str, Any]
 ) -> None:
-    emulator.admin.faults({"route": "add_samples", "drop": "after", "rate": 0.2}, seed=7)
+    emulator.admin.faults(
+        {"route": "add_samples", "drop": "after", "rate": 0.2, "max_per_request": MAX_FAULTS_PER_REQUEST},
+        seed=7,
+    )
     samples = _samples(1_000, "again")
     first = _fast_retry(task_id="first", dataset_id=DATASET, samples=samples).execute(context={})
     second = _fast_retry(task_id="second", dataset_id=DATASET, samples=samples).execute(context={})
@@ -125,6 +136,25 @@ def test_running_the_same_upload_again_after_faults_adds_nothing_twice(
     assert len(names) == 1_000 and set(names.values()) == {1}
     assert first["added"] + first["already_present"] == 1_000
     assert second["added"] == 0 and second["already_present"] == 1_000
+
+
+def test_the_same_upload_meets_the_same_faults_whatever_order_its_requests_arrive_in(
+    emulator: EmulatorServer, modelarts_conn_env: dict[str, Any]
+) -> None:
+    def run() -> dict[str, int]:
+        emulator.admin.reset()
+        emulator.admin.faults(*_MIXED_FAULTS, seed=3)
+        op = _fast_retry(
+            task_id="same_faults", dataset_id=DATASET, samples=_samples(2_000, "order"), batch_size=20
+        )
+        result = op.execute(context={})
+        assert result["failed"] == 0 and result["added"] + result["already_present"] == 2_000
+        return dict(emulator.admin.stats()["routes"]["add_samples"])
+
+    first = run()
+    assert first.get("faulted", 0) + first.get("dropped_after", 0) > 0
+    # Four requests in flight arrive in a different order each run; the faults they meet do not change.
+    assert run() == first
 
 
 def test_token_revoked_mid_run_costs_exactly_one_reauthentication(
