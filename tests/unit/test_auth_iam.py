@@ -77,6 +77,17 @@ def api_tokens(route: respx.Route) -> list[str]:
     return [call.request.headers["X-Auth-Token"] for call in route.calls]
 
 
+def token_fetches_for_two_requests(iam: FakeIam) -> int:
+    """Two GETs through one sync client with a fresh IamTokenAuth: how many token requests IAM saw."""
+    with respx.mock as router:
+        token_route = router.post(TOKEN_URL).mock(side_effect=iam.sync)
+        router.get(f"{API}/v1/x").respond(200)
+        with httpx.Client(auth=iam_auth()) as client:
+            client.get(f"{API}/v1/x")
+            client.get(f"{API}/v1/x")
+    return token_route.call_count
+
+
 @pytest.mark.anyio
 async def test_one_token_fetch_for_20_concurrent_async_requests() -> None:
     iam = FakeIam()
@@ -254,13 +265,7 @@ async def test_async_refresh_after_401() -> None:
 
 def test_expired_token_in_the_response_is_refetched_each_time() -> None:
     iam = FakeIam(expires_in=-60)
-    with respx.mock as router:
-        token_route = router.post(TOKEN_URL).mock(side_effect=iam.sync)
-        router.get(f"{API}/v1/x").respond(200)
-        with httpx.Client(auth=iam_auth()) as client:
-            client.get(f"{API}/v1/x")
-            client.get(f"{API}/v1/x")
-    assert token_route.call_count == 2
+    assert token_fetches_for_two_requests(iam) == 2
 
 
 class FakeClock:
@@ -330,13 +335,7 @@ def test_lifetime_is_measured_against_the_iam_clock_when_it_sends_date() -> None
     server_now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=3)
     iam.date_header = format_datetime(server_now, usegmt=True)
     iam.expires_at = (server_now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    with respx.mock as router:
-        token_route = router.post(TOKEN_URL).mock(side_effect=iam.sync)
-        router.get(f"{API}/v1/x").respond(200)
-        with httpx.Client(auth=iam_auth()) as client:
-            client.get(f"{API}/v1/x")
-            client.get(f"{API}/v1/x")
-    assert token_route.call_count == 1
+    assert token_fetches_for_two_requests(iam) == 1
 
 
 @pytest.mark.parametrize(
