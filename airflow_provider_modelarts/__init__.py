@@ -137,6 +137,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_modelarts.operators.samples",
                     "airflow_provider_modelarts.operators.labels",
                     "airflow_provider_modelarts.operators.acceptance",
+                    "airflow_provider_modelarts.operators.team_tasks",
                 ],
             }
         ],

@@ -47,11 +47,13 @@ with DAG(
     )
 
     @task
-    def verify_labels(result: dict[str, Any]) -> dict[str, Any]:
+    def verify_labels() -> dict[str, Any]:
         """Read each updated sample back and compare its label names with the manifest's."""
         from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-        params = get_current_context()["params"]
+        context = get_current_context()
+        params = context["params"]
+        updated = int(context["ti"].xcom_pull(task_ids="update_labels")["updated"])
         expected: dict[str, set[str]] = {}
         with open(params["manifest"]) as lines:
             for line in lines:
@@ -69,7 +71,7 @@ with DAG(
             raise ValueError(
                 f"Labels differ from the manifest for {sorted(mismatched)}; not found: {sorted(expected)}"
             )
-        log.info("All %d samples carry the manifest's labels", result["updated"])
-        return {"verified": result["updated"]}
+        log.info("All %d updated samples carry the manifest's labels", updated)
+        return {"verified": updated}
 
-    verify_labels(update_labels.output)
+    update_labels >> verify_labels()

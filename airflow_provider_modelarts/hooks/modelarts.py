@@ -207,4 +207,119 @@ class ModelArtsHook(BaseHook):
 
     # -- team labeling task operations (create or adopt by name, start, delete) ------------------------------
 
+    def create_team_task(
+        self,
+        dataset_id: str,
+        task_name: str,
+        *,
+        start: bool = True,
+        wait_started: float = 300.0,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """The dataset's team labeling task named ``task_name``: adopted if it exists, else created; started.
+
+        The name is the key that makes this safe to retry (an Airflow retry, a cleared task, a lost answer):
+        every attempt first lists the dataset's team tasks and adopts the one with that name. The create and
+        start calls are therefore sent without the client's own retries (a blind re-send after a lost answer
+        could leave two tasks); a network error, 5xx or throttling answer instead repeats the whole
+        list-then-act step under the hook's retry policy. With ``start``, a task still CREATED (6) is started,
+        and the call returns once it has left STARTING (0), so labels can be written into it at once.
+
+        :param options: other fields of the create request (``workforces_config``, ``synchronize_data``,
+            ``sample_conditions``, ``repetition``, ``auto_sync_dataset``, ...), validated by the models.
+        :return: a small summary for XCom: ``workforce_task_id``, ``task_name``, ``created`` (this call sent
+            the create that made it), ``started`` (this call started it) and ``status``.
+        """
+        from airflow_provider_modelarts.models import TaskStatus  # the hook module stays light at parse time
+
+        sent_create = sent_start = False
+        with self.get_client() as client, self.get_client(retry=RetryPolicy(max_attempts=1)) as once:
+            for attempt in self._lost_answer_retrying():
+                with attempt:
+                    task = self._team_task_named(client, dataset_id, task_name)
+                    if task is None:
+                        sent_create = True
+                        reply = once.create_workforce_task(dataset_id, {**options, "task_name": task_name})
+                        task_id = str(reply.task_id)
+                        status = client.get_workforce_task(dataset_id, task_id).status
+                    else:
+                        task_id, status = str(task.task_id), task.status
+                    if start and status == TaskStatus.CREATED:
+                        sent_start = True
+                        once.start_workforce_task(dataset_id, task_id)
+                        status = client.get_workforce_task(dataset_id, task_id).status
+            if start and status in (TaskStatus.CREATED, TaskStatus.STARTING):
+                status = self._wait_team_task_started(client, dataset_id, task_id, wait_started)
+        self.log.info(
+            "Team labeling task %s (%s) on dataset %s: %s, status %s",
+            task_name,
+            task_id,
+            dataset_id,
+            "created" if sent_create else "adopted (it already existed)",
+            status,
+        )
+        return {
+            "workforce_task_id": task_id,
+            "task_name": task_name,
+            "created": sent_create,
+            "started": sent_start,
+            "status": int(status) if status is not None else None,
+        }
+
+    def delete_team_task(self, dataset_id: str, workforce_task_id: str) -> bool:
+        """Delete a team labeling task; ``False`` when it was already gone (so a retried delete succeeds)."""
+        from airflow_provider_modelarts.errors import ModelArtsNotFoundError
+
+        with self.get_client() as client:
+            try:
+                client.delete_workforce_task(dataset_id, workforce_task_id)
+            except ModelArtsNotFoundError:
+                return False
+        return True
+
+    @staticmethod
+    def _team_task_named(client: ModelArtsClient, dataset_id: str, task_name: str) -> Any:
+        """The dataset's team task of that name (the oldest, should a race ever have made two), or None."""
+        named = [task for task in client.iter_workforce_tasks(dataset_id) if task.task_name == task_name]
+        return min(named, key=lambda task: task.create_time or 0, default=None)
+
+    def _lost_answer_retrying(self) -> Any:
+        """Repeat a read-then-act step while answers are lost (network, 5xx, throttling), like the client."""
+        import tenacity
+
+        from airflow_provider_modelarts.errors import (
+            ModelArtsServerError,
+            ModelArtsThrottledError,
+            ModelArtsTransportError,
+        )
+
+        policy = self.retry or RetryPolicy()
+        return tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(policy.max_attempts)
+            | tenacity.stop_after_delay(policy.deadline),
+            wait=tenacity.wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max),
+            retry=tenacity.retry_if_exception_type(
+                (ModelArtsTransportError, ModelArtsServerError, ModelArtsThrottledError)
+            ),
+            reraise=True,
+        )
+
+    @staticmethod
+    def _wait_team_task_started(
+        client: ModelArtsClient, dataset_id: str, workforce_task_id: str, timeout: float
+    ) -> Any:
+        """Poll until the task has left CREATED/STARTING (the service allocates its samples meanwhile)."""
+        import tenacity
+
+        from airflow_provider_modelarts.models import TaskStatus
+
+        not_started = (TaskStatus.CREATED, TaskStatus.STARTING)
+        waiting = tenacity.Retrying(
+            stop=tenacity.stop_after_delay(timeout),
+            wait=tenacity.wait_exponential(multiplier=0.2, max=5.0),
+            retry=tenacity.retry_if_result(lambda status: status in not_started),
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        return waiting(lambda: client.get_workforce_task(dataset_id, workforce_task_id).status)
+
     # -- acceptance operations (start or adopt a round, apply an action once, read figures) -------------------
