@@ -1,58 +1,31 @@
-"""The shared acceptance decision: every branch, on the real response models."""
+"""Evaluating a wait (the sensor's and the trigger's shared decision): every branch, on the real models."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from typing import Any
-
+import httpx
 import pytest
+from acceptance_helpers import report, task
 
-from airflow_provider_modelarts._acceptance_state import (
+from airflow_provider_modelarts.acceptance import (
     AcceptanceCriteria,
+    AcceptanceSnapshot,
     AcceptanceState,
-    CheckStats,
     evaluate,
+    evaluate_snapshot,
     is_token_expiry,
-    is_transient,
-    parse_status,
-    should_fetch_report,
-    status_name,
+    poll_again,
 )
 from airflow_provider_modelarts.errors import (
     ModelArtsAuthError,
+    ModelArtsConfigError,
     ModelArtsNotFoundError,
     ModelArtsServerError,
     ModelArtsThrottledError,
     ModelArtsTransportError,
     ModelArtsValidationError,
+    error_from_response,
 )
-from airflow_provider_modelarts.models import RESPONSE_CONTEXT, AcceptanceReport, TaskStatus, WorkforceTask
-
-
-def task(status: int, checking_task_id: str | None = "chk-1", **extra: Any) -> WorkforceTask:
-    data: dict[str, Any] = {"task_id": "task-1", "status": status, **extra}
-    if checking_task_id:
-        data["checking_task_desc"] = {"checking_task_id": checking_task_id, "action": 0}
-    return WorkforceTask.model_validate(data, context=RESPONSE_CONTEXT)
-
-
-def report(sampled: int, accepted: int, rejected: int, *, pass_rate: float | None = None) -> AcceptanceReport:
-    checked = accepted + rejected
-    stats: dict[str, Any] = {
-        "sampled_sample_count": sampled,
-        "checked_sample_count": checked,
-        "unchecked_sample_count": sampled - checked,
-        "accepted_sample_count": accepted,
-        "rejected_sample_count": rejected,
-        "score": "A",
-    }
-    if pass_rate is not None:
-        stats["pass_rate"] = pass_rate
-    elif checked:
-        stats["pass_rate"] = accepted / checked
-    return AcceptanceReport.model_validate({"checking_stats": stats}, context=RESPONSE_CONTEXT)
-
+from airflow_provider_modelarts.models import RESPONSE_CONTEXT, AcceptanceReport
 
 DEFAULT = AcceptanceCriteria()
 CHECKED = AcceptanceCriteria.build(target_statuses=None, check_complete=True)
@@ -188,18 +161,6 @@ def test_unknown_status_code_is_kept_not_crashed() -> None:
     assert result.figures["status_name"] == "UNKNOWN_42"
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(TaskStatus.ACCEPTED, 3), (3, 3), ("3", 3), ("accepted", 3), ("Acceptance-Sampling", None)],
-)
-def test_parse_status(value: Any, expected: int | None) -> None:
-    if expected is None:
-        with pytest.raises(ValueError, match="valid statuses: starting"):
-            parse_status(value)
-    else:
-        assert parse_status(value) == expected
-
-
 def test_criteria_validation_and_round_trip() -> None:
     with pytest.raises(ValueError, match="Nothing to wait for"):
         AcceptanceCriteria.build(target_statuses=None)
@@ -215,63 +176,49 @@ def test_criteria_validation_and_round_trip() -> None:
     assert criteria.to_dict()["target_statuses"] == [3, 4]
 
 
-def test_should_fetch_report_only_for_an_open_or_finished_round() -> None:
-    assert should_fetch_report(task(2), "chk-1")
-    assert should_fetch_report(task(3), "chk-1")
-    assert not should_fetch_report(task(7), "chk-1")  # still sampling: no report yet
-    assert not should_fetch_report(task(1), "chk-1")
-    assert not should_fetch_report(task(2), None)
-
-
-def test_transient_classification() -> None:
-    assert is_transient(ModelArtsServerError(status=503))
-    assert is_transient(ModelArtsThrottledError(status=429, retry_after=1.0))
-    assert is_transient(ModelArtsTransportError(method="GET", path="/x", cause=OSError("reset")))
+def test_poll_again_on_transient_errors_and_token_expiry() -> None:
+    assert poll_again(ModelArtsServerError(status=503))
+    assert poll_again(ModelArtsThrottledError(status=429, retry_after=1.0))
+    assert poll_again(ModelArtsTransportError(method="GET", path="/x", cause=OSError("reset")))
     expired = ModelArtsAuthError(status=401, error_code="ModelArts.4127")
-    assert is_transient(expired) and is_token_expiry(expired)
-    assert not is_transient(ModelArtsAuthError(status=401, error_code="APIGW.0301"))
-    assert not is_transient(ModelArtsNotFoundError(status=404))
-    assert not is_transient(ModelArtsValidationError(status=400))
+    assert poll_again(expired) and is_token_expiry(expired)
+    assert not poll_again(ModelArtsAuthError(status=401, error_code="APIGW.0301"))
+    assert not poll_again(ModelArtsNotFoundError(status=404))
+    assert not poll_again(ModelArtsValidationError(status=400))
+    assert not poll_again(ModelArtsConfigError("no endpoint"))
+    assert not poll_again(ValueError("not ours"))
 
 
-def test_check_stats_helpers() -> None:
-    stats = CheckStats(sampled=10, checked=4, accepted=3, rejected=1)
-    assert stats.rate == 0.75
-    assert stats.best_reachable_rate == 0.9
-    assert not stats.complete
-    assert CheckStats.from_model({}) is None
-    assert status_name(None) == "UNKNOWN"
+@pytest.mark.parametrize("code", ["ModelArts.4700", "ModelArts.4801", "ModelArts.4352"])
+def test_poll_again_after_a_server_fault_whatever_its_code(code: str) -> None:
+    """The error table reuses "does not exist" codes for server faults (4700 "Unavailable gateway" at 503):
+    the wait asks the error itself, so a 5xx keeps the wait going however the code reads."""
+    request = httpx.Request("GET", "https://modelarts.unit.test/v2/p1/datasets/d1/workforce-tasks/t1")
+    fault = error_from_response(httpx.Response(503, json={"error_code": code}, request=request))
+    assert poll_again(fault)
+    missing = error_from_response(httpx.Response(404, json={"error_code": code}, request=request))
+    assert not poll_again(missing)
 
 
-def test_sensor_modules_import_without_client_or_models() -> None:
-    """DAG files import the sensor on every parse; the client, models and hook load only when it polls."""
-    modules = [
-        "airflow_provider_modelarts.client",
-        "airflow_provider_modelarts.models",
-        "airflow_provider_modelarts.hooks.modelarts",
-        "airflow_provider_modelarts.auth",
-    ]
-    code = (
-        "import sys, airflow.sdk\n"
-        "import airflow_provider_modelarts.sensors.acceptance\n"
-        "import airflow_provider_modelarts.triggers.acceptance\n"
-        f"print([m for m in {modules!r} if m in sys.modules])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+def test_evaluate_snapshot_judges_the_awaited_round() -> None:
+    snapshot = AcceptanceSnapshot("task-1", task(1), None, awaited_round="chk-1")
+    checked = AcceptanceCriteria.build(target_statuses=None, check_complete=True)
+    assert evaluate_snapshot(snapshot, checked).state is AcceptanceState.FAILURE  # cancelled round
+    current = AcceptanceSnapshot("task-1", task(2), report(4, 4, 0), awaited_round=None)
+    result = evaluate_snapshot(current, checked)
+    assert result.state is AcceptanceState.SUCCESS and result.figures["checking_task_id"] == "chk-1"
 
 
-def test_sensor_module_leaves_the_trigger_to_the_deferring_task() -> None:
-    """The trigger module pulls in ``airflow.triggers.base``; DAG parsing should not pay for it.
-
-    (Airflow 3.1's ``airflow.sdk`` loads ``airflow.triggers.base`` itself; then only our trigger module is
-    ours to keep out.)"""
-    code = (
-        "import sys, airflow.sdk\n"
-        "preloaded = set(sys.modules)\n"
-        "import airflow_provider_modelarts.sensors.acceptance\n"
-        "print([m for m in ('airflow_provider_modelarts.triggers.acceptance', 'airflow.triggers.base')"
-        " if m in sys.modules and m not in preloaded])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+def test_odd_reply_values_read_as_unknown_not_a_crash() -> None:
+    """Replies are read, not judged: raw dicts, numbers as text and nonsense values never crash a wait."""
+    raw_task = {"task_id": "t", "status": "2", "checking_task_desc": {"checking_task_id": "chk-1"}}
+    figures = {"sampled_sample_count": "4", "checked_sample_count": 4.0, "unchecked_sample_count": 0,
+               "accepted_sample_count": "x", "rejected_sample_count": None, "pass_rate": "NaN",
+               "score": 7}  # fmt: skip
+    result = evaluate(raw_task, {"checking_stats": figures}, CHECKED)
+    assert result.state is AcceptanceState.SUCCESS
+    assert result.figures["sampled"] == 4 and result.figures["checked"] == 4
+    assert result.figures["accepted"] is None and result.figures["pass_rate"] is None
+    assert result.figures["score"] == "7"
+    odd = evaluate({"status": [1], "checking_task_desc": "?"}, {"checking_stats": 5}, AcceptanceCriteria())
+    assert odd.state is AcceptanceState.PENDING and odd.figures["status_name"] == "UNKNOWN"
