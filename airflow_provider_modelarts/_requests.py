@@ -1,26 +1,36 @@
-"""Request building shared by the sync and async clients.
+"""Request builders for the sample, acceptance and read calls (the team task life cycle is in
+``_team_task_requests.py``).
 
-Each public client method is ``build -> send -> parse``. Building and parsing are pure and live here, so
-the two clients differ only in how they send and sleep (see ``client.py``). Every builder validates its
-input before returning, so a bad sample or id fails with a clear message and nothing is sent.
-
-Bodies are serialised exactly once per call, here, with ``model_dump_json(by_alias=True, exclude_none=True)``;
-the resulting bytes are what the signer hashes and what is re-sent unchanged on a retry.
+Each builder validates its input before returning an :class:`ApiCall`, so a bad sample or id fails with a
+clear message and nothing is sent. Bodies are serialised exactly once per call, here, with
+``model_dump_json(by_alias=True, exclude_none=True)``; the resulting bytes are what the signer hashes and
+what is re-sent unchanged on a retry. Write calls parse their reply with ``write=True`` (see
+:func:`~airflow_provider_modelarts._api_call.model_parser`).
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Any, Generic, TypeVar
-from urllib.parse import quote
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
-from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts._api_call import (
+    ApiCall,
+    Params,
+    check_page,
+    coerce_model,
+    coerce_samples,
+    dataset_path,
+    dump,
+    model_parser,
+    parse_json_object,
+    project_path,
+    query_value,
+    workforce_task_path,
+)
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     AcceptanceAction,
@@ -28,12 +38,10 @@ from airflow_provider_modelarts.models import (
     BatchResponse,
     CreateWorkforceSamplingTaskRequest,
     CreateWorkforceSamplingTaskResponse,
-    DescribeSampleResp,
     LabelFormat,
     ListSamplesResponse,
     Sample,
     SampleLabels,
-    SampleValidationError,
     UpdateAcceptanceStatusResponse,
     UpdateSamplesRequest,
     UpdateWorkforceSamplingTaskRequest,
@@ -41,14 +49,28 @@ from airflow_provider_modelarts.models import (
     UploadSamplesRequest,
     UploadSamplesResponse,
     WorkforceTask,
-    parse_response,
-    parse_sample,
 )
 
-T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
+__all__ = [
+    "DATASET_SAMPLE_FILTERS",
+    "MAX_PAGE_SIZE",
+    "WORKFORCE_TASK_SAMPLE_FILTERS",
+    "add_samples",
+    "coerce_model",
+    "coerce_samples",
+    "get_acceptance_report",
+    "get_workforce_task",
+    "list_datasets",
+    "list_samples",
+    "list_workforce_task_samples",
+    "raw_call",
+    "start_acceptance",
+    "update_acceptance_status",
+    "update_samples",
+    "update_workforce_task_samples",
+]
 
-JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
+M = TypeVar("M", bound=BaseModel)
 
 #: The sample-list pages document ``limit`` as 1-100.
 MAX_PAGE_SIZE = 100
@@ -75,151 +97,13 @@ WORKFORCE_TASK_SAMPLE_FILTERS = frozenset(
     {"label_name", "label_type", "locale", "process_parameter", "search_conditions"}
 )
 
-Params = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class ApiCall(Generic[T]):
-    """Everything needed to send one API request and turn its successful answer into a result.
-
-    ``path`` is already percent-encoded and relative to the client's base URL; ``body`` is the exact JSON
-    bytes to send (``None`` for no body).
-    """
-
-    operation: str
-    method: str
-    path: str
-    params: Params | None
-    body: bytes | None
-    parse: Callable[[bytes], T]
-
-
-class ResponseParseError(ModelArtsError):
-    """A 2xx answer whose body does not match the documented response (wrong endpoint, proxy page, ...)."""
-
-
-# --------------------------------------------------------------------------------------------------- paths
-
-
-def path_segment(name: str, value: str) -> str:
-    """Percent-encode one path id so that ``/``, ``?``, ``#`` or spaces in an id cannot change the URL.
-
-    ``.`` and ``..`` are refused because URL normalisation would turn them into a different resource.
-    """
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
-    if not value or not value.strip():
-        raise ValueError(f"{name} must be a non-empty string")
-    if value in (".", ".."):
-        raise ValueError(f"{name} must not be {value!r}")
-    return quote(value, safe="")
-
-
-def project_path(project_id: str) -> str:
-    return "/v2/" + path_segment("project_id", project_id)
-
-
-def dataset_path(project_id: str, dataset_id: str) -> str:
-    return f"{project_path(project_id)}/datasets/{path_segment('dataset_id', dataset_id)}"
-
-
-def workforce_task_path(project_id: str, dataset_id: str, workforce_task_id: str) -> str:
-    return (
-        f"{dataset_path(project_id, dataset_id)}/workforce-tasks/"
-        f"{path_segment('workforce_task_id', workforce_task_id)}"
-    )
-
-
-# ---------------------------------------------------------------------------------------------- parsing
-
-
-def model_parser(model: type[M]) -> Callable[[bytes], M]:
-    """A parser for a JSON body; an empty body (some PUTs answer 200 with nothing) becomes an empty model."""
-
-    def parse(content: bytes) -> M:
-        try:
-            return parse_response(model, content if content and not content.isspace() else {})
-        except ValidationError as exc:
-            # Only locations and reasons, never input values: the body may echo sample data back.
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "<body>"
-            raise ResponseParseError(
-                f"The service answered with a body that is not a valid {model.__name__} "
-                f"({exc.error_count()} problem(s), first at {where}: {first['msg']})."
-            ) from None
-
-    parse.__qualname__ = f"parse_{model.__name__}"
-    return parse
-
-
-def parse_json_object(content: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(content) if content.strip() else {}
-    except ValueError:
-        raise ResponseParseError("The service answered with a body that is not JSON.") from None
-    if not isinstance(value, dict):
-        raise ResponseParseError("The service answered with JSON that is not an object.")
-    return value
-
-
-_parse_upload = model_parser(UploadSamplesResponse)
-_parse_batch = model_parser(BatchResponse)
-_parse_acceptance_status = model_parser(UpdateAcceptanceStatusResponse)
-_parse_start_acceptance = model_parser(CreateWorkforceSamplingTaskResponse)
+_parse_upload = model_parser(UploadSamplesResponse, write=True)
+_parse_batch = model_parser(BatchResponse, write=True)
+_parse_acceptance_status = model_parser(UpdateAcceptanceStatusResponse, write=True)
+_parse_start_acceptance = model_parser(CreateWorkforceSamplingTaskResponse, write=True)
 _parse_task = model_parser(WorkforceTask)
 _parse_report = model_parser(AcceptanceReport)
 _parse_sample_list = model_parser(ListSamplesResponse)
-
-
-# --------------------------------------------------------------------------------------------- inputs
-
-
-def coerce_samples(model: type[M], samples: Iterable[M | Mapping[str, Any]]) -> list[M]:
-    """Validate every mapping into ``model``; model instances pass through untouched (they are valid already).
-
-    All bad samples are reported together, each naming its index and field, so one run shows every problem.
-    """
-    if isinstance(samples, (str, bytes, Mapping, BaseModel)):
-        raise TypeError(
-            f"samples must be a sequence of {model.__name__} objects or mappings, not a single item"
-        )
-    items: list[M] = []
-    problems: list[Any] = []
-    for index, raw in enumerate(samples):
-        if isinstance(raw, model):
-            items.append(raw)
-            continue
-        try:
-            items.append(parse_sample(model, raw, index))
-        except SampleValidationError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise SampleValidationError(problems)
-    if not items:
-        raise ValueError("samples must contain at least one sample")
-    return items
-
-
-def coerce_model(model: type[M], value: M | Mapping[str, Any], name: str) -> M:
-    if isinstance(value, model):
-        return value
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a {model.__name__} or a mapping, got {type(value).__name__}")
-    return model.model_validate(value, context=dict(STRICT_INPUT_CONTEXT))
-
-
-@functools.cache
-def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
-    return TypeAdapter(model)
-
-
-def dump(model: BaseModel) -> bytes:
-    """The documented JSON of a request model, as bytes.
-
-    Same output as ``model_dump_json(by_alias=True, exclude_none=True)``, but the adapter's ``dump_json``
-    produces bytes directly: for a batch of images that skips a str round trip of several megabytes.
-    """
-    return _adapter(type(model)).dump_json(model, by_alias=True, exclude_none=True)
 
 
 def _wrap(model: type[M], **fields: Any) -> M:
@@ -232,25 +116,11 @@ def _wrap(model: type[M], **fields: Any) -> M:
 
 
 def _email(email: str | None) -> str | None:
-    if email is not None and (not isinstance(email, str) or "@" not in email):
-        raise ValueError(f"email must be a team member's email address, got {email!r}")
+    # The pages type ``email`` as a String ("Email address of a labeling team member.") and state no format,
+    # so only the type is checked; the service judges the address.
+    if email is not None and not isinstance(email, str):
+        raise TypeError(f"email must be a string, got {type(email).__name__}")
     return email
-
-
-def query_value(value: Any) -> str:
-    """Query strings are text: booleans as the service spells them, enums by value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Enum):
-        return str(value.value)
-    return str(value)
-
-
-def _check_page(limit: int, offset: int) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValueError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}, got {limit!r}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
 
 
 def _sample_list_params(
@@ -261,7 +131,7 @@ def _sample_list_params(
     allowed: frozenset[str],
     operation: str,
 ) -> Params:
-    _check_page(limit, offset)
+    check_page(limit, offset, MAX_PAGE_SIZE)
     unknown = sorted(set(filters) - allowed)
     if unknown:
         raise TypeError(
@@ -509,46 +379,3 @@ def raw_call(
     else:
         content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     return ApiCall("send_raw", method.upper(), path, query or None, content, bytes)
-
-
-# --------------------------------------------------------------------------------------------- paging
-
-
-class SamplePager:
-    """Paging state for the ``iter_*samples`` helpers, shared by both clients.
-
-    The sample-list pages define ``offset`` as the *start page of the paging list* (default 0), so it counts
-    pages, not records: page ``n`` is ``offset=n`` with ``limit=page_size``. Iteration stops at the first
-    short or empty page. A sample id already yielded is not yielded again (pages shift when samples are added
-    while iterating), and a page made only of repeats ends the iteration, so a server that ignores ``offset``
-    cannot cause an endless loop.
-    """
-
-    __slots__ = ("_seen", "done", "offset", "page_size")
-
-    def __init__(self, page_size: int) -> None:
-        if (
-            isinstance(page_size, bool)
-            or not isinstance(page_size, int)
-            or not 1 <= page_size <= MAX_PAGE_SIZE
-        ):
-            raise ValueError(f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {page_size!r}")
-        self.page_size = page_size
-        self.offset = 0
-        self.done = False
-        self._seen: set[str] = set()
-
-    def accept(self, page: ListSamplesResponse) -> list[DescribeSampleResp]:
-        samples = list(page.samples or ())
-        fresh: list[DescribeSampleResp] = []
-        for sample in samples:
-            sample_id = sample.sample_id
-            if sample_id is not None:
-                if sample_id in self._seen:
-                    continue
-                self._seen.add(sample_id)
-            fresh.append(sample)
-        self.offset += 1
-        if len(samples) < self.page_size or not fresh:
-            self.done = True
-        return fresh

@@ -4,7 +4,19 @@ Every failure the provider raises derives from :class:`ModelArtsError`, so calle
 code) can catch one root. HTTP failures are split by what the caller can do about them: fix credentials
 (:class:`ModelArtsAuthError`), fix the ids (:class:`ModelArtsNotFoundError`), fix the request
 (:class:`ModelArtsValidationError`), or wait (:class:`ModelArtsThrottledError`,
-:class:`ModelArtsServerError`).
+:class:`ModelArtsServerError`). ``error.is_transient`` is the one answer to "will waiting help?": the client's
+retry predicate, the sensor and the bulk senders all ask it instead of looking at codes themselves.
+
+The HTTP status decides first (:func:`classify`), because the error-code table reuses codes across statuses
+(``ModelArts.4700`` is "Task does not exist" at 400 and "Unavailable gateway" at 503):
+
+* 5xx (and 408, the gateway's "backend timed out") is a server fault whatever the code: transient.
+* 429, or ``ModelArts.6101`` ("system is busy") at any 4xx: throttling, transient.
+* 401 / 403: credentials or permissions.
+* 404, or a "does not exist" code (:data:`RESOURCE_MISSING_CODES`) at any other 4xx: not found.
+* Any other 4xx: the request was refused as sent.
+* A status below 400 that still reaches the mapping (a redirect, an informational row of the table) is a
+  plain :class:`ModelArtsAPIError`: nothing is known about it, so it is not transient.
 
 Messages are built only from the method, the URL path, the status and the service's ``error_code`` /
 ``error_msg``. Request headers, query strings and bodies never reach them, so credentials (AK/SK signatures,
@@ -20,6 +32,8 @@ from typing import Any
 
 import httpx
 
+from airflow_provider_modelarts._text import shorten
+
 __all__ = [
     "RESOURCE_MISSING_CODES",
     "ModelArtsAPIError",
@@ -31,6 +45,7 @@ __all__ = [
     "ModelArtsThrottledError",
     "ModelArtsTransportError",
     "ModelArtsValidationError",
+    "classify",
     "error_from_response",
     "parse_retry_after",
 ]
@@ -72,6 +87,11 @@ _CODE_HINTS: dict[str, str] = {
 class ModelArtsError(Exception):
     """Root of every exception this provider raises."""
 
+    @property
+    def is_transient(self) -> bool:
+        """Whether the same call may succeed later unchanged (so: retry, poll again, keep the run going)."""
+        return False
+
 
 class ModelArtsConfigError(ModelArtsError, ValueError):
     """The connection or client configuration is incomplete or contradictory (nothing was sent)."""
@@ -95,6 +115,7 @@ class ModelArtsAPIError(ModelArtsError):
         method: str | None = None,
         path: str | None = None,
         hint: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.error_code = error_code
@@ -103,6 +124,8 @@ class ModelArtsAPIError(ModelArtsError):
         self.method = method
         self.path = path
         self.hint = hint
+        #: Seconds the service asked us to wait (``Retry-After``), whatever the status (503 sends it too).
+        self.retry_after = retry_after
         super().__init__(self._format())
 
     def _format(self) -> str:
@@ -131,6 +154,7 @@ class ModelArtsAPIError(ModelArtsError):
             "method": self.method,
             "path": self.path,
             "hint": self.hint,
+            "retry_after": self.retry_after,
         }
 
 
@@ -149,16 +173,17 @@ class ModelArtsNotFoundError(ModelArtsAPIError):
 class ModelArtsThrottledError(ModelArtsAPIError):
     """429 / ``ModelArts.6101``: the service asked us to slow down; ``retry_after`` is in seconds, if sent."""
 
-    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(**kwargs)
-
-    def _state(self) -> dict[str, Any]:
-        return {**super()._state(), "retry_after": self.retry_after}
+    @property
+    def is_transient(self) -> bool:
+        return True
 
 
 class ModelArtsServerError(ModelArtsAPIError):
-    """5xx: a fault on the service side; usually transient."""
+    """5xx (or 408): a fault on the service side, whatever the error code says; transient."""
+
+    @property
+    def is_transient(self) -> bool:
+        return True
 
 
 class ModelArtsValidationError(ModelArtsAPIError):
@@ -179,6 +204,12 @@ class ModelArtsTransportError(ModelArtsError):
         super().__init__(
             f"{method} {path} failed without an HTTP response{tries}: {type(cause).__name__}: {detail}."
         )
+
+    @property
+    def is_transient(self) -> bool:
+        # A URL with an unsupported scheme fails the same way every time; anything else (DNS, connect, TLS,
+        # timeouts, dropped connections) may work on the next attempt.
+        return not isinstance(self.cause, httpx.UnsupportedProtocol)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_transport, (type(self), self.method, self.path, self.cause, self.attempts))
@@ -233,7 +264,7 @@ def _parse_body(response: httpx.Response) -> tuple[str | None, str | None]:
         body: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         text = raw.decode("utf-8", errors="replace").strip()
-        return None, _shorten(" ".join(text.split())) or None
+        return None, shorten(" ".join(text.split()), _MAX_MSG_CHARS) or None
     if not isinstance(body, dict):
         return None, None
     # Some gateways wrap the error: {"error": {"code": ..., "message": ...}}.
@@ -244,12 +275,8 @@ def _parse_body(response: httpx.Response) -> tuple[str | None, str | None]:
     msg = body.get("error_msg", body.get("error_message", body.get("message")))
     return (
         str(code) if code not in (None, "") else None,
-        _shorten(str(msg)) if msg not in (None, "") else None,
+        shorten(str(msg), _MAX_MSG_CHARS) if msg not in (None, "") else None,
     )
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _MAX_MSG_CHARS else text[: _MAX_MSG_CHARS - 3] + "..."
 
 
 def _hint(status: int, error_code: str | None) -> str | None:
@@ -265,10 +292,12 @@ def _hint(status: int, error_code: str | None) -> str | None:
 
 
 # The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API
-# pages list 404; classify them by code so callers can catch ModelArtsNotFoundError whatever the status.
+# pages list 404; at 400 or 404 they mean not found. At 5xx the same numbers are server faults (4700
+# "Unavailable gateway" at 503, 4801 "Failed to obtain the consul" at 500): the status check comes first.
 RESOURCE_MISSING_CODES: frozenset[str] = frozenset(
     {
         "ModelArts.4301",  # labeling job
+        "ModelArts.4338",  # dataset ID or labeling task ID
         "ModelArts.4352",  # dataset
         "ModelArts.4353",  # dataset version
         "ModelArts.4420",  # sample
@@ -283,13 +312,33 @@ RESOURCE_MISSING_CODES: frozenset[str] = frozenset(
     }
 )
 
+_THROTTLING_CODE = "ModelArts.6101"
+
+
+def classify(status: int, error_code: str | None) -> type[ModelArtsAPIError]:
+    """The exception class for an error answer: the HTTP status first, the code only within 4xx.
+
+    See the module docstring for the rules; :func:`error_from_response` uses this, and the tests run it over
+    every row of the service's error-code table.
+    """
+    if status >= 500 or status == 408:
+        return ModelArtsServerError
+    if status < 400:
+        return ModelArtsAPIError
+    if status == 429 or error_code == _THROTTLING_CODE:
+        return ModelArtsThrottledError
+    if status in (401, 403):
+        return ModelArtsAuthError
+    if status == 404 or error_code in RESOURCE_MISSING_CODES:
+        return ModelArtsNotFoundError
+    return ModelArtsValidationError
+
 
 def error_from_response(response: httpx.Response) -> ModelArtsAPIError:
     """Map an error response to the matching exception (the caller decides whether to raise or retry).
 
-    The class follows the HTTP status, except that ``ModelArts.6101`` ("system busy") is treated as throttling
-    whatever status it arrives with. Only the URL path is kept, never the query string: some deployments pass
-    tokens in queries, and the path is what identifies the resource.
+    The class comes from :func:`classify`. Only the URL path is kept, never the query string: some deployments
+    pass tokens in queries, and the path is what identifies the resource.
     """
     status = response.status_code
     error_code, error_msg = _parse_body(response)
@@ -302,23 +351,13 @@ def error_from_response(response: httpx.Response) -> ModelArtsAPIError:
     if request is not None:
         method = request.method
         path = request.url.path
-    kwargs: dict[str, Any] = {
-        "status": status,
-        "error_code": error_code,
-        "error_msg": error_msg,
-        "request_id": _request_id(response),
-        "method": method,
-        "path": path,
-        "hint": _hint(status, error_code),
-    }
-    if status == 429 or error_code == "ModelArts.6101":
-        return ModelArtsThrottledError(
-            retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs
-        )
-    if status in (401, 403):
-        return ModelArtsAuthError(**kwargs)
-    if status == 404 or error_code in RESOURCE_MISSING_CODES:
-        return ModelArtsNotFoundError(**kwargs)
-    if status >= 500:
-        return ModelArtsServerError(**kwargs)
-    return ModelArtsValidationError(**kwargs)
+    return classify(status, error_code)(
+        status=status,
+        error_code=error_code,
+        error_msg=error_msg,
+        request_id=_request_id(response),
+        method=method,
+        path=path,
+        hint=_hint(status, error_code),
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+    )

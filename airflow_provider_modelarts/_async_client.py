@@ -1,0 +1,326 @@
+"""The ModelArts data-labeling client: every API method, written once.
+
+``_async_client.py`` (what to send) and ``_async_core.py`` (how to send it) are the source of both clients:
+``scripts/unasync.py`` writes ``_sync_client.py`` and ``_sync_core.py`` from them by replacing tokens, the way
+httpcore does, and ``make lint`` fails when a generated file is out of date. Edit the async files, then run
+``python scripts/unasync.py``.
+
+Each method is ``build -> send -> parse``: requests are built and replies parsed by pure functions
+(``_requests.py``, ``_team_task_requests.py``); sending, retries (:mod:`.retries`) and error mapping
+(:mod:`.errors`) belong to the core. No Airflow import here, so the client is usable as a plain library and
+in the emulator tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from enum import Enum
+from typing import Any
+
+from airflow_provider_modelarts import _requests as req
+from airflow_provider_modelarts import _team_task_requests as team
+from airflow_provider_modelarts._async_core import AsyncClientCore
+from airflow_provider_modelarts.models import (
+    AcceptanceAction,
+    AcceptanceReport,
+    BatchResponse,
+    CreateWorkforceSamplingTaskResponse,
+    CreateWorkforceTaskRequest,
+    CreateWorkforceTaskResponse,
+    DescribeSampleResp,
+    LabelFormat,
+    ListSamplesResponse,
+    ListWorkforceTasksResponse,
+    Sample,
+    SampleLabels,
+    StartWorkforceTaskRequest,
+    UpdateAcceptanceStatusResponse,
+    UpdateWorkforceTaskRequest,
+    UploadSamplesResponse,
+    WorkforceTask,
+    WorkforceTaskChangeResponse,
+)
+
+__all__ = ["AsyncModelArtsClient"]
+
+
+class AsyncModelArtsClient(AsyncClientCore):
+    """Client of the ModelArts data-labeling API; use it as a context manager or close it when done.
+
+    The async client works under asyncio and trio (it sleeps through anyio); the sync client is thread-safe
+    for concurrent calls (httpx.Client is). Constructor keywords: ``project_id`` and ``region`` or
+    ``endpoint``; ``auth`` (an ``httpx.Auth``), ``timeout``, ``verify``, ``retry`` (a :class:`RetryPolicy`),
+    ``max_connections``, ``transport``, ``headers``; ``async_sleep``, ``clock`` and ``rng`` for tests.
+    """
+
+    # ---------------------------------------------------------------------------------- samples and labels
+
+    async def add_samples(
+        self,
+        dataset_id: str,
+        samples: Sequence[Sample | Mapping[str, Any]],
+        *,
+        final_annotation: bool | None = None,
+        label_format: LabelFormat | Mapping[str, Any] | None = None,
+    ) -> UploadSamplesResponse:
+        """Add samples to a dataset (one POST; per-sample failures come back in ``results``, not as errors).
+
+        Mappings are validated into :class:`Sample` first and every invalid sample is reported together
+        (``SampleValidationError``) before anything is sent.
+        """
+        return await self._call(
+            req.add_samples(
+                self.project_id,
+                dataset_id,
+                samples,
+                final_annotation=final_annotation,
+                label_format=label_format,
+            )
+        )
+
+    async def update_samples(
+        self,
+        dataset_id: str,
+        samples: Sequence[SampleLabels | Mapping[str, Any]],
+        *,
+        email: str | None = None,
+    ) -> BatchResponse:
+        """Replace the labels of dataset samples; a sample with ``labels=[]`` loses all its labels."""
+        return await self._call(req.update_samples(self.project_id, dataset_id, samples, email=email))
+
+    async def update_workforce_task_samples(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        samples: Sequence[SampleLabels | Mapping[str, Any]],
+        *,
+        email: str | None = None,
+    ) -> BatchResponse:
+        """Replace labels of samples inside a team labeling task (as reviewer/owner ``email``, if given)."""
+        return await self._call(
+            req.update_workforce_task_samples(
+                self.project_id, dataset_id, workforce_task_id, samples, email=email
+            )
+        )
+
+    async def list_samples(
+        self,
+        dataset_id: str,
+        *,
+        sample_state: str | Enum | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        **filters: Any,
+    ) -> ListSamplesResponse:
+        """One page of a dataset's samples (``offset`` is the page number, see :meth:`iter_samples`)."""
+        return await self._call(
+            req.list_samples(
+                self.project_id, dataset_id, sample_state=sample_state, limit=limit, offset=offset, **filters
+            )
+        )
+
+    def iter_samples(
+        self, dataset_id: str, *, sample_state: str | Enum | None = None, page_size: int = 100, **filters: Any
+    ) -> AsyncIterator[DescribeSampleResp]:
+        """Every sample matching the filters, fetched page by page as the iterator is consumed.
+
+        Arguments are checked now, not at the first ``next()``, so a typo fails where it is made.
+        """
+        build, pager = self._page_source(
+            req.list_samples,
+            (dataset_id,),
+            page_size,
+            req.MAX_PAGE_SIZE,
+            "sample_id",
+            sample_state=sample_state,
+            **filters,
+        )
+        return self._pages(build, pager, _samples_of)
+
+    async def list_workforce_task_samples(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        *,
+        sample_state: str | Enum | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        **filters: Any,
+    ) -> ListSamplesResponse:
+        """One page of a team labeling task's samples (``offset`` is the page number)."""
+        return await self._call(
+            req.list_workforce_task_samples(
+                self.project_id,
+                dataset_id,
+                workforce_task_id,
+                sample_state=sample_state,
+                limit=limit,
+                offset=offset,
+                **filters,
+            )
+        )
+
+    def iter_workforce_task_samples(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        *,
+        sample_state: str | Enum | None = None,
+        page_size: int = 100,
+        **filters: Any,
+    ) -> AsyncIterator[DescribeSampleResp]:
+        """Every sample of a team labeling task matching the filters, fetched page by page."""
+        build, pager = self._page_source(
+            req.list_workforce_task_samples,
+            (dataset_id, workforce_task_id),
+            page_size,
+            req.MAX_PAGE_SIZE,
+            "sample_id",
+            sample_state=sample_state,
+            **filters,
+        )
+        return self._pages(build, pager, _samples_of)
+
+    # --------------------------------------------------------------------------------------- acceptance
+
+    async def update_acceptance_status(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        action: AcceptanceAction | int | str,
+        *,
+        overwrite_last_result: bool | None = None,
+        locale: str = "en-us",
+    ) -> UpdateAcceptanceStatusResponse:
+        """Finish (or cancel) a team labeling task's acceptance; ``action`` may be a name like "pass_all"."""
+        return await self._call(
+            req.update_acceptance_status(
+                self.project_id,
+                dataset_id,
+                workforce_task_id,
+                action,
+                overwrite_last_result=overwrite_last_result,
+                locale=locale,
+            )
+        )
+
+    async def start_acceptance(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        *,
+        sampling_rate: float | None = None,
+        sampling_num: int | None = None,
+        **extra: Any,
+    ) -> CreateWorkforceSamplingTaskResponse:
+        """Start acceptance sampling of a team labeling task; returns the checking task id."""
+        return await self._call(
+            req.start_acceptance(
+                self.project_id,
+                dataset_id,
+                workforce_task_id,
+                sampling_rate=sampling_rate,
+                sampling_num=sampling_num,
+                **extra,
+            )
+        )
+
+    async def get_acceptance_report(
+        self, dataset_id: str, workforce_task_id: str, checking_task_id: str | None = None
+    ) -> AcceptanceReport:
+        """Acceptance statistics; without ``checking_task_id`` the service reports the current acceptance."""
+        return await self._call(
+            req.get_acceptance_report(self.project_id, dataset_id, workforce_task_id, checking_task_id)
+        )
+
+    # ------------------------------------------------------------------------------ team labeling tasks
+
+    async def get_workforce_task(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        *,
+        sample_stats: bool | None = None,
+        label_stats: bool | None = None,
+        workforce_stats: bool | None = None,
+    ) -> WorkforceTask:
+        """Team labeling task details; the ``*_stats`` flags ask the service to include those statistics."""
+        return await self._call(
+            req.get_workforce_task(
+                self.project_id,
+                dataset_id,
+                workforce_task_id,
+                sample_stats=sample_stats,
+                label_stats=label_stats,
+                workforce_stats=workforce_stats,
+            )
+        )
+
+    async def create_workforce_task(
+        self, dataset_id: str, body: CreateWorkforceTaskRequest | Mapping[str, Any]
+    ) -> CreateWorkforceTaskResponse:
+        """Create a team labeling task; the reply's ``task_id`` is the new task's id.
+
+        Not idempotent: a retried POST whose first answer was lost can create a second task. Give tasks a
+        unique ``task_name`` and look it up with :meth:`iter_workforce_tasks` after a failure (the hook does).
+        """
+        return await self._call(team.create_workforce_task(self.project_id, dataset_id, body))
+
+    async def list_workforce_tasks(
+        self, dataset_id: str, *, limit: int | None = None, offset: int | None = None, **filters: Any
+    ) -> ListWorkforceTasksResponse:
+        """One page of a dataset's team labeling tasks (``offset`` is a page number, ``count`` the total)."""
+        return await self._call(
+            team.list_workforce_tasks(self.project_id, dataset_id, limit=limit, offset=offset, **filters)
+        )
+
+    def iter_workforce_tasks(
+        self, dataset_id: str, *, page_size: int = 100, **filters: Any
+    ) -> AsyncIterator[WorkforceTask]:
+        """Every team labeling task of a dataset, fetched page by page as the iterator is consumed."""
+        build, pager = self._page_source(
+            team.list_workforce_tasks, (dataset_id,), page_size, team.MAX_TASK_PAGE_SIZE, "task_id", **filters
+        )
+        return self._pages(build, pager, _tasks_of)
+
+    async def start_workforce_task(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        body: StartWorkforceTaskRequest | Mapping[str, Any] | None = None,
+    ) -> WorkforceTaskChangeResponse:
+        """Start a created team labeling task, optionally (re)assigning teams and members."""
+        return await self._call(
+            team.start_workforce_task(self.project_id, dataset_id, workforce_task_id, body)
+        )
+
+    async def update_workforce_task(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        body: UpdateWorkforceTaskRequest | Mapping[str, Any],
+    ) -> WorkforceTaskChangeResponse:
+        """Change a team labeling task's name, description or team assignment."""
+        return await self._call(
+            team.update_workforce_task(self.project_id, dataset_id, workforce_task_id, body)
+        )
+
+    async def delete_workforce_task(
+        self, dataset_id: str, workforce_task_id: str
+    ) -> WorkforceTaskChangeResponse:
+        """Delete a team labeling task (the dataset's samples stay)."""
+        return await self._call(team.delete_workforce_task(self.project_id, dataset_id, workforce_task_id))
+
+    # ------------------------------------------------------------------------------------------ datasets
+
+    async def list_datasets(self, *, limit: int = 1) -> dict[str, Any]:
+        """The raw dataset list; with ``limit=1`` the cheapest authenticated call (for connection tests)."""
+        return await self._call(req.list_datasets(self.project_id, limit=limit))
+
+
+def _samples_of(page: ListSamplesResponse) -> list[DescribeSampleResp] | None:
+    return page.samples
+
+
+def _tasks_of(page: ListWorkforceTasksResponse) -> list[WorkforceTask] | None:
+    return page.tasks

@@ -1,0 +1,137 @@
+"""How the ModelArts client sends: the HTTP client, the retry loop, reply parsing, paging, closing.
+
+``_async_core.py`` and ``_async_client.py`` are the source of both clients: ``scripts/unasync.py`` writes
+``_sync_core.py`` and ``_sync_client.py`` from them by replacing tokens, the way httpcore does, and
+``make lint`` fails when a generated file is out of date. Edit the async files, then run
+``python scripts/unasync.py``. What to send (one method per API call) is in ``_async_client.py``.
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from tenacity import AsyncRetrying
+
+from airflow_provider_modelarts import _requests as req
+from airflow_provider_modelarts._api_call import ApiCall
+from airflow_provider_modelarts._client_base import DEFAULT_ASYNC_SLEEP, AsyncSleep, ClientBase
+from airflow_provider_modelarts._paging import Pager
+from airflow_provider_modelarts.errors import ModelArtsTransportError, error_from_response
+from airflow_provider_modelarts.retries import CallRetries, RetryPolicy
+
+__all__ = ["AsyncClientCore"]
+
+T = TypeVar("T")
+C = TypeVar("C", bound="AsyncClientCore")
+P = TypeVar("P")  # a page (list reply)
+ItemT = TypeVar("ItemT")  # an item of a page
+
+
+class AsyncClientCore(ClientBase):
+    """Connection, retries and parsing of every call; the API methods are added by the client class.
+
+    ``async_sleep``, ``clock`` and ``rng`` exist so tests and callers with their own scheduling can control
+    time. Failed calls raise :mod:`.errors` exceptions after the retries of ``retry`` (a
+    :class:`RetryPolicy`); ``retry_count`` counts the retries made so far.
+    """
+
+    def __init__(
+        self,
+        *,
+        project_id: str,
+        region: str | None = None,
+        endpoint: str | None = None,
+        auth: httpx.Auth | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        verify: bool | str | ssl.SSLContext = True,
+        retry: RetryPolicy | None = None,
+        max_connections: int = 20,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        async_sleep: AsyncSleep | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        options = self._configure(
+            project_id=project_id,
+            region=region,
+            endpoint=endpoint,
+            timeout=timeout,
+            retry=retry,
+            max_connections=max_connections,
+            headers=headers,
+            clock=clock,
+            rng=rng,
+            auth=auth,
+            verify=verify,
+            transport=transport,
+        )
+        self._sleep = async_sleep or DEFAULT_ASYNC_SLEEP
+        self._http = httpx.AsyncClient(**options)
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self: C) -> C:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------------------------------- sending
+
+    async def _send(self, call: ApiCall[Any]) -> httpx.Response:
+        retries = self._retries(call)
+        retrying = AsyncRetrying(sleep=self._sleep, **retries.tenacity_options())
+        response: httpx.Response = await retrying(self._attempt, call, retries)
+        return response
+
+    async def _attempt(self, call: ApiCall[Any], retries: CallRetries) -> httpx.Response:
+        try:
+            response = await self._http.request(
+                call.method, call.path, **self._request_options(call, retries)
+            )
+        except httpx.TransportError as exc:
+            raise ModelArtsTransportError(
+                method=call.method, path=call.path, cause=exc, attempts=retries.attempt
+            ) from exc
+        if response.is_success:
+            return response
+        raise error_from_response(response)
+
+    async def _call(self, call: ApiCall[T]) -> T:
+        return self._parse(call, await self._send(call))
+
+    async def _pages(
+        self,
+        build: Callable[[int], ApiCall[P]],
+        pager: Pager[ItemT],
+        items: Callable[[P], Sequence[ItemT] | None],
+    ) -> AsyncIterator[ItemT]:
+        while not pager.done:
+            for item in pager.accept(items(await self._call(build(pager.offset)))):
+                yield item
+
+    async def send_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        json_body: bytes | Any = None,
+    ) -> httpx.Response:
+        """Any request through the same auth, retry and error mapping; returns the successful response.
+
+        ``path`` is relative to the base URL and sent as given (percent-encode ids yourself); ``json_body`` is
+        bytes sent unchanged, or any JSON-serialisable value / pydantic model, serialised once.
+        """
+        return await self._send(req.raw_call(method, path, params=params, body=json_body))
