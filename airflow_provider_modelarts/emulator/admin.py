@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from . import lifecycle, samples
+from . import lifecycle, sample_lists
 from .faults import FaultRule
 from .security import revoke_tokens, token_summary
 from .state import EmulatorState
@@ -121,7 +121,7 @@ def admin_router(state: EmulatorState) -> APIRouter:
                 return _bad(f"no dataset {dataset_id!r}", 404)
             rows = []
             for record in dataset.samples.values():
-                row = samples.dataset_sample_view(dataset, record)
+                row = sample_lists.dataset_sample_view(dataset, record)
                 row["to_be_confirmed"] = record.to_be_confirmed
                 row["data_md5"] = record.data_md5
                 row["tasks"] = {

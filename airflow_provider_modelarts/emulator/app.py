@@ -1,227 +1,41 @@
 """The emulator's FastAPI application: the ModelArts labeling endpoints, IAM tokens, and the admin API.
 
-Every API request passes one pure-ASGI middleware (cheaper than FastAPI's ``BaseHTTPMiddleware``) that counts
-it, injects faults, reads the body once, checks credentials against the raw path, raw query string and raw
-body exactly as received, and advances the simulated clock. Handlers then build plain dicts that are
+Every API request first passes :class:`~.middleware.EmulatorMiddleware` (counting, faults, authentication,
+the project check, the clock). Handlers then build plain dicts that are
 serialised with :func:`json.dumps`; pydantic is used to validate what comes in, not to render what goes out,
 which keeps the add-samples path well above 1,000 requests per second on one core.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
-from airflow_provider_modelarts._text import quote
-
-from . import lifecycle, samples
+from . import lifecycle, sample_lists, samples, team_tasks
 from .admin import admin_router
 from .codes import CODES, ApiError, error_body
 from .config import EmulatorConfig
-from .faults import FaultDecision, FaultRule, request_identity
-from .lifecycle import tick
+from .middleware import BODY_KEY, DOC_PATHS, ConnectionDropped, EmulatorMiddleware
 from .openapi import install_openapi
 from .payloads import query_int
-from .security import authenticate, issue_token
+from .security import issue_token
 from .state import EmulatorState
 
 __all__ = ["ConnectionDropped", "create_app"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-_JSON = [(b"content-type", b"application/json")]
-UNKNOWN_ROUTE = "unknown"
-BODY_KEY = "modelarts_emulator.body"
-
-
-class ConnectionDropped(httpx.RemoteProtocolError):
-    """Raised to cut a connection on purpose (fault injection).
-
-    Over a real socket uvicorn has already sent the response head, so raising makes it close the connection
-    mid-response: the client's httpx raises ``RemoteProtocolError`` ("peer closed connection without sending
-    complete message body"). In process (``httpx.ASGITransport``) this exception reaches the client itself,
-    and being an ``httpx.TransportError`` it is retried like the real thing.
-    """
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         json.dumps(payload).encode(), status_code=status, headers=headers, media_type="application/json"
     )
-
-
-async def _send_json(
-    send: Send, status: int, body: bytes, headers: Sequence[tuple[bytes, bytes]] = ()
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*_JSON, (b"content-length", str(len(body)).encode()), *headers],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _send_fault(send: Send, rule: FaultRule, route: str) -> None:
-    headers: list[tuple[bytes, bytes]] = []
-    if rule.status == 429:
-        code = "ModelArts.6101"
-        message = CODES[code][1]
-        if rule.retry_after is not None:
-            value = rule.retry_after
-            headers.append(
-                (b"retry-after", (str(int(value)) if value == int(value) else f"{value:g}").encode())
-            )
-    elif rule.status == 500:
-        code = "ModelArts.6102"
-        message = CODES[code][1]
-    else:
-        code = "ModelArts.4302"
-        message = CODES[code][1] % "the backend is unavailable (injected fault)"
-    await _send_json(send, rule.status, error_body(code, f"{message} [injected fault on {route}]"), headers)
-
-
-async def _drop(send: Send, route: str, when: str) -> None:
-    # Promise a body, then abort: see ConnectionDropped.
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [*_JSON, (b"content-length", b"1024")],
-        }
-    )
-    raise ConnectionDropped(f"emulator fault: connection to {route} dropped {when} the request was applied")
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        if chunk:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks) if len(chunks) != 1 else chunks[0]
-
-
-class EmulatorMiddleware:
-    """Counting, faults, body buffering, authentication and the clock for every non-admin request."""
-
-    def __init__(
-        self, app: ASGIApp, state: EmulatorState, routes: list[tuple[re.Pattern[str], set[str], str]]
-    ):
-        self.app = app
-        self.state = state
-        self.routes = routes
-
-    def route_name(self, method: str, path: str) -> str:
-        for regex, methods, name in self.routes:
-            if method in methods and regex.match(path):
-                return name
-        return UNKNOWN_ROUTE
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith("/_emulator") or path in _DOC_PATHS:
-            await self.app(scope, receive, send)
-            return
-        state = self.state
-        route = self.route_name(scope["method"], path)
-        body = await _read_body(receive)
-        faults = state.faults
-        decision = (
-            faults.decide(
-                route, request_identity(scope["method"], path, scope.get("query_string", b""), body)
-            )
-            if faults.active
-            else _NO_FAULT
-        )
-        if decision.latency_s:
-            await asyncio.sleep(decision.latency_s)
-        action = decision.action
-        if action is not None and action.kind == "status":
-            state.stats.bump(route, "requests", "faulted", f"status_{action.status}")
-            await _send_fault(send, action, route)
-            return
-        if action is not None and action.kind == "drop_before":
-            state.stats.bump(route, "requests", "dropped_before")
-            await _drop(send, route, "before")
-        if route not in (UNKNOWN_ROUTE, "iam_token"):
-            try:
-                if state.config.require_auth:
-                    authenticate(state, scope, body)  # type: ignore[arg-type]
-                _check_project(state, path)
-            except ApiError as error:
-                state.stats.bump(route, "requests", "refused", f"status_{error.status}")
-                await _send_json(send, error.status, error_body(error.code, error.message))
-                return
-        tick(state)
-        scope[BODY_KEY] = body
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        if action is not None and action.kind == "drop_after":
-            state.stats.bump(route, "requests", "applied", "dropped_after")
-
-            async def discard(message: Message) -> None:
-                return None
-
-            await self.app(scope, replay, discard)
-            await _drop(send, route, "after")
-        status = 0
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        await self.app(scope, replay, watch)
-        state.stats.bump(route, "requests", "applied", f"status_{status}")
-
-
-_DOC_PATHS = frozenset({"/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect"})
-_NO_FAULT = FaultDecision()
-
-
-def _check_project(state: EmulatorState, path: str) -> None:
-    """Refuse a project that is not the emulator's own, as ModelArts does for a project the credentials do
-    not belong to: HTTP 403 ``ModelArts.0210`` "The project id in the request URL does not match the token."
-    (``modelarts_error_codes.tsv``). Checked after authentication, as the service checks the project only
-    for a caller it has recognised."""
-    if not path.startswith("/v2/"):
-        return
-    project_id = path.split("/", 3)[2]
-    if project_id != state.config.project_id:
-        raise ApiError(
-            "ModelArts.0210",
-            f"project {quote(project_id)} is not a project these credentials belong to "
-            f"(this emulator serves project {state.config.project_id!r}); check the connection's project_id",
-        )
 
 
 def _dataset_ids(request: Request) -> tuple[str, str]:
@@ -260,6 +74,7 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
     app.state.emulator = state
     prefix = "/v2/{project_id}/datasets"
     dataset_samples = prefix + "/{dataset_id}/data-annotations/samples"
+    tasks = prefix + "/{dataset_id}/workforce-tasks"
     task = prefix + "/{dataset_id}/workforce-tasks/{workforce_task_id}"
 
     def api(method: str, path: str, name: str) -> Callable[[Endpoint], Endpoint]:
@@ -307,7 +122,7 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
     async def list_samples(request: Request) -> Response:
         """Querying the Sample List."""
         project_id, dataset_id = _dataset_ids(request)
-        return _json(samples.list_dataset_samples(state, project_id, dataset_id, request.query_params))
+        return _json(sample_lists.list_dataset_samples(state, project_id, dataset_id, request.query_params))
 
     @api("PUT", task + "/data-annotations/samples", "update_workforce_task_samples")
     async def update_task_samples(request: Request) -> Response:
@@ -321,7 +136,9 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
         """Querying the Sample List of a Team Labeling Task by Page."""
         project_id, dataset_id, workforce_task_id = _task_ids(request)
         return _json(
-            samples.list_task_samples(state, project_id, dataset_id, workforce_task_id, request.query_params)
+            sample_lists.list_task_samples(
+                state, project_id, dataset_id, workforce_task_id, request.query_params
+            )
         )
 
     @api("PUT", task + "/acceptance/status", "update_acceptance_status")
@@ -357,8 +174,38 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
         """Querying Details About a Team Labeling Task."""
         project_id, dataset_id, workforce_task_id = _task_ids(request)
         return _json(
-            lifecycle.task_view(state, project_id, dataset_id, workforce_task_id, request.query_params)
+            team_tasks.task_view(state, project_id, dataset_id, workforce_task_id, request.query_params)
         )
+
+    @api("POST", tasks, "create_workforce_task")
+    async def create_workforce_task(request: Request) -> Response:
+        """Creating a Team Labeling Task (CreateWorkforceTask)."""
+        project_id, dataset_id = _dataset_ids(request)
+        return _json(team_tasks.create_task(state, project_id, dataset_id, await _body(request)))
+
+    @api("GET", tasks, "list_workforce_tasks")
+    async def list_workforce_tasks(request: Request) -> Response:
+        """Querying the Team Labeling Task List of a Dataset (ListWorkforceTasks)."""
+        project_id, dataset_id = _dataset_ids(request)
+        return _json(team_tasks.list_tasks(state, project_id, dataset_id, request.query_params))
+
+    @api("POST", task, "start_workforce_task")
+    async def start_workforce_task(request: Request) -> Response:
+        """Starting a Team Labeling Task (StartWorkforceTask)."""
+        ids = _task_ids(request)
+        return _json(team_tasks.start_task(state, *ids, await _body(request)))
+
+    @api("PUT", task, "update_workforce_task")
+    async def update_workforce_task(request: Request) -> Response:
+        """Updating a Team Labeling Task (UpdateWorkforceTask)."""
+        ids = _task_ids(request)
+        return _json(team_tasks.update_task(state, *ids, await _body(request)))
+
+    @api("DELETE", task, "delete_workforce_task")
+    async def delete_workforce_task(request: Request) -> Response:
+        """Deleting a Team Labeling Task (DeleteWorkforceTask): 204 No Content."""
+        team_tasks.delete_task(state, *_task_ids(request))
+        return Response(status_code=204)
 
     @api("GET", prefix, "list_datasets")
     async def list_datasets(request: Request) -> Response:
@@ -397,7 +244,7 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
         for route in app.router.routes
         if isinstance(route, Route)
         and not route.path.startswith("/_emulator")
-        and route.path not in _DOC_PATHS
+        and route.path not in DOC_PATHS
     ]
     app.add_middleware(EmulatorMiddleware, state=state, routes=routes)
     install_openapi(app)

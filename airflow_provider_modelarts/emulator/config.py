@@ -49,6 +49,7 @@ _MUTABLE: dict[str, tuple[type, ...]] = {
     "reviewer_pass_rate": (int, float),
     "reviewer_pace": (int,),
     "step_seconds": (int, float, type(None)),
+    "start_steps": (int,),
     "sampling_steps": (int,),
     "sync_steps": (int,),
 }
@@ -75,6 +76,7 @@ class EmulatorConfig:
     reviewer_pass_rate: float = 0.9
     reviewer_pace: int = 5
     step_seconds: float | None = 1.0
+    start_steps: int = 1
     sampling_steps: int = 1
     sync_steps: int = 1
     random_seed: int = 0
@@ -121,8 +123,8 @@ class EmulatorConfig:
             raise ValueError(f"step_seconds must be positive or null, got {self.step_seconds}")
         if self.token_ttl <= 0:
             raise ValueError(f"token_ttl must be positive, got {self.token_ttl}")
-        if self.sampling_steps < 0 or self.sync_steps < 0:
-            raise ValueError("sampling_steps and sync_steps must not be negative")
+        if min(self.start_steps, self.sampling_steps, self.sync_steps) < 0:
+            raise ValueError("start_steps, sampling_steps and sync_steps must not be negative")
 
     def copy(self) -> EmulatorConfig:
         return dataclasses.replace(

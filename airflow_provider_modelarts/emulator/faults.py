@@ -7,7 +7,9 @@ Rules are matched per route name (the names the client uses in its logs: ``add_s
 * ``status``: answer ``status`` (429 with ``Retry-After``, 500 or 503) without applying the request;
 * ``drop_before``: cut the connection without applying the request;
 * ``drop_after``: apply the request, then cut the connection instead of answering -- the caller cannot know
-  it was applied, which is how duplicates happen in real life.
+  it was applied, which is how duplicates happen in real life;
+* ``revoke_tokens``: invalidate every IAM token just before this request is authenticated (a password change
+  in the middle of a run): this request and the ones in flight are refused with ``ModelArts.4127``.
 
 Whether a rule fires is decided *per request*, never by arrival order: a hash of (fault seed, rule id, the
 request's identity, and the attempt number of that identity) is compared with ``rate``. The identity is a
@@ -29,7 +31,7 @@ from typing import Any
 
 __all__ = ["KINDS", "FaultDecision", "FaultInjector", "FaultRule", "request_identity"]
 
-KINDS = ("latency", "status", "drop_before", "drop_after")
+KINDS = ("latency", "status", "drop_before", "drop_after", "revoke_tokens")
 _STATUSES = (429, 500, 503)
 
 

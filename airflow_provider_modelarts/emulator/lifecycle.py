@@ -20,22 +20,23 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.models import (
     CreateWorkforceSamplingTaskRequest,
     UpdateWorkforceSamplingTaskRequest,
 )
 
 from .codes import ApiError
-from .payloads import item_problems, parse_body, query_bool
-from .samples import _worker_index, task_sample_view
+from .payloads import item_problems, parse_body
+from .sample_lists import task_sample_view, worker_index
 from .state import CheckingTask, DatasetRecord, EmulatorState, TaskSample, WorkforceTaskRecord
 
 __all__ = [
     "acceptance_report",
     "advance",
+    "check_stats",
     "start_acceptance",
     "step",
-    "task_view",
     "tick",
     "update_acceptance_status",
 ]
@@ -226,7 +227,7 @@ def update_acceptance_status(
     if not locale:
         raise ApiError("ModelArts.4398", "query parameter 'locale' is required (for example locale=en-us)")
     if locale.lower() not in _LOCALES:
-        raise ApiError("ModelArts.4398", f"locale {locale!r} is not one of {', '.join(_LOCALES)}")
+        raise ApiError("ModelArts.4398", f"locale {quote(locale)} is not one of {', '.join(_LOCALES)}")
     payload = parse_body(body)
     problems = item_problems(UpdateWorkforceSamplingTaskRequest, [payload])
     if problems:
@@ -248,7 +249,7 @@ def update_acceptance_status(
                 f"team labeling task {task_id!r} has no acceptance in progress (status {task.status}); "
                 "start one first",
             )
-        workers = _worker_index(task)
+        workers = worker_index(task)
         now = state.now_ms()
         candidates = [ts for ts in task.samples.values() if ts.state == "UNCHECK"]
         if action == 3:
@@ -309,7 +310,7 @@ def _grade(pass_rate: float) -> str:
     return "E"
 
 
-def _check_stats(rounds: list[CheckingTask]) -> dict[str, Any]:
+def check_stats(rounds: list[CheckingTask]) -> dict[str, Any]:
     sampled = sum(len(r.sampled) for r in rounds)
     checked = sum(len(r.results) for r in rounds)
     accepted = sum(sum(1 for ok in r.results.values() if ok) for r in rounds)
@@ -350,111 +351,10 @@ def acceptance_report(
             chosen = next((r for r in task.checking if r.task_id == checking_task_id), None)
             if chosen is None:
                 raise ApiError(
-                    "ModelArts.4612", f"acceptance task {checking_task_id!r} not found for task {task_id!r}"
+                    "ModelArts.4612",
+                    f"acceptance task {quote(checking_task_id)} not found for task {task_id!r}",
                 )
-        report: dict[str, Any] = {"total_stats": _check_stats(rounds)}
+        report: dict[str, Any] = {"total_stats": check_stats(rounds)}
         if chosen is not None:
-            report["checking_stats"] = _check_stats([chosen])
+            report["checking_stats"] = check_stats([chosen])
         return report
-
-
-def _sample_stats(task: WorkforceTaskRecord) -> dict[str, int]:
-    samples = list(task.samples.values())
-    return {
-        "total_sample_count": len(samples),
-        "unannotated_sample_count": sum(1 for s in samples if not s.labels),
-        "unreviewed_sample_count": 0,
-        "uncheck_sample_count": sum(1 for s in samples if s.state == "UNCHECK"),
-        "sampled_sample_count": sum(1 for s in samples if s.sampled and s.state == "UNCHECK"),
-        "rejected_sample_count": sum(1 for s in samples if s.state == "REJECTED"),
-        "accepted_sample_count": sum(1 for s in samples if s.state == "ACCEPTED"),
-        "auto_annotation_sample_count": 0,
-        "deleted_sample_count": 0,
-    }
-
-
-def task_view(
-    state: EmulatorState, project_id: str, dataset_id: str, task_id: str, query: Mapping[str, str]
-) -> dict[str, Any]:
-    with state.lock:
-        dataset, task = state.task(project_id, dataset_id, task_id)
-        workers = task.workers()
-        stats = _sample_stats(task)
-        rounds = [r for r in task.checking if not r.cancelled]
-        view: dict[str, Any] = {
-            "dataset_id": dataset.dataset_id,
-            "task_id": task.task_id,
-            "task_name": task.task_name,
-            "description": task.description,
-            "status": task.status,
-            "create_time": task.create_time,
-            "update_time": task.update_time,
-            "repetition": task.repetition,
-            "workforces_config": {"workforces": task.workforces},
-            "synchronize_data": task.synchronize_data,
-            "synchronize_auto_labeling_data": False,
-            "auto_sync_dataset": True,
-            # The page's example answers these without the flags being set; so does the emulator.
-            "sample_stats": stats,
-            "workforce_stats": {
-                "workforce_count": len(task.workforces),
-                "labeler_count": sum(1 for w in workers if w.get("role", 0) == 0),
-                "reviewer_count": sum(1 for w in workers if w.get("role") == 1),
-            },
-            "worker_stats": [_worker_stats(dataset, task, worker, stats) for worker in workers],
-        }
-        latest = task.current or (rounds[-1] if rounds else None)
-        if latest is not None:
-            checking = _check_stats([latest])
-            desc: dict[str, Any] = {
-                "checking_task_id": latest.task_id,
-                "overwrite_last_result": bool(latest.overwrite_last_result),
-                "checking_stats": checking,
-                "total_stats": _check_stats(rounds),
-            }
-            if latest.action is not None:
-                desc["action"] = latest.action
-            view["checking_task_desc"] = desc
-            view["pass_rate"] = checking["pass_rate"]
-            view["check_rate"] = latest.sampling_rate
-            view["score"] = round(checking["pass_rate"] * 100, 2)
-        if query_bool(query, "label_stats"):
-            view["label_stats"] = _label_stats(task)
-        return view
-
-
-def _worker_stats(
-    dataset: DatasetRecord, task: WorkforceTaskRecord, worker: dict[str, Any], stats: dict[str, int]
-) -> dict[str, Any]:
-    return {
-        "email": worker.get("email"),
-        "worker_id": worker.get("worker_id"),
-        "role": worker.get("role", 0),
-        "task_id": task.task_id,
-        "workforce_task_name": task.task_name,
-        "dataset_id": dataset.dataset_id,
-        "dataset_type": dataset.dataset_type,
-        "task_status": task.status,
-        "sample_stats": stats,
-        "create_time": task.create_time,
-        "update_time": task.update_time,
-        "email_status": 3,
-        "last_notify_time": 0,
-    }
-
-
-def _label_stats(task: WorkforceTaskRecord) -> list[dict[str, Any]]:
-    counts: dict[tuple[str, Any], list[int]] = {}
-    for task_sample in task.samples.values():
-        seen: set[tuple[str, Any]] = set()
-        for label in task_sample.labels or ():
-            key = (str(label.get("name")), label.get("type"))
-            entry = counts.setdefault(key, [0, 0])
-            entry[0] += 1
-            if key not in seen:
-                entry[1] += 1
-                seen.add(key)
-    return [
-        {"name": name, "type": label_type, "count": count, "sample_count": sample_count, "property": {}}
-        for (name, label_type), (count, sample_count) in counts.items()
-    ]

@@ -30,8 +30,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .samples import BUCKET
-from .state import DatasetRecord, EmulatorState, SampleRecord, TaskSample, WorkforceTaskRecord, sample_id_for
+from .state import (
+    BUCKET,
+    DatasetRecord,
+    EmulatorState,
+    SampleRecord,
+    TaskSample,
+    WorkforceTaskRecord,
+    sample_id_for,
+)
 
 __all__ = ["DEFAULT_SEED", "apply_seed", "default_seed"]
 

@@ -21,6 +21,7 @@ from .config import EmulatorConfig
 from .faults import FaultInjector, FaultRule
 
 __all__ = [
+    "BUCKET",
     "CheckingTask",
     "DatasetRecord",
     "EmulatorState",
@@ -31,6 +32,10 @@ __all__ = [
     "WorkforceTaskRecord",
     "sample_id_for",
 ]
+
+
+#: Where the emulator says sample files are stored (``source`` and ``sample_dir`` of sample views).
+BUCKET = "obs://modelarts-emulator"
 
 
 def sample_id_for(dataset_id: str, name: str) -> str:
@@ -100,6 +105,8 @@ class WorkforceTaskRecord:
     description: str = ""
     synchronize_data: bool = True
     repetition: int = 1
+    # Create-request settings the emulator keeps and shows but does not act on (see the README).
+    options: dict[str, Any] = field(default_factory=dict)
     samples: dict[str, TaskSample] = field(default_factory=dict)
     checking: list[CheckingTask] = field(default_factory=list)
     current: CheckingTask | None = None
@@ -200,6 +207,7 @@ class EmulatorState:
         self.workforces: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, TokenRecord] = {}
         self.checking_counter = 0
+        self.task_counter = 0
         self.last_tick = self.now()
 
     def reset(self, seed: dict[str, Any] | bool | None = True) -> None:
@@ -253,13 +261,20 @@ class EmulatorState:
     def next_checking_task_id(self, task: WorkforceTaskRecord) -> str:
         """19 characters like the service's ids, derived from the seed so runs are repeatable."""
         self.checking_counter += 1
-        digest = hashlib.sha256(
-            f"{self.config.random_seed}:{task.task_id}:{self.checking_counter}".encode()
-        ).hexdigest()
-        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        number = int(digest, 16)
-        chars = []
-        for _ in range(19):
-            number, index = divmod(number, len(alphabet))
-            chars.append(alphabet[index])
-        return "".join(chars)
+        return _service_id(f"{self.config.random_seed}:{task.task_id}:{self.checking_counter}")
+
+    def next_workforce_task_id(self, dataset_id: str) -> str:
+        """A new team labeling task id (19 characters, like ``6phXEto29utpaMwbQkg`` on the create page)."""
+        self.task_counter += 1
+        return _service_id(f"{self.config.random_seed}:workforce-task:{dataset_id}:{self.task_counter}")
+
+
+def _service_id(text: str) -> str:
+    """19 letters and digits derived from ``text``: the shape of the service's ids, repeatable per seed."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    number = int(hashlib.sha256(text.encode()).hexdigest(), 16)
+    chars = []
+    for _ in range(19):
+        number, index = divmod(number, len(alphabet))
+        chars.append(alphabet[index])
+    return "".join(chars)
