@@ -53,7 +53,7 @@ def emulator_cpu(pid: int) -> float:
 
 
 async def scenario(emulator: Emulator, count: int, poll_interval: float, window: float) -> dict[str, Any]:
-    from airflow_provider_modelarts._acceptance_state import AcceptanceCriteria
+    from airflow_provider_modelarts.acceptance import AcceptanceCriteria
     from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
 
     def task_polls() -> int:

@@ -1,34 +1,30 @@
-"""AcceptanceOperator: start, finish or cancel a team labeling task's acceptance, or let quality decide."""
+"""AcceptanceOperator: start, finish or cancel a team labeling task's acceptance, or let quality decide.
+
+Thin on purpose: it checks and renders its arguments, makes one ``ModelArtsHook`` call, logs the outcome and
+returns a small XCom summary. The rules (start-or-adopt a round, apply an action once, pass or reject by pass
+rate) live in the hook and in :mod:`airflow_provider_modelarts.acceptance`.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import BaseOperator
 
-from airflow_provider_modelarts._compat import AirflowException, AirflowFailException
+from airflow_provider_modelarts._text import quote
+from airflow_provider_modelarts.acceptance import parse_action, parse_min_pass_rate
 from airflow_provider_modelarts.links import ModelArtsTeamTaskLink
-from airflow_provider_modelarts.operators._batching import brief
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_modelarts.client import ModelArtsClient, RetryPolicy
+    from airflow_provider_modelarts.client import RetryPolicy
     from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
     from airflow_provider_modelarts.models import AcceptanceAction
 
 __all__ = ["AcceptanceOperator"]
-
-#: "Workforce task is checking": only one acceptance round at a time.
-TASK_IS_CHECKING = "ModelArts.4623"
-
-#: How many sample ids of the action's reply go into the return value.
-SAMPLES_PREVIEW = 10
-
-# A service-computed pass rate of 0.95 may arrive as 0.9499999999; that must still pass a 0.95 minimum.
-_RATE_EPSILON = 1e-9
 
 
 class AcceptanceOperator(BaseOperator):
@@ -124,16 +120,12 @@ class AcceptanceOperator(BaseOperator):
         if start_acceptance and sampling_rate is not None and sampling_num is not None:
             raise ValueError("give sampling_rate or sampling_num, not both (the service takes one)")
         if not isinstance(locale, str):
-            raise ValueError(f"locale must be a language code such as 'en-us', got {brief(locale)}")
-        if isinstance(min_pass_rate, (int, float)) and not (
-            not isinstance(min_pass_rate, bool) and 0 <= min_pass_rate <= 1
-        ):
-            raise ValueError(
-                f"min_pass_rate must be a fraction between 0 and 1 (0.95 for 95%), got {brief(min_pass_rate)}"
-            )
+            raise ValueError(f"locale must be a language code such as 'en-us', got {quote(locale)}")
+        if isinstance(min_pass_rate, (int, float)):  # templates are checked once rendered, in execute
+            parse_min_pass_rate(min_pass_rate)
         if overwrite_last_result is not None and not isinstance(overwrite_last_result, bool):
             raise ValueError(
-                f"overwrite_last_result must be True, False or None, got {brief(overwrite_last_result)}"
+                f"overwrite_last_result must be True, False or None, got {quote(overwrite_last_result)}"
             )
         self.dataset_id = dataset_id
         self.workforce_task_id = workforce_task_id
@@ -151,7 +143,6 @@ class AcceptanceOperator(BaseOperator):
         self.client_retry = client_retry
         self.console_links: dict[str, str] = {}
 
-    # -- Airflow -------------------------------------------------------------------------------------------
     def _hook(self) -> ModelArtsHook:
         from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
@@ -168,238 +159,90 @@ class AcceptanceOperator(BaseOperator):
             }
         except Exception:
             self.log.debug("Could not build the ModelArts console links", exc_info=True)
-        with hook.get_client() as client:
-            if self.start_acceptance:
-                return self._start(client)
-            if self.min_pass_rate is not None:
-                return self._decide(client)
-            return self._act(client, self._parse_action(self.action))
-
-    def _locale(self) -> str:
-        locale = self.locale
-        if not isinstance(locale, str) or not locale.strip():
-            raise AirflowFailException(f"locale must be a language code such as 'en-us', got {brief(locale)}")
-        return locale.strip()
-
-    def _ids(self) -> dict[str, Any]:
-        return {"dataset_id": self.dataset_id, "workforce_task_id": self.workforce_task_id}
-
-    # -- start acceptance ----------------------------------------------------------------------------------
-    def _start(self, client: ModelArtsClient) -> dict[str, Any]:
-        from airflow_provider_modelarts._acceptance_state import current_checking_task_id
-        from airflow_provider_modelarts.errors import ModelArtsAPIError
-
-        rate = _as_number("sampling_rate", self.sampling_rate, float)
-        num = _as_number("sampling_num", self.sampling_num, int)
-        if rate is not None and not 0 < rate <= 1:
-            raise AirflowFailException(f"sampling_rate must be in (0, 1], got {brief(rate)}")
-        if num is not None and num < 1:
-            raise AirflowFailException(f"sampling_num must be at least 1, got {brief(num)}")
-        already = False
+        ids = {"dataset_id": self.dataset_id, "workforce_task_id": self.workforce_task_id}
         try:
-            response = client.start_acceptance(
-                self.dataset_id, self.workforce_task_id, sampling_rate=rate, sampling_num=num
-            )
-            checking_task_id = response.task_id
-        except ModelArtsAPIError as exc:
-            if exc.error_code != TASK_IS_CHECKING:
-                raise
-            # Only one round at a time. After an Airflow retry that round is usually ours (the first try
-            # started it, then died before returning): adopt it instead of failing.
-            checking_task_id = current_checking_task_id(
-                client.get_workforce_task(self.dataset_id, self.workforce_task_id)
-            )
-            if not checking_task_id:
-                raise
-            already = True
-            self.log.warning(
-                "Team labeling task %s is already being checked (%s); continuing with its running acceptance "
-                "round %s, most likely started by an earlier try of this task.",
-                self.workforce_task_id,
-                TASK_IS_CHECKING,
-                checking_task_id,
-            )
-        if not checking_task_id:
-            raise AirflowException("ModelArts started the acceptance but returned no task_id")
-        if not already:
+            if self.start_acceptance:
+                return {"mode": "start_acceptance", **ids, **self._start(hook)}
+            if self.min_pass_rate is not None:
+                return {"mode": "pass_rate_decision", **ids, **self._decide(hook)}
+            return {"mode": "action", **ids, **self._act(hook)}
+        finally:
+            hook.close()
+
+    def _start(self, hook: ModelArtsHook) -> dict[str, Any]:
+        rate = _number("sampling_rate", self.sampling_rate, float)
+        num = _number("sampling_num", self.sampling_num, int)
+        if rate is not None and not 0 < rate <= 1:
+            raise AirflowFailException(f"sampling_rate must be in (0, 1], got {quote(rate)}")
+        if num is not None and num < 1:
+            raise AirflowFailException(f"sampling_num must be at least 1, got {quote(num)}")
+        started = hook.start_acceptance(
+            self.dataset_id, self.workforce_task_id, sampling_rate=rate, sampling_num=num
+        )
+        if not started.already_started:
             self.log.info(
                 "Started acceptance round %s of team labeling task %s (sampling %s).",
-                checking_task_id,
+                started.checking_task_id,
                 self.workforce_task_id,
                 f"rate {rate:g}" if rate is not None else f"{num} samples",
             )
-        return {
-            "mode": "start_acceptance",
-            **self._ids(),
-            "checking_task_id": checking_task_id,
-            "already_started": already,
-            "sampling_rate": rate,
-            "sampling_num": num,
-        }
+        return {**started.summary(), "sampling_rate": rate, "sampling_num": num}
 
-    # -- explicit action -----------------------------------------------------------------------------------
-    @staticmethod
-    def _parse_action(value: Any) -> AcceptanceAction:
-        from airflow_provider_modelarts.models import AcceptanceAction
-
+    def _act(self, hook: ModelArtsHook) -> dict[str, Any]:
         try:
-            return AcceptanceAction.parse(value)
-        except ValueError:
-            choices = ", ".join(f"{a.name.lower()} ({int(a)})" for a in AcceptanceAction)
-            raise AirflowFailException(
-                f"action {brief(value)} is not an acceptance action; use one of {choices} "
-                "(names in any case, '-' or '_')"
-            ) from None
-
-    def _act(self, client: ModelArtsClient, action: AcceptanceAction) -> dict[str, Any]:
-        result = {"mode": "action", **self._ids(), **self._apply(client, action)}
+            action = parse_action(self.action)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
+        applied = hook.apply_acceptance_action(
+            self.dataset_id,
+            self.workforce_task_id,
+            action,
+            overwrite_last_result=self.overwrite_last_result,
+            locale=self._locale(),
+        )
         self.log.info(
             "Acceptance action %s (%s) on team labeling task %s: %s samples%s.",
             action.name,
             int(action),
             self.workforce_task_id,
-            result["sample_count"],
-            " (already applied by an earlier try)" if result["already_applied"] else "",
+            applied.sample_count,
+            " (already applied by an earlier try)" if applied.already_applied else "",
         )
-        return result
+        return applied.summary()
 
-    def _apply(self, client: ModelArtsClient, action: AcceptanceAction) -> dict[str, Any]:
-        from airflow_provider_modelarts.errors import ModelArtsNotFoundError, ModelArtsValidationError
-        from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
-
-        already = False
-        samples: list[Any] = []
-        count: int | None = None
+    def _decide(self, hook: ModelArtsHook) -> dict[str, Any]:
         try:
-            response = client.update_acceptance_status(
-                self.dataset_id,
-                self.workforce_task_id,
-                action,
-                overwrite_last_result=self.overwrite_last_result,
-                locale=self._locale(),
-            )
-            samples = list(response.samples or [])
-            count = response.sample_count
-        except (ModelArtsValidationError, ModelArtsNotFoundError):
-            # The service refuses an action on a round that is already closed ("no acceptance in progress",
-            # filed as a not-found code, or "task is checking" while it synchronizes). If the task is exactly
-            # where this action leads, an earlier try applied it (its reply was lost): done, not failed.
-            settled = {
-                AcceptanceAction.PASS_ALL: {TaskStatus.ACCEPTED, TaskStatus.SYNCHRONIZING},
-                AcceptanceAction.REJECT_ALL: {TaskStatus.REJECTED, TaskStatus.SYNCHRONIZING},
-                AcceptanceAction.CANCEL: {TaskStatus.RUNNING},
-            }.get(action)
-            if not settled:
-                raise
-            status = client.get_workforce_task(self.dataset_id, self.workforce_task_id).status
-            if status not in settled:
-                raise
-            already = True
-            self.log.warning(
-                "ModelArts refused %s, but team labeling task %s is already %s: treating the action as "
-                "applied by an earlier try.",
-                action.name,
-                self.workforce_task_id,
-                getattr(status, "name", status),
-            )
-        ids = [_sample_label(s) for s in samples[:SAMPLES_PREVIEW]]
-        if count is None:
-            count = len(samples)
-        return {
-            "action": action.name,
-            "action_code": int(action),
-            "sample_count": count,
-            "samples_preview": ids,
-            "samples_truncated": max(0, len(samples) - len(ids)),
-            "already_applied": already,
-        }
-
-    # -- decision by pass rate -----------------------------------------------------------------------------
-    def _decide(self, client: ModelArtsClient) -> dict[str, Any]:
-        from airflow_provider_modelarts._acceptance_state import CheckStats, current_checking_task_id
-        from airflow_provider_modelarts.models import AcceptanceAction
-
-        minimum = _as_number("min_pass_rate", self.min_pass_rate, float)
-        if minimum is None or math.isnan(minimum) or not 0 <= minimum <= 1:
-            raise AirflowFailException(
-                "min_pass_rate must be a fraction between 0 and 1 (0.95 for 95%), "
-                f"got {brief(self.min_pass_rate)}"
-            )
-        task = client.get_workforce_task(self.dataset_id, self.workforce_task_id)
-        round_id = self.checking_task_id or current_checking_task_id(task)
-        if not round_id:
-            raise AirflowException(
-                f"Team labeling task {self.workforce_task_id} has no acceptance round to judge; start one "
-                "with AcceptanceOperator(start_acceptance=True) and wait for it with AcceptanceSensor."
-            )
-        report = client.get_acceptance_report(self.dataset_id, self.workforce_task_id, round_id)
-        stats = None
-        desc = getattr(task, "checking_task_desc", None)
-        for candidate in (
-            getattr(report, "checking_stats", None),
-            getattr(report, "total_stats", None),
-            getattr(desc, "checking_stats", None),
-        ):
-            stats = CheckStats.from_model(candidate)
-            if stats is not None:
-                break
-        if stats is None or stats.rate is None or not stats.checked:
-            raise AirflowException(
-                f"The acceptance report of round {round_id} has no checked samples yet, so there is no pass "
-                "rate to decide on; wait with AcceptanceSensor(check_complete=True) first."
-            )
-        if self.require_all_checked and not stats.complete:
-            raise AirflowException(
-                f"Acceptance round {round_id} is not finished: {stats.checked} of {stats.sampled} sampled "
-                "samples checked. Wait with AcceptanceSensor(check_complete=True), or pass "
-                "require_all_checked=False to decide on the samples checked so far."
-            )
-        passed = stats.rate + _RATE_EPSILON >= minimum
-        action = AcceptanceAction.PASS_ALL if passed else AcceptanceAction.REJECT_ALL
-        self.log.info(
-            "Acceptance round %s of team labeling task %s: %s of %s checked samples accepted, %s rejected "
-            "(%s sampled); pass rate %.2f%% %s minimum %.2f%% -> %s.",
-            round_id,
+            minimum = parse_min_pass_rate(self.min_pass_rate)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
+        if minimum is None:
+            raise AirflowFailException("min_pass_rate rendered to nothing; give a number between 0 and 1")
+        decision, applied = hook.decide_acceptance(
+            self.dataset_id,
             self.workforce_task_id,
-            stats.accepted,
-            stats.checked,
-            stats.rejected,
-            stats.sampled,
-            stats.rate * 100,
-            ">=" if passed else "<",
-            minimum * 100,
-            action.name,
+            min_pass_rate=minimum,
+            checking_task_id=self.checking_task_id or None,
+            require_all_checked=self.require_all_checked,
+            overwrite_last_result=self.overwrite_last_result,
+            locale=self._locale(),
         )
-        applied = self._apply(client, action)
-        return {
-            "mode": "pass_rate_decision",
-            **self._ids(),
-            "checking_task_id": round_id,
-            "decision": action.name.lower(),
-            "passed": passed,
-            "pass_rate": stats.rate,
-            "min_pass_rate": minimum,
-            "sampled": stats.sampled,
-            "checked": stats.checked,
-            "accepted": stats.accepted,
-            "rejected": stats.rejected,
-            "score": stats.score,
-            **applied,
-        }
+        return {**decision.summary(), **applied.summary()}
+
+    def _locale(self) -> str:
+        if not isinstance(self.locale, str) or not self.locale.strip():
+            raise AirflowFailException(
+                f"locale must be a language code such as 'en-us', got {quote(self.locale)}"
+            )
+        return self.locale.strip()
 
 
-def _as_number(name: str, value: Any, kind: type[int] | type[float]) -> Any:
+def _number(name: str, value: Any, kind: type[int] | type[float]) -> Any:
     """Numbers may arrive as text from templates ("0.95", "{{ params.rate }}")."""
     if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
         return None
     if isinstance(value, bool):
-        raise AirflowFailException(f"{name} must be a number, got {brief(value)}")
+        raise AirflowFailException(f"{name} must be a number, got {quote(value)}")
     try:
-        number = float(value) if kind is float else int(str(value).strip())
-    except (TypeError, ValueError):
-        raise AirflowFailException(f"{name} must be a number, got {brief(value)}") from None
-    return number
-
-
-def _sample_label(sample: Any) -> str | None:
-    return getattr(sample, "sample_id", None) or getattr(sample, "sample_name", None)
+        return float(value) if kind is float else int(str(value).strip())
+    except (TypeError, ValueError, OverflowError):
+        raise AirflowFailException(f"{name} must be a number, got {quote(value)}") from None

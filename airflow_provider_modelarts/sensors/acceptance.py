@@ -3,7 +3,8 @@
 Acceptance is human work: it ends when people have checked the sampled samples and the owner has decided.
 The sensor supports the three ways Airflow can wait: ``mode="poke"`` (holds a worker slot; fine for minutes),
 ``mode="reschedule"`` (frees the slot between pokes) and ``deferrable=True`` (no slot at all; the triggerer
-polls). All three use the same evaluation, :func:`airflow_provider_modelarts._acceptance_state.evaluate`.
+polls). All three use the same evaluation, :func:`airflow_provider_modelarts.acceptance.evaluate`: the sensor
+through ``ModelArtsHook.evaluate_acceptance``, the trigger with its async client.
 """
 
 from __future__ import annotations
@@ -14,24 +15,23 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
-
-from airflow_provider_modelarts._acceptance_state import (
-    EVENT_STATUSES,
-    AcceptanceCriteria,
-    AcceptanceEvaluation,
-    AcceptanceState,
-    fetch_and_evaluate,
-    is_transient,
-)
-from airflow_provider_modelarts._compat import (
+from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
     conf,
 )
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+
 from airflow_provider_modelarts._models._enums import TaskStatus
+from airflow_provider_modelarts.acceptance import (
+    EVENT_STATUSES,
+    AcceptanceCriteria,
+    AcceptanceEvaluation,
+    AcceptanceState,
+    poll_again,
+)
 from airflow_provider_modelarts.errors import ModelArtsError
 
 if TYPE_CHECKING:
@@ -134,15 +134,11 @@ class AcceptanceSensor(BaseSensorOperator):
     def _evaluate(self) -> AcceptanceEvaluation | None:
         """One poll; ``None`` when a transient API error means 'not known yet, poll again'."""
         try:
-            return fetch_and_evaluate(
-                self.hook.get_conn(),
-                self.dataset_id,
-                self.workforce_task_id,
-                self._criteria(),
-                self._checking_task_id(),
+            return self.hook.evaluate_acceptance(
+                self.dataset_id, self.workforce_task_id, self._criteria(), self._checking_task_id()
             )
         except ModelArtsError as exc:
-            if not is_transient(exc):
+            if not poll_again(exc):
                 raise
             self.log.warning("Transient error while polling acceptance; will poll again: %s", exc)
             return None

@@ -2,7 +2,10 @@
 
 Human review takes hours or days. The trigger holds no worker slot while it waits; it polls the task details
 (and the acceptance report) with the async client and fires exactly one event when the shared evaluation in
-:mod:`airflow_provider_modelarts._acceptance_state` says the wait is over, or when its deadline passes.
+:mod:`airflow_provider_modelarts.acceptance` says the wait is over, or when its deadline passes.
+
+The trigger builds its client in one place, :meth:`AcceptanceTrigger._get_client`; sharing one client per
+connection across the triggers of a triggerer would be a change to that method alone.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_modelarts._acceptance_state import (
+from airflow_provider_modelarts.acceptance import (
     EVENT_STATUSES,
     AcceptanceCriteria,
     AcceptanceEvaluation,
-    fetch_and_evaluate_async,
+    aread_snapshot,
+    evaluate_snapshot,
     is_token_expiry,
-    is_transient,
+    poll_again,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
 
@@ -135,11 +139,11 @@ class AcceptanceTrigger(BaseTrigger):
         criteria = AcceptanceCriteria.from_dict(self.criteria)
         try:
             client = await self._get_client()
-            return await fetch_and_evaluate_async(
-                client, self.dataset_id, self.workforce_task_id, criteria, self.checking_task_id
+            snapshot = await aread_snapshot(
+                client, self.dataset_id, self.workforce_task_id, self.checking_task_id
             )
         except ModelArtsError as exc:
-            if not is_transient(exc):
+            if not poll_again(exc):
                 raise
             self._last_error = str(exc)
             self.log.warning(
@@ -152,6 +156,7 @@ class AcceptanceTrigger(BaseTrigger):
                 # A fresh client re-reads the connection and fetches a new token.
                 await self._close_client()
             return None
+        return evaluate_snapshot(snapshot, criteria)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         last: AcceptanceEvaluation | None = None

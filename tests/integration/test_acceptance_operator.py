@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_modelarts._compat import AirflowException, AirflowFailException
+from airflow_provider_modelarts.acceptance import AcceptanceNotDecidableError
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAPIError
 from airflow_provider_modelarts.models import AcceptanceAction
@@ -128,7 +129,8 @@ def test_pass_rate_decision_waits_for_every_sampled_sample(emulator: EmulatorSer
     with emulator.client() as client:
         client.start_acceptance(DS, TASK, sampling_rate=1.0)
     emulator.admin.advance(steps=2)  # 2 of 6 checked
-    with pytest.raises(AirflowException, match="not finished: 2 of 6 sampled samples checked"):
+    # Not decidable yet is a plain (retryable) task failure, not AirflowFailException: a later try may decide.
+    with pytest.raises(AcceptanceNotDecidableError, match="not finished: 2 of 6 sampled samples checked"):
         operator(min_pass_rate=0.9).execute(context={})
     assert status(emulator) == 2  # nothing decided
     result = operator(min_pass_rate=0.9, require_all_checked=False).execute(context={})
@@ -136,7 +138,7 @@ def test_pass_rate_decision_waits_for_every_sampled_sample(emulator: EmulatorSer
 
 
 def test_pass_rate_decision_needs_a_round(emulator: EmulatorServer) -> None:
-    with pytest.raises(AirflowException, match="has no acceptance round to judge"):
+    with pytest.raises(AcceptanceNotDecidableError, match="has no acceptance round to judge"):
         operator(min_pass_rate=0.9).execute(context={})
 
 

@@ -1,4 +1,4 @@
-"""AcceptanceTrigger and AcceptanceSensor.execute_complete, with only the network edge mocked (respx)."""
+"""AcceptanceTrigger with only the network edge mocked (respx): transient errors, token expiry, deadlines."""
 
 from __future__ import annotations
 
@@ -13,13 +13,6 @@ import respx
 from airflow.serialization.serialized_objects import BaseSerialization
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_modelarts._compat import (
-    AirflowException,
-    AirflowFailException,
-    AirflowSensorTimeout,
-    AirflowSkipException,
-)
-from airflow_provider_modelarts.sensors.acceptance import AcceptanceSensor
 from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
 
 ENDPOINT = "https://modelarts.unit.test"
@@ -229,96 +222,3 @@ def test_cancelled_run_closes_its_client() -> None:
     cleared, closes = asyncio.run(scenario())
     assert cleared
     assert closes == 1
-
-
-# -- execute_complete ----------------------------------------------------------------------------------------
-
-
-def sensor(**kwargs: Any) -> AcceptanceSensor:
-    return AcceptanceSensor(
-        task_id="wait",
-        dataset_id="d1",
-        workforce_task_id="t1",
-        modelarts_conn_id="modelarts_unit",
-        deferrable=True,
-        **kwargs,
-    )
-
-
-FIGURES = {"status": 2, "status_name": "ACCEPTING", "checked": 4, "sampled": 4, "pass_rate": 1.0}
-
-
-def test_execute_complete_success_returns_small_figures() -> None:
-    result = sensor().execute_complete({}, {"status": "success", "message": "done", "figures": FIGURES})
-    assert result["checked"] == 4 and result["pass_rate"] == 1.0 and result["status_name"] == "ACCEPTING"
-    assert set(result) == {
-        "status",
-        "status_name",
-        "checking_task_id",
-        "pass_rate",
-        "sampled",
-        "checked",
-        "accepted",
-        "rejected",
-        "score",
-    }
-
-
-def test_execute_complete_failure_raises_with_the_reason() -> None:
-    with pytest.raises(AirflowFailException, match="task t1 was REJECTED"):
-        sensor().execute_complete(
-            {}, {"status": "failure", "message": "The task t1 was REJECTED (4).", "figures": {}}
-        )
-
-
-def test_execute_complete_timeout_raises_sensor_timeout() -> None:
-    with pytest.raises(AirflowSensorTimeout, match="Timed out"):
-        sensor().execute_complete({}, {"status": "timeout", "message": "Timed out waiting.", "figures": {}})
-
-
-@pytest.mark.parametrize("status", ["failure", "timeout"])
-def test_execute_complete_soft_fail_skips_with_the_reason(status: str) -> None:
-    with pytest.raises(AirflowSkipException, match="soft_fail: why it ended"):
-        sensor(soft_fail=True).execute_complete(
-            {}, {"status": status, "message": "why it ended", "figures": {}}
-        )
-
-
-def test_soft_fail_through_airflow_resume_path() -> None:
-    # The task runner resumes through resume_execution; the skip must survive that path too.
-    with pytest.raises(AirflowSkipException):
-        sensor(soft_fail=True).resume_execution(
-            "execute_complete", {"event": {"status": "failure", "message": "rejected", "figures": {}}}, {}
-        )
-
-
-def test_api_error_event_is_a_retryable_failure() -> None:
-    with pytest.raises(AirflowException, match="HTTP 404") as info:
-        sensor().execute_complete(
-            {},
-            {
-                "status": "failure",
-                "message": "GET ... failed with HTTP 404.",
-                "figures": {},
-                "api_error": True,
-            },
-        )
-    assert not isinstance(info.value, AirflowFailException)
-
-
-@pytest.mark.parametrize(
-    "event",
-    [None, {}, "success", {"status": "pending", "figures": {}}, {"status": "success", "figures": None}],
-)
-def test_execute_complete_rejects_malformed_events(event: Any) -> None:
-    with pytest.raises(AirflowException, match="AcceptanceSensor wait received"):
-        sensor().execute_complete({}, event)
-
-
-def test_sensor_rejects_impossible_criteria_at_parse_time() -> None:
-    with pytest.raises(ValueError, match="Nothing to wait for"):
-        sensor(target_statuses=None)
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        sensor(min_pass_rate=2)
-    # A template is validated when it has been rendered, not at parse time.
-    assert sensor(min_pass_rate="{{ params.rate }}").min_pass_rate == "{{ params.rate }}"
