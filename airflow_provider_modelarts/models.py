@@ -8,14 +8,19 @@ Everything a payload can contain is modelled with the names of the API pages (``
 How strictly data is checked depends on where it comes from:
 
 * Constructing a model, or ``model_validate(data)``: types plus the value rules the pages state (score in
-  [0,1], bndbox geometry, NER spans, ``hh:mm:ss.SSS`` times, sample names, separators, image size, encodings,
-  ...).
+  [0,1], bndbox geometry, NER positions, ``hh:mm:ss.SSS`` times, sample names, separators, image size,
+  encodings, ...). Each rule quotes its page and sentence (``_models/_rules.py``, README "Validation rules
+  and their sources"); what the pages do not state is not checked.
 * ``model_validate(data, context=STRICT_INPUT_CONTEXT)`` / :func:`parse_sample`: user input. Also rejects
-  unknown keys and enum values the pages do not list. ``parse_sample`` turns errors into
+  unknown keys ("did you mean ...") and enum values the pages do not list. ``parse_sample`` turns errors into
   :class:`SampleValidationError` naming the sample and the field ("sample #3 ('cat.jpg'): labels[0].score:
   must be between 0 and 1").
-* ``model_validate(data, context=RESPONSE_CONTEXT)`` (or :func:`parse_response`): service replies. Value rules
-  are skipped and undocumented enum values are kept as raw ints/strings, so a reply never crashes a sensor.
+* ``model_validate(data, context=RESPONSE_CONTEXT)`` (or :func:`parse_response`): service replies are read,
+  not judged. No value rules; unknown keys and undocumented enum values are kept, numbers sent as strings
+  are read as numbers, and a value that fits no field type (an object where the pages promise a list, an
+  item of a list that is not an object) is kept as the raw JSON it was, so one odd item never fails a read.
+
+:data:`MAX_SAMPLE_BYTES` (12,582,912) is the one definition of the service's sample size limit.
 
 No Airflow import here: the client, the emulator and plain scripts use these models too.
 """
@@ -29,23 +34,9 @@ from pydantic import BaseModel
 
 from ._models._base import RESPONSE_CONTEXT, STRICT_INPUT_CONTEXT, ModelArtsModel
 from ._models._calls import (
-    AcceptanceReport,
     BatchResponse,
-    CheckTaskStats,
     CreateWorkforceSamplingTaskRequest,
     CreateWorkforceSamplingTaskResponse,
-    DescribeSampleResp,
-    HardDetail,
-    LabelAttribute,
-    LabelAttributeValue,
-    LabelProperty,
-    LabelStats,
-    ListSamplesResponse,
-    SampleStats,
-    SearchCondition,
-    SearchLabel,
-    SearchLabels,
-    SearchProp,
     UpdateAcceptanceStatusResponse,
     UpdateSamplesRequest,
     UpdateSamplesResponse,
@@ -54,13 +45,6 @@ from ._models._calls import (
     UploadSampleResp,
     UploadSamplesRequest,
     UploadSamplesResponse,
-    Worker,
-    WorkerTask,
-    WorkforceConfig,
-    WorkforceSamplingTaskDesc,
-    WorkforcesConfig,
-    WorkforceStats,
-    WorkforceTask,
 )
 from ._models._enums import (
     AcceptanceAction,
@@ -83,6 +67,29 @@ from ._models._parse import (
     parse_sample,
     problems_from_error,
     to_payload,
+)
+from ._models._reads import (
+    AcceptanceReport,
+    CheckTaskStats,
+    DescribeSampleResp,
+    HardDetail,
+    LabelAttribute,
+    LabelAttributeValue,
+    LabelProperty,
+    LabelStats,
+    ListSamplesResponse,
+    SampleStats,
+    SearchCondition,
+    SearchLabel,
+    SearchLabels,
+    SearchProp,
+    Worker,
+    WorkerTask,
+    WorkforceConfig,
+    WorkforceSamplingTaskDesc,
+    WorkforcesConfig,
+    WorkforceStats,
+    WorkforceTask,
 )
 from ._models._rules import MAX_SAMPLE_BYTES
 from ._models._samples import (

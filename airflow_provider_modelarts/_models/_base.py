@@ -1,35 +1,42 @@
 """The base model and the validation-context switches shared by every ModelArts schema.
 
-Two context keys change how strictly a payload is checked (``Model.model_validate(data, context={...})``):
+Two context keys change how a payload is read (``Model.model_validate(data, context={...})``):
 
 ``strict_input``
     The data was written by a user (a DAG, a file, a template). Keys that are neither a field name nor its
-    ``@modelarts:`` alias are rejected, and enum fields only accept the documented options. Without it,
-    unknown keys are kept (``extra="allow"``) so nothing the service adds is lost on a round trip.
+    ``@modelarts:`` alias are refused with a "did you mean" hint, and enum fields only accept the documented
+    options. Without it, unknown keys are kept (``extra="allow"``) so nothing the service adds is lost.
 ``lenient``
-    The data came back from the service. Value rules (score range, shape geometry, name characters, ...) are
-    skipped, so a reply that bends the documented rules never crashes a sensor; types are still checked.
+    The data came back from the service: replies are read, not judged. Value rules (score range, shape
+    geometry, name characters, ...) are skipped, unknown keys and enum values are kept, and a value that
+    does not fit its field's type is kept as the raw JSON it was -- an item of a list or a mapping on its
+    own, so one odd sample never fails a whole sample-list read (see :func:`_read_leniently`).
+
+Both are done with public pydantic API only: a ``wrap`` model validator, and
+:meth:`pydantic_core.ValidationError.from_exception_data` to report unknown keys next to the other errors of
+the same object, located at the key itself.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
     GetCoreSchemaHandler,
+    ModelWrapValidatorHandler,
+    ValidationError,
     ValidationInfo,
-    WrapValidator,
     model_validator,
 )
-from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 
 from ._enums import describe_choices, parse_enum
 
@@ -50,7 +57,7 @@ STRICT_INPUT_CONTEXT: Final[Mapping[str, Any]] = {"strict_input": True}
 """Validation context for user-written payloads: unknown keys and undocumented enum values are errors."""
 
 RESPONSE_CONTEXT: Final[Mapping[str, Any]] = {"lenient": True}
-"""Validation context for service replies: value rules are skipped, unknown keys and enum values are kept."""
+"""Validation context for service replies: no value rules; unknown keys, enum values and shapes are kept."""
 
 UNKNOWN_FIELD: Final = "unknown_field"
 """``type`` of the pydantic error raised for an unknown key under ``strict_input``."""
@@ -80,41 +87,19 @@ def rule_error(message: str, *, field: str | None = None) -> PydanticCustomError
     return PydanticCustomError(RULE_ERROR, "{field}: {detail}", {"field": field, "detail": message})
 
 
-class _Unknown:
-    """Marks the value of an unknown key under ``strict_input`` so the extra-field validator rejects it.
-
-    The check is split in two because neither half can do it alone: a model ``before`` validator sees the keys
-    and the class (so it can suggest the intended field) but raising there would hide every other error of the
-    object; the extra-field validator runs alongside the field validators and pydantic locates its error at
-    the key itself, but it only sees the value.
-    """
-
-    __slots__ = ("hint", "value")
-
-    def __init__(self, value: Any, hint: str) -> None:
-        self.value = value
-        self.hint = hint
-
-    def __repr__(self) -> str:  # pydantic shows it as the error's input_value
-        return repr(self.value)
-
-
-def _check_extra(value: Any, handler: Callable[[Any], Any]) -> Any:
-    if isinstance(value, _Unknown):
-        raise PydanticCustomError(UNKNOWN_FIELD, "unknown field{hint}", {"hint": value.hint})
-    return handler(value)
-
-
-_KNOWN_KEYS: dict[type, frozenset[str]] = {}
-
-
+@functools.cache
 def _known_keys(cls: type[BaseModel]) -> frozenset[str]:
-    keys = _KNOWN_KEYS.get(cls)
-    if keys is None:
-        names = set(cls.model_fields)
-        aliases = {f.alias for f in cls.model_fields.values() if f.alias}
-        keys = _KNOWN_KEYS[cls] = frozenset(names | aliases)
-    return keys
+    names = set(cls.model_fields)
+    aliases = {f.alias for f in cls.model_fields.values() if f.alias}
+    return frozenset(names | aliases)
+
+
+@functools.cache
+def _field_names(cls: type[BaseModel]) -> Mapping[str, str]:
+    """Input key (field name or alias) -> field name."""
+    names = {name: name for name in cls.model_fields}
+    names.update({f.alias: name for name, f in cls.model_fields.items() if f.alias})
+    return names
 
 
 def _hint(key: str, known: frozenset[str]) -> str:
@@ -123,6 +108,96 @@ def _hint(key: str, known: frozenset[str]) -> str:
     candidates = {k[len(prefix) :]: k for k in known if k.startswith(prefix)}
     close = difflib.get_close_matches(key[len(prefix) :], sorted(candidates), n=1, cutoff=0.6)
     return f"; did you mean {candidates[close[0]]!r}?" if close else ""
+
+
+def _reraisable(error: ValidationError) -> Iterable[InitErrorDetails]:
+    """The line errors of ``error`` in the form :meth:`ValidationError.from_exception_data` takes back."""
+    for detail in error.errors(include_url=False):
+        ctx = detail.get("ctx")
+        if detail["type"] == RULE_ERROR and ctx and "field" in ctx:  # rule_error(field=...): keep both parts
+            kind = PydanticCustomError(RULE_ERROR, "{field}: {detail}", ctx)
+        else:  # the message is final already: no context, so nothing in it is read as a placeholder again
+            kind = PydanticCustomError(detail["type"], detail["msg"])
+        yield {"type": kind, "loc": detail["loc"], "input": detail["input"]}
+
+
+def _refuse_unknown_keys(
+    cls: type[ModelArtsModel], data: Any, handler: ModelWrapValidatorHandler[Any]
+) -> Any:
+    """Strict input: every key must be a field (or its alias); report the others with the object's errors."""
+    if type(data) is not dict and not isinstance(data, Mapping):  # exact type first: ABC checks are slow
+        return handler(data)
+    known = _known_keys(cls)
+    if known.issuperset(data):  # the common case: one C-level subset test
+        return handler(data)
+    unknown = [key for key in data if key not in known and not cls._is_custom_key(key)]
+    if not unknown:
+        return handler(data)
+    errors: list[InitErrorDetails] = []
+    try:
+        handler(data)
+    except ValidationError as error:
+        errors.extend(_reraisable(error))
+    for key in unknown:
+        hint = _hint(key, known) if isinstance(key, str) else ""
+        kind = PydanticCustomError(UNKNOWN_FIELD, "unknown field{hint}", {"hint": hint})
+        where = key if isinstance(key, (str, int)) else repr(key)
+        errors.append({"type": kind, "loc": (where,), "input": data[key]})
+    raise ValidationError.from_exception_data(cls.__name__, errors)
+
+
+def _read_leniently(cls: type[ModelArtsModel], data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+    """A reply: read what fits the model and keep the rest as the raw JSON it was.
+
+    Nested models read themselves the same way, so what reaches this object's errors is a value that does
+    not fit its field at all (a string where a number or an object belongs, a list item that is not an
+    object). Such an item of a list or a mapping is kept raw in place, any other such value replaces the
+    field's value; everything else is read normally. A non-object where this model belongs still fails:
+    the enclosing object (or the caller, for the top level) decides what to do with it.
+    """
+    try:
+        return handler(data)
+    except ValidationError as error:
+        if not isinstance(data, Mapping):
+            raise
+        whole: set[str] = set()
+        items: dict[str, set[Any]] = {}
+        for detail in error.errors(include_url=False, include_input=False):
+            loc = detail["loc"]
+            if not loc or loc[0] not in data:
+                raise  # a problem of the object as a whole
+            key, value = loc[0], data[loc[0]]
+            inner = loc[1] if len(loc) > 1 else None
+            if (isinstance(value, list) and isinstance(inner, int)) or (
+                isinstance(value, Mapping) and isinstance(inner, str) and inner in value
+            ):
+                items.setdefault(str(key), set()).add(inner)
+            else:
+                whole.add(str(key))
+    for key in whole:
+        items.pop(key, None)
+    readable = {key: value for key, value in data.items() if key not in whole}
+    for key, bad in items.items():
+        value = data[key]
+        if isinstance(value, list):
+            readable[key] = [item for i, item in enumerate(value) if i not in bad]
+        else:
+            readable[key] = {k: v for k, v in value.items() if k not in bad}
+    model = handler(readable)
+    names = _field_names(cls)
+    for key in whole:
+        setattr(model, names.get(key, key), data[key])
+    for key, bad in items.items():
+        value, name = data[key], names.get(key, key)
+        read = getattr(model, name)
+        if isinstance(value, list):
+            merged = list(read)
+            for i in sorted(bad):
+                merged.insert(i, value[i])
+            setattr(model, name, merged)
+        else:
+            setattr(model, name, {k: (v if k in bad else read[k]) for k, v in value.items()})
+    return model
 
 
 class ModelArtsModel(BaseModel):
@@ -136,44 +211,37 @@ class ModelArtsModel(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
-    __pydantic_extra__: dict[str, Annotated[Any, WrapValidator(_check_extra)]] = Field(init=False)
-
     @classmethod
-    def _is_custom_key(cls, key: str) -> bool:
+    def _is_custom_key(cls, key: Any) -> bool:
         """Whether an unknown key is a user-defined attribute (allowed even in strict input)."""
         return False
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _mark_unknown_keys(cls, data: Any, info: ValidationInfo) -> Any:
-        # Runs for every object of every payload (100,000 samples per operator run): keep the common path to
-        # a context lookup and one C-level subset test.
+    def _read_by_context(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        # Runs for every object of every payload (100,000 samples per operator run): the common path is a
+        # context lookup and the handler.
         context = info.context
-        if not context or not context.get("strict_input"):
-            return data
-        if type(data) is not dict and not isinstance(data, Mapping):  # exact type first: ABC checks are slow
-            return data
-        known = _KNOWN_KEYS.get(cls) or _known_keys(cls)
-        if known.issuperset(data):
-            return data
-        unknown = [key for key in data if key not in known and not cls._is_custom_key(key)]
-        if not unknown:
-            return data
-        marked = dict(data)
-        for key in unknown:
-            marked[key] = _Unknown(data[key], _hint(str(key), known))
-        return marked
+        if context:
+            if context.get("strict_input"):
+                return _refuse_unknown_keys(cls, data, handler)
+            if context.get("lenient"):
+                return _read_leniently(cls, data, handler)
+        return handler(data)
 
 
 class OpenModelArtsModel(ModelArtsModel):
     """A key-value model to which users add their own keys (label attributes, sample metadata).
 
-    Custom keys are always allowed; only undocumented ``@modelarts:`` keys are rejected under
-    ``strict_input``: the service reserves them, and a typo there silently loses a built-in attribute.
+    Custom keys are always allowed; only undocumented ``@modelarts:`` keys are refused under
+    ``strict_input``: the pages call those "default attributes" of the service, and a typo there silently
+    loses a built-in attribute.
     """
 
     @classmethod
-    def _is_custom_key(cls, key: str) -> bool:
+    def _is_custom_key(cls, key: Any) -> bool:
         # A non-string key is let through here: pydantic itself reports it ("keys must be strings").
         return not isinstance(key, str) or not key.startswith("@modelarts:")
 
@@ -206,7 +274,6 @@ def lenient_enum(enum_cls: type[Enum]) -> LenientEnumValidator:
             "enum", "must be one of: {choices}", {"choices": describe_choices(enum_cls)}
         )
 
-    validate.modelarts_enum = enum_cls  # type: ignore[attr-defined]  # lets the fast path (_fast.py) compile it
     return LenientEnumValidator(validate, "int" if raw_type is int else "str")
 
 

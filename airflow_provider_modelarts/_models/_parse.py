@@ -1,8 +1,7 @@
 """Turning user-written samples into models, with errors a DAG author can act on.
 
 Operators validate every sample before the first request is sent; a failure must say which sample
-(position and
-name) and which field is wrong, in one line each, and never dump the sample's data.
+(position and name) and which field is wrong, in one line each, and never dump the sample's data.
 """
 
 from __future__ import annotations
@@ -14,8 +13,8 @@ from typing import Any, Final, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from .._text import quote
 from ._base import RULE_ERROR, STRICT_INPUT_CONTEXT
-from ._fast import fast_validator
 from ._sendable import MAX_DEPTH, plainly_sendable, unsendable
 
 __all__ = [
@@ -54,8 +53,12 @@ _SHORT_MESSAGES: Final[dict[str, str]] = {
 
 
 def to_payload(model: BaseModel) -> dict[str, Any]:
-    """The JSON body of ``model``: documented keys (``@modelarts:`` aliases), no nulls, secrets revealed."""
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    """The JSON body of ``model``: documented keys (``@modelarts:`` aliases), no nulls, secrets revealed.
+
+    A reply may hold values kept as the raw JSON they came as (see :mod:`._base`); they are written back
+    unchanged, without pydantic's warning that they are not of the field's type.
+    """
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True, warnings=False)
 
 
 def format_loc(loc: Sequence[int | str]) -> str:
@@ -81,7 +84,8 @@ class SampleProblem:
     message: str
 
     def __str__(self) -> str:
-        who = f"sample #{self.index}" + (f" ({_brief_name(self.name)})" if self.name else "")
+        # Names are user text and can be megabytes long: a problem line must stay one readable line.
+        who = f"sample #{self.index}" + (f" ({quote(self.name)})" if self.name else "")
         return f"{who}: {self.field}: {self.message}" if self.field else f"{who}: {self.message}"
 
 
@@ -108,12 +112,6 @@ class SampleValidationError(ValueError):
     def __reduce__(self) -> tuple[Any, ...]:
         # Exceptions cross process boundaries (Airflow task runner); keep the structured problems.
         return (type(self), (self.problems,))
-
-
-def _brief_name(name: str, limit: int = 80) -> str:
-    # Names are user text and can be megabytes long; a problem line must stay one readable line.
-    text = repr(name)
-    return text if len(text) <= limit else f"{text[: limit - 15]}...[{len(name):,} chars]"
 
 
 def _problem(index: int, name: str | None, error: ErrorDetails) -> SampleProblem:
@@ -146,9 +144,7 @@ def _sample_name(raw: Any) -> str | None:
 # Validators only read the context, so one shared dict serves every call (no copy per sample).
 _STRICT_CONTEXT: Final[dict[str, Any]] = dict(STRICT_INPUT_CONTEXT)
 
-_PLAIN_BACKOFF: Final = 32
-"""Samples validated without trying the plain fast path after it refused one (per model class)."""
-_PLAIN_SKIP: dict[type, int] = {}
+_BINARY: Final = (bytes, bytearray, memoryview)
 
 
 def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> M:
@@ -157,15 +153,12 @@ def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> 
     Besides the model's rules, the sample must hold only what a JSON body can carry unchanged: no NaN or
     infinite numbers, no lone surrogates, no non-string keys, no arbitrary objects, nesting at most
     :data:`MAX_DEPTH` levels (see :mod:`._sendable`). That is checked on the data as the user gave it, which
-    is what gets sent, so custom label attributes and metadata are covered too.
+    is what gets sent, so custom label attributes and metadata are covered too. ``bytes`` in ``data`` are
+    the one exception: the model base64-encodes them, and the encoded text is what is checked and sent.
 
     ``raw`` may already be a model instance: it is dumped and validated again, because instances can be built
     with ``model_construct`` or changed after construction, and were not checked for unknown keys. Raises
     :class:`SampleValidationError` naming the sample by its ``index`` and its ``name`` / ``sample_id``.
-
-    Operators call this for every sample of a run (100,000 and more), so the common case -- a plain dict
-    that is valid -- is kept to one compiled pydantic call and one path-free walk; names and field paths
-    are only worked out when something is wrong.
     """
     data: Any = raw
     if type(raw) is not dict:  # exact type first: isinstance against pydantic's ABC metaclass is slow
@@ -182,38 +175,19 @@ def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> 
                 index, None, "", f"must be an object (a mapping), not {type(raw).__name__}"
             )
             raise SampleValidationError([problem])
-    # The compiled fast paths (see _fast.py) accept only what the models accept, with the same result; when
-    # they say no, the models' own validation runs and reports the problems in their words. The plain variant
-    # also guarantees plain JSON, so what it accepts needs no JSON-safety walk. It refuses samples with custom
-    # attributes or shapes; after such a sample it is skipped for a while (a run tends to repeat its kind).
-    model: Any = None
-    skip = _PLAIN_SKIP.get(model_cls, 0)
-    if skip:
-        _PLAIN_SKIP[model_cls] = skip - 1
-    else:
-        plain = fast_validator(model_cls, plain=True)
-        if plain is not None:
-            try:
-                return plain.validate_python(data, context=_STRICT_CONTEXT)
-            except Exception:
-                _PLAIN_SKIP[model_cls] = _PLAIN_BACKOFF
-    fast = fast_validator(model_cls)
-    if fast is not None:
-        try:
-            model = fast.validate_python(data, context=_STRICT_CONTEXT)
-        except Exception:
-            model = None
-    if model is None:
-        model = _validate_slow(model_cls, raw, data, index)
+    model = _validate(model_cls, raw, data, index)
     if not plainly_sendable(data):
-        found = unsendable(data)
+        sent = data
+        if isinstance(data.get("data"), _BINARY):
+            sent = {**data, "data": getattr(model, "data", None)}  # the base64 text the model made of them
+        found = unsendable(sent)
         if found is not None:
             raise SampleValidationError([SampleProblem(index, _sample_name(raw), *found)])
     return model
 
 
-def _validate_slow(model_cls: type[M], raw: Any, data: Any, index: int) -> M:
-    """The models' own strict validation; its errors are the ones a DAG author sees."""
+def _validate(model_cls: type[M], raw: Any, data: Any, index: int) -> M:
+    """The models' strict validation, its errors turned into problems that name the sample."""
     try:
         return model_cls.model_validate(data, context=_STRICT_CONTEXT)
     except ValidationError as error:

@@ -2,8 +2,8 @@
 
 Names follow the API pages (Sample, SampleLabels, SampleLabel, SampleLabelProperty, SampleMetadata,
 DataSource, SchemaMap, SourceInfo, LabelFormat, ...). Rules run on every construction unless the validation
-context says
-``lenient`` (service replies), see :mod:`._base`.
+context says ``lenient`` (service replies), see :mod:`._base`; each rule names its source (page and
+sentence) here or in :mod:`._rules`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,16 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationInfo, field_serializer, field_validator, model_validator
+from pydantic import (
+    Field,
+    JsonValue,
+    SecretStr,
+    TypeAdapter,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from . import _rules
 from ._base import ModelArtsModel, OpenModelArtsModel, is_lenient, rule_error
@@ -36,6 +45,8 @@ __all__ = [
     "SchemaMap",
     "SourceInfo",
 ]
+
+_INT_LIST: TypeAdapter[list[int]] = TypeAdapter(list[int])
 
 
 class SchemaMap(ModelArtsModel):
@@ -104,6 +115,8 @@ class LabelFormat(ModelArtsModel):
     @field_validator("label_type")
     @classmethod
     def _check_label_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Source: UploadSamplesJson, LabelFormat.label_type "Options: 0: The label is separated from the
+        # text ... 1: Default value. Labels and texts are stored in the same file".
         if value is None or is_lenient(info) or value in ("0", "1"):
             return value
         raise rule_error("must be 0 (labels in a separate _result file) or 1 (labels in the same file)")
@@ -113,14 +126,14 @@ class LabelFormat(ModelArtsModel):
     def _check_label_separator(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or is_lenient(info):
             return value
-        return _rules.check_separator(value, allow_tab=False)
+        return _rules.check_separator(value)
 
     @field_validator("text_sample_separator")
     @classmethod
     def _check_sample_separator(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or is_lenient(info):
             return value
-        return _rules.check_separator(value, allow_tab=True)
+        return _rules.check_separator(value)
 
 
 class SampleLabelProperty(OpenModelArtsModel):
@@ -134,7 +147,8 @@ class SampleLabelProperty(OpenModelArtsModel):
 
     content: str | None = Field(None, alias="@modelarts:content")
     shape: ShapeValue | None = Field(None, alias="@modelarts:shape")
-    feature: list[list[int | float]] | None = Field(None, alias="@modelarts:feature")
+    # The pages type @modelarts:feature "Object" (described as a List of points): a reply keeps any JSON.
+    feature: list[list[int | float]] | JsonValue | None = Field(None, alias="@modelarts:feature")
     from_: str | None = Field(None, alias="@modelarts:from")
     to: str | None = Field(None, alias="@modelarts:to")
     hard: str | None = Field(None, alias="@modelarts:hard")
@@ -155,7 +169,7 @@ class SampleLabelProperty(OpenModelArtsModel):
             return None
         if is_lenient(info):
             return handler(value)
-        return _rules.check_feature(value, info.data.get("shape"))
+        return _rules.check_feature(value, info.data.get("shape"))  # source quoted in _rules
 
     @field_validator("hard", "hard_coefficient", "hard_reasons", mode="before")
     @classmethod
@@ -174,7 +188,7 @@ class SampleLabelProperty(OpenModelArtsModel):
     def _check_hard(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or is_lenient(info):
             return value
-        return _rules.check_hard_flag(value)
+        return _rules.check_hard_flag(value)  # source quoted in _rules
 
     @field_validator("hard_coefficient")
     @classmethod
@@ -185,7 +199,7 @@ class SampleLabelProperty(OpenModelArtsModel):
             number = float(value)
         except ValueError:
             raise rule_error("must be a number between 0 and 1") from None
-        _rules.check_unit_interval(number)
+        _rules.check_unit_interval(number)  # source quoted in _rules
         return value
 
     @field_validator("hard_reasons")
@@ -193,45 +207,24 @@ class SampleLabelProperty(OpenModelArtsModel):
     def _check_hard_reasons(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or is_lenient(info):
             return value
-        return _rules.check_hard_reasons(value)
+        return _rules.check_hard_reasons(value)  # source quoted in _rules
 
-    @field_validator("start_index")
+    @field_validator("start_index", "end_index")
     @classmethod
-    def _check_start_index(cls, value: int | None, info: ValidationInfo) -> int | None:
+    def _check_text_position(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # Source: "@modelarts:start_index": "The start value begins from 0" -- positions in the text count
+        # from 0, for the end position as well. The pages do not order end after start (their example
+        # spans have end > start, but no sentence requires it): not checked.
         if value is not None and value < 0 and not is_lenient(info):
             raise rule_error("must be >= 0")
         return value
 
-    @field_validator("end_index")
+    @field_validator("start_time", "end_time")
     @classmethod
-    def _check_end_index(cls, value: int | None, info: ValidationInfo) -> int | None:
+    def _check_time(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or is_lenient(info):
             return value
-        if value < 0:
-            raise rule_error("must be >= 0")
-        start = info.data.get("start_index")
-        if start is not None and value <= start:
-            raise rule_error(f"must be greater than @modelarts:start_index ({start})")
-        return value
-
-    @field_validator("start_time")
-    @classmethod
-    def _check_start_time(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_time(value)
-
-    @field_validator("end_time")
-    @classmethod
-    def _check_end_time(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        _rules.check_time(value)
-        start = info.data.get("start_time")
-        end_ms, start_ms = _rules.time_to_ms(value), _rules.time_to_ms(start) if start else None
-        if start_ms is not None and end_ms is not None and end_ms < start_ms:
-            raise rule_error(f"must not be before @modelarts:start_time ({start})")
-        return value
+        return _rules.check_time(value)  # source quoted in _rules
 
 
 class SampleMetadata(OpenModelArtsModel):
@@ -241,11 +234,13 @@ class SampleMetadata(OpenModelArtsModel):
     hard: float | None = Field(None, alias="@modelarts:hard")
     hard_coefficient: float | None = Field(None, alias="@modelarts:hard_coefficient")
     hard_reasons: list[int] | None = Field(None, alias="@modelarts:hard_reasons")
-    size: list[int] | None = Field(None, alias="@modelarts:size")
+    # The pages type @modelarts:size "Array of objects" (described as List<Integer>): a reply keeps any JSON.
+    size: list[int] | JsonValue | None = Field(None, alias="@modelarts:size")
 
     @field_validator("hard")
     @classmethod
     def _check_hard(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # Source: SampleMetadata "@modelarts:hard" "Options: 0: non-hard sample; 1: hard sample".
         if value is None or is_lenient(info) or value in (0, 1):
             return value
         raise rule_error("must be 0 (not a hard sample) or 1 (hard sample)")
@@ -255,13 +250,17 @@ class SampleMetadata(OpenModelArtsModel):
     def _check_hard_coefficient(cls, value: float | None, info: ValidationInfo) -> float | None:
         if value is None or is_lenient(info):
             return value
-        return _rules.check_unit_interval(value)
+        return _rules.check_unit_interval(value)  # source quoted in _rules
 
-    @field_validator("size")
+    @field_validator("size", mode="wrap")
     @classmethod
-    def _check_size(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+    def _check_size(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
         if value is None or is_lenient(info):
-            return value
+            return handler(value)
+        # Source: UploadSamplesJson "@modelarts:size" "with type of List<Integer>" (UpdateSamples says
+        # "List"; both editions' examples are integers). Exact lists of ints skip the adapter.
+        if type(value) is not list or any(type(v) is not int for v in value):
+            value = _INT_LIST.validate_python(value)
         return _rules.check_image_size(value)
 
 
@@ -280,7 +279,7 @@ class SampleLabel(ModelArtsModel):
     def _check_score(cls, value: float | None, info: ValidationInfo) -> float | None:
         if value is None or is_lenient(info):
             return value
-        return _rules.check_unit_interval(value)
+        return _rules.check_unit_interval(value)  # source quoted in _rules
 
 
 _OBJECT_DETECTION = int(LabelType.OBJECT_DETECTION)
@@ -322,6 +321,8 @@ class Sample(ModelArtsModel):
     @field_validator("data")
     @classmethod
     def _check_data_size(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Source: error table, ModelArts.4656 "Ensure the size of a sample is not larger than 12,582,912
+        # bytes."
         if value is None or is_lenient(info):
             return value
         size = _rules.decoded_base64_size(value)
@@ -336,14 +337,14 @@ class Sample(ModelArtsModel):
     def _check_encoding(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or is_lenient(info):
             return value
-        return _rules.check_encoding(value)
+        return _rules.check_encoding(value)  # source quoted in _rules
 
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or is_lenient(info):
             return value
-        return _rules.check_sample_name(value)
+        return _rules.check_sample_name(value)  # source quoted in _rules
 
     @model_validator(mode="after")
     def _check_size_for_object_detection(self, info: ValidationInfo) -> Sample:

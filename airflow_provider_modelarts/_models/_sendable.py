@@ -20,6 +20,8 @@ from typing import Any, Final
 
 from pydantic import SecretStr
 
+from .._text import quote, shorten
+
 __all__ = ["MAX_DEPTH", "NON_FINITE_MESSAGE", "plainly_sendable", "unsendable"]
 
 MAX_DEPTH: Final = 64
@@ -27,16 +29,6 @@ MAX_DEPTH: Final = 64
 gives up somewhere past 200, and Airflow's template walks recurse, so anything close to that is refused."""
 
 NON_FINITE_MESSAGE: Final = "NaN or infinite numbers cannot be sent as JSON"
-
-
-def _brief(value: Any, limit: int = 60) -> str:
-    text = ascii(value)
-    return text if len(text) <= limit else f"{text[: limit - 15]}...[{len(text):,} chars]"
-
-
-def _cut(path: str, limit: int = 80) -> str:
-    # The path of a value 64 levels down is mostly "[0][0]..."; its start says where it is.
-    return path if len(path) <= limit else f"{path[:limit]}..."
 
 
 def plainly_sendable(value: Any) -> bool:
@@ -110,15 +102,16 @@ def unsendable(value: Any) -> tuple[str, str] | None:
             continue
         if kind is dict or kind is list:
             if depth >= MAX_DEPTH:
-                return _cut(path) or "(sample)", f"nested more than {MAX_DEPTH} levels deep"
+                # The path of a value 64 levels down is mostly "[0][0]..."; its start says where it is.
+                return shorten(path, 80) or "(sample)", f"nested more than {MAX_DEPTH} levels deep"
             if kind is dict:
                 for key, child in item.items():
                     if type(key) is not str and not isinstance(key, str):
-                        return path or "(sample)", f"key {_brief(key)} is not a string"
+                        return path or "(sample)", f"key {quote(key, 60)} is not a string"
                     if _has_surrogate(key):
                         return (
                             path or "(sample)",
-                            f"key {_brief(key)} contains a lone surrogate, which is not valid UTF-8",
+                            f"key {quote(key, 60)} contains a lone surrogate, which is not valid UTF-8",
                         )
                     push((child, f"{path}.{key}" if path else str(key), depth + 1))
             else:
