@@ -14,7 +14,13 @@ from typing import Any
 
 from airflow_provider_modelarts._models._enums import AcceptanceAction, TaskStatus
 from airflow_provider_modelarts._text import quote
-from airflow_provider_modelarts.acceptance.figures import AcceptanceSnapshot, CheckStats, field_of, read_count
+from airflow_provider_modelarts.acceptance.figures import (
+    AcceptanceSnapshot,
+    CheckStats,
+    field_of,
+    read_count,
+    read_number,
+)
 from airflow_provider_modelarts.errors import ModelArtsError
 
 __all__ = [
@@ -59,10 +65,7 @@ def parse_min_pass_rate(value: Any) -> float | None:
     """A required pass rate from user input (numbers or rendered template text); ``None`` when not given."""
     if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
         return None
-    try:
-        rate = None if isinstance(value, bool) else float(value)
-    except (TypeError, ValueError, OverflowError):
-        rate = None
+    rate = read_number(value)
     if rate is None or not 0.0 <= rate <= 1.0:  # also refuses nan
         raise ValueError(
             f"min_pass_rate must be a number between 0 and 1 (0.95 for 95%), got {quote(value)}."

@@ -30,6 +30,7 @@ __all__ = [
     "field_of",
     "parse_status",
     "read_count",
+    "read_number",
     "read_snapshot",
     "read_status",
     "report_round",
@@ -50,26 +51,26 @@ def field_of(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
-def read_count(value: Any) -> int | None:
-    """A sample count, or ``None`` for anything that is not a non-negative whole number."""
+def read_number(value: Any) -> float | None:
+    """A number from a reply or user input (text included); ``None`` for anything else, bools too."""
     if isinstance(value, bool):
         return None
     try:
-        number = float(value)
+        return float(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return int(number) if number.is_integer() and number >= 0 else None
+
+
+def read_count(value: Any) -> int | None:
+    """A sample count, or ``None`` for anything that is not a non-negative whole number."""
+    number = read_number(value)
+    return int(number) if number is not None and number.is_integer() and number >= 0 else None
 
 
 def _as_rate(value: Any) -> float | None:
     """A pass rate in [0, 1], or ``None`` (then the rate is computed from the counts)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        rate = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return rate if 0.0 <= rate <= 1.0 else None  # also drops nan
+    rate = read_number(value)
+    return rate if rate is not None and 0.0 <= rate <= 1.0 else None  # also drops nan
 
 
 def read_status(task: Any) -> int | None:
