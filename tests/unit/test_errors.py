@@ -5,11 +5,13 @@ from __future__ import annotations
 import pickle
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
 from airflow_provider_modelarts.errors import (
+    RESOURCE_MISSING_CODES,
     ModelArtsAPIError,
     ModelArtsAuthError,
     ModelArtsConfigError,
@@ -19,6 +21,7 @@ from airflow_provider_modelarts.errors import (
     ModelArtsThrottledError,
     ModelArtsTransportError,
     ModelArtsValidationError,
+    classify,
     error_from_response,
     parse_retry_after,
 )
@@ -187,7 +190,7 @@ def test_non_json_body_becomes_the_message_shortened() -> None:
     assert error.error_msg is not None
     assert error.error_msg.startswith("<html><body>gateway timeout")
     assert len(error.error_msg) <= 300
-    assert error.error_msg.endswith("...")
+    assert error.error_msg.endswith(f"...[{len(' '.join(html.split())):,} chars]")  # the one _text.shorten
 
 
 def test_nested_gateway_error_body() -> None:
@@ -258,3 +261,116 @@ def test_parse_retry_after_seconds_and_dates() -> None:
     assert seconds is not None
     assert 110 <= seconds <= 120
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+# ----------------------------------------------------------------------------- the service's error table
+
+_DATA = Path(__file__).resolve().parent / "data" / "modelarts_error_codes.tsv"
+_SHARED = Path(__file__).resolve().parents[3] / "shared" / "spec" / "related" / "modelarts_error_codes.tsv"
+
+
+def _table_rows() -> list[tuple[int, str, str]]:
+    rows = []
+    for line in _DATA.read_text(encoding="utf-8").splitlines()[1:]:
+        status, code, message = line.split("\t")[:3]
+        rows.append((int(status), code, message))
+    return rows
+
+
+TABLE = _table_rows()
+
+# "Does not exist" codes of the labeling resources this provider addresses by id (dataset, version, sample,
+# team, member, task, team labeling task, label task). The table files them under 400; the API pages list 404.
+LABELING_NOT_FOUND = {
+    "ModelArts.4301",
+    "ModelArts.4338",
+    "ModelArts.4352",
+    "ModelArts.4353",
+    "ModelArts.4420",
+    "ModelArts.4601",
+    "ModelArts.4604",
+    "ModelArts.4612",
+    "ModelArts.4619",
+    "ModelArts.4631",
+    "ModelArts.4636",
+    "ModelArts.4700",
+    "ModelArts.4801",
+}
+
+
+def _expected(status: int, code: str) -> tuple[type[ModelArtsAPIError], bool]:
+    """The rules of issue 10, written out independently of errors.classify: (class, transient)."""
+    if status >= 500 or status == 408:  # server fault whatever the code; 408 = the backend timed out
+        return ModelArtsServerError, True
+    if status < 400:  # informational rows: not an error status, nothing known about them
+        return ModelArtsAPIError, False
+    if status == 429 or code == "ModelArts.6101":
+        return ModelArtsThrottledError, True
+    if status in (401, 403):
+        return ModelArtsAuthError, False
+    if status == 404 or code in LABELING_NOT_FOUND:
+        return ModelArtsNotFoundError, False
+    return ModelArtsValidationError, False
+
+
+def test_the_table_copy_is_the_shared_one_byte_for_byte() -> None:
+    copy = _DATA.read_bytes()
+    assert copy.startswith(b"http_status\terror_code\t")
+    assert len(TABLE) == 683
+    if _SHARED.exists():  # next to the checkout in this workspace; a clean clone elsewhere has only the copy
+        assert copy == _SHARED.read_bytes()
+
+
+@pytest.mark.parametrize(("status", "code", "message"), TABLE, ids=[f"{s}-{c}" for s, c, _ in TABLE])
+def test_every_error_table_row_gets_its_class_and_transience(status: int, code: str, message: str) -> None:
+    cls, transient = _expected(status, code)
+    error = error_from_response(_response(status, {"error_code": code, "error_msg": message}))
+    assert type(error) is cls
+    assert error.is_transient is transient
+    assert (error.status, error.error_code) == (status, code)
+
+
+def test_not_found_codes_are_sourced_from_the_table() -> None:
+    """Every code filed as not-found says so in the table, at a 4xx status."""
+    for code in RESOURCE_MISSING_CODES:
+        messages = [m.lower() for s, c, m in TABLE if c == code and 400 <= s < 500]
+        assert messages, code
+        assert any("not exist" in m or "not found" in m for m in messages), (code, messages)
+    assert RESOURCE_MISSING_CODES == LABELING_NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls"),
+    [
+        (503, "ModelArts.4700", ModelArtsServerError),  # "Unavailable gateway"
+        (500, "ModelArts.4801", ModelArtsServerError),  # "Failed to obtain the consul"
+        (400, "ModelArts.4700", ModelArtsNotFoundError),  # "Task does not exist"
+        (404, "ModelArts.4801", ModelArtsNotFoundError),  # the pages list 404 for missing resources
+        (503, "ModelArts.6101", ModelArtsServerError),  # 5xx decides first; still transient
+        (401, "ModelArts.6101", ModelArtsThrottledError),
+        (408, "ModelArts.4205", ModelArtsServerError),
+    ],
+)
+def test_status_decides_before_the_code(status: int, code: str, cls: type[ModelArtsAPIError]) -> None:
+    assert classify(status, code) is cls
+    assert error_from_response(_response(status, {"error_code": code})).is_transient is (
+        status != 400 and status != 404
+    )
+
+
+def test_retry_after_is_kept_on_any_status() -> None:
+    error = error_from_response(
+        _response(503, {"error_code": "ModelArts.4302"}, headers={"Retry-After": "4"})
+    )
+    assert isinstance(error, ModelArtsServerError)
+    assert error.retry_after == 4.0
+    assert pickle.loads(pickle.dumps(error)).retry_after == 4.0
+
+
+def test_transient_flags_of_the_non_http_errors() -> None:
+    assert ModelArtsConfigError("x").is_transient is False
+    assert ModelArtsError("x").is_transient is False
+    dropped = ModelArtsTransportError(method="GET", path="/p", cause=httpx.ReadError("reset"))
+    assert dropped.is_transient is True
+    bad_scheme = ModelArtsTransportError(method="GET", path="/p", cause=httpx.UnsupportedProtocol("ftp"))
+    assert bad_scheme.is_transient is False
