@@ -27,6 +27,7 @@ from enum import Enum
 from typing import Any, Final, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -49,6 +50,7 @@ __all__ = [
     "is_lenient",
     "is_strict_input",
     "lenient_enum",
+    "rule",
     "rule_error",
     "strict_enum",
 ]
@@ -85,6 +87,21 @@ def rule_error(message: str, *, field: str | None = None) -> PydanticCustomError
     if field is None:
         return PydanticCustomError(RULE_ERROR, message)
     return PydanticCustomError(RULE_ERROR, "{field}: {detail}", {"field": field, "detail": message})
+
+
+def rule(check: Callable[[Any], Any]) -> AfterValidator:
+    """A documented value rule as a field annotation: ``Annotated[str | None, rule(check_sample_name)]``.
+
+    ``check`` gets the typed value and returns it (possibly normalised) or raises :func:`rule_error`. It is
+    skipped for None (field left out) and for replies (``lenient``: replies are read, not judged).
+    """
+
+    def apply(value: Any, info: ValidationInfo) -> Any:
+        if value is None or is_lenient(info):
+            return value
+        return check(value)
+
+    return AfterValidator(apply)
 
 
 @functools.cache

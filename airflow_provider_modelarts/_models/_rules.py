@@ -30,11 +30,16 @@ __all__ = [
     "check_feature",
     "check_hard_flag",
     "check_hard_reasons",
+    "check_hard_sample",
     "check_image_size",
+    "check_label_type",
     "check_sample_name",
+    "check_sample_size",
     "check_separator",
+    "check_text_position",
     "check_time",
     "check_unit_interval",
+    "check_unit_interval_text",
     "decoded_base64_size",
     "time_to_ms",
 ]
@@ -65,6 +70,57 @@ def check_unit_interval(value: float) -> float:
     if not 0 <= value <= 1:
         raise rule_error("must be between 0 and 1")
     return value
+
+
+def check_unit_interval_text(value: str) -> str:
+    """``@modelarts:hard_coefficient`` of a label: a String on the page, holding a number in [0, 1].
+
+    Source: SampleLabelProperty "@modelarts:hard_coefficient | No | String | ... The value range is [0,1]."
+    """
+    try:
+        number = float(value)
+    except ValueError:
+        raise rule_error("must be a number between 0 and 1") from None
+    check_unit_interval(number)
+    return value
+
+
+def check_hard_sample(value: float) -> float:
+    """Source: SampleMetadata "@modelarts:hard" "Options: 0: non-hard sample; 1: hard sample"."""
+    if value not in (0, 1):
+        raise rule_error("must be 0 (not a hard sample) or 1 (hard sample)")
+    return value
+
+
+def check_label_type(value: str) -> str:
+    """Source: UploadSamplesJson, LabelFormat.label_type "Options: 0: The label is separated from the text
+    ... 1: Default value. Labels and texts are stored in the same file"."""
+    if value not in ("0", "1"):
+        raise rule_error("must be 0 (labels in a separate _result file) or 1 (labels in the same file)")
+    return value
+
+
+def check_text_position(value: int) -> int:
+    """``@modelarts:start_index`` / ``@modelarts:end_index``: positions in the text, from 0.
+
+    Source: SampleLabelProperty "@modelarts:start_index" "The start value begins from 0" -- positions count
+    from 0, the end position as well. The pages do not order end after start (their example spans have
+    end > start, but no sentence requires it): not checked.
+    """
+    if value < 0:
+        raise rule_error("must be >= 0")
+    return value
+
+
+def check_sample_size(data: str) -> str:
+    """``Sample.data`` (base64 text) decoding to at most :data:`MAX_SAMPLE_BYTES`.
+
+    Source: error table, ModelArts.4656 "Ensure the size of a sample is not larger than 12,582,912 bytes."
+    """
+    size = decoded_base64_size(data)
+    if size > MAX_SAMPLE_BYTES:
+        raise rule_error(f"sample is {size:,} bytes; the service accepts at most {MAX_SAMPLE_BYTES:,}")
+    return data
 
 
 def check_sample_name(name: str) -> str:

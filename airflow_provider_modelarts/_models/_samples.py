@@ -9,7 +9,7 @@ sentence) here or in :mod:`._rules`.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     Field,
@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from . import _rules
-from ._base import ModelArtsModel, OpenModelArtsModel, is_lenient, rule_error
+from ._base import ModelArtsModel, OpenModelArtsModel, is_lenient, rule, rule_error
 from ._enums import LabelType
 from ._types import (
     AnnotatedByValue,
@@ -97,13 +97,13 @@ class LabelFormat(ModelArtsModel):
     """How labels are stored in text samples (text datasets only).
 
     ``label_type`` is a string on the page ("0": labels in a separate ``_result`` file, "1": same file); the
-    ints
-    0 and 1 are accepted and sent as strings.
+    ints 0 and 1 are accepted and sent as strings. Separators: exactly one character (see
+    :func:`._rules.check_separator` for why any character).
     """
 
-    label_type: str | None = None
-    text_label_separator: str | None = None
-    text_sample_separator: str | None = None
+    label_type: Annotated[str | None, rule(_rules.check_label_type)] = None
+    text_label_separator: Annotated[str | None, rule(_rules.check_separator)] = None
+    text_sample_separator: Annotated[str | None, rule(_rules.check_separator)] = None
 
     @field_validator("label_type", mode="before")
     @classmethod
@@ -112,37 +112,14 @@ class LabelFormat(ModelArtsModel):
             return str(value)
         return value
 
-    @field_validator("label_type")
-    @classmethod
-    def _check_label_type(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # Source: UploadSamplesJson, LabelFormat.label_type "Options: 0: The label is separated from the
-        # text ... 1: Default value. Labels and texts are stored in the same file".
-        if value is None or is_lenient(info) or value in ("0", "1"):
-            return value
-        raise rule_error("must be 0 (labels in a separate _result file) or 1 (labels in the same file)")
-
-    @field_validator("text_label_separator")
-    @classmethod
-    def _check_label_separator(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_separator(value)
-
-    @field_validator("text_sample_separator")
-    @classmethod
-    def _check_sample_separator(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_separator(value)
-
 
 class SampleLabelProperty(OpenModelArtsModel):
     """Attributes of one label: shape and coordinates, text span, speech segment, hard-example flags.
 
     The ``@modelarts:`` keys are built-in attributes (field ``shape`` has the alias ``@modelarts:shape``,
     ``from_`` has ``@modelarts:from``); any other key is a custom attribute defined on the dataset's label
-    and is kept as is. Fields are declared so that a field a rule compares against comes first (shape before
-    feature, start before end): field validators then see it and report the error on the field that is wrong.
+    and is kept as is. ``shape`` is declared before ``feature``: the feature's check reads the shape.
+    Every rule is a function of :mod:`._rules`, which quotes its source.
     """
 
     content: str | None = Field(None, alias="@modelarts:content")
@@ -151,14 +128,22 @@ class SampleLabelProperty(OpenModelArtsModel):
     feature: list[list[int | float]] | JsonValue | None = Field(None, alias="@modelarts:feature")
     from_: str | None = Field(None, alias="@modelarts:from")
     to: str | None = Field(None, alias="@modelarts:to")
-    hard: str | None = Field(None, alias="@modelarts:hard")
-    hard_coefficient: str | None = Field(None, alias="@modelarts:hard_coefficient")
-    hard_reasons: str | None = Field(None, alias="@modelarts:hard_reasons")
+    hard: Annotated[str | None, rule(_rules.check_hard_flag)] = Field(None, alias="@modelarts:hard")
+    hard_coefficient: Annotated[str | None, rule(_rules.check_unit_interval_text)] = Field(
+        None, alias="@modelarts:hard_coefficient"
+    )
+    hard_reasons: Annotated[str | None, rule(_rules.check_hard_reasons)] = Field(
+        None, alias="@modelarts:hard_reasons"
+    )
     source: str | None = Field(None, alias="@modelarts:source")
-    start_index: int | None = Field(None, alias="@modelarts:start_index")
-    end_index: int | None = Field(None, alias="@modelarts:end_index")
-    start_time: str | None = Field(None, alias="@modelarts:start_time")
-    end_time: str | None = Field(None, alias="@modelarts:end_time")
+    start_index: Annotated[int | None, rule(_rules.check_text_position)] = Field(
+        None, alias="@modelarts:start_index"
+    )
+    end_index: Annotated[int | None, rule(_rules.check_text_position)] = Field(
+        None, alias="@modelarts:end_index"
+    )
+    start_time: Annotated[str | None, rule(_rules.check_time)] = Field(None, alias="@modelarts:start_time")
+    end_time: Annotated[str | None, rule(_rules.check_time)] = Field(None, alias="@modelarts:end_time")
 
     @field_validator("feature", mode="wrap")
     @classmethod
@@ -169,7 +154,7 @@ class SampleLabelProperty(OpenModelArtsModel):
             return None
         if is_lenient(info):
             return handler(value)
-        return _rules.check_feature(value, info.data.get("shape"))  # source quoted in _rules
+        return _rules.check_feature(value, info.data.get("shape"))
 
     @field_validator("hard", "hard_coefficient", "hard_reasons", mode="before")
     @classmethod
@@ -183,74 +168,18 @@ class SampleLabelProperty(OpenModelArtsModel):
             return "-".join(str(v) for v in value)
         return value
 
-    @field_validator("hard")
-    @classmethod
-    def _check_hard(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_hard_flag(value)  # source quoted in _rules
-
-    @field_validator("hard_coefficient")
-    @classmethod
-    def _check_hard_coefficient(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        try:
-            number = float(value)
-        except ValueError:
-            raise rule_error("must be a number between 0 and 1") from None
-        _rules.check_unit_interval(number)  # source quoted in _rules
-        return value
-
-    @field_validator("hard_reasons")
-    @classmethod
-    def _check_hard_reasons(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_hard_reasons(value)  # source quoted in _rules
-
-    @field_validator("start_index", "end_index")
-    @classmethod
-    def _check_text_position(cls, value: int | None, info: ValidationInfo) -> int | None:
-        # Source: "@modelarts:start_index": "The start value begins from 0" -- positions in the text count
-        # from 0, for the end position as well. The pages do not order end after start (their example
-        # spans have end > start, but no sentence requires it): not checked.
-        if value is not None and value < 0 and not is_lenient(info):
-            raise rule_error("must be >= 0")
-        return value
-
-    @field_validator("start_time", "end_time")
-    @classmethod
-    def _check_time(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_time(value)  # source quoted in _rules
-
 
 class SampleMetadata(OpenModelArtsModel):
     """Sample-level attributes (image size, hard-example flags, import origin); custom keys are kept."""
 
     import_origin: int | None = Field(None, alias="@modelarts:import_origin")
-    hard: float | None = Field(None, alias="@modelarts:hard")
-    hard_coefficient: float | None = Field(None, alias="@modelarts:hard_coefficient")
+    hard: Annotated[float | None, rule(_rules.check_hard_sample)] = Field(None, alias="@modelarts:hard")
+    hard_coefficient: Annotated[float | None, rule(_rules.check_unit_interval)] = Field(
+        None, alias="@modelarts:hard_coefficient"
+    )
     hard_reasons: list[int] | None = Field(None, alias="@modelarts:hard_reasons")
     # The pages type @modelarts:size "Array of objects" (described as List<Integer>): a reply keeps any JSON.
     size: list[int] | JsonValue | None = Field(None, alias="@modelarts:size")
-
-    @field_validator("hard")
-    @classmethod
-    def _check_hard(cls, value: float | None, info: ValidationInfo) -> float | None:
-        # Source: SampleMetadata "@modelarts:hard" "Options: 0: non-hard sample; 1: hard sample".
-        if value is None or is_lenient(info) or value in (0, 1):
-            return value
-        raise rule_error("must be 0 (not a hard sample) or 1 (hard sample)")
-
-    @field_validator("hard_coefficient")
-    @classmethod
-    def _check_hard_coefficient(cls, value: float | None, info: ValidationInfo) -> float | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_unit_interval(value)  # source quoted in _rules
 
     @field_validator("size", mode="wrap")
     @classmethod
@@ -271,15 +200,8 @@ class SampleLabel(ModelArtsModel):
     id: str | None = None
     name: str | None = None
     property: SampleLabelProperty | None = None
-    score: float | None = None
+    score: Annotated[float | None, rule(_rules.check_unit_interval)] = None
     type: LabelTypeValue | None = None
-
-    @field_validator("score")
-    @classmethod
-    def _check_score(cls, value: float | None, info: ValidationInfo) -> float | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_unit_interval(value)  # source quoted in _rules
 
 
 _OBJECT_DETECTION = int(LabelType.OBJECT_DETECTION)
@@ -303,12 +225,12 @@ class Sample(ModelArtsModel):
     rejected up front (the service answers ModelArts.4656 for them).
     """
 
-    data: str | None = Field(None, repr=False)
+    data: Annotated[str | None, rule(_rules.check_sample_size)] = Field(None, repr=False)
     data_source: DataSource | None = None
-    encoding: str | None = None
+    encoding: Annotated[str | None, rule(_rules.check_encoding)] = None
     labels: list[SampleLabel] | None = None
     metadata: SampleMetadata | None = None
-    name: str | None = None
+    name: Annotated[str | None, rule(_rules.check_sample_name)] = None
     sample_type: SampleTypeValue | None = None
 
     @field_validator("data", mode="before")
@@ -318,38 +240,10 @@ class Sample(ModelArtsModel):
             return base64.b64encode(value).decode("ascii")
         return value
 
-    @field_validator("data")
-    @classmethod
-    def _check_data_size(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # Source: error table, ModelArts.4656 "Ensure the size of a sample is not larger than 12,582,912
-        # bytes."
-        if value is None or is_lenient(info):
-            return value
-        size = _rules.decoded_base64_size(value)
-        if size > _rules.MAX_SAMPLE_BYTES:
-            raise rule_error(
-                f"sample is {size:,} bytes; the service accepts at most {_rules.MAX_SAMPLE_BYTES:,}"
-            )
-        return value
-
-    @field_validator("encoding")
-    @classmethod
-    def _check_encoding(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_encoding(value)  # source quoted in _rules
-
-    @field_validator("name")
-    @classmethod
-    def _check_name(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or is_lenient(info):
-            return value
-        return _rules.check_sample_name(value)  # source quoted in _rules
-
     @model_validator(mode="after")
     def _check_size_for_object_detection(self, info: ValidationInfo) -> Sample:
-        # UploadSamplesJson: "@modelarts:size ... is mandatory only when the sample label list contains the
-        # object detection label".
+        # Source: UploadSamplesJson, SampleMetadata "@modelarts:size": "Note: This parameter is mandatory
+        # only when the sample label list contains the object detection label."
         if is_lenient(info) or not _has_object_detection_label(self.labels):
             return self
         if self.metadata is None or self.metadata.size is None:
