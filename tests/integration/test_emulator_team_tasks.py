@@ -1,0 +1,263 @@
+"""The team labeling task life cycle over HTTP: create, list, start, update, delete; accepted is final.
+
+Pages: ``related/creating_a_team_labeling_task.rst``,
+``querying_the_team_labeling_task_list_of_a_dataset.rst``, ``starting_a_team_labeling_task.rst``,
+``updating_a_team_labeling_task.rst``,
+``deleting_a_team_labeling_task.rst``; states from the list page and the user guide's team-labeling chapter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from emulator_helpers import image
+
+from airflow_provider_modelarts.auth import AkSkAuth
+from airflow_provider_modelarts.client import ModelArtsClient
+from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
+from airflow_provider_modelarts.emulator.testing import EmulatorServer
+from airflow_provider_modelarts.errors import ModelArtsAPIError, ModelArtsNotFoundError
+from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
+
+DS = "ds-images"
+TEAM = {"workforces": [{"workforce_id": "wf-emulator"}]}
+
+
+def _sid(name: str) -> str:
+    return hashlib.md5(f"{DS}/{name}".encode()).hexdigest()
+
+
+def _status(client: ModelArtsClient, task_id: str) -> int:
+    return int(client.get_workforce_task(DS, task_id).status)  # type: ignore[arg-type]
+
+
+def _create(client: ModelArtsClient, name: str, **fields: Any) -> str:
+    task_id = client.create_workforce_task(
+        DS, {"task_name": name, "workforces_config": TEAM, **fields}
+    ).task_id
+    assert task_id is not None
+    return task_id
+
+
+def _raw(emulator: EmulatorServer, method: str, path: str, body: Any = None) -> httpx.Response:
+    """A signed request that skips the client's own checks, to see what the emulator itself answers."""
+    return httpx.request(
+        method,
+        f"{emulator.base_url}/v2/{DEFAULT_PROJECT_ID}/datasets/{path}",
+        json=body,
+        auth=AkSkAuth(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, project_id=DEFAULT_PROJECT_ID),
+    )
+
+
+def test_create_then_start_assigns_the_unlabeled_samples_and_runs(paused_emulator: EmulatorServer) -> None:
+    with paused_emulator.client() as client:
+        assert client.add_samples(DS, [image("day-1.jpg"), image("day-2.jpg")]).success is True
+        task_id = _create(client, "labeling-day")
+        assert len(task_id) == 19  # the shape of the service's ids ("6phXEto29utpaMwbQkg")
+
+        created = client.get_workforce_task(DS, task_id)
+        assert (created.status, created.task_name) == (TaskStatus.CREATED, "labeling-day")
+        assert created.sample_stats is not None and created.sample_stats.total_sample_count == 0
+        with pytest.raises(ModelArtsAPIError) as not_running:  # nothing to label before the start
+            client.update_workforce_task_samples(
+                DS, task_id, [{"sample_id": _sid("day-1.jpg"), "labels": []}]
+            )
+        assert (not_running.value.status, not_running.value.error_code) == (400, "ModelArts.4396")
+
+        client.start_workforce_task(DS, task_id)
+        assert (
+            _status(client, task_id) == TaskStatus.STARTING
+        )  # "files to be labeled are still being allocated"
+        paused_emulator.admin.advance(steps=1)
+        assert _status(client, task_id) == TaskStatus.RUNNING
+
+        # "all unlabeled samples are assigned to annotators": the seeded six and the two new ones.
+        assigned = list(client.iter_workforce_task_samples(DS, task_id))
+        assert len(assigned) == 8 and {_sid("day-1.jpg"), _sid("day-2.jpg")} <= {
+            s.sample_id for s in assigned
+        }
+        assert {s.worker_id for s in assigned} == {"worker-ann"}  # the team's one labeler
+        labels = [{"sample_id": _sid("day-1.jpg"), "labels": [{"name": "cat", "type": 0}]}]
+        assert client.update_workforce_task_samples(DS, task_id, labels).success is True
+
+        with pytest.raises(ModelArtsAPIError) as again:  # only a created or rejected task can be started
+            client.start_workforce_task(DS, task_id)
+        assert (again.value.status, again.value.error_code) == (400, "ModelArts.4621")
+
+
+def test_list_shows_every_team_task_of_the_dataset_by_page(emulator: EmulatorServer) -> None:
+    with emulator.client() as client:
+        ids = [_create(client, f"batch-{day}") for day in range(3)]
+        listed = client.list_workforce_tasks(DS)
+        assert listed.count == 4 and listed.tasks is not None  # several team tasks per dataset are normal
+        by_name = {task.task_name: task for task in listed.tasks}
+        assert set(by_name) == {"label-pets", "batch-0", "batch-1", "batch-2"}
+        assert [by_name[f"batch-{day}"].task_id for day in range(3)] == ids
+        assert by_name["batch-0"].status == TaskStatus.CREATED
+        assert by_name["label-pets"].status == TaskStatus.RUNNING
+
+        # offset is a page number: the page of 2 after the first 2.
+        second = client.list_workforce_tasks(DS, limit=2, offset=1)
+        assert second.count == 4 and [t.task_id for t in second.tasks or []] == ids[1:]
+        assert [t.task_id for t in client.iter_workforce_tasks(DS, page_size=3)][1:] == ids
+    for query, bad in (("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset")):
+        answer = _raw(emulator, "GET", f"{DS}/workforce-tasks?{query}")
+        assert (answer.status_code, answer.json()["error_code"]) == (400, "ModelArts.4396")
+        assert bad in answer.json()["error_msg"]
+
+
+def test_a_second_task_with_the_same_name_is_refused_with_4620(emulator: EmulatorServer) -> None:
+    with emulator.client() as client:
+        first = _create(client, "nightly")
+        with pytest.raises(ModelArtsAPIError) as duplicate:
+            _create(client, "nightly")
+        assert (duplicate.value.status, duplicate.value.error_code) == (400, "ModelArts.4620")
+        assert "nightly" in str(duplicate.value)
+        assert [t.task_id for t in client.iter_workforce_tasks(DS) if t.task_name == "nightly"] == [first]
+
+        other = _create(client, "weekly")
+        with pytest.raises(ModelArtsAPIError) as renamed:
+            client.update_workforce_task(DS, other, {"task_name": "nightly"})
+        assert renamed.value.error_code == "ModelArts.4620"
+
+
+def test_update_changes_name_description_and_team(emulator: EmulatorServer) -> None:
+    with emulator.client() as client:
+        task_id = _create(client, "to-rename")
+        client.update_workforce_task(
+            DS,
+            task_id,
+            {
+                "task_name": "renamed_task-1",
+                "description": "relabel the night shots",
+                "workforces_config": {
+                    "workforces": [{"workforce_id": "wf-emulator", "workers": [{"email": "bob@example.com"}]}]
+                },
+            },
+        )
+        task = client.get_workforce_task(DS, task_id)
+        assert (task.task_name, task.description) == ("renamed_task-1", "relabel the night shots")
+        config = task.workforces_config
+        assert config is not None and config.workforces is not None
+        assert [w.email for w in config.workforces[0].workers or []] == ["bob@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "words"),
+    [
+        ({"repetition": 0}, "ModelArts.4396", "repetition"),  # "The minimum value is 1."
+        ({"data_sync_type": 9}, "ModelArts.4396", "data_sync_type"),  # "Options: 0 ... 3"
+        (
+            {"workforces_config": {"workforces": [{"workforce_id": "wf-nobody"}]}},
+            "ModelArts.4601",
+            "wf-nobody",
+        ),
+        (
+            {
+                "workforces_config": {
+                    "workforces": [{"workforce_id": "wf-emulator", "workers": [{"email": "x@y.z"}]}]
+                }
+            },
+            "ModelArts.4604",
+            "x@y.z",
+        ),
+    ],
+)
+def test_create_refuses_what_the_pages_refuse(
+    emulator: EmulatorServer, body: dict[str, Any], code: str, words: str
+) -> None:
+    answer = _raw(emulator, "POST", f"{DS}/workforce-tasks", body)
+    assert (answer.status_code, answer.json()["error_code"]) == (400, code)
+    assert words in answer.json()["error_msg"]
+    assert emulator.admin.call("GET", "datasets")[0]["workforce_tasks"] == {"task-1": 1}
+
+
+def test_create_accepts_what_the_pages_allow(emulator: EmulatorServer) -> None:
+    # Every parameter is optional; the create page sets no rule for the name (the update page does).
+    for body in ({}, {"task_name": "naming rules are the update page's, not the create page's!"}):
+        answer = _raw(emulator, "POST", f"{DS}/workforce-tasks", body)
+        assert answer.status_code == 200 and len(answer.json()["task_id"]) == 19
+
+
+def test_delete_then_the_task_is_gone_and_unknown_ids_are_not_found(emulator: EmulatorServer) -> None:
+    with emulator.client() as client:
+        task_id = _create(client, "short-lived")
+        answer = _raw(emulator, "DELETE", f"{DS}/workforce-tasks/{task_id}")
+        assert answer.status_code == 204 and answer.content == b""  # "204 No Content"
+        assert task_id not in {t.task_id for t in client.iter_workforce_tasks(DS)}
+        on_the_task: tuple[Callable[[], object], ...] = (
+            lambda: client.get_workforce_task(DS, task_id),
+            lambda: client.start_workforce_task(DS, task_id),
+            lambda: client.update_workforce_task(DS, task_id, {"description": "x"}),
+            lambda: client.delete_workforce_task(DS, task_id),
+        )
+        for call in on_the_task:
+            with pytest.raises(ModelArtsNotFoundError) as gone:
+                call()
+            assert gone.value.error_code == "ModelArts.4619"
+        calls: tuple[Callable[[], object], ...] = (
+            lambda: client.list_workforce_tasks("ds-nowhere"),
+            lambda: client.create_workforce_task("ds-nowhere", {"task_name": "x"}),
+        )
+        for call in calls:
+            with pytest.raises(ModelArtsNotFoundError) as no_dataset:
+                call()
+            assert no_dataset.value.error_code == "ModelArts.4352"
+    # The dataset keeps its samples: deleting a task loses only its unaccepted labeling details.
+    assert len(emulator.admin.samples(DS)) == 6
+
+
+def test_synchronize_data_decides_whether_new_samples_join_a_started_task(
+    paused_emulator: EmulatorServer,
+) -> None:
+    paused_emulator.admin.configure(start_steps=0)  # started tasks run at once
+    with paused_emulator.client() as client:
+        syncing, fixed = _create(client, "syncing", synchronize_data=True), _create(client, "fixed")
+        for task_id in (syncing, fixed):
+            client.start_workforce_task(DS, task_id)
+            assert _status(client, task_id) == TaskStatus.RUNNING
+        client.add_samples(DS, [image("late.jpg")])
+        assert _sid("late.jpg") in {s.sample_id for s in client.iter_workforce_task_samples(DS, syncing)}
+        # The list page: synchronize_data "false: Do not synchronize the added data. (Default value)".
+        assert _sid("late.jpg") not in {s.sample_id for s in client.iter_workforce_task_samples(DS, fixed)}
+
+
+def test_an_accepted_task_is_final_and_the_next_batch_gets_a_new_task(
+    paused_emulator: EmulatorServer,
+) -> None:
+    paused_emulator.admin.configure(start_steps=0, sampling_steps=0, sync_steps=0, reviewer_pace=100)
+    with paused_emulator.client() as client:
+        labels = [
+            {"sample_id": _sid(f"{k}-{i}.jpg"), "labels": [{"name": k, "type": 0}]}
+            for k in ("cat", "dog")
+            for i in (1, 2, 3)
+        ]
+        client.start_acceptance(DS, "task-1", sampling_rate=1.0)
+        paused_emulator.admin.advance(steps=1)
+        client.update_acceptance_status(DS, "task-1", AcceptanceAction.PASS_ALL)
+        assert _status(client, "task-1") == TaskStatus.ACCEPTED
+
+        with pytest.raises(ModelArtsAPIError) as final:
+            client.update_workforce_task_samples(DS, "task-1", labels[:1])
+        # User guide: "Once the labeled data is accepted, team members cannot modify the labeling
+        # information."
+        assert (final.value.status, final.value.error_code) == (403, "ModelArts.4600")
+        assert "accepted" in str(final.value) and "new team labeling task" in str(final.value)
+        client.add_samples(DS, [image("next-day.jpg")])  # an accepted task takes in no new samples
+        assert _sid("next-day.jpg") not in {
+            s.sample_id for s in client.iter_workforce_task_samples(DS, "task-1")
+        }
+
+        # The next batch: a new task takes in what is not labeled yet (the accepted six are labeled now).
+        next_task = _create(client, "next-day")
+        client.start_workforce_task(DS, next_task)
+        assigned = [s.sample_id for s in client.iter_workforce_task_samples(DS, next_task)]
+        assert assigned == [_sid("next-day.jpg")]
+        answer = client.update_workforce_task_samples(
+            DS, next_task, [{"sample_id": _sid("next-day.jpg"), "labels": [{"name": "dog", "type": 0}]}]
+        )
+        assert answer.success is True
