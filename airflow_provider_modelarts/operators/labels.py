@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_modelarts._compat import AirflowFailException
-from airflow_provider_modelarts.links import ModelArtsDatasetLink, ModelArtsTeamTaskLink
-from airflow_provider_modelarts.operators._batching import (
+from airflow_provider_modelarts._text import quote
+from airflow_provider_modelarts.bulk.planning import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
-    brief,
-    log_lines,
 )
-from airflow_provider_modelarts.operators._bulk import (
-    BulkSamplesOperator,
-    OnFailure,
-    OnInvalid,
-    Problem,
-    _Plan,
-)
+from airflow_provider_modelarts.links import ModelArtsDatasetLink, ModelArtsTeamTaskLink
+from airflow_provider_modelarts.operators._bulk import BulkOperator, OnFailure, OnInvalid
 
 if TYPE_CHECKING:
-    from airflow_provider_modelarts.client import AsyncModelArtsClient
+    from airflow.sdk import Context
 
 __all__ = ["UpdateLabelsOperator"]
 
-_DELETIONS_LISTED = 20
 
-
-class UpdateLabelsOperator(BulkSamplesOperator):
+class UpdateLabelsOperator(BulkOperator):
     """Replace the labels of existing samples in batches.
 
     Without ``workforce_task_id``: ``PUT /v2/{project_id}/datasets/{dataset_id}/data-annotations/samples``.
@@ -82,10 +71,6 @@ class UpdateLabelsOperator(BulkSamplesOperator):
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json"}
     operator_extra_links = (ModelArtsDatasetLink(), ModelArtsTeamTaskLink())
 
-    _done_key = "updated"
-    _key_field = "sample_id"
-    _verb = "Updating labels of"
-
     def __init__(
         self,
         *,
@@ -119,75 +104,28 @@ class UpdateLabelsOperator(BulkSamplesOperator):
             **kwargs,
         )
         if not isinstance(allow_label_deletion, bool):
-            raise ValueError(f"allow_label_deletion must be True or False, got {brief(allow_label_deletion)}")
+            raise ValueError(f"allow_label_deletion must be True or False, got {quote(allow_label_deletion)}")
         self.workforce_task_id = workforce_task_id
         self.worker_email = worker_email
         self.worker_id = worker_id
         self.allow_label_deletion = allow_label_deletion
-        self._deletions: list[tuple[int, str | None]] = []
-        self._deletion_count = 0
+        self._require_one_source(("samples", "manifest"))
 
-    def _model_cls(self) -> type[Any]:
-        from airflow_provider_modelarts.models import SampleLabels
-
-        return SampleLabels
-
-    def _prepare_raw(self, raw: Any) -> Any:
-        if not self.worker_id:
-            return raw
-        if isinstance(raw, Mapping):
-            return raw if raw.get("worker_id") else {**raw, "worker_id": self.worker_id}
-        if getattr(raw, "worker_id", None):
-            return raw
-        return raw.model_copy(update={"worker_id": self.worker_id})
-
-    def _extra_problems(self, model: Any) -> list[Problem]:
-        if not model.sample_id:
-            return [Problem("sample_id", "is required: it names the sample whose labels are replaced")]
-        return []
-
-    def _on_valid(self, index: int, model: Any) -> None:
-        # "labels" missing, null or [] all leave the sample without labels: ModelArts deletes them all.
-        # Counted here and judged after the pass, so the guard names every such sample in one error.
-        if not model.labels:
-            self._deletion_count += 1
-            if len(self._deletions) < _DELETIONS_LISTED:
-                self._deletions.append((index, model.sample_id))
-
-    def _begin_pass(self) -> None:
-        self._deletions = []
-        self._deletion_count = 0
-
-    def _after_validation(self, plan: _Plan) -> None:
-        if not self._deletion_count:
-            return
-        ids = [f"#{index} ({brief(sample_id)})" for index, sample_id in self._deletions]
-        more = self._deletion_count - len(ids)
-        listed = ", ".join(ids) + (f" and {more:,} more" if more else "")
-        if not self.allow_label_deletion:
-            raise AirflowFailException(
-                f"{self._deletion_count:,} samples have no labels ('labels' missing, null or []), which "
-                f"makes ModelArts delete all of their labels: {listed}. Nothing was sent. Pass "
-                "allow_label_deletion=True if deleting their labels is intended."
-            )
-        log_lines(
-            self.log,
-            logging.WARNING,
-            f"allow_label_deletion=True: all labels of {self._deletion_count:,} samples will be deleted:",
-            ids,
-            more,
+    def execute(self, context: Context) -> dict[str, Any]:
+        source = self._list_or_manifest()
+        return self.run_bulk(
+            context,
+            "sample_id",
+            lambda hook: hook.update_labels(
+                self.dataset_id,
+                source,
+                workforce_task_id=self.workforce_task_id,
+                worker_email=self.worker_email,
+                worker_id=self.worker_id,
+                allow_label_deletion=self.allow_label_deletion,
+                batch_size=self.batch_size,
+                max_concurrency=self.max_concurrency,
+                max_batch_bytes=self.max_batch_bytes,
+                on_invalid=self.on_invalid,
+            ),
         )
-
-    def _result_ids(self) -> dict[str, Any]:
-        return {
-            **super()._result_ids(),
-            "workforce_task_id": self.workforce_task_id,
-            "label_deletions": self._deletion_count,
-        }
-
-    async def _send_batch(self, client: AsyncModelArtsClient, items: list[Any]) -> Any:
-        if self.workforce_task_id:
-            return await client.update_workforce_task_samples(
-                self.dataset_id, self.workforce_task_id, items, email=self.worker_email or None
-            )
-        return await client.update_samples(self.dataset_id, items, email=self.worker_email or None)

@@ -6,28 +6,24 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_modelarts._compat import AirflowFailException
-from airflow_provider_modelarts.links import ModelArtsDatasetLink
-from airflow_provider_modelarts.operators._batching import (
+from airflow.providers.common.compat.sdk import AirflowFailException
+
+from airflow_provider_modelarts._text import quote
+from airflow_provider_modelarts.bulk.planning import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
-    brief,
 )
-from airflow_provider_modelarts.operators._bulk import BulkSamplesOperator, OnFailure, OnInvalid, _Plan
-from airflow_provider_modelarts.operators._sources import FileSource, Source
+from airflow_provider_modelarts.links import ModelArtsDatasetLink
+from airflow_provider_modelarts.operators._bulk import BulkOperator, OnFailure, OnInvalid
 
 if TYPE_CHECKING:
-    from airflow_provider_modelarts.client import AsyncModelArtsClient
+    from airflow.sdk import Context
 
 __all__ = ["AddSamplesOperator"]
 
-#: ModelArts' answer for a sample whose name is already in the dataset. After a retried request or a task
-#: retry it means "added by the earlier attempt", so it is counted as ``already_present``, not as a failure.
-SAMPLE_EXISTS = "ModelArts.4422"
 
-
-class AddSamplesOperator(BulkSamplesOperator):
+class AddSamplesOperator(BulkOperator):
     """Add samples to a dataset (``POST /v2/{project_id}/datasets/{dataset_id}/data-annotations/samples``).
 
     Give exactly one source:
@@ -77,11 +73,6 @@ class AddSamplesOperator(BulkSamplesOperator):
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json", "label_format": "json"}
     operator_extra_links = (ModelArtsDatasetLink(),)
 
-    _done_key = "added"
-    _key_field = "name"
-    _verb = "Adding"
-    _already_present_codes = frozenset({SAMPLE_EXISTS})
-
     def __init__(
         self,
         *,
@@ -116,27 +107,35 @@ class AddSamplesOperator(BulkSamplesOperator):
             **kwargs,
         )
         if final_annotation is not None and not isinstance(final_annotation, bool):
-            raise ValueError(f"final_annotation must be True, False or None, got {brief(final_annotation)}")
+            raise ValueError(f"final_annotation must be True, False or None, got {quote(final_annotation)}")
         self.sample_type = sample_type
         self.final_annotation = final_annotation
         self.label_format = label_format
-        self._label_format_model: Any = None
+        self._require_one_source(("samples", "manifest", "files"))
 
-    def _source_args(self) -> tuple[str, ...]:
-        return ("samples", "manifest", "files")
+    def execute(self, context: Context) -> dict[str, Any]:
+        source = self._source()
+        return self.run_bulk(
+            context,
+            "name",
+            lambda hook: hook.add_samples(
+                self.dataset_id,
+                source,
+                final_annotation=self.final_annotation,
+                label_format=self.label_format,
+                batch_size=self.batch_size,
+                max_concurrency=self.max_concurrency,
+                max_batch_bytes=self.max_batch_bytes,
+                on_invalid=self.on_invalid,
+            ),
+        )
 
-    def _model_cls(self) -> type[Any]:
-        from airflow_provider_modelarts.models import Sample
+    def _source(self) -> Any:
+        if self.files is None:
+            return self._list_or_manifest()
+        from airflow_provider_modelarts.bulk.sources import FileSource
 
-        return Sample
-
-    def _build_source(self) -> Source:
-        self._label_format_model = self._parse_label_format()
-        if self.files is not None:
-            source: Source = FileSource(self.files, sample_type=self._parse_sample_type())
-        else:
-            source = super()._build_source()
-        return source
+        return FileSource(self.files, sample_type=self._parse_sample_type())
 
     def _parse_sample_type(self) -> int | None:
         if self.sample_type is None:
@@ -148,38 +147,5 @@ class AddSamplesOperator(BulkSamplesOperator):
         except ValueError:
             choices = ", ".join(f"{t.name.lower()} ({int(t)})" for t in SampleType)
             raise AirflowFailException(
-                f"sample_type {brief(self.sample_type)} is not a ModelArts sample type; use one of {choices}"
+                f"sample_type {quote(self.sample_type)} is not a ModelArts sample type; use one of {choices}"
             ) from None
-
-    def _parse_label_format(self) -> Any:
-        if self.label_format is None:
-            return None
-        from pydantic import ValidationError
-
-        from airflow_provider_modelarts.models import LabelFormat
-
-        if isinstance(self.label_format, LabelFormat):
-            return self.label_format
-        try:
-            return LabelFormat.model_validate(self.label_format, context={"strict_input": True})
-        except ValidationError as exc:
-            details = "; ".join(
-                f"label_format.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
-            raise AirflowFailException(f"label_format is invalid, so nothing was sent: {details}") from None
-
-    def _after_validation(self, plan: _Plan) -> None:
-        if plan.nameless:
-            self.log.warning(
-                "%s samples have no name: ModelArts cannot tell them from an earlier attempt's copies, so a "
-                "retried request or task retry may add them twice. Give every sample a unique name.",
-                f"{plan.nameless:,}",
-            )
-
-    async def _send_batch(self, client: AsyncModelArtsClient, items: list[Any]) -> Any:
-        return await client.add_samples(
-            self.dataset_id,
-            items,
-            final_annotation=self.final_annotation,
-            label_format=self._label_format_model,
-        )

@@ -1,4 +1,4 @@
-"""Helpers shared by the integration tests of the operators (imported by name; pytest puts this directory on sys.path)."""
+"""Helpers of the operator integration tests (imported by name: pytest puts this folder on sys.path)."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from ops_helpers import InFlightCounter, names
 
-from airflow_provider_modelarts._compat import AirflowException, AirflowFailException
 from airflow_provider_modelarts.emulator import DEFAULT_SECRET_KEY
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.models import Sample

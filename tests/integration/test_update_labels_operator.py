@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_provider_modelarts._compat import AirflowException, AirflowFailException
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 

@@ -1,4 +1,4 @@
-"""Airflow-facing behaviour of the operators that needs no service: arguments, templating, links, imports."""
+"""Airflow-facing behaviour of the operators that needs no service: arguments, templating, imports."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import sys
 from typing import Any
 
 import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_modelarts._compat import AirflowFailException
-from airflow_provider_modelarts.links import ModelArtsDatasetLink, ModelArtsTeamTaskLink
-from airflow_provider_modelarts.operators._bulk import _as_sample_list
+from airflow_provider_modelarts.operators._bulk import as_sample_list
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
@@ -126,43 +125,27 @@ def test_templates_render_ids_payloads_and_numbers() -> None:
     assert upd.worker_id == "worker-9"
 
 
+def test_absurdly_deep_samples_do_not_break_dag_parsing() -> None:
+    """Airflow walks templated arguments recursively; past the recursion limit the value is hidden from it."""
+    deep: Any = "leaf"
+    for _ in range(5_000):
+        deep = [deep]
+    op = AddSamplesOperator(task_id="deep", dataset_id="d", samples=[{"name": "a.jpg", "metadata": deep}])
+    op.render_template_fields({})  # type: ignore[arg-type]
+    assert as_sample_list(op.samples)[0]["name"] == "a.jpg"  # execute() gets the samples back, unchanged
+    shallow = [{"name": "b.jpg", "labels": [{"name": "cat"}]}]
+    assert AddSamplesOperator(task_id="ok", dataset_id="d", samples=shallow).samples is shallow
+
+
 def test_samples_rendered_to_text_are_parsed_back() -> None:
     as_json = json.dumps([{"name": "a.jpg"}])
-    assert _as_sample_list(as_json) == [{"name": "a.jpg"}]
+    assert as_sample_list(as_json) == [{"name": "a.jpg"}]
     as_python_repr = str([{"name": "a.jpg", "sample_type": 0}])  # what a non-native template renders
-    assert _as_sample_list(as_python_repr) == [{"name": "a.jpg", "sample_type": 0}]
+    assert as_sample_list(as_python_repr) == [{"name": "a.jpg", "sample_type": 0}]
     with pytest.raises(AirflowFailException, match="render_template_as_native_obj"):
-        _as_sample_list("not a list {")
+        as_sample_list("not a list {")
     with pytest.raises(AirflowFailException, match="must be a list of samples, got dict"):
-        _as_sample_list({"name": "a.jpg"})
-
-
-def test_links_use_the_urls_resolved_during_execute() -> None:
-    op = UpdateLabelsOperator(task_id="u", dataset_id="d", samples=[], workforce_task_id="w")
-    op.console_links = {
-        "dataset": "https://console.example/ds",
-        "workforce_task": "https://console.example/w",
-    }
-    assert ModelArtsDatasetLink().get_link(op, ti_key=None) == "https://console.example/ds"  # type: ignore[arg-type]
-    assert ModelArtsTeamTaskLink().get_link(op, ti_key=None) == "https://console.example/w"  # type: ignore[arg-type]
-    assert {link.name for link in op.operator_extra_links} == {"ModelArts Dataset", "ModelArts Team Task"}
-
-
-@pytest.mark.usefixtures("region_conn")
-def test_links_fall_back_to_the_connection_region() -> None:
-    op = AcceptanceOperator(task_id="a", dataset_id="ds-1", workforce_task_id="task-1", action="pass_all")
-    url = ModelArtsTeamTaskLink().get_link(op, ti_key=None)  # type: ignore[arg-type]
-    assert "region=ap-southeast-3" in url
-    assert "ds-1" in url and "task-1" in url
-    assert SK not in url
-    unrendered = AddSamplesOperator(task_id="x", dataset_id="{{ params.ds }}", samples=[])
-    assert ModelArtsDatasetLink().get_link(unrendered, ti_key=None) == ""  # type: ignore[arg-type]
-
-
-def test_links_are_empty_without_a_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AIRFLOW_CONN_MODELARTS_DEFAULT", raising=False)
-    op = AddSamplesOperator(task_id="x", dataset_id="ds-1", samples=[], modelarts_conn_id="missing_conn")
-    assert ModelArtsDatasetLink().get_link(op, ti_key=None) == ""  # type: ignore[arg-type]
+        as_sample_list({"name": "a.jpg"})
 
 
 @pytest.mark.parametrize(
@@ -183,5 +166,4 @@ def test_client_retry_reaches_the_clients_the_operator_builds(make: Any, region_
     op = make(policy)
     # Airflow 3.3's BaseOperator has a task-level ``retry_policy`` (None unless set); 3.1 has none at all.
     assert getattr(op, "retry_policy", None) is None
-    # (this module's conftest pins the clients' retry for speed, so the hand-over is checked at the hook)
     assert op._hook().retry is policy

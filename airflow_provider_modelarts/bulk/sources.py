@@ -1,12 +1,9 @@
-"""Where bulk operators read samples from: an in-memory list, a manifest file, or local files.
+"""Where bulk runs read samples from: an in-memory list, a manifest file, or local files.
 
 Every source can be iterated more than once and yields ``(index, raw)`` pairs from the start each time. The
-bulk operators rely on that: a first pass validates everything and keeps only the problems, a second pass
-builds and sends the batches. Manifests and files are re-read from disk on each pass, so memory stays flat
-however many samples a manifest holds; only the in-memory list is (necessarily) held whole.
-
-Nothing here imports pydantic, httpx or Airflow: DAG files import the operator modules on every parse, and the
-sources are only touched inside ``execute``.
+bulk run relies on that: a first pass validates everything and keeps only the problems, a second pass builds
+and sends the batches. Manifests and files are re-read from disk on each pass, so memory stays flat however
+many samples a manifest holds; only the in-memory list is (necessarily) held whole.
 """
 
 from __future__ import annotations
@@ -20,11 +17,14 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
+
+import ijson
+
+from airflow_provider_modelarts.models import MAX_SAMPLE_BYTES
 
 __all__ = [
     "EXTENSION_SAMPLE_TYPES",
-    "MAX_SAMPLE_BYTES",
     "BadRecord",
     "FileRef",
     "FileSource",
@@ -35,16 +35,9 @@ __all__ = [
     "expand_file_patterns",
 ]
 
-#: ModelArts rejects a sample larger than this (``ModelArts.4656``: "Sample oversized"), see the error-code
-#: table.
-MAX_SAMPLE_BYTES = 12_582_912
+_BOM = b"\xef\xbb\xbf"
 
-# One JSON-array element may not exceed this many characters: a maximal sample is ~16.8 M characters of base64
-# plus labels. The cap stops a broken array (say, an unterminated string) from being read whole into memory.
-MAX_RECORD_CHARS = 64 * 1024 * 1024
-
-# Sample type codes (models.SampleType) by file extension. Kept as plain ints so this module stays
-# import-light.
+# Sample type codes (models.SampleType) by file extension, as plain ints: the API's JSON carries ints.
 _IMAGE, _TEXT, _SPEECH, _TABLE, _VIDEO = 0, 1, 2, 4, 6
 EXTENSION_SAMPLE_TYPES: dict[str, int] = {
     **dict.fromkeys((".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"), _IMAGE),
@@ -114,43 +107,45 @@ class ManifestSource(Source):
         kind = {"array": "JSON array", "lines": "JSON Lines"}.get(self.format or "", "JSON")
         return f"manifest {self.path} ({kind})"
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> IO[bytes]:
         if not self.path.is_file():
             raise ManifestError(f"manifest {self.path} does not exist or is not a file")
         if self.path.suffix == ".gz":
-            return io.TextIOWrapper(gzip.open(self.path, "rb"), encoding="utf-8-sig")
-        return open(self.path, encoding="utf-8-sig")
+            return cast("IO[bytes]", gzip.open(self.path, "rb"))
+        return open(self.path, "rb")
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         with self._open() as fh:
-            first = _first_significant_char(fh, self.chunk_size)
-            if first == "":
+            first = _first_significant_byte(fh, self.chunk_size)
+            if first == b"":
                 self.format = "lines"
                 return
-            if first == "[":
+            if first == b"[":
                 self.format = "array"
                 yield from enumerate(_iter_json_array(fh, self.path, self.chunk_size))
-            elif first == "{":
+            elif first == b"{":
                 self.format = "lines"
-                yield from enumerate(_iter_json_lines(fh))
+                yield from enumerate(_iter_json_lines(io.TextIOWrapper(fh, encoding="utf-8")))
             else:
                 raise ManifestError(
                     f"manifest {self.path} must be a JSON array of sample objects or JSON Lines "
-                    f"(one sample object per line); it starts with {first!r}"
+                    f"(one sample object per line); it starts with {first.decode('utf-8', 'replace')!r}"
                 )
 
 
-def _first_significant_char(fh: IO[str], chunk_size: int) -> str:
-    """Peek at the first non-whitespace character and rewind, so the real parse starts at offset 0."""
+def _first_significant_byte(fh: IO[bytes], chunk_size: int) -> bytes:
+    """Peek at the first non-whitespace byte, then rewind to just after a UTF-8 byte-order mark, if any."""
+    start = len(_BOM) if fh.read(len(_BOM)) == _BOM else 0
+    fh.seek(start)
     while True:
         chunk = fh.read(chunk_size)
         if not chunk:
-            fh.seek(0)
-            return ""
+            fh.seek(start)
+            return b""
         stripped = chunk.lstrip()
         if stripped:
-            fh.seek(0)
-            return stripped[0]
+            fh.seek(start)
+            return stripped[:1]
 
 
 def _iter_json_lines(fh: IO[str]) -> Iterator[Any]:
@@ -167,85 +162,32 @@ def _json_reason(exc: ValueError) -> str:
     return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
 
 
-def _iter_json_array(fh: IO[str], path: Path, chunk_size: int) -> Iterator[Any]:
-    """Yield the elements of a top-level JSON array without loading the array.
+class _LineCounter:
+    """A binary reader that counts the newlines handed to the parser, so errors can say where they are."""
 
-    ``json.JSONDecoder.raw_decode`` parses one element out of a sliding buffer; when an element is cut off by
-    the end of the buffer the buffer grows (doubling the read size, so a 16 MB base64 sample costs a handful
-    of re-parses, not thousands) and the element is parsed again. Consumed text is dropped, so the buffer
-    holds at most the largest element plus one read.
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.newlines = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.newlines += data.count(b"\n")
+        return data
+
+
+def _iter_json_array(fh: IO[bytes], path: Path, chunk_size: int) -> Iterator[Any]:
+    """Yield the elements of a top-level JSON array without loading the array (ijson, C backend if present).
+
+    The parser reads ``chunk_size`` bytes at a time and holds one element at once, so memory stays at the
+    largest element. Errors name the line the parser had read up to (exact for files smaller than a read).
     """
-    decoder = json.JSONDecoder()
-    buf = ""
-    pos = 0
-    eof = False
-    lines_before = 0  # newlines in text already dropped from the buffer, for error positions
-
-    def refill(min_read: int) -> bool:
-        nonlocal buf, pos, eof, lines_before
-        if eof:
-            return False
-        lines_before += buf.count("\n", 0, pos)
-        buf = buf[pos:]
-        pos = 0
-        chunk = fh.read(max(min_read, chunk_size))
-        if not chunk:
-            eof = True
-            return False
-        buf += chunk
-        return True
-
-    def skip_ws() -> str:
-        nonlocal pos
-        while True:
-            while pos < len(buf) and buf[pos] in " \t\r\n":
-                pos += 1
-            if pos < len(buf):
-                return buf[pos]
-            if not refill(chunk_size):
-                return ""
-
-    def fail(what: str) -> ManifestError:
-        line = lines_before + buf.count("\n", 0, pos) + 1
-        return ManifestError(f"manifest {path}: {what} at line {line}")
-
-    if skip_ws() != "[":
-        raise fail("expected '['")
-    pos += 1
-    if skip_ws() == "]":
-        pos += 1
-        if skip_ws() != "":
-            raise fail("unexpected data after the closing ']'")
-        return
-    read_size = chunk_size
-    while True:
-        if skip_ws() == "":
-            raise fail("unexpected end of file inside the array")
-        try:
-            value, end = decoder.raw_decode(buf, pos)
-        except json.JSONDecodeError as exc:
-            if len(buf) - pos < MAX_RECORD_CHARS and refill(read_size):
-                read_size *= 2
-                continue
-            raise fail(f"invalid JSON ({exc.msg})") from None
-        # A number or literal may continue in the next chunk; objects cannot, but re-checking is cheap.
-        if end == len(buf) and not eof and refill(read_size):
-            continue
-        read_size = chunk_size
-        pos = end
-        yield value
-        sep = skip_ws()
-        if sep == ",":
-            pos += 1
-            continue
-        if sep == "]":
-            pos += 1
-            if skip_ws() != "":
-                raise fail("unexpected data after the closing ']'")
-            return
-        raise fail(
-            "expected ',' or ']' between samples" if sep else "unexpected end of file inside the array"
-        )
+    reader = _LineCounter(fh)
+    try:
+        yield from ijson.items(reader, "item", use_float=True, buf_size=chunk_size)
+    except ijson.JSONError as exc:
+        detail = str(exc).splitlines()[0].removeprefix("parse error: ").strip() or type(exc).__name__
+        line = reader.newlines + 1
+        raise ManifestError(f"manifest {path}: invalid JSON array ({detail}) at line {line}") from None
 
 
 @dataclass(frozen=True)
@@ -271,6 +213,10 @@ class FileRef:
         if self.sample_type is not None:
             sample["sample_type"] = self.sample_type
         return sample
+
+    def encoded_size(self) -> int:
+        """Characters the file's bytes take once base64-encoded: its share of a batch's data budget."""
+        return 4 * ((self.size + 2) // 3)
 
     def describe_sample(self) -> dict[str, Any]:
         """What the first (validation) pass checks: everything except the bytes."""

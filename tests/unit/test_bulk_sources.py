@@ -1,4 +1,4 @@
-"""Sample sources of the bulk operators: manifests stream record by record, files are expanded and typed."""
+"""Sample sources of bulk runs: manifests stream record by record, files are expanded and typed."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_modelarts.operators._sources import (
-    MAX_SAMPLE_BYTES,
+from airflow_provider_modelarts.bulk.sources import (
     BadRecord,
     FileSource,
     ListSource,
@@ -18,6 +17,7 @@ from airflow_provider_modelarts.operators._sources import (
     ManifestSource,
     expand_file_patterns,
 )
+from airflow_provider_modelarts.models import MAX_SAMPLE_BYTES
 
 
 def _samples(n: int) -> list[dict[str, object]]:
@@ -62,8 +62,8 @@ def test_json_array_empty_and_numbers_split_across_chunks(tmp_path: Path) -> Non
     ("text", "expected"),
     [
         ('[{"name": "a"}, {"name": ', "line 1"),
-        ('[\n{"name": "a"}\n{"name": "b"}]', "expected ',' or ']'"),
-        ('[{"name": "a"}] trailing', "unexpected data after"),
+        ('[\n{"name": "a"}\n{"name": "b"}]', "expect ',' or ']'"),
+        ('[{"name": "a"}] trailing', "trailing garbage"),
         ('[\n\n{"name": "a",}]', "line 3"),
     ],
 )

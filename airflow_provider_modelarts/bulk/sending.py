@@ -1,0 +1,225 @@
+"""Running a bulk operation: validate everything, then send batches concurrently from one event loop.
+
+:func:`run_batches` sends batches with at most ``max_concurrency`` requests in flight. The next batch is built
+only once a slot is free, so at most ``max_concurrency + 1`` batches exist in memory at any time whatever the
+input size (backpressure by construction, no unbounded queue). One event loop with an async HTTP client costs
+less per request than a thread pool and needs no locks around the tally.
+
+:class:`BulkOperation` is the whole run. It is composed, not subclassed: the caller (``ModelArtsHook``) passes
+the validator with its checks, the coroutine that sends one batch (where the ModelArts idempotency rules
+live), and the client factory. Nothing here imports Airflow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from asgiref.sync import async_to_sync
+from pydantic_core import PydanticSerializationError
+
+from airflow_provider_modelarts._text import shorten
+from airflow_provider_modelarts.bulk.planning import Batch, BatchPlanner, make_batches
+from airflow_provider_modelarts.bulk.sources import Source
+from airflow_provider_modelarts.bulk.tally import BulkTally, ItemResult, Outcome, log_lines
+from airflow_provider_modelarts.bulk.validation import RunRefused, Validator
+from airflow_provider_modelarts.errors import (
+    ModelArtsAPIError,
+    ModelArtsAuthError,
+    ModelArtsConfigError,
+    ModelArtsError,
+    ModelArtsNotFoundError,
+    ModelArtsTransportError,
+)
+
+__all__ = ["BulkOperation", "batch_failure", "run_batches"]
+
+T = TypeVar("T")
+
+# "Not found" codes about one sample or worker: a batch answered with one failed, the run goes on.
+_ITEM_LEVEL_CODES = frozenset({"ModelArts.4420", "ModelArts.4604"})
+
+
+def batch_failure(exc: BaseException) -> ItemResult | None:
+    """The result recorded for each item of a batch whose request failed, or None to stop the run.
+
+    The exception classes of :mod:`airflow_provider_modelarts.errors` decide: bad credentials or
+    configuration, and a missing project / dataset / task, fail every other batch too, so the run stops;
+    any other service or transport error (after the client's retries) fails only this batch.
+    """
+    if isinstance(exc, (ModelArtsAuthError, ModelArtsConfigError)):
+        return None
+    if isinstance(exc, ModelArtsNotFoundError) and exc.error_code not in _ITEM_LEVEL_CODES:
+        return None
+    if isinstance(exc, ModelArtsAPIError):
+        return ItemResult(Outcome.FAILED, exc.error_code or f"HTTP {exc.status}", exc.error_msg or str(exc))
+    if isinstance(exc, ModelArtsTransportError):
+        return ItemResult(Outcome.FAILED, "transport_error", str(exc))
+    if isinstance(exc, ModelArtsError):
+        return ItemResult(Outcome.FAILED, type(exc).__name__, str(exc))
+    if isinstance(exc, PydanticSerializationError):  # a manifest changed between the passes: fail the batch
+        return ItemResult(Outcome.FAILED, "unsendable", shorten(str(exc).partition("\n")[0], 160))
+    return None
+
+
+async def run_batches(
+    batches: Iterable[Batch[T]],
+    send: Callable[[Batch[T]], Awaitable[list[ItemResult]]],
+    *,
+    max_concurrency: int,
+    on_done: Callable[[Batch[T], list[ItemResult]], None],
+    classify_error: Callable[[BaseException], ItemResult | None] = batch_failure,
+) -> int:
+    """Send every batch with at most ``max_concurrency`` in flight; returns the highest concurrency reached.
+
+    A failing request does not stop the run: ``classify_error`` turns the exception into the result recorded
+    for each item of that batch. When it returns ``None`` the error is fatal (bad credentials, unknown
+    dataset: every other batch would fail the same way): no further batch is started, the ones in flight
+    finish and are recorded, then the error is raised. Items of batches never started are not recorded.
+    """
+    if max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+    slots = asyncio.Semaphore(max_concurrency)
+    in_flight: set[asyncio.Task[None]] = set()
+    fatal: list[BaseException] = []
+    peak = 0
+
+    async def one(batch: Batch[T]) -> None:
+        try:
+            try:
+                results = await send(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                item = classify_error(exc)
+                if item is None:
+                    fatal.append(exc)
+                    return
+                results = [item] * len(batch)
+            on_done(batch, results)
+        finally:
+            slots.release()
+
+    try:
+        for batch in batches:
+            await slots.acquire()
+            if fatal:
+                slots.release()
+                break
+            task = asyncio.create_task(one(batch))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            peak = max(peak, len(in_flight))
+        if in_flight:
+            await asyncio.gather(*in_flight)
+    except BaseException:
+        for task in in_flight:
+            task.cancel()
+        raise
+    if fatal:
+        raise fatal[0]
+    return peak
+
+
+@dataclass
+class BulkOperation:
+    """One bulk run (add samples, update labels): validate-first, then send, then summarise.
+
+    :param validator: parses samples and applies the run's checks (duplicates, deletion guard, ...).
+    :param send: sends one batch with an open client and maps the answer to one result per item.
+    :param open_client: returns a new async client (an async context manager with ``retry_count``).
+    :param done_key: summary key of the items the service applied (``added`` / ``updated``).
+    :param verb: start of the log line announcing the sending (``Adding`` / ``Updating labels of``).
+    :param target: where the samples go, for that line (``dataset d1 (project p1)``).
+    :param log: where progress and problems go (a ``logging.Logger`` or a hook's / task's ``log``).
+    """
+
+    validator: Validator
+    send: Callable[[Any, Batch[Any]], Awaitable[list[ItemResult]]]
+    open_client: Callable[[], Awaitable[Any]]
+    done_key: str
+    verb: str
+    target: str
+    batch_size: int
+    max_concurrency: int
+    max_batch_bytes: int
+    on_invalid: str = "fail"
+    log: Any = field(default_factory=lambda: logging.getLogger(__name__))  # or Airflow's structlog logger
+
+    def run(self, source: Source, **ids: Any) -> dict[str, Any]:
+        """Validate, send and return the summary (``ids`` first, then the counts); see the README for keys.
+
+        Raises :class:`RunRefused` before anything is sent when the input is refused; a fatal service
+        error (see :func:`batch_failure`) propagates after the batches in flight finished. Items the service
+        rejected are counted in the summary, never raised: the caller decides whether they fail the task.
+        """
+        log = self.log
+        tally = BulkTally(done_key=self.done_key, key_field=self.validator.key_field)
+        try:
+            report = self.validator.validate(source, tally, self._planner())
+        except RunRefused:
+            raise
+        except ValueError as exc:  # ManifestError and friends: the source as a whole is unreadable
+            raise RunRefused(str(exc)) from exc
+        tally = report.tally
+        self.validator.conclude(report, on_invalid=self.on_invalid, log=log)
+        ids = {**ids, "source": source.describe()}
+        if tally.to_send == 0:
+            log.warning("Nothing to send: %s holds no valid samples.", source.describe())
+            return self._summary(tally, ids)
+        log.info(
+            "%s %s %s from %s to %s in %s batches of up to %s, %s requests at a time",
+            self.verb,
+            f"{tally.to_send:,}",
+            tally.noun,
+            source.describe(),
+            self.target,
+            f"{tally.planned_batches:,}",
+            self.batch_size,
+            self.max_concurrency,
+        )
+        try:
+            # execute() is synchronous and Airflow runs it outside any event loop; async_to_sync gives the
+            # sending its own loop (and says so clearly if someone calls it from inside a running loop).
+            async_to_sync(self._send_all)(source, report)
+        except Exception:
+            log.error("Stopped early: %s", tally.summary_line())
+            raise
+        log.info("Finished: %s", tally.summary_line())
+        if tally.failed:
+            lines = tally.failure_lines()
+            header = f"{tally.failed:,} of {tally.to_send:,} {tally.noun} failed:"
+            log_lines(log, logging.WARNING, header, lines, tally.failed - len(lines))
+        return self._summary(tally, ids)
+
+    def _planner(self) -> BatchPlanner:
+        return BatchPlanner(self.batch_size, self.max_batch_bytes)
+
+    def _summary(self, tally: BulkTally, ids: dict[str, Any]) -> dict[str, Any]:
+        for check in self.validator.checks:
+            ids.update(check.summary())
+        return tally.as_result(**ids)
+
+    async def _send_all(self, source: Source, report: Any) -> None:
+        tally: BulkTally = report.tally
+        client = await self.open_client()
+        async with client:
+            retries_before = client.retry_count
+
+            async def send(batch: Batch[Any]) -> list[ItemResult]:
+                return await self.send(client, batch)
+
+            def on_done(batch: Batch[Any], results: list[ItemResult]) -> None:
+                failed = tally.add_batch(batch, results)
+                self.log.info(tally.progress_line(batch, failed))
+
+            tally.start_clock()
+            try:
+                batches = make_batches(self.validator.items(source, report, self.log), self._planner())
+                await run_batches(batches, send, max_concurrency=self.max_concurrency, on_done=on_done)
+            finally:
+                tally.retries = client.retry_count - retries_before
+                tally.elapsed = tally.elapsed_since_start()
