@@ -6,9 +6,11 @@ import asyncio
 import inspect
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from client_helpers import (
+    BASE,
     DETECTION_LABELS,
     DS,
     IMAGE_SAMPLE,
@@ -26,6 +28,7 @@ from client_helpers import (
 from airflow_provider_modelarts.client import (
     AsyncModelArtsClient,
     ModelArtsClient,
+    UnparsedReply,
 )
 from airflow_provider_modelarts.models import (
     AcceptanceAction,
@@ -304,3 +307,159 @@ def test_sync_and_async_clients_expose_the_same_api() -> None:
         sync_params = inspect.signature(getattr(ModelArtsClient, name)).parameters
         async_params = inspect.signature(getattr(AsyncModelArtsClient, name)).parameters
         assert list(sync_params) == list(async_params), name
+
+
+# ------------------------------------------------------------------------------ team labeling task life cycle
+
+# The request example of creating_a_team_labeling_task.rst, verbatim.
+CREATE_EXAMPLE = {
+    "task_name": "task-eb17",
+    "synchronize_data": False,
+    "synchronize_auto_labeling_data": False,
+    "workforces_config": {
+        "workforces": [
+            {
+                "workforce_id": "feSUo5NUIUnQAQNNTiS",
+                "workers": [{"email": "xxx@xxx.com"}, {"email": "xxx@xxx.com"}, {"email": "xxx@xxx.com"}],
+            }
+        ]
+    },
+    "auto_sync_dataset": False,
+}
+TASKS = f"{DS}/workforce-tasks"
+
+
+def test_create_workforce_task_posts_the_body_and_returns_the_task_id(
+    api: respx.MockRouter, client: ModelArtsClient
+) -> None:
+    route = api.post(TASKS).respond(200, json={"task_id": "6phXEto29utpaMwbQkg"})
+    reply = client.create_workforce_task("ds-1", CREATE_EXAMPLE)
+    assert reply.task_id == "6phXEto29utpaMwbQkg"
+    assert not isinstance(reply, UnparsedReply)
+    assert route.calls.last.request.headers["Content-Type"] == "application/json"
+    assert sent_json(route) == CREATE_EXAMPLE
+
+
+def test_create_workforce_task_checks_the_body_before_sending(
+    api: respx.MockRouter, client: ModelArtsClient
+) -> None:
+    with pytest.raises(ValueError, match="did you mean 'task_name'"):
+        client.create_workforce_task("ds-1", {"task_nmae": "x"})
+    with pytest.raises(ValueError, match="repetition"):
+        client.create_workforce_task("ds-1", {"repetition": 0})
+    with pytest.raises(TypeError, match="body"):
+        client.create_workforce_task("ds-1", ["task_name"])  # type: ignore[arg-type]
+    assert not api.calls
+
+
+def test_list_workforce_tasks_pages_by_page_number(api: respx.MockRouter, client: ModelArtsClient) -> None:
+    route = api.get(TASKS).respond(
+        200,
+        json={"count": 2, "tasks": [{"task_id": "a", "task_name": "t-a", "status": 1, "new_key": 1}]},
+    )
+    page = client.list_workforce_tasks("ds-1", limit=1, offset=1)
+    assert dict(route.calls.last.request.url.params) == {"limit": "1", "offset": "1"}
+    assert page.count == 2
+    assert page.tasks is not None
+    assert (page.tasks[0].task_id, page.tasks[0].status) == ("a", TaskStatus.RUNNING)
+    client.list_workforce_tasks("ds-1")  # the page's defaults are left to the service
+    assert route.calls.last.request.url.query == b""
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+        with pytest.raises(ValueError):
+            client.list_workforce_tasks("ds-1", **bad)
+    assert route.call_count == 2
+
+
+def _task_pages(total: int) -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        limit, page = int(request.url.params["limit"]), int(request.url.params["offset"])
+        ids = [f"t{i}" for i in range(total)][page * limit : (page + 1) * limit]
+        return httpx.Response(200, json={"count": total, "tasks": [{"task_id": i} for i in ids]})
+
+    return handler
+
+
+def test_iter_workforce_tasks_walks_every_page(api: respx.MockRouter, client: ModelArtsClient) -> None:
+    route = api.get(TASKS).mock(side_effect=_task_pages(5))
+    assert [t.task_id for t in client.iter_workforce_tasks("ds-1", page_size=2)] == [
+        "t0",
+        "t1",
+        "t2",
+        "t3",
+        "t4",
+    ]
+    assert [c.request.url.params["offset"] for c in route.calls] == ["0", "1", "2"]
+    with pytest.raises(ValueError, match="page_size"):
+        client.iter_workforce_tasks("ds-1", page_size=1001)
+
+
+def test_start_update_and_delete_workforce_task(api: respx.MockRouter, client: ModelArtsClient) -> None:
+    start = api.post(f"{TASKS}/task-1").respond(200, json={})
+    update = api.put(f"{TASKS}/task-1").respond(200, json={})
+    delete = api.delete(f"{TASKS}/task-1").respond(204)
+    client.start_workforce_task("ds-1", "task-1")
+    assert sent_json(start) == {}
+    assignment = {
+        "workforces_config": {"workforces": [{"workforce_id": "w1", "workers": [{"email": "a@b.c"}]}]}
+    }
+    client.start_workforce_task("ds-1", "task-1", assignment)
+    assert sent_json(start) == assignment
+    client.update_workforce_task(
+        "ds-1", "task-1", {"task_name": "daily_2026-12-01", "description": "batch 7"}
+    )
+    assert sent_json(update) == {"task_name": "daily_2026-12-01", "description": "batch 7"}
+    reply = client.delete_workforce_task("ds-1", "task-1")
+    assert delete.calls.last.request.content == b""
+    assert reply.model_dump() == {}
+
+
+def test_update_workforce_task_applies_the_pages_rules(
+    api: respx.MockRouter, client: ModelArtsClient
+) -> None:
+    # update page: task_name "1 to 64 characters and only letters, digits, underscores (_), and hyphens (-)"
+    with pytest.raises(ValueError, match="task_name"):
+        client.update_workforce_task("ds-1", "task-1", {"task_name": "daily run"})
+    # "description ... does not support the following special characters: ^!<>=&"'"
+    with pytest.raises(ValueError, match="description"):
+        client.update_workforce_task("ds-1", "task-1", {"description": "<b>"})
+    assert not api.calls
+
+
+def test_a_write_reply_that_does_not_parse_is_returned_as_applied(
+    api: respx.MockRouter, client: ModelArtsClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.post(TASKS).respond(200, json=[{"task_id": "t-1"}])  # an array where the page documents an object
+    api.put(f"{TASK}/acceptance/status").respond(200, text="<html>accepted</html>")
+    reply = client.create_workforce_task("ds-1", {"task_name": "t"})
+    assert isinstance(reply, UnparsedReply)
+    assert reply.task_id is None
+    assert reply.raw == [{"task_id": "t-1"}]
+    assert reply.parse_problems
+    status = client.update_acceptance_status("ds-1", "task-1", "pass_all")
+    assert isinstance(status, UnparsedReply)
+    assert status.raw == "<html>accepted</html>"
+    warnings = [r.getMessage() for r in caplog.records if r.name == "airflow_provider_modelarts.client"]
+    assert len(warnings) == 2
+    assert all("was applied" in w and "accepted</html>" not in w for w in warnings)
+
+
+def test_async_team_task_life_cycle(clock: FakeClock) -> None:
+    async def scenario() -> None:
+        with respx.mock(base_url=BASE, assert_all_called=False) as api:
+            api.post(TASKS).respond(200, json={"task_id": "new-1"})
+            api.get(TASKS).mock(side_effect=_task_pages(3))
+            start = api.post(f"{TASKS}/new-1").respond(200, json={})
+            delete = api.delete(f"{TASKS}/new-1").respond(204)
+            async with make_async_client(clock) as c:
+                created = await c.create_workforce_task("ds-1", {"task_name": "daily"})
+                assert created.task_id == "new-1"
+                assert [t.task_id async for t in c.iter_workforce_tasks("ds-1", page_size=2)] == [
+                    "t0",
+                    "t1",
+                    "t2",
+                ]
+                await c.start_workforce_task("ds-1", "new-1")
+                await c.delete_workforce_task("ds-1", "new-1")
+            assert start.called and delete.called
+
+    asyncio.run(scenario())
