@@ -22,10 +22,11 @@ from asgiref.sync import async_to_sync
 from pydantic_core import PydanticSerializationError
 
 from airflow_provider_modelarts._text import shorten
+from airflow_provider_modelarts.bulk.checks import RunRefused
 from airflow_provider_modelarts.bulk.planning import Batch, BatchPlanner, make_batches
 from airflow_provider_modelarts.bulk.sources import Source
 from airflow_provider_modelarts.bulk.tally import BulkTally, ItemResult, Outcome, log_lines
-from airflow_provider_modelarts.bulk.validation import RunRefused, Validator
+from airflow_provider_modelarts.bulk.validation import Validator
 from airflow_provider_modelarts.errors import (
     ModelArtsAPIError,
     ModelArtsAuthError,

@@ -16,6 +16,13 @@ from airflow.sdk import BaseHook
 from pydantic import ValidationError
 
 from airflow_provider_modelarts import acceptance
+from airflow_provider_modelarts.bulk.checks import (
+    DuplicateKeys,
+    LabelDeletionGuard,
+    RequiredKey,
+    RunRefused,
+    UnnamedSamples,
+)
 from airflow_provider_modelarts.bulk.planning import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
@@ -25,14 +32,7 @@ from airflow_provider_modelarts.bulk.planning import (
 from airflow_provider_modelarts.bulk.sending import BulkOperation
 from airflow_provider_modelarts.bulk.sources import ListSource, Source
 from airflow_provider_modelarts.bulk.tally import ItemResult, Outcome, results_from_response
-from airflow_provider_modelarts.bulk.validation import (
-    DuplicateKeys,
-    LabelDeletionGuard,
-    RequiredKey,
-    RunRefused,
-    UnnamedSamples,
-    Validator,
-)
+from airflow_provider_modelarts.bulk.validation import Validator
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient, RetryPolicy
 from airflow_provider_modelarts.errors import (
     ModelArtsAPIError,

@@ -138,8 +138,8 @@ class BulkOperator(BaseOperator):
         be refused again. Samples the service rejected fail it (retryable) only with ``on_failure="fail"``,
         after every batch was sent; the summary is pushed as XCom ``bulk_result`` first so it stays reachable.
         """
+        from airflow_provider_modelarts.bulk.checks import RunRefused
         from airflow_provider_modelarts.bulk.tally import failure_lines
-        from airflow_provider_modelarts.bulk.validation import RunRefused
 
         if not self.dataset_id:
             raise AirflowFailException("dataset_id is empty")

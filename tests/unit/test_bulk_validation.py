@@ -1,4 +1,4 @@
-"""The validate-first pass and its checks: duplicates, the label-deletion guard, unnamed samples."""
+"""The validate-first pass: models parse each sample, the checks passed in judge the run."""
 
 from __future__ import annotations
 
@@ -6,34 +6,20 @@ import logging
 
 import pytest
 
-from airflow_provider_modelarts.bulk.planning import BatchPlanner
-from airflow_provider_modelarts.bulk.sources import ListSource
-from airflow_provider_modelarts.bulk.tally import BulkTally
-from airflow_provider_modelarts.bulk.validation import (
+from airflow_provider_modelarts.bulk.checks import (
     DuplicateKeys,
-    KeyHashes,
     LabelDeletionGuard,
     RequiredKey,
     RunRefused,
     UnnamedSamples,
-    Validator,
-    key_hash,
 )
+from airflow_provider_modelarts.bulk.planning import BatchPlanner
+from airflow_provider_modelarts.bulk.sources import ListSource
+from airflow_provider_modelarts.bulk.tally import BulkTally
+from airflow_provider_modelarts.bulk.validation import Validator
 from airflow_provider_modelarts.models import Sample, SampleLabels
 
 LOG = logging.getLogger("test_bulk_validation")
-
-
-def test_key_hashes_find_repeats_compactly() -> None:
-
-    hashes = KeyHashes()
-    for i in range(50_000):
-        hashes.add(f"sample-{i}.jpg")
-    assert hashes.repeated() == set()
-    hashes.add("sample-123.jpg")
-    hashes.add("sample-49999.jpg")
-    assert hashes.repeated() == {key_hash("sample-123.jpg"), key_hash("sample-49999.jpg")}
-    assert len(hashes) == 50_002
 
 
 def _validate(validator: Validator, samples: list[object], key_field: str) -> tuple[object, BulkTally]:
