@@ -20,6 +20,7 @@ __all__ = ["install_openapi"]
 _REF = "#/components/schemas/{model}"
 _TASK = "/v2/{project_id}/datasets/{dataset_id}/workforce-tasks/{workforce_task_id}"
 _SAMPLES = "/v2/{project_id}/datasets/{dataset_id}/data-annotations/samples"
+_TASKS = "/v2/{project_id}/datasets/{dataset_id}/workforce-tasks"
 _PAGE = ("limit", "offset", "sample_state", "label_name", "order")
 
 # (method, path, route name, summary, request model, answer model, query parameters)
@@ -46,6 +47,15 @@ _ENDPOINTS: list[_Endpoint] = [
      ("checking_task_id",)),
     ("get", _TASK, "get_workforce_task", "Querying Details About a Team Labeling Task", None,
      models.WorkforceTask, ("sample_stats", "label_stats", "workforce_stats")),
+    ("post", _TASKS, "create_workforce_task", "Creating a Team Labeling Task",
+     models.CreateWorkforceTaskRequest, models.CreateWorkforceTaskResponse, ()),
+    ("get", _TASKS, "list_workforce_tasks", "Querying the Team Labeling Task List of a Dataset", None,
+     models.ListWorkforceTasksResponse, ("limit", "offset")),
+    ("post", _TASK, "start_workforce_task", "Starting a Team Labeling Task", models.StartWorkforceTaskRequest,
+     models.WorkforceTaskChangeResponse, ()),
+    ("put", _TASK, "update_workforce_task", "Updating a Team Labeling Task",
+     models.UpdateWorkforceTaskRequest, models.WorkforceTaskChangeResponse, ()),
+    ("delete", _TASK, "delete_workforce_task", "Deleting a Team Labeling Task", None, None, ()),
     ("get", "/v2/{project_id}/datasets", "list_datasets", "Listing datasets (minimal)", None, None,
      ("limit", "offset")),
     ("post", "/v3/auth/tokens", "iam_token", "IAM: obtaining a user token (password method)", None, None, ()),
@@ -90,7 +100,7 @@ def _operation(
         "tags": ["ModelArts" if path.startswith("/v2") else "IAM"],
         "parameters": parameters,
         "responses": {
-            "201" if name == "iam_token" else "200": ok,
+            {"iam_token": "201", "delete_workforce_task": "204"}.get(name, "200"): ok,
             "4XX": {"description": "Error", "content": {"application/json": {"schema": _ERROR}}},
         },
     }

@@ -220,7 +220,9 @@ def _item_failure(index: int, item: Any, problems: Mapping[int, str]) -> dict[st
     if index in problems:
         return _failure("ModelArts.4396", f"samples[{index}]: {problems[index]}")
     if not item.get("sample_id"):
-        return _failure("ModelArts.4396", f"samples[{index}]: sample_id is required")
+        # The update pages make sample_id optional ("Mandatory: No"): the request is well formed, but without
+        # an id there is no sample to update.
+        return _failure("ModelArts.4420", f"samples[{index}] has no sample_id, so no sample to update")
     return None
 
 
