@@ -28,7 +28,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DAG_ID = "modelarts_labeling_pipeline"
 DATASET_ID = "ds-images"
-WORKFORCE_TASK_ID = "task-1"
 # The reviewers of the demo seed check quickly and pass this share of what they check.
 DEFAULT_REVIEWER_PASS_RATE = 0.95
 
@@ -179,6 +178,8 @@ def _summary(base_url: str, home: Path, newer_than: int) -> list[str]:
     lines: list[str] = []
     xcoms = _xcoms(home, newer_than)
     added = xcoms.get("add_samples") or {}
+    team_task = xcoms.get("create_team_task") or {}
+    task_id = team_task.get("workforce_task_id")
     updated = xcoms.get("update_labels") or {}
     waited = xcoms.get("wait_for_acceptance") or {}
     decided = xcoms.get("decide_by_pass_rate") or {}
@@ -187,9 +188,14 @@ def _summary(base_url: str, home: Path, newer_than: int) -> list[str]:
             f"samples added:     {added.get('added')} to {DATASET_ID}, to be confirmed, with model pre-labels"
             f" ({added.get('already_present', 0)} already there, {added.get('failed', 0)} failed)"
         )
+    if team_task:
+        how = "created and started" if team_task.get("created") else "adopted (it existed already)"
+        lines.append(
+            f"team task:         {team_task.get('task_name')} ({task_id}), {how} for this run's batch"
+        )
     if updated:
         lines.append(
-            f"labels updated:    {updated.get('updated')} samples in team task {WORKFORCE_TASK_ID} "
+            f"labels updated:    {updated.get('updated')} samples in team task {task_id} "
             f"({updated.get('failed', 0)} failed)"
         )
     if waited:
@@ -206,17 +212,18 @@ def _summary(base_url: str, home: Path, newer_than: int) -> list[str]:
     try:
         samples = _admin_get(base_url, f"/_emulator/datasets/{DATASET_ID}/samples")
         lines.append(f"dataset {DATASET_ID}:  {samples['sample_count']} samples in the emulator now")
-        lines.append(f"final task status: {_final_status(base_url)}")
+        if task_id:
+            lines.append(f"final task status: {_final_status(base_url, task_id)}")
     except Exception as exc:  # the summary must never hide the pipeline's own result
         lines.append(f"(could not read the emulator's state: {exc})")
     return lines
 
 
-def _final_status(base_url: str) -> str:
+def _final_status(base_url: str, task_id: str) -> str:
     """The team task's status once the owner's decision has synchronized (a second or so in the emulator)."""
     names = {0: "STARTING", 1: "RUNNING", 2: "ACCEPTING", 3: "ACCEPTED", 4: "REJECTED", 5: "SYNCHRONIZING",
              6: "CREATED", 7: "SAMPLING"}  # fmt: skip
-    path = f"/_emulator/datasets/{DATASET_ID}/workforce-tasks/{WORKFORCE_TASK_ID}"
+    path = f"/_emulator/datasets/{DATASET_ID}/workforce-tasks/{task_id}"
     deadline = time.monotonic() + 10
     status = int(_admin_get(base_url, path)["status"])
     while status == 5 and time.monotonic() < deadline:

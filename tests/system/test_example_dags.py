@@ -160,6 +160,12 @@ def test_labeling_pipeline_runs_end_to_end(airflow_home: Path, emulator: Emulato
     new = {name: row for name, row in rows.items() if name not in seeded}
     day = LOGICAL_DATE.replace("-", "")
     assert sorted(new) == sorted(f"{day}_{kind}_00{i}.png" for kind in ("cat", "dog") for i in (1, 2, 3))
+    # The run made its own team task, named after its batch (the logical day), beside the seed's task-1.
+    with emulator.client() as client:
+        tasks = {task.task_name: task for task in client.iter_workforce_tasks("ds-images")}
+    assert set(tasks) == {"label-pets", f"labeling-{day}"}
+    team_task_id = str(tasks[f"labeling-{day}"].task_id)
+    assert emulator.admin.task("ds-images", "task-1")["rounds"] == []  # the seed's task was not touched
     predictions = json.loads((DAGS / "data" / "daily_drop" / "predictions.json").read_text())["predictions"]
     for name, row in new.items():
         prediction = predictions[name.split("_", 1)[1]]
@@ -169,14 +175,14 @@ def test_labeling_pipeline_runs_end_to_end(airflow_home: Path, emulator: Emulato
             (prediction["label"], prediction["score"])
         ]
         # In the team task: the true class (the day's corrections fixed the model's two mistakes).
-        task_labels = [label["name"] for label in row["tasks"]["task-1"]["labels"]]
+        task_labels = [label["name"] for label in row["tasks"][team_task_id]["labels"]]
         assert task_labels == [name.split("_")[1]], (name, task_labels)
 
     emulator.admin.advance(steps=5)  # let the owner's decision finish synchronizing
-    task = emulator.admin.task("ds-images", "task-1")
+    task = emulator.admin.task("ds-images", team_task_id)
     (round_,) = task["rounds"]
     results = round_["results"]
-    assert len(results) == len(round_["sampled"]) == 12  # 6 seeded + 6 new, sampling rate 1.0
+    assert len(results) == len(round_["sampled"]) == 6  # the batch's 6 labeled samples, sampling rate 1.0
     pass_rate = sum(results.values()) / len(results)
     expected_status, expected_action = (3, 0) if pass_rate >= 0.8 else (4, 1)
     assert task["status"] == expected_status, (pass_rate, task)
