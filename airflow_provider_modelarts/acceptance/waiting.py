@@ -59,10 +59,6 @@ class AcceptanceState(str, Enum):
         return self.value
 
 
-class AcceptanceNotDecidableError(ModelArtsError):
-    """The figures do not allow a pass/reject decision yet (no round, nothing checked, check not finished)."""
-
-
 @dataclass(frozen=True)
 class AcceptanceCriteria:
     """What a wait is for. Every enabled condition must hold (logical AND).
