@@ -104,11 +104,17 @@ def rule(check: Callable[[Any], Any]) -> AfterValidator:
     return AfterValidator(apply)
 
 
-@functools.cache
+_KNOWN_KEYS: dict[type, frozenset[str]] = {}
+
+
 def _known_keys(cls: type[BaseModel]) -> frozenset[str]:
-    names = set(cls.model_fields)
-    aliases = {f.alias for f in cls.model_fields.values() if f.alias}
-    return frozenset(names | aliases)
+    """Field names and aliases of ``cls``, computed once per class (a plain dict: looked up per object)."""
+    keys = _KNOWN_KEYS.get(cls)
+    if keys is None:
+        names = set(cls.model_fields)
+        aliases = {f.alias for f in cls.model_fields.values() if f.alias}
+        keys = _KNOWN_KEYS[cls] = frozenset(names | aliases)
+    return keys
 
 
 @functools.cache
@@ -142,10 +148,10 @@ def _refuse_unknown_keys(
     cls: type[ModelArtsModel], data: Any, handler: ModelWrapValidatorHandler[Any]
 ) -> Any:
     """Strict input: every key must be a field (or its alias); report the others with the object's errors."""
-    if type(data) is not dict and not isinstance(data, Mapping):  # exact type first: ABC checks are slow
+    if not isinstance(data, Mapping):
         return handler(data)
     known = _known_keys(cls)
-    if known.issuperset(data):  # the common case: one C-level subset test
+    if known.issuperset(data):
         return handler(data)
     unknown = [key for key in data if key not in known and not cls._is_custom_key(key)]
     if not unknown:
@@ -243,6 +249,9 @@ class ModelArtsModel(BaseModel):
         context = info.context
         if context:
             if context.get("strict_input"):
+                # The common case inline (no further call): a plain dict of known keys, one subset test.
+                if type(data) is dict and (_KNOWN_KEYS.get(cls) or _known_keys(cls)).issuperset(data):
+                    return handler(data)
                 return _refuse_unknown_keys(cls, data, handler)
             if context.get("lenient"):
                 return _read_leniently(cls, data, handler)
