@@ -73,7 +73,9 @@ def unasync_text(source: str, used: set[int]) -> str:
 
 
 def _ruff(args: list[str], text: str, target: Path) -> str:
-    command = [sys.executable, "-m", "ruff", *args, "--stdin-filename", str(target), "-"]
+    # Always as if inside the package, so ruff applies the project's settings (first-party imports, line
+    # length) wherever the file is written.
+    command = [sys.executable, "-m", "ruff", *args, "--stdin-filename", str(PACKAGE / target.name), "-"]
     result = subprocess.run(command, input=text, capture_output=True, text=True, cwd=ROOT, check=False)
     if result.returncode != 0:
         sys.exit(f"unasync: ruff {args[0]} failed on {target.name}:\n{result.stderr}{result.stdout}")
