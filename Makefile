@@ -37,6 +37,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy airflow_provider_modelarts dags_examples
+	$(PY) scripts/unasync.py --check
 
 # The browser tier drives Debian's chromium (CI runs as root); Playwright never downloads a browser.
 chromium:
