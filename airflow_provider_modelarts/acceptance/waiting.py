@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-from airflow_provider_modelarts._models._enums import TaskStatus
+from airflow_provider_modelarts._models._enums import StrEnum, TaskStatus
 from airflow_provider_modelarts.acceptance.decision import parse_min_pass_rate, passes
 from airflow_provider_modelarts.acceptance.figures import (
     NO_ROUND,
@@ -48,15 +47,12 @@ _FINAL = frozenset({TaskStatus.ACCEPTED, TaskStatus.REJECTED})
 _TOKEN_EXPIRY_CODES = frozenset({"ModelArts.4127", "ModelArts.4201", "ModelArts.0202", "ModelArts.6620"})
 
 
-class AcceptanceState(str, Enum):
+class AcceptanceState(StrEnum):
     """Outcome of one evaluation; the string values are what the trigger puts in its event."""
 
     PENDING = "pending"
     SUCCESS = "success"
     FAILURE = "failure"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
