@@ -18,7 +18,7 @@ from typing import Annotated
 from pydantic import ValidationInfo, field_validator
 
 from ._base import ModelArtsModel, is_lenient, rule_error, strict_enum
-from ._calls import Worker, WorkforceConfig, WorkforcesConfig, WorkforceTask
+from ._reads import Worker, WorkforceConfig, WorkforcesConfig, WorkforceTask
 
 __all__ = [
     "CreateWorkforceTaskRequest",
