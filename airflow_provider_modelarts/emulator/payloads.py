@@ -14,12 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from airflow_provider_modelarts.models import MAX_SAMPLE_BYTES, format_loc
+from airflow_provider_modelarts.models import format_loc
 
 from .codes import ApiError
 
 __all__ = [
-    "MAX_SAMPLE_BYTES",
     "decoded_size",
     "item_problems",
     "parse_body",
