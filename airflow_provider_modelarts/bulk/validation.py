@@ -15,18 +15,60 @@ import logging
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from airflow_provider_modelarts.bulk.checks import Problem, RunRefused, SampleCheck
 from airflow_provider_modelarts.bulk.planning import BatchPlanner, ItemRef, payload_size
 from airflow_provider_modelarts.bulk.sources import BadRecord, FileRef, ListSource, Source
 from airflow_provider_modelarts.bulk.tally import BulkTally, log_lines, problem_line
-from airflow_provider_modelarts.models import SampleValidationError, parse_sample
+from airflow_provider_modelarts.models import (
+    STRICT_INPUT_CONTEXT,
+    SampleValidationError,
+    format_loc,
+    parse_sample,
+)
 
-__all__ = ["MESSAGE_LINES", "Problem", "RunRefused", "SampleCheck", "ValidationReport", "Validator"]
+__all__ = [
+    "MESSAGE_LINES",
+    "Problem",
+    "RunRefused",
+    "SampleCheck",
+    "ValidationReport",
+    "Validator",
+    "fill_default",
+    "parse_option",
+]
 
 #: Lines of problems quoted in an exception message (all of them, capped at 100, are in the log).
 MESSAGE_LINES = 20
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_option(model_cls: type[M], value: Any, name: str) -> M | None:
+    """An option of the whole run (e.g. ``label_format``) as its model, validated strictly before sending."""
+    if value is None or isinstance(value, model_cls):
+        return value
+    try:
+        return model_cls.model_validate(value, context=dict(STRICT_INPUT_CONTEXT))
+    except ValidationError as exc:
+        details = "; ".join(f"{name}.{format_loc(err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise RunRefused(f"{name} is invalid, so nothing was sent: {details}") from None
+
+
+def fill_default(field_name: str, value: Any) -> Callable[[Any], Any] | None:
+    """A ``prepare`` step for :class:`Validator`: set ``field_name`` on each raw sample that has none."""
+    if not value:
+        return None
+
+    def prepare(raw: Any) -> Any:
+        if isinstance(raw, Mapping):
+            return raw if raw.get(field_name) else {**raw, field_name: value}
+        return raw if getattr(raw, field_name, None) else raw.model_copy(update={field_name: value})
+
+    return prepare
 
 
 @dataclass

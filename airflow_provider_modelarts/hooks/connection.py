@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -24,9 +25,17 @@ from airflow_provider_modelarts.client import (
 from airflow_provider_modelarts.errors import ModelArtsConfigError
 
 if TYPE_CHECKING:
-    from airflow.sdk import Connection
+    from airflow.sdk import BaseHook, Connection
 
-__all__ = ["ModelArtsConnectionSettings", "amask_secrets", "build_auth", "mask_secrets", "scrub"]
+__all__ = [
+    "ModelArtsConnectionSettings",
+    "aget_connection_and_extras",
+    "amask_secrets",
+    "build_auth",
+    "console_url",
+    "mask_secrets",
+    "scrub",
+]
 
 CONN_TYPE = "modelarts"
 AuthType = Literal["aksk", "password"]
@@ -49,6 +58,23 @@ def console_base_for_region(region: str | None) -> str:
     if region in OTC_REGIONS:
         return "https://console.otc.t-systems.com"
     return "https://console.huaweicloud.com"
+
+
+def console_url(region: str | None, dataset_id: str, workforce_task_id: str | None = None) -> str:
+    """Link to the dataset (and team labeling task) in the ModelArts console of ``region``.
+
+    The console is a single-page app: ``/modelarts/?region=<region>#/dataLabel`` (the data labeling page)
+    is the documented entry point. The ``datasetId`` / ``workforceTaskId`` query after it is our
+    assumption of how to deep-link and is ignored by the console if it routes differently, so the link
+    always lands on the right region's labeling page at worst.
+    """
+    query = {"region": region} if region else {}
+    fragment = {"datasetId": dataset_id}
+    if workforce_task_id:
+        fragment["workforceTaskId"] = workforce_task_id
+    prefix = f"?{urlencode(query)}" if query else ""
+    deep_link = urlencode(fragment, quote_via=quote)
+    return f"{console_base_for_region(region)}/modelarts/{prefix}#/dataLabel?{deep_link}"
 
 
 @dataclass(frozen=True)
@@ -297,6 +323,21 @@ def mask_from_any_context(value: str) -> None:
 
 
 _pending_masks: set[asyncio.Task[None]] = set()
+
+
+async def aget_connection_and_extras(hook: BaseHook, conn_id: str) -> tuple[Connection, dict[str, Any]]:
+    """A connection and its extras from inside an event loop (the triggerer) without blocking it."""
+    from airflow.sdk import Connection
+
+    if hasattr(Connection, "aextra_dejson"):  # Airflow 3.3.2+: lookup and masking are natively async
+        conn = await hook.aget_connection(conn_id)
+        return conn, await conn.aextra_dejson()
+    # Older Airflow masks synchronously inside the async lookup (can deadlock): use a worker thread.
+    from asgiref.sync import sync_to_async
+
+    conn = await sync_to_async(hook.get_connection)(conn_id)
+    extras = await sync_to_async(lambda: conn.extra_dejson)()
+    return conn, extras
 
 
 def connection_secrets(conn: Connection, extras: Mapping[str, Any]) -> list[str]:

@@ -8,19 +8,16 @@ as the amazon provider's ``SageMakerHook`` does for SageMaker.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
 
 from airflow.sdk import BaseHook
-from pydantic import ValidationError
 
 from airflow_provider_modelarts import acceptance
 from airflow_provider_modelarts.bulk.checks import (
     DuplicateKeys,
     LabelDeletionGuard,
     RequiredKey,
-    RunRefused,
     UnnamedSamples,
 )
 from airflow_provider_modelarts.bulk.planning import (
@@ -32,7 +29,7 @@ from airflow_provider_modelarts.bulk.planning import (
 from airflow_provider_modelarts.bulk.sending import BulkOperation
 from airflow_provider_modelarts.bulk.sources import ListSource, Source
 from airflow_provider_modelarts.bulk.tally import ItemResult, Outcome, results_from_response
-from airflow_provider_modelarts.bulk.validation import Validator
+from airflow_provider_modelarts.bulk.validation import Validator, fill_default, parse_option
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient, RetryPolicy
 from airflow_provider_modelarts.errors import (
     ModelArtsAPIError,
@@ -43,18 +40,19 @@ from airflow_provider_modelarts.errors import (
 from airflow_provider_modelarts.hooks.connection import (
     CONN_TYPE,
     ModelArtsConnectionSettings,
+    aget_connection_and_extras,
     amask_secrets,
     build_auth,
     connection_secrets,
-    console_base_for_region,
+    console_url,
     mask_from_any_context,
     mask_secrets,
     scrub,
 )
-from airflow_provider_modelarts.models import LabelFormat, Sample, SampleLabels, format_loc
+from airflow_provider_modelarts.models import LabelFormat, Sample, SampleLabels
 
 if TYPE_CHECKING:
-    from airflow.sdk import Connection
+    pass
 
 __all__ = ["ModelArtsConnectionSettings", "ModelArtsHook", "build_auth"]
 
@@ -65,30 +63,6 @@ _TEST_CONNECTION_RETRY = RetryPolicy(max_attempts=2, backoff_base=0.5, backoff_m
 #: retry it means "added by the earlier attempt", so it is counted as ``already_present``, not as a failure.
 SAMPLE_EXISTS = "ModelArts.4422"
 _ALREADY_PRESENT = frozenset({SAMPLE_EXISTS})
-
-
-def _parse_label_format(value: Any) -> LabelFormat | None:
-    """``label_format`` as the model, validated strictly before anything is sent."""
-    if value is None or isinstance(value, LabelFormat):
-        return value
-    try:
-        return LabelFormat.model_validate(value, context={"strict_input": True})
-    except ValidationError as exc:
-        details = "; ".join(f"label_format.{format_loc(err['loc'])}: {err['msg']}" for err in exc.errors())
-        raise RunRefused(f"label_format is invalid, so nothing was sent: {details}") from None
-
-
-def _default_worker(worker_id: str | None) -> Any:
-    """Fills ``worker_id`` into each raw sample that does not name its own (None: nothing to fill in)."""
-    if not worker_id:
-        return None
-
-    def prepare(raw: Any) -> Any:
-        if isinstance(raw, Mapping):
-            return raw if raw.get("worker_id") else {**raw, "worker_id": worker_id}
-        return raw if getattr(raw, "worker_id", None) else raw.model_copy(update={"worker_id": worker_id})
-
-    return prepare
 
 
 class ModelArtsHook(BaseHook):
@@ -144,25 +118,12 @@ class ModelArtsHook(BaseHook):
     async def asettings(self) -> ModelArtsConnectionSettings:
         """Async :attr:`settings` for triggers: connection lookup and masking never block the event loop."""
         if self._settings is None:
-            conn, extras = await self._aget_connection_and_extras()
+            conn, extras = await aget_connection_and_extras(self, self.modelarts_conn_id)
             await amask_secrets(connection_secrets(conn, extras))
             self._settings = ModelArtsConnectionSettings.from_connection(
                 conn, extras, project_id=self._project_id_override
             )
         return self._settings
-
-    async def _aget_connection_and_extras(self) -> tuple[Connection, dict[str, Any]]:
-        from airflow.sdk import Connection
-
-        if hasattr(Connection, "aextra_dejson"):  # Airflow 3.3.2+: lookup and masking are natively async
-            conn = await self.aget_connection(self.modelarts_conn_id)
-            return conn, await conn.aextra_dejson()
-        # Older Airflow masks synchronously inside the async lookup (can deadlock): use a worker thread.
-        from asgiref.sync import sync_to_async
-
-        conn = await sync_to_async(self.get_connection)(self.modelarts_conn_id)
-        extras = await sync_to_async(lambda: conn.extra_dejson)()
-        return conn, extras
 
     @property
     def project_id(self) -> str:
@@ -222,23 +183,8 @@ class ModelArtsHook(BaseHook):
     # -- UI helpers ------------------------------------------------------------------------------------------
 
     def console_url(self, dataset_id: str, workforce_task_id: str | None = None) -> str:
-        """Link to the dataset (and team labeling task) in the ModelArts console of the connection's region.
-
-        The console is a single-page app: ``/modelarts/?region=<region>#/dataLabel`` (the data labeling page)
-        is the documented entry point. The ``datasetId`` / ``workforceTaskId`` query after it is our
-        assumption of how to deep-link and is ignored by the console if it routes differently, so the link
-        always lands on the right region's labeling page at worst.
-        """
-        settings = self.settings
-        query: dict[str, str] = {}
-        if settings.region:
-            query["region"] = settings.region
-        fragment = {"datasetId": dataset_id}
-        if workforce_task_id:
-            fragment["workforceTaskId"] = workforce_task_id
-        base = console_base_for_region(settings.region)
-        prefix = f"?{urlencode(query)}" if query else ""
-        return f"{base}/modelarts/{prefix}#/dataLabel?{urlencode(fragment, quote_via=quote)}"
+        """Link to the dataset (and team labeling task) in the console of the connection's region."""
+        return console_url(self.settings.region, dataset_id, workforce_task_id)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check credentials and project with one cheap read (list one dataset); never raises.
@@ -281,7 +227,7 @@ class ModelArtsHook(BaseHook):
         so its samples are re-sent one at a time to sort them out. Raises :class:`RunRefused` (nothing sent)
         for invalid input with ``on_invalid="fail"``; rejected samples are counted in the summary.
         """
-        label_format = _parse_label_format(label_format)
+        label_format = parse_option(LabelFormat, label_format, "label_format")
 
         async def send(client: AsyncModelArtsClient, batch: Batch[Any]) -> list[ItemResult]:
             try:
@@ -350,7 +296,7 @@ class ModelArtsHook(BaseHook):
             DuplicateKeys("sample_id"),
             LabelDeletionGuard(allow=allow_label_deletion),
         ]
-        validator = Validator(SampleLabels, "sample_id", checks, prepare=_default_worker(worker_id))
+        validator = Validator(SampleLabels, "sample_id", checks, prepare=fill_default("worker_id", worker_id))
         return self._run_bulk(
             source,
             validator,
@@ -390,44 +336,47 @@ class ModelArtsHook(BaseHook):
         """The dataset's team labeling task named ``task_name``: adopted if it exists, else created; started.
 
         The name is the key that makes this safe to retry (an Airflow retry, a cleared task, a lost answer):
-        every attempt first lists the dataset's team tasks and adopts the one with that name. The create and
-        start calls are therefore sent without the client's own retries (a blind re-send after a lost answer
-        could leave two tasks); a network error, 5xx or throttling answer instead repeats the whole
-        list-then-act step under the hook's retry policy. With ``start``, a task still CREATED (6) is started,
-        and the call returns once it has left STARTING (0), so labels can be written into it at once.
+        each attempt lists the dataset's team tasks first and adopts the one of that name. Create and start
+        are sent once each, without the client's retries (a blind re-send after a lost answer could make a
+        second task); a lost answer (network, 5xx, throttling) or the service's "already exists"
+        (``ModelArts.4620``) / "cannot be started" (``ModelArts.4621``) repeats the list-then-act step under
+        the hook's retry policy instead. With ``start``, a CREATED (6) task is started and the call returns
+        once it has left STARTING (0), so labels can be written into it at once.
 
         :param options: other fields of the create request (``workforces_config``, ``synchronize_data``,
-            ``sample_conditions``, ``repetition``, ``auto_sync_dataset``, ...), validated by the models.
-        :return: a small summary for XCom: ``workforce_task_id``, ``task_name``, ``created`` (this call sent
-            the create that made it), ``started`` (this call started it) and ``status``.
+            ``sample_conditions``, ...), validated by the models.
+        :return: a summary for XCom: ``workforce_task_id``, ``task_name``, ``created`` / ``started`` (this
+            call sent the create / start) and ``status``.
         """
-        from airflow_provider_modelarts.models import TaskStatus  # the hook module stays light at parse time
+        import tenacity
+
+        from airflow_provider_modelarts.models import TaskStatus  # keeps the hook module light to import
 
         sent_create = sent_start = False
         with self.get_client() as client, self.get_client(retry=RetryPolicy(max_attempts=1)) as once:
-            for attempt in self._lost_answer_retrying():
+            for attempt in self._repeat_step_retrying():
                 with attempt:
                     task = self._team_task_named(client, dataset_id, task_name)
                     if task is None:
                         sent_create = True
                         reply = once.create_workforce_task(dataset_id, {**options, "task_name": task_name})
-                        task_id = str(reply.task_id)
-                        status = client.get_workforce_task(dataset_id, task_id).status
-                    else:
-                        task_id, status = str(task.task_id), task.status
+                        task = client.get_workforce_task(dataset_id, str(reply.task_id))
+                    task_id, status = str(task.task_id), task.status
                     if start and status == TaskStatus.CREATED:
                         sent_start = True
                         once.start_workforce_task(dataset_id, task_id)
-                        status = client.get_workforce_task(dataset_id, task_id).status
-            if start and status in (TaskStatus.CREATED, TaskStatus.STARTING):
-                status = self._wait_team_task_started(client, dataset_id, task_id, wait_started)
+            if start:
+                status = tenacity.Retrying(
+                    stop=tenacity.stop_after_delay(wait_started),
+                    wait=tenacity.wait_exponential(multiplier=0.2, max=5.0),
+                    retry=tenacity.retry_if_result(
+                        lambda now: now in (TaskStatus.CREATED, TaskStatus.STARTING)
+                    ),
+                    retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+                )(lambda: client.get_workforce_task(dataset_id, task_id).status)
+        how = "created" if sent_create else "adopted (it already existed)"
         self.log.info(
-            "Team labeling task %s (%s) on dataset %s: %s, status %s",
-            task_name,
-            task_id,
-            dataset_id,
-            "created" if sent_create else "adopted (it already existed)",
-            status,
+            "Team labeling task %s (%s) on %s: %s, status %s", task_name, task_id, dataset_id, how, status
         )
         return {
             "workforce_task_id": task_id,
@@ -454,44 +403,35 @@ class ModelArtsHook(BaseHook):
         named = [task for task in client.iter_workforce_tasks(dataset_id) if task.task_name == task_name]
         return min(named, key=lambda task: task.create_time or 0, default=None)
 
-    def _lost_answer_retrying(self) -> Any:
-        """Repeat a read-then-act step while answers are lost (network, 5xx, throttling), like the client."""
+    def _repeat_step_retrying(self) -> Any:
+        """Repeat a list-then-act step after a lost answer, or when the service says it was already done."""
         import tenacity
 
         from airflow_provider_modelarts.errors import (
+            ModelArtsAPIError,
             ModelArtsServerError,
             ModelArtsThrottledError,
             ModelArtsTransportError,
         )
+
+        def worth_repeating(exc: BaseException) -> bool:
+            if isinstance(exc, (ModelArtsTransportError, ModelArtsServerError, ModelArtsThrottledError)):
+                return True
+            # "The workforce task already exists" / "Failed to start the team labeling task": a lost answer's
+            # call may have done it; the next list shows what is there.
+            return isinstance(exc, ModelArtsAPIError) and exc.error_code in (
+                "ModelArts.4620",
+                "ModelArts.4621",
+            )
 
         policy = self.retry or RetryPolicy()
         return tenacity.Retrying(
             stop=tenacity.stop_after_attempt(policy.max_attempts)
             | tenacity.stop_after_delay(policy.deadline),
             wait=tenacity.wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max),
-            retry=tenacity.retry_if_exception_type(
-                (ModelArtsTransportError, ModelArtsServerError, ModelArtsThrottledError)
-            ),
+            retry=tenacity.retry_if_exception(worth_repeating),
             reraise=True,
         )
-
-    @staticmethod
-    def _wait_team_task_started(
-        client: ModelArtsClient, dataset_id: str, workforce_task_id: str, timeout: float
-    ) -> Any:
-        """Poll until the task has left CREATED/STARTING (the service allocates its samples meanwhile)."""
-        import tenacity
-
-        from airflow_provider_modelarts.models import TaskStatus
-
-        not_started = (TaskStatus.CREATED, TaskStatus.STARTING)
-        waiting = tenacity.Retrying(
-            stop=tenacity.stop_after_delay(timeout),
-            wait=tenacity.wait_exponential(multiplier=0.2, max=5.0),
-            retry=tenacity.retry_if_result(lambda status: status in not_started),
-            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
-        )
-        return waiting(lambda: client.get_workforce_task(dataset_id, workforce_task_id).status)
 
     # -- acceptance operations (start or adopt a round, apply an action once, read figures) ------------------
 

@@ -338,7 +338,7 @@ def test_values_json_cannot_carry_are_invalid_samples(
 def test_secrets_in_samples_stay_out_of_logs_xcom_and_rendered_fields(
     emulator: EmulatorServer, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from airflow.sdk._shared.secrets_masker import redact
+    from airflow.sdk.log import redact
 
     password = "dws-password-3f9a1c77e2"
     table = {
