@@ -9,7 +9,7 @@ as the amazon provider's ``SageMakerHook`` does for SageMaker.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow.sdk import BaseHook
 
@@ -50,9 +50,6 @@ from airflow_provider_modelarts.hooks.connection import (
     scrub,
 )
 from airflow_provider_modelarts.models import LabelFormat, Sample, SampleLabels
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["ModelArtsConnectionSettings", "ModelArtsHook", "build_auth"]
 
