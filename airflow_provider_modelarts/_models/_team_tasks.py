@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Annotated
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import AfterValidator, ValidationInfo, field_validator
 
 from ._base import ModelArtsModel, is_lenient, rule_error, strict_enum
 from ._reads import Worker, WorkforceConfig, WorkforcesConfig, WorkforceTask
@@ -33,21 +33,31 @@ __all__ = [
     "WorkforcesConfigRequest",
 ]
 
-#: WorkforceConfig.workforce_name: "does not support the following special characters: !<>=&"'".
-_WORKFORCE_NAME_FORBIDDEN = frozenset("!<>=&\"'")
-#: Worker.description and UpdateWorkforceTask.description: "... special characters: ^!<>=&"'".
-_DESCRIPTION_FORBIDDEN = frozenset("^!<>=&\"'")
+
+def _limited_text(longest: int, forbidden: str) -> AfterValidator:
+    """The pages' "The value contains 0 to N characters and does not support the following special characters:
+    ..." rule, as a reusable field type (skipped for replies)."""
+    refused = frozenset(forbidden)
+
+    def check(value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or is_lenient(info):
+            return value
+        if len(value) > longest:
+            raise rule_error(f"must be at most {longest} characters, got {len(value)}")
+        bad = sorted(set(value) & refused)
+        if bad:
+            raise rule_error(f"must not contain {' '.join(bad)} (the API refuses {forbidden})")
+        return value
+
+    return AfterValidator(check)
 
 
-def _check_text(value: str | None, *, longest: int, forbidden: frozenset[str], info: ValidationInfo) -> None:
-    """The pages' "contains 0 to N characters and does not support ..." rule (skipped for replies)."""
-    if value is None or is_lenient(info):
-        return
-    if len(value) > longest:
-        raise rule_error(f"must be at most {longest} characters, got {len(value)}")
-    bad = sorted(set(value) & forbidden)
-    if bad:
-        raise rule_error(f"must not contain {' '.join(bad)} (the API refuses {''.join(sorted(forbidden))})")
+#: Worker.description (create/start/update pages) and UpdateWorkforceTask.description: "The value contains
+#: 0 to 256 characters and does not support the following special characters: ^!<>=&"'"
+Description = Annotated[str | None, _limited_text(256, "^!<>=&\"'")]
+#: WorkforceConfig.workforce_name (create/start/update pages): "The value contains 0 to 1024 characters and
+#: does not support the following special characters: !<>=&"'"
+WorkforceName = Annotated[str | None, _limited_text(1024, "!<>=&\"'")]
 
 
 class DataSyncType(IntEnum):
@@ -63,33 +73,21 @@ class DataSyncType(IntEnum):
 class WorkerRequest(Worker):
     """Table 5 "Worker" of the create/start/update pages (role and status enums are checked as documented)."""
 
-    @field_validator("description")
-    @classmethod
-    def _check_description(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # "The value contains 0 to 256 characters and does not support the following special characters:
-        # ^!<>=&"'" (Worker table of the create/start/update pages; description on the update page)
-        _check_text(value, longest=256, forbidden=_DESCRIPTION_FORBIDDEN, info=info)
-        return value
+    description: Description = None
 
 
 class WorkforceConfigRequest(WorkforceConfig):
     """Table 4 "WorkforceConfig": one team and, optionally, the members who do the labeling."""
 
-    workers: list[WorkerRequest] | None = None
-
-    @field_validator("workforce_name")
-    @classmethod
-    def _check_name(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # "The value contains 0 to 1024 characters and does not support the following special characters:
-        # !<>=&"'" (WorkforceConfig table of the create/start/update pages)
-        _check_text(value, longest=1024, forbidden=_WORKFORCE_NAME_FORBIDDEN, info=info)
-        return value
+    # Request items follow the request rules (list types are invariant, hence the ignores below).
+    workers: list[WorkerRequest] | None = None  # type: ignore[assignment]
+    workforce_name: WorkforceName = None
 
 
 class WorkforcesConfigRequest(WorkforcesConfig):
     """Table 3 "WorkforcesConfig": "Tasks can be assigned by the team administrator or a specified team"."""
 
-    workforces: list[WorkforceConfigRequest] | None = None
+    workforces: list[WorkforceConfigRequest] | None = None  # type: ignore[assignment]
 
 
 class CreateWorkforceTaskRequest(ModelArtsModel):
@@ -127,18 +125,10 @@ class UpdateWorkforceTaskRequest(ModelArtsModel):
     """Body of ``PUT .../workforce-tasks/{workforce_task_id}`` (update page, Table 2; all optional)."""
 
     dataset_id: str | None = None
-    description: str | None = None
+    description: Description = None
     task_id: str | None = None
     task_name: str | None = None
     workforces_config: WorkforcesConfigRequest | None = None
-
-    @field_validator("description")
-    @classmethod
-    def _check_description(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # "The value contains 0 to 256 characters and does not support the following special characters:
-        # ^!<>=&"'" (Worker table of the create/start/update pages; description on the update page)
-        _check_text(value, longest=256, forbidden=_DESCRIPTION_FORBIDDEN, info=info)
-        return value
 
     @field_validator("task_name")
     @classmethod
