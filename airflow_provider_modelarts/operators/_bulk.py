@@ -117,6 +117,15 @@ class BulkOperator(BaseOperator):
             return content
         return super().render_template(content, context, jinja_env, seen_oids)
 
+    def _run_options(self) -> dict[str, Any]:
+        """The keyword arguments both hook calls take from the shared arguments."""
+        return {
+            "batch_size": self.batch_size,
+            "max_concurrency": self.max_concurrency,
+            "max_batch_bytes": self.max_batch_bytes,
+            "on_invalid": self.on_invalid,
+        }
+
     def _hook(self) -> ModelArtsHook:
         from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 

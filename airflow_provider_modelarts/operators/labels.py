@@ -123,9 +123,6 @@ class UpdateLabelsOperator(BulkOperator):
                 worker_email=self.worker_email,
                 worker_id=self.worker_id,
                 allow_label_deletion=self.allow_label_deletion,
-                batch_size=self.batch_size,
-                max_concurrency=self.max_concurrency,
-                max_batch_bytes=self.max_batch_bytes,
-                on_invalid=self.on_invalid,
+                **self._run_options(),
             ),
         )

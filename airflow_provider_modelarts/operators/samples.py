@@ -123,10 +123,7 @@ class AddSamplesOperator(BulkOperator):
                 source,
                 final_annotation=self.final_annotation,
                 label_format=self.label_format,
-                batch_size=self.batch_size,
-                max_concurrency=self.max_concurrency,
-                max_batch_bytes=self.max_batch_bytes,
-                on_invalid=self.on_invalid,
+                **self._run_options(),
             ),
         )
 

@@ -9,28 +9,12 @@ from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
+from hook_helpers import aksk_conn, set_conn
 
 from airflow_provider_modelarts.operators._bulk import as_sample_list
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
-
-SK = "ops-airflow-test-secret-7d1e0c"
-
-
-@pytest.fixture
-def region_conn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_MODELARTS_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "modelarts",
-                "login": "OPSAIRFLOWAK000001",
-                "password": SK,
-                "extra": {"project_id": "proj-1", "region": "ap-southeast-3"},
-            }
-        ),
-    )
 
 
 def test_operator_modules_import_without_client_or_models() -> None:
@@ -158,10 +142,13 @@ def test_samples_rendered_to_text_are_parsed_back() -> None:
         ),
     ],
 )
-def test_client_retry_reaches_the_clients_the_operator_builds(make: Any, region_conn: None) -> None:
+def test_client_retry_reaches_the_clients_the_operator_builds(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``client_retry`` tunes HTTP retries; Airflow's own task ``retry_policy`` stays untouched."""
     from airflow_provider_modelarts.client import RetryPolicy
 
+    set_conn(monkeypatch, aksk_conn())
     policy = RetryPolicy(max_attempts=2, deadline=5.0)
     op = make(policy)
     # Airflow 3.3's BaseOperator has a task-level ``retry_policy`` (None unless set); 3.1 has none at all.
