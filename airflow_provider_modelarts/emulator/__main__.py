@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
         "--fault-rate",
         type=float,
         default=0.0,
-        help="share of API requests answered 429 (Retry-After 1) or 503, half each (default 0)",
+        help="share of API requests answered 429 (Retry-After 1) or 503, half each (default 0); "
+        "no request is faulted more than twice, so a client with 3+ attempts always gets through",
     )
     parser.add_argument("--reviewer-pass-rate", type=float, default=0.9, help="chance a check passes")
     parser.add_argument("--reviewer-pace", type=int, default=5, help="samples the reviewers check per step")
@@ -73,6 +74,10 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
     return config
 
 
+#: --fault-rate never faults one request more than this often (any client with more attempts gets through).
+_CLI_MAX_FAULTS = 2
+
+
 def _startup_faults(latency_ms: float, fault_rate: float) -> list[FaultRule]:
     rules = []
     if latency_ms > 0:
@@ -81,9 +86,15 @@ def _startup_faults(latency_ms: float, fault_rate: float) -> list[FaultRule]:
         if not 0 < fault_rate <= 1:
             raise SystemExit("error: --fault-rate must be between 0 and 1")
         half = fault_rate / 2
-        rules.append(FaultRule(kind="status", status=429, rate=half, retry_after=1.0))
+        rules.append(
+            FaultRule(kind="status", status=429, rate=half, retry_after=1.0, max_per_request=_CLI_MAX_FAULTS)
+        )
         # The second rule is only consulted when the first did not fire, hence the conditional rate.
-        rules.append(FaultRule(kind="status", status=503, rate=min(half / (1 - half), 1.0)))
+        rules.append(
+            FaultRule(
+                kind="status", status=503, rate=min(half / (1 - half), 1.0), max_per_request=_CLI_MAX_FAULTS
+            )
+        )
     return rules
 
 
