@@ -134,7 +134,8 @@ class BulkOperation:
     :param open_client: returns a new async client (an async context manager with ``retry_count``).
     :param done_key: summary key of the items the service applied (``added`` / ``updated``).
     :param verb: start of the log line announcing the sending (``Adding`` / ``Updating labels of``).
-    :param target: where the samples go, for that line (``dataset d1 (project p1)``).
+    :param target: where the samples go, for that line (``dataset d1 (project p1)``); called only once
+        the input passed validation, so a refused run never needs the connection.
     :param log: where progress and problems go (a ``logging.Logger`` or a hook's / task's ``log``).
     """
 
@@ -143,7 +144,7 @@ class BulkOperation:
     open_client: Callable[[], Awaitable[Any]]
     done_key: str
     verb: str
-    target: str
+    target: Callable[[], str]
     batch_size: int
     max_concurrency: int
     max_batch_bytes: int
@@ -177,7 +178,7 @@ class BulkOperation:
             f"{tally.to_send:,}",
             tally.noun,
             source.describe(),
-            self.target,
+            self.target(),
             f"{tally.planned_batches:,}",
             self.batch_size,
             self.max_concurrency,

@@ -313,7 +313,10 @@ class ModelArtsHook(BaseHook):
     ) -> Any:
         """Run one :class:`BulkOperation` (``kwargs``: its fields and ``ids``, the summary's first keys)."""
         ids = {"dataset_id": kwargs.pop("dataset_id"), **kwargs.pop("ids", {})}
-        target = f"dataset {ids['dataset_id']} (project {self.project_id})"  # reads the connection here
+
+        def target() -> str:  # reads the connection: outside the event loop, after validation passed
+            return f"dataset {ids['dataset_id']} (project {self.project_id})"
+
         operation = BulkOperation(
             validator, send, self.get_async_client, target=target, log=self.log, **kwargs
         )

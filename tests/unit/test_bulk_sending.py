@@ -114,7 +114,7 @@ def test_bulk_run_inside_a_running_event_loop_is_refused_clearly_before_any_requ
         raise AssertionError("nothing may be sent")
 
     operation = BulkOperation(
-        Validator(Sample, "name"), send, open_client, "added", "Adding", "dataset d", 100, 4, 1 << 20
+        Validator(Sample, "name"), send, open_client, "added", "Adding", lambda: "dataset d", 100, 4, 1 << 20
     )
 
     async def inside_a_loop() -> None:

@@ -154,3 +154,12 @@ def test_client_retry_reaches_the_clients_the_operator_builds(
     # Airflow 3.3's BaseOperator has a task-level ``retry_policy`` (None unless set); 3.1 has none at all.
     assert getattr(op, "retry_policy", None) is None
     assert op._hook().retry is policy
+
+
+def test_invalid_samples_are_reported_before_the_connection_is_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_MODELARTS_DEFAULT", raising=False)
+    op = AddSamplesOperator(task_id="a", dataset_id="d", samples=[{"name": "a.jpg", "sample_type": "x"}])
+    with pytest.raises(AirflowFailException, match=r"1 of 1 samples are invalid, so nothing was sent"):
+        op.execute(context={})  # type: ignore[arg-type]
