@@ -23,7 +23,6 @@ from .codes import CODES, ApiError, error_body
 from .config import EmulatorConfig
 from .middleware import BODY_KEY, DOC_PATHS, ConnectionDropped, EmulatorMiddleware
 from .openapi import install_openapi
-from .payloads import query_int
 from .security import issue_token
 from .state import EmulatorState
 
@@ -38,19 +37,55 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
     )
 
 
-def _dataset_ids(request: Request) -> tuple[str, str]:
-    params = request.path_params
-    return params["project_id"], params["dataset_id"]
-
-
-def _task_ids(request: Request) -> tuple[str, str, str]:
-    params = request.path_params
-    return params["project_id"], params["dataset_id"], params["workforce_task_id"]
-
-
 async def _body(request: Request) -> bytes:
     body = request.scope.get(BODY_KEY)
     return body if isinstance(body, bytes) else await request.body()
+
+
+_DATASETS = "/v2/{project_id}/datasets"
+_SAMPLES = _DATASETS + "/{dataset_id}/data-annotations/samples"
+_TASKS = _DATASETS + "/{dataset_id}/workforce-tasks"
+_TASK = _TASKS + "/{workforce_task_id}"
+_TASK_SAMPLES = _TASK + "/data-annotations/samples"
+
+# method, path, route name (the client's name for the call), handler, what the handler takes after the state
+# and the path ids: "q" the query parameters, "b" the body. A handler answering None answers 204 No Content.
+_ENDPOINTS: list[tuple[str, str, str, Callable[..., Any], str]] = [
+    ("POST", _SAMPLES, "add_samples", samples.add_samples, "b"),
+    ("PUT", _SAMPLES, "update_samples", samples.update_samples, "b"),
+    ("GET", _SAMPLES, "list_samples", sample_lists.list_dataset_samples, "q"),
+    ("PUT", _TASK_SAMPLES, "update_workforce_task_samples", samples.update_task_samples, "b"),
+    ("GET", _TASK_SAMPLES, "list_workforce_task_samples", sample_lists.list_task_samples, "q"),
+    ("PUT", _TASK + "/acceptance/status", "update_acceptance_status", lifecycle.update_acceptance_status,
+     "qb"),
+    ("POST", _TASK + "/acceptance", "start_acceptance", lifecycle.start_acceptance, "b"),
+    ("GET", _TASK + "/acceptance/report", "get_acceptance_report", lifecycle.acceptance_report, "q"),
+    ("GET", _TASK, "get_workforce_task", team_tasks.task_view, "q"),
+    ("POST", _TASKS, "create_workforce_task", team_tasks.create_task, "b"),
+    ("GET", _TASKS, "list_workforce_tasks", team_tasks.list_tasks, "q"),
+    ("POST", _TASK, "start_workforce_task", team_tasks.start_task, "b"),
+    ("PUT", _TASK, "update_workforce_task", team_tasks.update_task, "b"),
+    ("DELETE", _TASK, "delete_workforce_task", team_tasks.delete_task, ""),
+    ("GET", _DATASETS, "list_datasets", sample_lists.list_datasets, "q"),
+]  # fmt: skip
+
+
+def _endpoint(state: EmulatorState, handler: Callable[..., Any], inputs: str) -> Endpoint:
+    """A plain Starlette endpoint calling ``handler(state, *path ids, [query], [body])``: the handlers read
+    what they need themselves, so FastAPI's per-parameter dependency machinery would only cost time."""
+
+    async def endpoint(request: Request) -> Response:
+        args: list[Any] = [state, *request.path_params.values()]  # in path order: project, dataset, task
+        if "q" in inputs:
+            args.append(request.query_params)
+        if "b" in inputs:
+            args.append(await _body(request))
+        answer = handler(*args)
+        return Response(status_code=204) if answer is None else _json(answer)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
 
 
 def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None = None) -> FastAPI:
@@ -72,20 +107,8 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
         version="0.1.0",
     )
     app.state.emulator = state
-    prefix = "/v2/{project_id}/datasets"
-    dataset_samples = prefix + "/{dataset_id}/data-annotations/samples"
-    tasks = prefix + "/{dataset_id}/workforce-tasks"
-    task = prefix + "/{dataset_id}/workforce-tasks/{workforce_task_id}"
-
-    def api(method: str, path: str, name: str) -> Callable[[Endpoint], Endpoint]:
-        """Register a ModelArts endpoint as a plain Starlette route: the handlers read the request
-        themselves, so FastAPI's per-parameter dependency machinery would only cost time on every call."""
-
-        def register(endpoint: Endpoint) -> Endpoint:
-            app.router.add_route(path, endpoint, methods=[method], name=name)
-            return endpoint
-
-        return register
+    for method, path, name, handler, inputs in _ENDPOINTS:
+        app.router.add_route(path, _endpoint(state, handler, inputs), methods=[method], name=name)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError) -> Response:
@@ -106,137 +129,12 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
             error_body(code, message), status_code=error.status_code, media_type="application/json"
         )
 
-    @api("POST", dataset_samples, "add_samples")
-    async def add_samples(request: Request) -> Response:
-        """Adding Samples in Batches (UploadSamplesJson)."""
-        project_id, dataset_id = _dataset_ids(request)
-        return _json(samples.add_samples(state, project_id, dataset_id, await _body(request)))
-
-    @api("PUT", dataset_samples, "update_samples")
-    async def update_samples(request: Request) -> Response:
-        """Updating Sample Labels in Batches (UpdateSamples)."""
-        project_id, dataset_id = _dataset_ids(request)
-        return _json(samples.update_samples(state, project_id, dataset_id, await _body(request)))
-
-    @api("GET", dataset_samples, "list_samples")
-    async def list_samples(request: Request) -> Response:
-        """Querying the Sample List."""
-        project_id, dataset_id = _dataset_ids(request)
-        return _json(sample_lists.list_dataset_samples(state, project_id, dataset_id, request.query_params))
-
-    @api("PUT", task + "/data-annotations/samples", "update_workforce_task_samples")
-    async def update_task_samples(request: Request) -> Response:
-        """Updating Labels of Team Labeling Samples in Batches (UpdateWorkforceTaskSamples)."""
-        project_id, dataset_id, workforce_task_id = _task_ids(request)
-        body = await _body(request)
-        return _json(samples.update_task_samples(state, project_id, dataset_id, workforce_task_id, body))
-
-    @api("GET", task + "/data-annotations/samples", "list_workforce_task_samples")
-    async def list_task_samples(request: Request) -> Response:
-        """Querying the Sample List of a Team Labeling Task by Page."""
-        project_id, dataset_id, workforce_task_id = _task_ids(request)
-        return _json(
-            sample_lists.list_task_samples(
-                state, project_id, dataset_id, workforce_task_id, request.query_params
-            )
-        )
-
-    @api("PUT", task + "/acceptance/status", "update_acceptance_status")
-    async def update_acceptance_status(request: Request) -> Response:
-        """Updating the Status of a Team Labeling Acceptance Task (UpdateWorkforceSamplingTask)."""
-        project_id, dataset_id, workforce_task_id = _task_ids(request)
-        body = await _body(request)
-        return _json(
-            lifecycle.update_acceptance_status(
-                state, project_id, dataset_id, workforce_task_id, request.query_params, body
-            )
-        )
-
-    @api("POST", task + "/acceptance", "start_acceptance")
-    async def start_acceptance(request: Request) -> Response:
-        """Creating a Team Labeling Acceptance Task (StartWorkforceSamplingTask)."""
-        project_id, dataset_id, workforce_task_id = _task_ids(request)
-        body = await _body(request)
-        return _json(lifecycle.start_acceptance(state, project_id, dataset_id, workforce_task_id, body))
-
-    @api("GET", task + "/acceptance/report", "get_acceptance_report")
-    async def acceptance_report(request: Request) -> Response:
-        """Querying the Report of a Team Labeling Acceptance Task."""
-        project_id, dataset_id, workforce_task_id = _task_ids(request)
-        return _json(
-            lifecycle.acceptance_report(
-                state, project_id, dataset_id, workforce_task_id, request.query_params
-            )
-        )
-
-    @api("GET", task, "get_workforce_task")
-    async def get_workforce_task(request: Request) -> Response:
-        """Querying Details About a Team Labeling Task."""
-        project_id, dataset_id, workforce_task_id = _task_ids(request)
-        return _json(
-            team_tasks.task_view(state, project_id, dataset_id, workforce_task_id, request.query_params)
-        )
-
-    @api("POST", tasks, "create_workforce_task")
-    async def create_workforce_task(request: Request) -> Response:
-        """Creating a Team Labeling Task (CreateWorkforceTask)."""
-        project_id, dataset_id = _dataset_ids(request)
-        return _json(team_tasks.create_task(state, project_id, dataset_id, await _body(request)))
-
-    @api("GET", tasks, "list_workforce_tasks")
-    async def list_workforce_tasks(request: Request) -> Response:
-        """Querying the Team Labeling Task List of a Dataset (ListWorkforceTasks)."""
-        project_id, dataset_id = _dataset_ids(request)
-        return _json(team_tasks.list_tasks(state, project_id, dataset_id, request.query_params))
-
-    @api("POST", task, "start_workforce_task")
-    async def start_workforce_task(request: Request) -> Response:
-        """Starting a Team Labeling Task (StartWorkforceTask)."""
-        ids = _task_ids(request)
-        return _json(team_tasks.start_task(state, *ids, await _body(request)))
-
-    @api("PUT", task, "update_workforce_task")
-    async def update_workforce_task(request: Request) -> Response:
-        """Updating a Team Labeling Task (UpdateWorkforceTask)."""
-        ids = _task_ids(request)
-        return _json(team_tasks.update_task(state, *ids, await _body(request)))
-
-    @api("DELETE", task, "delete_workforce_task")
-    async def delete_workforce_task(request: Request) -> Response:
-        """Deleting a Team Labeling Task (DeleteWorkforceTask): 204 No Content."""
-        team_tasks.delete_task(state, *_task_ids(request))
-        return Response(status_code=204)
-
-    @api("GET", prefix, "list_datasets")
-    async def list_datasets(request: Request) -> Response:
-        """A minimal dataset list (the connection test's cheap call)."""
-        project_id = request.path_params["project_id"]
-        query = request.query_params
-        limit = query_int(query, "limit", 10, low=1, high=100)
-        offset = query_int(query, "offset", 0, low=0)
-        with state.lock:
-            found = [d for d in state.datasets.values() if d.project_id == project_id]
-            page = found[offset * limit : offset * limit + limit]
-            datasets = [
-                {
-                    "dataset_id": d.dataset_id,
-                    "dataset_name": d.dataset_name,
-                    "dataset_type": d.dataset_type,
-                    "description": d.description,
-                    "create_time": d.create_time,
-                    "status": 1,
-                    "total_sample_count": len(d.samples),
-                    "annotated_sample_count": sum(1 for s in d.samples.values() if s.labels),
-                }
-                for d in page
-            ]
-        return _json({"total_number": len(found), "datasets": datasets})
-
-    @api("POST", "/v3/auth/tokens", "iam_token")
     async def iam_token(request: Request) -> Response:
         """IAM: Obtaining a User Token (password method); the token is in ``X-Subject-Token``."""
         answer, token, headers = issue_token(state, await _body(request))
         return _json(answer, 201, {"X-Subject-Token": token, **dict(headers)})
+
+    app.router.add_route("/v3/auth/tokens", iam_token, methods=["POST"], name="iam_token")
 
     app.include_router(admin_router(state))
     routes = [

@@ -21,6 +21,7 @@ __all__ = [
     "TASK_STATES",
     "dataset_sample_view",
     "list_dataset_samples",
+    "list_datasets",
     "list_task_samples",
     "task_sample_view",
     "worker_index",
@@ -222,3 +223,26 @@ def list_task_samples(
             "sample_count": len(pairs),
             "samples": [task_sample_view(dataset, record, ts, workers) for record, ts in page],
         }
+
+
+def list_datasets(state: EmulatorState, project_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+    """A minimal dataset list (not in the pages; the connection test's cheap call)."""
+    limit = query_int(query, "limit", 10, low=1, high=100)
+    offset = query_int(query, "offset", 0, low=0)
+    with state.lock:
+        found = [d for d in state.datasets.values() if d.project_id == project_id]
+        page = found[offset * limit : offset * limit + limit]
+        datasets = [
+            {
+                "dataset_id": d.dataset_id,
+                "dataset_name": d.dataset_name,
+                "dataset_type": d.dataset_type,
+                "description": d.description,
+                "create_time": d.create_time,
+                "status": 1,
+                "total_sample_count": len(d.samples),
+                "annotated_sample_count": sum(1 for s in d.samples.values() if s.labels),
+            }
+            for d in page
+        ]
+    return {"total_number": len(found), "datasets": datasets}
