@@ -27,7 +27,7 @@ from airflow_provider_modelarts.models import (
 )
 
 from .codes import ApiError
-from .payloads import item_problems, parse_body
+from .payloads import validated_body
 from .sample_lists import task_sample_view, worker_index
 from .state import CheckingTask, DatasetRecord, EmulatorState, TaskSample, WorkforceTaskRecord
 
@@ -160,10 +160,7 @@ def _finish_sync(dataset: DatasetRecord, task: WorkforceTaskRecord, now: int) ->
 def start_acceptance(
     state: EmulatorState, project_id: str, dataset_id: str, task_id: str, body: bytes
 ) -> dict[str, Any]:
-    payload = parse_body(body)
-    problems = item_problems(CreateWorkforceSamplingTaskRequest, [payload])
-    if problems:
-        raise ApiError("ModelArts.4396", problems[0])
+    payload = validated_body(CreateWorkforceSamplingTaskRequest, body)
     with state.lock:
         _, task = state.task(project_id, dataset_id, task_id)
         if task.status in (2, 5, 7):
@@ -228,10 +225,7 @@ def update_acceptance_status(
         raise ApiError("ModelArts.4398", "query parameter 'locale' is required (for example locale=en-us)")
     if locale.lower() not in _LOCALES:
         raise ApiError("ModelArts.4398", f"locale {quote(locale)} is not one of {', '.join(_LOCALES)}")
-    payload = parse_body(body)
-    problems = item_problems(UpdateWorkforceSamplingTaskRequest, [payload])
-    if problems:
-        raise ApiError("ModelArts.4396", problems[0])
+    payload = validated_body(UpdateWorkforceSamplingTaskRequest, body)
     action = int(payload["action"])
     overwrite = payload.get("overwrite_last_result")
     with state.lock:

@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
-
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.models import (
     CreateWorkforceTaskRequest,
@@ -29,7 +27,7 @@ from airflow_provider_modelarts.models import (
 
 from .codes import ApiError
 from .lifecycle import check_stats
-from .payloads import item_problems, parse_body, query_bool, query_int
+from .payloads import query_bool, query_int, validated_body
 from .state import DatasetRecord, EmulatorState, TaskSample, WorkforceTaskRecord
 
 __all__ = ["create_task", "delete_task", "list_tasks", "start_task", "task_view", "update_task"]
@@ -38,14 +36,6 @@ __all__ = ["create_task", "delete_task", "list_tasks", "start_task", "task_view"
 _MAX_PAGE = 1000
 #: CreateWorkforceTask keys the emulator stores and shows back but does not act on.
 _KEPT_OPTIONS = ("auto_sync_dataset", "data_sync_type", "sample_conditions", "synchronize_auto_labeling_data")
-
-
-def _validated(model: type[BaseModel], body: bytes) -> dict[str, Any]:
-    payload = parse_body(body)
-    problems = item_problems(model, [payload])
-    if problems:
-        raise ApiError("ModelArts.4396", problems[0])
-    return payload
 
 
 def _teams(state: EmulatorState, config: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -104,7 +94,7 @@ def _check_name_free(dataset: DatasetRecord, name: str, task_id: str | None = No
 
 def create_task(state: EmulatorState, project_id: str, dataset_id: str, body: bytes) -> dict[str, Any]:
     """CreateWorkforceTask: a new task in status CREATED (6), no samples until it is started."""
-    payload = _validated(CreateWorkforceTaskRequest, body)
+    payload = validated_body(CreateWorkforceTaskRequest, body)
     with state.lock:
         dataset = state.dataset(project_id, dataset_id)
         task_id = state.next_workforce_task_id(dataset_id)
@@ -146,7 +136,7 @@ def start_task(
     state: EmulatorState, project_id: str, dataset_id: str, task_id: str, body: bytes
 ) -> dict[str, Any]:
     """StartWorkforceTask: CREATED (6) or REJECTED (4) -> STARTING (0); other states: ``ModelArts.4621``."""
-    payload = _validated(StartWorkforceTaskRequest, body)
+    payload = validated_body(StartWorkforceTaskRequest, body)
     with state.lock:
         dataset, task = state.task(project_id, dataset_id, task_id)
         if task.status not in (4, 6):
@@ -179,7 +169,7 @@ def update_task(
 ) -> dict[str, Any]:
     """UpdateWorkforceTask: name, description and teams; the body's ``dataset_id``/``task_id`` are ignored
     (the path says which task)."""
-    payload = _validated(UpdateWorkforceTaskRequest, body)
+    payload = validated_body(UpdateWorkforceTaskRequest, body)
     with state.lock:
         dataset, task = state.task(project_id, dataset_id, task_id)
         if payload.get("task_name") is not None:
