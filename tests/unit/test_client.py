@@ -297,16 +297,26 @@ def test_async_iter_checks_arguments_eagerly(clock: FakeClock) -> None:
 
 
 def test_sync_and_async_clients_expose_the_same_api() -> None:
-    def public(cls: type) -> set[str]:
-        return {name for name in vars(cls) if not name.startswith("_")}
+    def public(cls: type) -> set[str]:  # inherited from the core too
+        return {name for name in dir(cls) if not name.startswith("_")}
 
     sync_only = {"close"}
     async_only = {"aclose"}
     assert public(ModelArtsClient) - sync_only == public(AsyncModelArtsClient) - async_only
+    assert {"add_samples", "create_workforce_task", "iter_workforce_tasks", "send_raw"} <= public(
+        ModelArtsClient
+    )
     for name in public(ModelArtsClient) - sync_only:
         sync_params = inspect.signature(getattr(ModelArtsClient, name)).parameters
         async_params = inspect.signature(getattr(AsyncModelArtsClient, name)).parameters
         assert list(sync_params) == list(async_params), name
+    # The constructors differ only in how they sleep (a plain function vs. an awaitable one).
+    sync_init = list(inspect.signature(ModelArtsClient).parameters)
+    async_init = list(inspect.signature(AsyncModelArtsClient).parameters)
+    assert [n if n != "sleep" else "async_sleep" for n in sync_init] == async_init
+    assert {"project_id", "region", "endpoint", "auth", "timeout", "verify", "retry", "transport"} <= set(
+        sync_init
+    )
 
 
 # ------------------------------------------------------------------------------ team labeling task life cycle
