@@ -9,9 +9,24 @@ __version__ = "0.1.0"
 
 _INTEGRATION = "Huawei Cloud ModelArts"
 
+# Format examples for the connection form. Regions are real ModelArts regions (eu-de is Open Telekom Cloud).
+_REGION_EXAMPLES = ("cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1", "ap-southeast-3", "eu-de")
+_ENDPOINT_EXAMPLE = "https://modelarts.cn-north-4.myhuaweicloud.com"
+_IAM_ENDPOINT_EXAMPLE = "https://iam.cn-north-4.myhuaweicloud.com"
+# Mirrors hooks.connection.DEFAULT_TIMEOUT without importing the hook (see get_provider_info); a unit test
+# checks that the two agree.
+_DEFAULT_TIMEOUT = 30
+
 # Extra fields of the ``modelarts`` connection. Airflow (3.2+) builds the connection form from this metadata
 # without importing the hook; values land in the connection's extra under these short names. The hook also
 # reads the older ``extra__modelarts__<name>`` spelling, which the form used before Airflow 3.
+#
+# How a format reaches the form (checked in Airflow 3.3.2's API server and UI bundle): the API serves each
+# field's ``schema`` as is, and the UI's text input shows ``schema.examples`` as a pick list (HTML datalist,
+# input placeholder "Start typing to see options") and ``schema.default`` as the initial value; the
+# description is shown under the field. ``ui-field-behaviour`` placeholders reach only the standard fields
+# (login, password, port, ...): the API drops them for extra fields. So the formats live in ``examples``
+# (real values a user may pick), ``default`` and the description, not in placeholders.
 _CONN_FIELDS: dict[str, dict[str, Any]] = {
     "auth_type": {
         "label": "Auth type",
@@ -24,7 +39,11 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "project_id": {
         "label": "Project ID",
-        "description": "ID of the project (region) the datasets belong to; part of every API path.",
+        "description": (
+            "ID of the project (region) the datasets belong to, 32 hexadecimal characters, e.g. "
+            "0123456789abcdef0123456789abcdef (console: My Credentials > API Credentials). Part of every API "
+            "path."
+        ),
         "schema": {"type": ["string", "null"]},
     },
     "region": {
@@ -33,15 +52,15 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
             "Region name, e.g. cn-north-4 or eu-de. Selects the ModelArts and IAM endpoints unless they are "
             "set explicitly, and the console for links."
         ),
-        "schema": {"type": ["string", "null"]},
+        "schema": {"type": ["string", "null"], "examples": list(_REGION_EXAMPLES)},
     },
     "endpoint": {
         "label": "ModelArts endpoint",
         "description": (
-            "Override of the ModelArts API base URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com "
-            "or a local emulator. Leave empty to derive it from the region."
+            f"Override of the ModelArts API base URL, e.g. {_ENDPOINT_EXAMPLE} or a local emulator. Leave "
+            "empty to derive it from the region."
         ),
-        "schema": {"type": ["string", "null"], "format": "uri"},
+        "schema": {"type": ["string", "null"], "format": "uri", "examples": [_ENDPOINT_EXAMPLE]},
     },
     "security_token": {
         "label": "Security token",
@@ -51,10 +70,10 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
     "iam_endpoint": {
         "label": "IAM endpoint",
         "description": (
-            "auth_type password only: IAM base URL, e.g. https://iam.cn-north-4.myhuaweicloud.com. Leave "
-            "empty to derive it from the region."
+            f"auth_type password only: IAM base URL, e.g. {_IAM_ENDPOINT_EXAMPLE}. Leave empty to derive it "
+            "from the region."
         ),
-        "schema": {"type": ["string", "null"], "format": "uri"},
+        "schema": {"type": ["string", "null"], "format": "uri", "examples": [_IAM_ENDPOINT_EXAMPLE]},
     },
     "domain_name": {
         "label": "Account (domain) name",
@@ -74,30 +93,34 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
     "verify": {
         "label": "Verify TLS",
         "description": "true (default), false, or the path of a CA bundle file on the workers.",
-        "schema": {"type": ["string", "null"]},
+        "schema": {"type": ["string", "null"], "examples": ["true", "false"]},
     },
     "timeout": {
         "label": "Timeout (seconds)",
-        "description": "Timeout of each HTTP request in seconds (default 30).",
-        "schema": {"type": ["number", "null"], "minimum": 0},
+        # A number input shows no examples; the hook's default as the initial value shows the unit's scale.
+        "description": f"Timeout of each HTTP request in seconds (default {_DEFAULT_TIMEOUT}).",
+        "schema": {"type": ["number", "null"], "minimum": 0, "default": _DEFAULT_TIMEOUT},
     },
 }
 
 # The endpoint is an extra field with its own label; ``host`` still works as a fallback when set through a URI
-# or JSON, but the form only shows one place for it. Schema and port mean nothing for ModelArts.
+# or JSON, but the form only shows one place for it. Schema means nothing for ModelArts.
+#
+# ``port`` means nothing either, but it stays visible: the connection list's Test button of Airflow 3.3.2
+# sends ``port: 0`` for a connection stored without a port, and the API then answers 400 because 0 differs
+# from the stored NULL (apache/airflow#73298). Nothing in the provider metadata changes what that button sends
+# (it is built from the stored row), so the form lets users store the 0 that makes it work.
 _UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["host", "schema", "port"],
-    "relabeling": {"login": "Access Key (AK)", "password": "Secret Key (SK)"},
+    "hidden-fields": ["host", "schema"],
+    "relabeling": {
+        "login": "Access Key (AK)",
+        "password": "Secret Key (SK)",
+        "port": "Port (unused; 0 for Test)",
+    },
     "placeholders": {
         "login": "AK (auth_type aksk) or IAM user name (auth_type password)",
         "password": "SK (auth_type aksk) or IAM password (auth_type password)",
-        "project_id": "0123456789abcdef0123456789abcdef",
-        "region": "cn-north-4",
-        "endpoint": "https://modelarts.cn-north-4.myhuaweicloud.com",
-        "iam_endpoint": "https://iam.cn-north-4.myhuaweicloud.com",
-        "domain_name": "my-account",
-        "verify": "true",
-        "timeout": "30",
+        "port": "0 makes the Test button work on Airflow 3.3.2 (see README)",
     },
 }
 

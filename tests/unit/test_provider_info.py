@@ -42,7 +42,8 @@ def test_ui_field_behaviour_validates_against_airflow_schema() -> None:
     behaviour = _conn_type(get_provider_info())["ui-field-behaviour"]
     converted = {key.replace("-", "_"): value for key, value in behaviour.items()}
     jsonschema.validate(converted, schema)
-    assert behaviour["relabeling"] == {"login": "Access Key (AK)", "password": "Secret Key (SK)"}
+    assert behaviour["relabeling"]["login"] == "Access Key (AK)"
+    assert behaviour["relabeling"]["password"] == "Secret Key (SK)"
 
 
 def test_conn_fields_cover_every_setting_the_hook_reads() -> None:
@@ -178,3 +179,91 @@ def test_airflow_providers_hooks_shows_the_connection_type(airflow_cli: Any) -> 
         "package_name": "airflow-provider-modelarts",
         "hook_name": "Huawei Cloud ModelArts",
     }
+
+
+# Standard connection attributes: the only fields whose ui-field-behaviour placeholders Airflow's API serves.
+STANDARD_FIELDS = {"description", "host", "schema", "login", "password", "port"}
+
+
+def test_placeholders_only_where_the_form_shows_them() -> None:
+    """Airflow 3.3's API passes ui-field-behaviour placeholders on for standard fields only; extra fields get
+    their format from their schema (examples, default) and description instead."""
+    behaviour = _conn_type(get_provider_info())["ui-field-behaviour"]
+    assert set(behaviour["placeholders"]) <= STANDARD_FIELDS
+    assert {"login", "password", "port"} <= set(behaviour["placeholders"])
+    assert not set(behaviour["hidden-fields"]) & set(behaviour["placeholders"])
+    # port stays visible so that users can store the 0 the Test button of Airflow 3.3.2 needs.
+    assert "port" not in behaviour["hidden-fields"]
+    assert "0" in behaviour["placeholders"]["port"] and "Test" in behaviour["relabeling"]["port"]
+
+
+def test_extra_field_formats_are_values_the_hook_accepts() -> None:
+    """The examples the form offers for region, endpoints, verify and the timeout default really work."""
+    from airflow.sdk import Connection
+
+    from airflow_provider_modelarts.hooks.connection import DEFAULT_TIMEOUT, ModelArtsConnectionSettings
+
+    fields = _conn_type(get_provider_info())["conn-fields"]
+    examples = {name: spec["schema"].get("examples") for name, spec in fields.items()}
+    assert {name for name, values in examples.items() if values} == {
+        "region",
+        "endpoint",
+        "iam_endpoint",
+        "verify",
+    }
+    assert fields["timeout"]["schema"]["default"] == DEFAULT_TIMEOUT
+    assert f"default {fields['timeout']['schema']['default']}" in fields["timeout"]["description"]
+
+    def settings(**extra: Any) -> ModelArtsConnectionSettings:
+        conn = Connection(
+            conn_id="form_example",
+            conn_type="modelarts",
+            login="AK",
+            password="SK",
+            port=0,  # what users store on Airflow 3.3.2 for the Test button: it must change nothing
+            extra=json.dumps({"project_id": "0123456789abcdef0123456789abcdef", **extra}),
+        )
+        return ModelArtsConnectionSettings.from_connection(conn)
+
+    for region in examples["region"]:
+        derived = settings(region=region)
+        assert derived.region == region and region in derived.base_url
+    (endpoint,) = examples["endpoint"]
+    assert settings(endpoint=endpoint).base_url == endpoint
+    (iam_endpoint,) = examples["iam_endpoint"]
+    password_auth = settings(
+        region="cn-north-4", auth_type="password", domain_name="account", iam_endpoint=iam_endpoint
+    )
+    assert password_auth.iam_endpoint == iam_endpoint
+    verify = [settings(region="cn-north-4", verify=value).verify for value in examples["verify"]]
+    assert verify == [True, False]
+    assert settings(region="cn-north-4", timeout=fields["timeout"]["schema"]["default"]).timeout == 30.0
+
+
+def test_hook_meta_api_serves_labels_placeholders_and_formats() -> None:
+    """What the UI's Add Connection form receives (the service behind ``/ui/connections/hook_meta``)."""
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+
+    (meta,) = [m for m in HookMetaService.hook_meta_data() if m.connection_type == "modelarts"]
+    conn_type = _conn_type(get_provider_info())
+    behaviour, fields = conn_type["ui-field-behaviour"], conn_type["conn-fields"]
+    assert meta.hook_name == conn_type["hook-name"]
+    standard = meta.standard_fields
+    assert standard is not None
+    for name in ("login", "password", "port"):
+        served = getattr(standard, name)
+        assert (served.title, served.placeholder, served.hidden) == (
+            behaviour["relabeling"][name],
+            behaviour["placeholders"][name],
+            False,
+        )
+    assert standard.host is not None and standard.host.hidden
+    assert standard.url_schema is not None and standard.url_schema.hidden
+    extra = meta.extra_fields
+    assert extra is not None and set(extra) == set(fields)
+    for name, spec in fields.items():
+        served_schema = extra[name]["schema"]
+        assert served_schema["title"] == spec["label"], name
+        assert extra[name]["description"] == spec["description"], name
+        assert served_schema.get("examples") == spec["schema"].get("examples"), name
+        assert extra[name]["value"] == spec["schema"].get("default"), name
