@@ -26,7 +26,7 @@ from airflow_provider_modelarts.bulk.checks import RunRefused
 from airflow_provider_modelarts.bulk.planning import Batch, BatchPlanner, make_batches
 from airflow_provider_modelarts.bulk.sources import Source
 from airflow_provider_modelarts.bulk.tally import BulkTally, ItemResult, Outcome, log_lines
-from airflow_provider_modelarts.bulk.validation import Validator
+from airflow_provider_modelarts.bulk.validation import ValidationReport, Validator
 from airflow_provider_modelarts.errors import (
     ModelArtsAPIError,
     ModelArtsAuthError,
@@ -205,8 +205,8 @@ class BulkOperation:
             ids.update(check.summary())
         return tally.as_result(**ids)
 
-    async def _send_all(self, source: Source, report: Any) -> None:
-        tally: BulkTally = report.tally
+    async def _send_all(self, source: Source, report: ValidationReport) -> None:
+        tally = report.tally
         client = await self.open_client()
         async with client:
             retries_before = client.retry_count
