@@ -236,11 +236,7 @@ class ModelArtsHook(BaseHook):
                     raise
                 if len(batch) == 1:
                     return [ItemResult(Outcome.ALREADY_PRESENT, exc.error_code, exc.error_msg)]
-                singles = (
-                    Batch(batch.number, [item], [ref])
-                    for item, ref in zip(batch.items, batch.refs, strict=True)
-                )
-                return [result for single in singles for result in await send(client, single)]
+                return [result for single in batch.singles() for result in await send(client, single)]
             return results_from_response(response, batch.refs, already_present_codes=_ALREADY_PRESENT)
 
         validator = Validator(Sample, "name", [DuplicateKeys("name"), UnnamedSamples()])
