@@ -41,7 +41,7 @@ lint: install
 
 # The browser tier drives Debian's chromium (CI runs as root); Playwright never downloads a browser.
 chromium:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 # Unit tests: everything outside integration/ and system/ (no server, respx at the network edge).
 test-unit: install
