@@ -46,6 +46,7 @@ DATASET = "ds-images"
 # test expects the button to work without a port, and fails (so both get updated) if it does not.
 TEST_BUTTON_NEEDS_PORT_0 = Version(airflow.__version__) in {Version("3.3.2")}
 
+pytestmark = [pytest.mark.system, pytest.mark.browser]
 expect.set_options(timeout=UI_TIMEOUT_MS)
 
 
@@ -85,7 +86,8 @@ def page(browser: Browser, deployment: SystemDeployment) -> Iterator[Page]:
 
 def _shot(target: Page | Locator, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    target.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    # Finished pictures: CSS animations (a toast sliding in) are fast-forwarded to their end.
+    target.screenshot(path=str(ARTIFACTS / f"{name}.png"), animations="disabled")
 
 
 def _open_add_connection(page: Page, base_url: str) -> Locator:
@@ -182,6 +184,7 @@ def test_connection_made_in_the_form_passes_the_test_button(page: Page, deployme
         f"Connection to ModelArts project {DEFAULT_PROJECT_ID} at {deployment.emulator_url} succeeded."
     )
     expect(success).to_be_visible()
+    success.hover()  # keeps the toast open (and the tooltip of the Test button out of the picture)
     _shot(page, "connection-test-success")
 
     _create_connection(page, deployment, "modelarts_ui_no_port", port=None)
