@@ -27,6 +27,7 @@ from airflow_provider_modelarts.models import (
     SampleValidationError,
     parse_response,
     parse_sample,
+    refuse_unsendable,
 )
 
 __all__ = [
@@ -218,7 +219,9 @@ def coerce_model(model: type[M], value: M | Mapping[str, Any], name: str) -> M:
         return value
     if not isinstance(value, Mapping):
         raise TypeError(f"{name} must be a {model.__name__} or a mapping, got {type(value).__name__}")
-    return model.model_validate(value, context=dict(STRICT_INPUT_CONTEXT))
+    validated = model.model_validate(value, context=dict(STRICT_INPUT_CONTEXT))
+    refuse_unsendable(model.__name__, value)  # what is sent is the user's data: it must be plain JSON
+    return validated
 
 
 @functools.cache

@@ -103,6 +103,7 @@ from ._models._samples import (
     SchemaMap,
     SourceInfo,
 )
+from ._models._sendable import refuse_unsendable
 from ._models._team_tasks import (
     CreateWorkforceTaskRequest,
     CreateWorkforceTaskResponse,
@@ -190,6 +191,7 @@ __all__ = [
     "parse_response",
     "parse_sample",
     "problems_from_error",
+    "refuse_unsendable",
     "to_payload",
 ]
 

@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any, Final
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .._text import quote, shorten
 
-__all__ = ["MAX_DEPTH", "NON_FINITE_MESSAGE", "plainly_sendable", "unsendable"]
+__all__ = ["MAX_DEPTH", "NON_FINITE_MESSAGE", "plainly_sendable", "refuse_unsendable", "unsendable"]
 
 MAX_DEPTH: Final = 64
 """Deepest nesting accepted in a sample. Real label attributes are a few levels deep; pydantic's serialiser
@@ -138,3 +139,21 @@ def unsendable(value: Any) -> tuple[str, str] | None:
             continue
         return path or "(sample)", f"a {type(item).__name__} is not JSON"
     return None
+
+
+def refuse_unsendable(title: str, value: Any) -> None:
+    """Raise a ``ValidationError`` titled ``title`` if a JSON body cannot carry ``value`` faithfully.
+
+    For request objects other than samples (a label format, say): the same rule :func:`parse_sample` applies,
+    reported the way pydantic reports every other problem with the object, naming the field.
+    """
+    if plainly_sendable(value):
+        return
+    found = unsendable(value)
+    if found is None:
+        return
+    path, reason = found
+    error = InitErrorDetails(
+        type=PydanticCustomError("not_json", "{reason}", {"reason": reason}), loc=(path,), input=value
+    )
+    raise ValidationError.from_exception_data(title, [error])

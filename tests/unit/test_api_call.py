@@ -86,3 +86,18 @@ def test_query_values_and_paging_arguments() -> None:
     for limit, offset in ((0, 0), (1001, 0), (True, 0), (10, -1), (10, 1.5)):
         with pytest.raises(ValueError):
             check_page(limit, offset, 1000)  # type: ignore[arg-type]
+
+
+def test_coerce_model_refuses_what_json_cannot_carry_naming_the_field() -> None:
+    """A lone surrogate in a label format separator cannot be sent as UTF-8: refused before any request."""
+    from pydantic import ValidationError
+
+    from airflow_provider_modelarts._api_call import coerce_model
+    from airflow_provider_modelarts.models import LabelFormat
+
+    with pytest.raises(ValidationError, match="text_label_separator") as info:
+        coerce_model(LabelFormat, {"text_label_separator": "\ud800"}, "label_format")
+    assert "surrogate" in str(info.value)
+    assert (
+        coerce_model(LabelFormat, {"text_label_separator": "|"}, "label_format").text_label_separator == "|"
+    )
