@@ -1,8 +1,9 @@
 """Fixtures of the operator tests: run operators against the emulator over real HTTP.
 
-The hook's client classes are swapped for subclasses that only change two things: retries back off in
-milliseconds instead of seconds (so fault-injection tests stay fast), and async requests go through a real
-HTTP transport that records how many were in flight at once (``in_flight`` fixture).
+The hook's client classes (``client_class`` / ``async_client_class``) are swapped for subclasses that only
+change two things: retries back off in milliseconds instead of seconds (so fault-injection tests stay fast),
+and async requests go through a real HTTP transport that records how many were in flight at once
+(``in_flight`` fixture).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any
 import pytest
 from ops_helpers import FAST_RETRY, InFlightCounter
 
-import airflow_provider_modelarts.hooks.modelarts as hook_module
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient
+from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,6 @@ def in_flight(monkeypatch: pytest.MonkeyPatch) -> InFlightCounter:
             kwargs["retry"] = FAST_RETRY
             super().__init__(**kwargs)
 
-    monkeypatch.setattr(hook_module, "AsyncModelArtsClient", TestAsyncClient)
-    monkeypatch.setattr(hook_module, "ModelArtsClient", TestClient)
+    monkeypatch.setattr(ModelArtsHook, "async_client_class", TestAsyncClient)
+    monkeypatch.setattr(ModelArtsHook, "client_class", TestClient)
     return counter
