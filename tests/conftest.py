@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from secret_scan_plugin import register
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +16,11 @@ os.environ.setdefault("AIRFLOW_HOME", str(_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_ROOT / "dags_examples"))
+# Property tests must not fail by chance: the same examples every run (derandomize), no per-example
+# wall-clock deadline (a loaded CI machine is not a bug), and no example database carried between runs.
+settings.register_profile("deterministic", derandomize=True, deadline=None, database=None, print_blob=True)
+settings.load_profile("deterministic")
+
 pytest_plugins = ["airflow_provider_modelarts.emulator.pytest_plugin"]
 
 

@@ -16,7 +16,6 @@ import base64
 import json
 import os
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -58,7 +57,6 @@ PREFIX = f"/v2/{PROJECT}/datasets/"
 
 OPS = settings(
     max_examples=100,
-    deadline=timedelta(seconds=10),
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.data_too_large,

@@ -10,7 +10,6 @@ silently differs from the input (NaN sent as ``null``) -- is a bug. The hypothes
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -50,7 +49,6 @@ from airflow_provider_modelarts.models import (
 
 ABUSE = settings(
     max_examples=150,
-    deadline=timedelta(seconds=3),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
