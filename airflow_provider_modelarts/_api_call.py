@@ -25,6 +25,7 @@ from airflow_provider_modelarts.errors import ModelArtsError
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     SampleValidationError,
+    SerializedSample,
     parse_response,
     parse_sample,
     refuse_unsendable,
@@ -188,8 +189,11 @@ def parse_json_object(content: bytes) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- inputs
 
 
-def coerce_samples(model: type[M], samples: Iterable[M | Mapping[str, Any]]) -> list[M]:
-    """Validate every mapping into ``model``; model instances pass through untouched (they are valid already).
+def coerce_samples(
+    model: type[M], samples: Iterable[M | SerializedSample | Mapping[str, Any]]
+) -> list[M | SerializedSample]:
+    """Validate every mapping into ``model``; model instances and :class:`SerializedSample` pass through
+    untouched (they are valid already).
 
     All bad samples are reported together, each naming its index and field, so one run shows every problem.
     An empty list is sent as it is: the pages mark ``samples`` optional ("Mandatory: No").
@@ -198,10 +202,10 @@ def coerce_samples(model: type[M], samples: Iterable[M | Mapping[str, Any]]) -> 
         raise TypeError(
             f"samples must be a sequence of {model.__name__} objects or mappings, not a single item"
         )
-    items: list[M] = []
+    items: list[M | SerializedSample] = []
     problems: list[Any] = []
     for index, raw in enumerate(samples):
-        if isinstance(raw, model):
+        if isinstance(raw, (model, SerializedSample)):
             items.append(raw)
             continue
         try:

@@ -42,6 +42,7 @@ from airflow_provider_modelarts.models import (
     ListSamplesResponse,
     Sample,
     SampleLabels,
+    SerializedSample,
     UpdateAcceptanceStatusResponse,
     UpdateSamplesRequest,
     UpdateWorkforceSamplingTaskRequest,
@@ -49,6 +50,7 @@ from airflow_provider_modelarts.models import (
     UploadSamplesRequest,
     UploadSamplesResponse,
     WorkforceTask,
+    serialize_sample,
 )
 
 __all__ = [
@@ -115,6 +117,23 @@ def _wrap(model: type[M], **fields: Any) -> M:
     return model.model_construct(**{key: value for key, value in fields.items() if value is not None})
 
 
+def _batch_body(model: type[BaseModel], samples: list[Any], **fields: Any) -> bytes:
+    """The JSON body of a batch call: ``fields`` plus ``samples``, each sample serialised exactly once.
+
+    Samples a bulk run validated and serialised already (:class:`SerializedSample`) go in as their bytes;
+    a batch of only model instances is dumped in one call, as before.
+    """
+    if not any(type(sample) is SerializedSample for sample in samples):
+        return dump(_wrap(model, samples=samples, **fields))
+    head = dump(_wrap(model, **fields))  # no samples: ``{}`` or ``{"email":...}``
+    items = b",".join(
+        sample.json if type(sample) is SerializedSample else serialize_sample(sample).json
+        for sample in samples
+    )
+    separator = b"," if len(head) > 2 else b""
+    return head[:-1] + separator + b'"samples":[' + items + b"]}"
+
+
 def _email(email: str | None) -> str | None:
     # The pages type ``email`` as a String ("Email address of a labeling team member.") and state no format,
     # so only the type is checked; the service judges the address.
@@ -153,16 +172,16 @@ def _sample_list_params(
 def add_samples(
     project_id: str,
     dataset_id: str,
-    samples: Sequence[Sample | Mapping[str, Any]],
+    samples: Sequence[Sample | SerializedSample | Mapping[str, Any]],
     *,
     final_annotation: bool | None = None,
     label_format: LabelFormat | Mapping[str, Any] | None = None,
 ) -> ApiCall[UploadSamplesResponse]:
     if final_annotation is not None and not isinstance(final_annotation, bool):
         raise TypeError(f"final_annotation must be a bool, got {type(final_annotation).__name__}")
-    request = _wrap(
+    body = _batch_body(
         UploadSamplesRequest,
-        samples=coerce_samples(Sample, samples),
+        coerce_samples(Sample, samples),
         final_annotation=final_annotation,
         label_format=None
         if label_format is None
@@ -173,7 +192,7 @@ def add_samples(
         "POST",
         f"{dataset_path(project_id, dataset_id)}/data-annotations/samples",
         None,
-        dump(request),
+        body,
         _parse_upload,
     )
 
@@ -181,17 +200,17 @@ def add_samples(
 def update_samples(
     project_id: str,
     dataset_id: str,
-    samples: Sequence[SampleLabels | Mapping[str, Any]],
+    samples: Sequence[SampleLabels | SerializedSample | Mapping[str, Any]],
     *,
     email: str | None = None,
 ) -> ApiCall[BatchResponse]:
-    request = _wrap(UpdateSamplesRequest, samples=coerce_samples(SampleLabels, samples), email=_email(email))
+    body = _batch_body(UpdateSamplesRequest, coerce_samples(SampleLabels, samples), email=_email(email))
     return ApiCall(
         "update_samples",
         "PUT",
         f"{dataset_path(project_id, dataset_id)}/data-annotations/samples",
         None,
-        dump(request),
+        body,
         _parse_batch,
     )
 
@@ -200,19 +219,19 @@ def update_workforce_task_samples(
     project_id: str,
     dataset_id: str,
     workforce_task_id: str,
-    samples: Sequence[SampleLabels | Mapping[str, Any]],
+    samples: Sequence[SampleLabels | SerializedSample | Mapping[str, Any]],
     *,
     email: str | None = None,
 ) -> ApiCall[BatchResponse]:
-    request = _wrap(
-        UpdateWorkforceTaskSamplesRequest, samples=coerce_samples(SampleLabels, samples), email=_email(email)
+    body = _batch_body(
+        UpdateWorkforceTaskSamplesRequest, coerce_samples(SampleLabels, samples), email=_email(email)
     )
     return ApiCall(
         "update_workforce_task_samples",
         "PUT",
         f"{workforce_task_path(project_id, dataset_id, workforce_task_id)}/data-annotations/samples",
         None,
-        dump(request),
+        body,
         _parse_batch,
     )
 

@@ -63,9 +63,11 @@ from ._models._enums import (
 from ._models._parse import (
     SampleProblem,
     SampleValidationError,
+    SerializedSample,
     format_loc,
     parse_sample,
     problems_from_error,
+    serialize_sample,
     to_payload,
 )
 from ._models._reads import (
@@ -160,6 +162,7 @@ __all__ = [
     "SearchLabel",
     "SearchLabels",
     "SearchProp",
+    "SerializedSample",
     "Shape",
     "SourceInfo",
     "StartWorkforceTaskRequest",
@@ -192,6 +195,7 @@ __all__ = [
     "parse_sample",
     "problems_from_error",
     "refuse_unsendable",
+    "serialize_sample",
     "to_payload",
 ]
 

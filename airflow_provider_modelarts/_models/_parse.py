@@ -6,11 +6,12 @@ Operators validate every sample before the first request is sent; a failure must
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from .._text import quote
@@ -20,9 +21,11 @@ from ._sendable import MAX_DEPTH, plainly_sendable, unsendable
 __all__ = [
     "SampleProblem",
     "SampleValidationError",
+    "SerializedSample",
     "format_loc",
     "parse_sample",
     "problems_from_error",
+    "serialize_sample",
     "to_payload",
 ]
 
@@ -50,6 +53,31 @@ _SHORT_MESSAGES: Final[dict[str, str]] = {
     "invalid_key": "keys must be strings",
     "string_unicode": "text contains a lone surrogate, which is not valid UTF-8",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class SerializedSample:
+    """A sample already validated by :func:`parse_sample` and serialised once, to its documented JSON.
+
+    A bulk run validates every sample before sending any (``on_invalid="fail"`` sends nothing if one is
+    bad). Keeping 100,000 parsed model trees between the two passes makes the interpreter's cyclic garbage
+    collector walk them again and again (measured: 4x the cost of validation itself); their JSON bytes are
+    one flat object each, which the collector never looks at. The request builders put ``json`` into the
+    batch body as it is.
+    """
+
+    json: bytes
+    key: str | None = None  # the sample's name / id, for reporting results
+
+
+def serialize_sample(model: BaseModel, key: str | None = None) -> SerializedSample:
+    """``model``'s request JSON (documented keys, no nulls), as the request builders would write it."""
+    return SerializedSample(_adapter(type(model)).dump_json(model, by_alias=True, exclude_none=True), key)
+
+
+@functools.cache
+def _adapter(model_cls: type[BaseModel]) -> TypeAdapter[Any]:
+    return TypeAdapter(model_cls)
 
 
 def to_payload(model: BaseModel) -> dict[str, Any]:

@@ -26,8 +26,10 @@ from airflow_provider_modelarts.bulk.tally import BulkTally, log_lines, problem_
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     SampleValidationError,
+    SerializedSample,
     format_loc,
     parse_sample,
+    serialize_sample,
 )
 
 __all__ = [
@@ -77,7 +79,9 @@ class ValidationReport:
 
     tally: BulkTally
     invalid: set[int] = field(default_factory=set)
-    models: list[Any] | None = None  # parsed models of an in-memory list (None: re-read the source)
+    # Valid samples of an in-memory list, serialised once (None: re-read the source). Bytes rather than the
+    # parsed models: the garbage collector walks live model trees over and over, never a bytes object.
+    models: list[SerializedSample | None] | None = None
     sizes: array[int] | None = None  # payload size of each valid model above, in order
 
 
@@ -141,7 +145,7 @@ class Validator:
         for check in self.checks:
             check.begin_pass()
         report = ValidationReport(tally=tally)
-        models: list[Any] | None = [] if isinstance(source, ListSource) else None
+        models: list[SerializedSample | None] | None = [] if isinstance(source, ListSource) else None
         sizes = array("q")  # payload size of each kept model (list sources), so pass 2 need not recompute
         for index, raw in source:
             tally.total += 1
@@ -163,7 +167,7 @@ class Validator:
             planner.add(size)
             tally.to_send += 1
             if models is not None:
-                models.append(model)
+                models.append(serialize_sample(model, key))
                 sizes.append(size)
         tally.planned_batches = planner.batches
         report.models = models
@@ -208,12 +212,10 @@ class Validator:
         changed between the passes is reported as invalid, never sent).
         """
         if report.models is not None:
-            key_field = self.key_field
-            sizes = iter(report.sizes) if report.sizes is not None else None
-            for index, model in enumerate(report.models):
-                if model is not None:
-                    size = next(sizes) if sizes is not None else payload_size(model)
-                    yield ItemRef(index, getattr(model, key_field, None)), model, size
+            sizes = iter(report.sizes if report.sizes is not None else ())
+            for index, serialized in enumerate(report.models):
+                if serialized is not None:
+                    yield ItemRef(index, serialized.key), serialized, next(sizes)
             return
         tally = report.tally
         for index, raw in source:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -88,4 +89,21 @@ def test_required_key_runs_before_the_other_checks() -> None:
 def test_prepare_fills_defaults_before_validation() -> None:
     validator = Validator(SampleLabels, "sample_id", prepare=lambda raw: {**raw, "worker_id": "w1"})
     report, _ = _validate(validator, [{"sample_id": "s", "labels": [{"name": "a"}]}], "sample_id")
-    assert report.models[0].worker_id == "w1"  # type: ignore[attr-defined]
+    kept = report.models[0]  # type: ignore[index]
+    assert kept is not None and kept.key == "s"
+    assert json.loads(kept.json)["worker_id"] == "w1"  # what will be sent carries the default
+
+
+def test_valid_list_samples_are_kept_serialised_once_for_the_sending_pass() -> None:
+    """Between the passes an in-memory list keeps each valid sample as its request JSON (flat bytes the
+    garbage collector never walks), with its name for reporting; invalid ones leave a gap."""
+    validator = Validator(Sample, "name")
+    raw = [{"name": "a.jpg", "data": "AAAA"}, {"name": 5}, {"name": "c.jpg", "data": "AAAA"}]
+    report, _ = _validate(validator, raw, "name")
+    assert report.models is not None and report.models[1] is None
+    kept = [item for item in report.models if item is not None]
+    assert [item.key for item in kept] == ["a.jpg", "c.jpg"]
+    assert [json.loads(item.json) for item in kept] == [
+        {"name": "a.jpg", "data": "AAAA"},
+        {"name": "c.jpg", "data": "AAAA"},
+    ]

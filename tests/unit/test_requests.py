@@ -81,3 +81,24 @@ def test_raw_calls_serialise_once_and_keep_the_path_as_given() -> None:
     assert req.raw_call("GET", "/x", params=None, body=b"raw").body == b"raw"
     with pytest.raises(ValueError, match="method"):
         req.raw_call("GE T", "/x", params=None, body=None)
+
+
+@pytest.mark.parametrize("with_fields", [False, True])
+def test_serialized_samples_make_the_same_body_as_models(with_fields: bool) -> None:
+    """A bulk run hands the builders samples it serialised once; the body is the one models would give."""
+    from airflow_provider_modelarts.models import SampleLabels, parse_sample, serialize_sample
+
+    raw = [{"name": "a.jpg", "data": "AAAA", "labels": [{"name": "cat"}]}, {"name": "b.jpg", "data": "AAAA"}]
+    models = [parse_sample(Sample, item, index) for index, item in enumerate(raw)]
+    options: dict[str, object] = {"final_annotation": False} if with_fields else {}
+    from_models = req.add_samples("p", "d", models, **options).body or b""  # type: ignore[arg-type]
+    mixed = [serialize_sample(models[0], "a.jpg"), models[1]]
+    from_serialized = req.add_samples("p", "d", mixed, **options).body or b""  # type: ignore[arg-type]
+    assert json.loads(from_serialized) == json.loads(from_models)
+
+    label = parse_sample(SampleLabels, {"sample_id": "s1", "labels": [{"name": "dog"}]}, 0)
+    update = req.update_samples("p", "d", [serialize_sample(label)], email="a@b.c").body or b""
+    assert json.loads(update) == {
+        "email": "a@b.c",
+        "samples": [{"sample_id": "s1", "labels": [{"name": "dog"}]}],
+    }
