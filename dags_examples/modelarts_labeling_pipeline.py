@@ -53,6 +53,8 @@ DAILY_DROP = Path(__file__).parent / "data" / "daily_drop"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
 POKE_INTERVAL = timedelta(seconds=float(os.environ.get("MODELARTS_EXAMPLE_POKE_INTERVAL", "300")))
 # Templates every task renders the same way, whatever kind of run it is (see "The batch" above).
+#: TaskStatus.ACCEPTED in the team task details: final, no more labels go in.
+ACCEPTED = 3
 BATCH = "{{ batch_of(dag_run) }}"
 BATCH_DIR = "{{ batch_dir(params.landing_dir, batch_of(dag_run)) }}"
 # The team task created by ``create_team_task`` and the acceptance round started by ``start_acceptance``
@@ -150,9 +152,19 @@ with DAG(
         New dataset samples join the team task unlabeled; labeling them there is what puts them in line for
         acceptance. Returns only sample ids and labels (a few bytes each) for UpdateLabelsOperator.
         """
+        from airflow.providers.common.compat.sdk import AirflowSkipException
+
         from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-        params = get_current_context()["params"]
+        context = get_current_context()
+        params = context["params"]
+        team_task = context["ti"].xcom_pull(task_ids="create_team_task") or {}
+        if team_task.get("status") == ACCEPTED:
+            # A re-run of a batch that was already accepted (a cleared run, a backfill over done days): the
+            # accepted labels are final, so there is nothing to label or review; the rest of the run skips.
+            raise AirflowSkipException(
+                f"Team labeling task {workforce_task_id} of batch {batch} is already accepted; nothing to do."
+            )
         folder = Path(day_dir)
         predictions = json.loads((folder / "predictions.json").read_text())["predictions"]
         corrections_file = folder / "corrections.json"

@@ -203,3 +203,29 @@ def test_dataset_label_updates_run_end_to_end(airflow_home: Path, emulator: Emul
     }
     assert emulator.admin.stats()["routes"]["update_samples"]["applied"] == 1  # one batch of 6
     _assert_no_secret(output, airflow_home)
+
+
+def test_a_cleared_run_of_an_accepted_batch_skips_instead_of_failing(
+    airflow_home: Path, emulator: EmulatorServer
+) -> None:
+    """Re-running a day whose team task was accepted (a cleared run, a backfill over done days) adopts that
+    task and skips the labeling and review: accepted labels are final, so a new write would be refused."""
+    emulator.admin.configure(step_seconds=0.2, reviewer_pace=6, reviewer_pass_rate=1.0)
+    _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk")
+    emulator.admin.advance(steps=5)  # the owner's PASS_ALL finishes synchronizing
+    day = LOGICAL_DATE.replace("-", "")
+    with emulator.client() as client:
+        (accepted,) = [
+            t for t in client.iter_workforce_tasks("ds-images") if t.task_name == f"labeling-{day}"
+        ]
+    team_task_id = str(accepted.task_id)
+    assert emulator.admin.task("ds-images", team_task_id)["status"] == 3
+
+    again = _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk")
+
+    assert "already accepted; nothing to do" in again
+    with emulator.client() as client:
+        named = [t for t in client.iter_workforce_tasks("ds-images") if t.task_name == f"labeling-{day}"]
+    assert [str(t.task_id) for t in named] == [team_task_id]  # adopted, not created again
+    task = emulator.admin.task("ds-images", team_task_id)
+    assert task["status"] == 3 and len(task["rounds"]) == 1  # no second review of final labels
