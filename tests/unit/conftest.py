@@ -17,3 +17,10 @@ def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeService]:
     monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", json.dumps(conn))
     with respx.mock(assert_all_called=False) as router:
         yield FakeService(router)
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    """respx at the network edge; routes a test does not call are fine (not every test uses all of them)."""
+    with respx.mock(assert_all_called=False) as router:
+        yield router

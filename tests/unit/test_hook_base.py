@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -38,12 +37,6 @@ from hook_helpers import (
 from airflow_provider_modelarts.auth import IamTokenAuth
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 def test_env_connection_builds_a_client_that_signs_requests(

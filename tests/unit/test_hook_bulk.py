@@ -6,7 +6,6 @@ Only the network edge is mocked (respx); runs against the emulator are in tests/
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,13 +18,6 @@ from hook_helpers import (
 )
 
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
-
 
 # -- bulk operations: the idempotency rules the hook owns ----------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,12 +24,6 @@ from hook_helpers import (
 
 from airflow_provider_modelarts.errors import ModelArtsConfigError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsConnectionSettings, ModelArtsHook
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 def test_endpoint_is_derived_from_region_when_not_overridden(
