@@ -7,13 +7,14 @@ TLS settings, respx and the emulator all apply to it. Nothing here imports Airfl
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import re
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -82,11 +83,13 @@ class IamTokenAuth(httpx.Auth):
         project_name: str | None = None,
         refresh_margin: float = 300.0,
         *,
-        on_token: Callable[[str], None] | None = None,
+        on_token: Callable[[str], Awaitable[None] | None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``on_token`` is called with every newly fetched token (the hook registers it with Airflow's secrets
-        masker); ``clock`` returns epoch seconds and exists so tests can move time without sleeping."""
+        """``on_token`` is called with every newly fetched token, before the request it authorises is sent
+        (the hook registers it with Airflow's secrets masker). It may be a coroutine function when the auth
+        serves an async client: the async flow awaits it, so no blocking call runs in the event loop.
+        ``clock`` returns epoch seconds and exists so tests can move time without sleeping."""
         for field, value in (
             ("iam_endpoint", iam_endpoint),
             ("user_name", user_name),
@@ -154,6 +157,7 @@ class IamTokenAuth(httpx.Auth):
                     token_response = yield self._token_request(request)
                     token_response.read()
                     token = self._accept_token_response(token_response)
+                    self._report(token)
         request.headers["X-Auth-Token"] = token.value
         response = yield request
         if response.status_code != 401:
@@ -164,6 +168,7 @@ class IamTokenAuth(httpx.Auth):
                 token_response = yield self._token_request(request)
                 token_response.read()
                 fresh = self._accept_token_response(token_response)
+                self._report(fresh)
         request.headers["X-Auth-Token"] = fresh.value
         yield request
 
@@ -177,6 +182,7 @@ class IamTokenAuth(httpx.Auth):
                     token_response = yield self._token_request(request)
                     await token_response.aread()
                     token = self._accept_token_response(token_response)
+                    await self._areport(token)
         request.headers["X-Auth-Token"] = token.value
         response = yield request
         if response.status_code != 401:
@@ -187,6 +193,7 @@ class IamTokenAuth(httpx.Auth):
                 token_response = yield self._token_request(request)
                 await token_response.aread()
                 fresh = self._accept_token_response(token_response)
+                await self._areport(fresh)
         request.headers["X-Auth-Token"] = fresh.value
         yield request
 
@@ -293,9 +300,26 @@ class IamTokenAuth(httpx.Auth):
             self.domain_name,
             expires_at.isoformat() if expires_at else "unknown, assuming 24 h",
         )
-        if self._on_token is not None:
-            self._on_token(value)
         return token
+
+    def _report(self, token: _Token) -> None:
+        """Tell ``on_token`` about a fresh token (sync flow: ``on_token`` must be a plain function)."""
+        if self._on_token is None:
+            return
+        result = self._on_token(token.value)
+        if inspect.isawaitable(result):
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()  # never awaited: close it so no "coroutine was never awaited" warning leaks
+            raise ModelArtsConfigError("on_token is a coroutine function: use this auth with an async client")
+
+    async def _areport(self, token: _Token) -> None:
+        """Tell ``on_token`` about a fresh token and wait for it (it may be a coroutine function)."""
+        if self._on_token is None:
+            return
+        result = self._on_token(token.value)
+        if inspect.isawaitable(result):
+            await result
 
     def _fetch_error(self, response: httpx.Response, message: str | None = None) -> ModelArtsAuthError:
         parsed = error_from_response(response)

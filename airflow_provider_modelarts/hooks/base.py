@@ -7,6 +7,7 @@ ModelArts operations reads on its own; all of them reach the service through :me
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from airflow.sdk import BaseHook
@@ -17,11 +18,12 @@ from airflow_provider_modelarts.hooks.connection import (
     ModelArtsConnectionSettings,
     aget_connection_and_extras,
     amask_secrets,
+    amask_token,
     build_auth,
     connection_secrets,
     console_url,
-    mask_from_any_context,
     mask_secrets,
+    mask_token,
     scrub,
 )
 
@@ -111,7 +113,7 @@ class ModelArtsBaseHook(BaseHook):
     def get_client(self, *, retry: RetryPolicy | None = None) -> ModelArtsClient:
         """A new client; the caller owns it and should close it (``with hook.get_client() as client:``)."""
         settings = self.settings
-        return self.client_class(**self._client_kwargs(settings, retry))
+        return self.client_class(**self._client_kwargs(settings, retry, on_token=mask_token))
 
     async def get_async_client(self, *, retry: RetryPolicy | None = None) -> AsyncModelArtsClient:
         """A new async client for triggers; ``async with await hook.get_async_client() as client:``.
@@ -119,7 +121,7 @@ class ModelArtsBaseHook(BaseHook):
         A coroutine because the connection lookup itself must not block the triggerer's event loop.
         """
         settings = await self.asettings()
-        return self.async_client_class(**self._client_kwargs(settings, retry))
+        return self.async_client_class(**self._client_kwargs(settings, retry, on_token=amask_token))
 
     def close(self) -> None:
         """Close the shared client from :meth:`get_conn`, if any."""
@@ -128,13 +130,19 @@ class ModelArtsBaseHook(BaseHook):
             self._client = None
 
     def _client_kwargs(
-        self, settings: ModelArtsConnectionSettings, retry: RetryPolicy | None
+        self,
+        settings: ModelArtsConnectionSettings,
+        retry: RetryPolicy | None,
+        *,
+        on_token: Callable[[str], Awaitable[None] | None],
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "project_id": settings.project_id,
             "region": settings.region,
             "endpoint": settings.endpoint,
-            "auth": build_auth(settings, on_token=mask_from_any_context),
+            # Fresh IAM tokens are masked before the request they authorise goes out: blocking for the sync
+            # client, awaited for the async one (a blocking call could deadlock the triggerer's event loop).
+            "auth": build_auth(settings, on_token=on_token),
             "timeout": settings.timeout,
             "verify": settings.verify,
         }

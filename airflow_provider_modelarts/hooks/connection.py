@@ -8,9 +8,8 @@ about Airflow, so the same code runs in a notebook.
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlencode
@@ -305,24 +304,14 @@ async def amask_secrets(values: list[str]) -> None:
         await amask_secret(value)
 
 
-def mask_from_any_context(value: str) -> None:
-    """Mask a value that appears while a request is in flight (a fresh IAM token), sync or async.
-
-    Without an event loop the blocking registration runs at once. Inside one (the triggerer) a blocking call
-    could deadlock the loop, so the registration is scheduled as a task; the auth classes never log a token,
-    so nothing can print it in the moment before the masker knows it.
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        mask_secrets([value])
-        return
-    task = loop.create_task(amask_secrets([value]))
-    _pending_masks.add(task)  # keep a reference until done, or the task may be garbage-collected
-    task.add_done_callback(_pending_masks.discard)
+def mask_token(value: str) -> None:
+    """Mask an IAM token fetched by a sync client (a task's worker thread): the blocking registration."""
+    mask_secrets([value])
 
 
-_pending_masks: set[asyncio.Task[None]] = set()
+async def amask_token(value: str) -> None:
+    """Mask an IAM token fetched by an async client (the triggerer), awaited before the request goes out."""
+    await amask_secrets([value])
 
 
 async def aget_connection_and_extras(hook: BaseHook, conn_id: str) -> tuple[Connection, dict[str, Any]]:
@@ -351,7 +340,9 @@ def connection_secrets(conn: Connection, extras: Mapping[str, Any]) -> list[str]
 
 
 def build_auth(
-    settings: ModelArtsConnectionSettings, *, on_token: Callable[[str], None] | None = None
+    settings: ModelArtsConnectionSettings,
+    *,
+    on_token: Callable[[str], Awaitable[None] | None] | None = None,
 ) -> httpx.Auth:
     """The ``httpx.Auth`` for the settings' auth type (fresh IAM tokens are reported to ``on_token``)."""
     if settings.auth_type == "aksk":

@@ -23,7 +23,11 @@ from airflow.providers.common.compat.sdk import (
     AirflowSensorTimeout,
     AirflowSkipException,
 )
-from airflow.sdk.exceptions import AirflowRescheduleException
+
+try:
+    from airflow.sdk.exceptions import AirflowRescheduleException
+except ImportError:  # Airflow 3.1 (task SDK 1.1) keeps it in airflow.exceptions only
+    from airflow.exceptions import AirflowRescheduleException  # type: ignore[no-redef]
 
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.models import AcceptanceAction

@@ -478,3 +478,45 @@ def test_iam_config_errors_name_the_field(kwargs: dict[str, Any], message: str) 
     with pytest.raises(ModelArtsConfigError, match=message) as raised:
         IamTokenAuth(**params)
     assert PASSWORD not in str(raised.value)
+
+
+def test_async_flow_awaits_an_async_on_token_before_the_request_goes_out() -> None:
+    """The triggerer's client masks a fresh token with an awaited call (no blocking call in the event loop),
+    and the request that carries the token is sent only after that call finished."""
+    iam = FakeIam()
+    events: list[str] = []
+
+    async def on_token(value: str) -> None:
+        await asyncio.sleep(0)
+        events.append(f"masked {value}")
+
+    def api(request: httpx.Request) -> httpx.Response:
+        events.append(f"sent {request.headers['X-Auth-Token']}")
+        return httpx.Response(200)
+
+    async def run() -> None:
+        with respx.mock as router:
+            router.post(TOKEN_URL).mock(side_effect=iam.sync)
+            router.get(f"{API}/v1/x").mock(side_effect=api)
+            async with httpx.AsyncClient(auth=iam_auth(on_token=on_token)) as client:
+                await client.get(f"{API}/v1/x")
+
+    asyncio.run(run())
+    (token,) = iam.issued
+    assert events == [f"masked {token}", f"sent {token}"]
+
+
+def test_sync_flow_refuses_a_coroutine_on_token_before_sending() -> None:
+    async def on_token(value: str) -> None:  # pragma: no cover - never awaited, by design
+        return None
+
+    iam = FakeIam()
+    with respx.mock as router:
+        router.post(TOKEN_URL).mock(side_effect=iam.sync)
+        api = router.get(f"{API}/v1/x").respond(200)
+        with (
+            httpx.Client(auth=iam_auth(on_token=on_token)) as client,
+            pytest.raises(ModelArtsConfigError, match="async client"),
+        ):
+            client.get(f"{API}/v1/x")
+    assert api.call_count == 0
