@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar, cast
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from airflow_provider_modelarts.errors import ModelArtsError
 from airflow_provider_modelarts.models import (
@@ -41,7 +41,6 @@ __all__ = [
     "coerce_model",
     "coerce_samples",
     "dataset_path",
-    "dump",
     "model_parser",
     "parse_json_object",
     "path_segment",
@@ -226,20 +225,6 @@ def coerce_model(model: type[M], value: M | Mapping[str, Any], name: str) -> M:
     validated = model.model_validate(value, context=dict(STRICT_INPUT_CONTEXT))
     refuse_unsendable(model.__name__, value)  # what is sent is the user's data: it must be plain JSON
     return validated
-
-
-@functools.cache
-def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
-    return TypeAdapter(model)
-
-
-def dump(model: BaseModel) -> bytes:
-    """The documented JSON of a request model, as bytes.
-
-    Same output as ``model_dump_json(by_alias=True, exclude_none=True)``, but the adapter's ``dump_json``
-    produces bytes directly: for a batch of images that skips a str round trip of several megabytes.
-    """
-    return _adapter(type(model)).dump_json(model, by_alias=True, exclude_none=True)
 
 
 def query_value(value: Any) -> str:

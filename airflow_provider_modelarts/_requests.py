@@ -24,7 +24,6 @@ from airflow_provider_modelarts._api_call import (
     coerce_model,
     coerce_samples,
     dataset_path,
-    dump,
     model_parser,
     parse_json_object,
     project_path,
@@ -50,6 +49,7 @@ from airflow_provider_modelarts.models import (
     UploadSamplesRequest,
     UploadSamplesResponse,
     WorkforceTask,
+    request_json,
     serialize_sample,
 )
 
@@ -124,8 +124,8 @@ def _batch_body(model: type[BaseModel], samples: list[Any], **fields: Any) -> by
     a batch of only model instances is dumped in one call, as before.
     """
     if not any(type(sample) is SerializedSample for sample in samples):
-        return dump(_wrap(model, samples=samples, **fields))
-    head = dump(_wrap(model, **fields))  # no samples: ``{}`` or ``{"email":...}``
+        return request_json(_wrap(model, samples=samples, **fields))
+    head = request_json(_wrap(model, **fields))  # no samples: ``{}`` or ``{"email":...}``
     items = b",".join(
         sample.json if type(sample) is SerializedSample else serialize_sample(sample).json
         for sample in samples
@@ -255,7 +255,7 @@ def update_acceptance_status(
         "PUT",
         f"{workforce_task_path(project_id, dataset_id, workforce_task_id)}/acceptance/status",
         (("locale", locale),),
-        dump(request),
+        request_json(request),
         _parse_acceptance_status,
     )
 
@@ -278,7 +278,7 @@ def start_acceptance(
         "POST",
         f"{workforce_task_path(project_id, dataset_id, workforce_task_id)}/acceptance",
         None,
-        dump(request),
+        request_json(request),
         _parse_start_acceptance,
     )
 
@@ -394,7 +394,7 @@ def raw_call(
     if body is None or isinstance(body, bytes):
         content = body
     elif isinstance(body, BaseModel):
-        content = dump(body)
+        content = request_json(body)
     else:
         content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     return ApiCall("send_raw", method.upper(), path, query or None, content, bytes)

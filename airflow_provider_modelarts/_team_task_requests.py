@@ -17,7 +17,6 @@ from airflow_provider_modelarts._api_call import (
     check_page,
     coerce_model,
     dataset_path,
-    dump,
     model_parser,
     query_value,
     workforce_task_path,
@@ -29,6 +28,7 @@ from airflow_provider_modelarts.models import (
     StartWorkforceTaskRequest,
     UpdateWorkforceTaskRequest,
     WorkforceTaskChangeResponse,
+    request_json,
 )
 
 __all__ = [
@@ -57,7 +57,7 @@ def create_workforce_task(
         "POST",
         f"{dataset_path(project_id, dataset_id)}/workforce-tasks",
         None,
-        dump(request),
+        request_json(request),
         _parse_created,
     )
 
@@ -101,7 +101,7 @@ def start_workforce_task(
         "POST",
         workforce_task_path(project_id, dataset_id, workforce_task_id),
         None,
-        dump(request),
+        request_json(request),
         _parse_changed,
     )
 
@@ -118,7 +118,7 @@ def update_workforce_task(
         "PUT",
         workforce_task_path(project_id, dataset_id, workforce_task_id),
         None,
-        dump(request),
+        request_json(request),
         _parse_changed,
     )
 

@@ -67,6 +67,7 @@ from ._models._parse import (
     format_loc,
     parse_sample,
     problems_from_error,
+    request_json,
     serialize_sample,
     to_payload,
 )
@@ -195,6 +196,7 @@ __all__ = [
     "parse_sample",
     "problems_from_error",
     "refuse_unsendable",
+    "request_json",
     "serialize_sample",
     "to_payload",
 ]

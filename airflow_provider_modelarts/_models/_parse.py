@@ -25,6 +25,7 @@ __all__ = [
     "format_loc",
     "parse_sample",
     "problems_from_error",
+    "request_json",
     "serialize_sample",
     "to_payload",
 ]
@@ -72,7 +73,16 @@ class SerializedSample:
 
 def serialize_sample(model: BaseModel, key: str | None = None) -> SerializedSample:
     """``model``'s request JSON (documented keys, no nulls), as the request builders would write it."""
-    return SerializedSample(_adapter(type(model)).dump_json(model, by_alias=True, exclude_none=True), key)
+    return SerializedSample(request_json(model), key)
+
+
+def request_json(model: BaseModel) -> bytes:
+    """The documented JSON of a request model, as bytes: the one serialiser of every request body.
+
+    Same output as ``model_dump_json(by_alias=True, exclude_none=True)``, but the adapter's ``dump_json``
+    produces bytes directly: for a batch of images that skips a str round trip of several megabytes.
+    """
+    return _adapter(type(model)).dump_json(model, by_alias=True, exclude_none=True)
 
 
 @functools.cache

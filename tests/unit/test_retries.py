@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from client_helpers import FakeClock
 from tenacity import Retrying
 
 from airflow_provider_modelarts.errors import (
@@ -22,20 +23,7 @@ from airflow_provider_modelarts.errors import (
 from airflow_provider_modelarts.retries import CallRetries, RetryPolicy, is_retryable
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 50.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def run(policy: RetryPolicy, errors: list[Exception], clock: Clock) -> tuple[Any, CallRetries, int]:
+def run(policy: RetryPolicy, errors: list[Exception], clock: FakeClock) -> tuple[Any, CallRetries, int]:
     """Drive ``CallRetries`` through tenacity the way the clients do; returns (result, state, retries)."""
     counted: list[int] = []
     retries = CallRetries(
@@ -99,7 +87,7 @@ def test_full_jitter_backoff_stays_under_the_doubling_ceiling() -> None:
 
 
 def test_retries_until_success_with_retry_after_first(caplog: pytest.LogCaptureFixture) -> None:
-    clock = Clock()
+    clock = FakeClock()
     policy = RetryPolicy(max_attempts=4, backoff_base=1.0, jitter=False, deadline=60.0)
     caplog.set_level(logging.WARNING, logger="airflow_provider_modelarts.client")
     result, state, counted = run(policy, [server_error(retry_after=7.0), server_error()], clock)
@@ -116,12 +104,12 @@ def test_retries_until_success_with_retry_after_first(caplog: pytest.LogCaptureF
 def test_transport_errors_are_named_by_their_cause_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="airflow_provider_modelarts.client")
     dropped = ModelArtsTransportError(method="GET", path="/p", cause=httpx.ReadError("reset by peer"))
-    run(RetryPolicy(jitter=False), [dropped], Clock())
+    run(RetryPolicy(jitter=False), [dropped], FakeClock())
     assert caplog.records[0].getMessage().endswith("after ReadError.")
 
 
 def test_attempts_are_capped_and_the_last_error_raised() -> None:
-    clock = Clock()
+    clock = FakeClock()
     last = server_error()
     with pytest.raises(ModelArtsServerError) as info:
         run(RetryPolicy(max_attempts=3, jitter=False), [server_error(), server_error(), last], clock)
@@ -130,26 +118,26 @@ def test_attempts_are_capped_and_the_last_error_raised() -> None:
 
 
 def test_never_sleeps_past_the_deadline() -> None:
-    clock = Clock()
+    clock = FakeClock()
     policy = RetryPolicy(max_attempts=50, backoff_base=2.0, backoff_max=100.0, deadline=10.0, jitter=False)
     with pytest.raises(ModelArtsServerError):
         run(policy, [server_error() for _ in range(50)], clock)
     assert clock.sleeps == [2.0, 4.0]  # 8 more seconds would end after the 10 s deadline
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(ModelArtsThrottledError):
         run(policy, [ModelArtsThrottledError(status=429, retry_after=11.0)], clock)
     assert clock.sleeps == []
 
 
 def test_not_retryable_errors_end_the_call_at_once() -> None:
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(ModelArtsValidationError):
         run(RetryPolicy(), [ModelArtsValidationError(status=400), server_error()], clock)
     assert clock.sleeps == []
 
 
 def test_a_retry_gets_at_most_the_time_left_as_its_timeout() -> None:
-    clock = Clock()
+    clock = FakeClock()
     retries = CallRetries(
         "GET", "/p", RetryPolicy(deadline=10.0), clock=clock, rng=random.Random(), on_retry=list
     )
