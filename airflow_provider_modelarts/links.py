@@ -22,9 +22,24 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
     from airflow.sdk.types import TaskInstanceKey
 
-__all__ = ["ModelArtsDatasetLink", "ModelArtsTeamTaskLink"]
+__all__ = ["ModelArtsDatasetLink", "ModelArtsTeamTaskLink", "resolve_console_links"]
 
 log = logging.getLogger(__name__)
+
+
+def resolve_console_links(hook: Any, dataset_id: str, workforce_task_id: str | None = None) -> dict[str, str]:
+    """The console URLs an operator keeps in ``console_links`` while it runs (region from the connection).
+
+    A link is a convenience: if the connection cannot tell the region, the task goes on without links.
+    """
+    try:
+        links = {"dataset": hook.console_url(dataset_id)}
+        if workforce_task_id:
+            links["workforce_task"] = hook.console_url(dataset_id, workforce_task_id)
+    except Exception:
+        log.debug("Could not build the ModelArts console links", exc_info=True)
+        return {}
+    return links
 
 
 def _console_link(operator: Any, kind: str) -> str:

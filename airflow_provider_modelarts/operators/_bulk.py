@@ -27,6 +27,7 @@ from airflow_provider_modelarts.bulk.planning import (
     DEFAULT_MAX_CONCURRENCY,
     MAX_CONCURRENCY_LIMIT,
 )
+from airflow_provider_modelarts.links import resolve_console_links
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -153,7 +154,9 @@ class BulkOperator(BaseOperator):
         if not self.dataset_id:
             raise AirflowFailException("dataset_id is empty")
         hook = self._hook()
-        self._store_console_links(hook)
+        self.console_links = resolve_console_links(
+            hook, self.dataset_id, getattr(self, "workforce_task_id", None)
+        )
         try:
             summary = call(hook)
         except RunRefused as exc:
@@ -173,16 +176,6 @@ class BulkOperator(BaseOperator):
                 + " (on_failure='fail'; all batches were sent first)"
             )
         return summary
-
-    def _store_console_links(self, hook: ModelArtsHook) -> None:
-        """Resolve the console links now (region from the connection) so the extra links need no lookup."""
-        try:
-            self.console_links = {"dataset": hook.console_url(self.dataset_id)}
-            task_id = getattr(self, "workforce_task_id", None)
-            if task_id:
-                self.console_links["workforce_task"] = hook.console_url(self.dataset_id, task_id)
-        except Exception:  # a link is a convenience; never fail the task for it
-            self.log.debug("Could not build the ModelArts console links", exc_info=True)
 
 
 class _Opaque:

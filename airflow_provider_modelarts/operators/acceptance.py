@@ -15,7 +15,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.acceptance import parse_action, parse_min_pass_rate
-from airflow_provider_modelarts.links import ModelArtsTeamTaskLink
+from airflow_provider_modelarts.links import ModelArtsTeamTaskLink, resolve_console_links
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -152,13 +152,7 @@ class AcceptanceOperator(BaseOperator):
         if not self.dataset_id or not self.workforce_task_id:
             raise AirflowFailException("dataset_id and workforce_task_id must not be empty")
         hook = self._hook()
-        try:
-            self.console_links = {
-                "dataset": hook.console_url(self.dataset_id),
-                "workforce_task": hook.console_url(self.dataset_id, self.workforce_task_id),
-            }
-        except Exception:
-            self.log.debug("Could not build the ModelArts console links", exc_info=True)
+        self.console_links = resolve_console_links(hook, self.dataset_id, self.workforce_task_id)
         ids = {"dataset_id": self.dataset_id, "workforce_task_id": self.workforce_task_id}
         try:
             if self.start_acceptance:

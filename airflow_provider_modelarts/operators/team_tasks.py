@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import BaseOperator
 
-from airflow_provider_modelarts.links import ModelArtsDatasetLink, ModelArtsTeamTaskLink
+from airflow_provider_modelarts.links import (
+    ModelArtsDatasetLink,
+    ModelArtsTeamTaskLink,
+    resolve_console_links,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -114,11 +118,5 @@ class CreateTeamTaskOperator(BaseOperator):
             self.dataset_id, self.task_name, start=self.start, wait_started=self.wait_started, **options
         )
         self.workforce_task_id = result["workforce_task_id"]
-        try:
-            self.console_links = {
-                "dataset": hook.console_url(self.dataset_id),
-                "workforce_task": hook.console_url(self.dataset_id, self.workforce_task_id),
-            }
-        except Exception:
-            self.log.debug("Could not build the ModelArts console links", exc_info=True)
+        self.console_links = resolve_console_links(hook, self.dataset_id, self.workforce_task_id)
         return {"dataset_id": self.dataset_id, **result}
