@@ -1,38 +1,68 @@
 # Two entry points for people (`make demo`, `make test`); everything else is a building block.
-# A fresh machine needs only Python 3.11 and make: the first target creates .venv and installs the exact
-# versions of requirements/dev.lock (the set CI passed with), then the project itself without dependencies.
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
-LOCK   := requirements/dev.lock
-PYTEST := $(VENV)/bin/pytest
-# Each test tier prints its own wall time, so CI logs show where the minutes go (bash's `time` keyword).
-SHELL  := /bin/bash
-TIMED  := TIMEFORMAT="tier time: %R s"; time
+#
+# A fresh machine needs only Python 3.11 and make. The install depends on the checkout alone, never on what
+# was released since the locks were made: the venv's own bundled pip installs exactly one thing, the uv of
+# requirements/bootstrap.lock (pinned and hashed, no dependencies), and uv then installs the hashed lock of one
+# Airflow minor (`uv pip sync`: exactly the lock, anything else removed). A stock pip resolving the lock
+# itself looks at the newest release of a requirement with an extra and stops on a hash-less pin
+# (uvicorn[standard] after 0.55.0 came out); uv reads a lock as the exact set it is.
+#
+# One lock and one venv per supported Airflow minor: .venv is the newest (lint, demo, bench, every tier);
+# .venv-<minor> for the others. `make test` runs unit + integration on each minor and the system and browser
+# tiers on the newest and the oldest.
+PYTHON    ?= python3
+MINORS    := 3.1 3.2 3.3
+NEWEST    := 3.3
+OLDEST    := 3.1
+AIRFLOW   ?= $(NEWEST)
+BOOTSTRAP := requirements/bootstrap.lock
+venv_of    = $(if $(filter $(NEWEST),$(1)),.venv,.venv-$(1))
+VENV      := $(call venv_of,$(AIRFLOW))
+PY        := $(VENV)/bin/python
+PYTEST    := $(VENV)/bin/pytest
+# Each test tier prints its own wall time and Airflow minor, so CI logs show where the minutes go.
+SHELL     := /bin/bash
+TIMED      = TIMEFORMAT="tier time ($@, Airflow $(AIRFLOW)): %R s"; time
 
-.PHONY: install lock lint test test-unit test-integration test-system chromium demo bench clean
+.PHONY: install install-all lock lint test test-unit test-integration test-system test-minor chromium \
+	demo bench dist mutation clean
 
-$(PY):
-	$(PYTHON) -m venv $(VENV)
+# --- venvs: one per Airflow minor ------------------------------------------------------------------------
+define VENV_RULES
+$(2)/bin/python:
+	$(PYTHON) -m venv $(2)
 
-# Re-install only when the lock or the project's metadata changes. `--require-hashes` is implied by the
-# hashes in the lock; the editable install uses the locked hatchling (no build isolation, no download).
-$(STAMP): $(LOCK) pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -r $(LOCK)
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+# The bundled pip installs the bootstrap lock only: one pinned, hashed wheel without dependencies.
+$(2)/.bootstrapped: $(BOOTSTRAP) | $(2)/bin/python
+	$(2)/bin/python -m pip install --quiet --require-hashes --no-deps -r $(BOOTSTRAP)
+	touch $$@
 
-install: $(STAMP)
+# Exactly the lock (hashes required), then the project itself, editable, built by the locked hatchling.
+$(2)/.installed: requirements/airflow-$(1).lock pyproject.toml $(2)/.bootstrapped
+	$(2)/bin/uv pip sync --quiet --python $(2)/bin/python --require-hashes requirements/airflow-$(1).lock
+	$(2)/bin/uv pip install --quiet --python $(2)/bin/python --no-deps --no-build-isolation -e .
+	touch $$@
+endef
+$(foreach m,$(MINORS),$(eval $(call VENV_RULES,$(m),$(call venv_of,$(m)))))
 
-# Re-resolve the lock after changing dependencies in pyproject.toml (keeps existing pins where they still fit;
-# add UV_ARGS=--upgrade to move everything to the newest allowed versions).
+install: $(VENV)/.installed
+
+install-all: $(foreach m,$(MINORS),$(call venv_of,$(m))/.installed)
+
+# Re-resolve every lock after changing dependencies in pyproject.toml (keeps existing pins where they still
+# fit; UV_ARGS=--upgrade moves everything to the newest allowed versions). The bootstrap lock takes the uv
+# that the newest lock pins, so the installer and the tool it installs are the same version.
 lock: install
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
-		--python-platform x86_64-unknown-linux-gnu --generate-hashes \
-		--no-emit-package airflow-provider-modelarts --custom-compile-command "make lock" \
-		--quiet $(UV_ARGS) -o $(LOCK)
+	@for m in $(MINORS); do \
+		echo "apache-airflow>=$$m,<$$m.999" > requirements/airflow-$$m.in; \
+		$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+			--python-platform x86_64-unknown-linux-gnu --generate-hashes \
+			--no-emit-package airflow-provider-modelarts --custom-compile-command "make lock" \
+			--quiet $(UV_ARGS) -c requirements/airflow-$$m.in -o requirements/airflow-$$m.lock || exit 1; \
+	done
+	$(PY) scripts/bootstrap_lock.py requirements/airflow-$(NEWEST).lock $(BOOTSTRAP)
 
+# --- checks ----------------------------------------------------------------------------------------------
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -45,18 +75,31 @@ chromium:
 
 # Unit tests: everything outside integration/ and system/ (no server, respx at the network edge).
 test-unit: install
-	$(TIMED) $(PYTEST) tests --ignore=tests/integration --ignore=tests/system
+	$(TIMED) $(PYTEST) -q tests --ignore=tests/integration --ignore=tests/system
 
 # Integration tests: the Airflow pieces and the client against the emulator over real HTTP.
 test-integration: install
-	$(TIMED) $(PYTEST) tests/integration
+	$(TIMED) $(PYTEST) -q tests/integration
 
 # System and browser tiers share one real deployment (`airflow standalone` + emulator) per pytest session.
 test-system: install chromium
-	$(TIMED) $(PYTEST) tests/system --durations=0
+	$(TIMED) $(PYTEST) -q tests/system --durations=10
 
-test: lint test-unit test-integration test-system
+# Unit + integration on one minor: `make test-minor AIRFLOW=3.2`.
+test-minor: test-unit test-integration
 
+# Lint once; unit + integration on every minor; system + browser on the newest and the oldest.
+test: lint
+	@SECONDS=0; set -e; for m in $(MINORS); do \
+		$(MAKE) --no-print-directory test-minor AIRFLOW=$$m; \
+		echo "minor time (unit + integration, Airflow $$m): $$SECONDS s"; SECONDS=0; \
+	done; \
+	for m in $(NEWEST) $(OLDEST); do \
+		$(MAKE) --no-print-directory test-system AIRFLOW=$$m; \
+		echo "minor time (system + browser, Airflow $$m): $$SECONDS s"; SECONDS=0; \
+	done
+
+# --- for people ------------------------------------------------------------------------------------------
 # Starts the emulator, runs the example pipeline with `airflow dags test` against it, prints what happened.
 # DEMO_ARGS passes options through, e.g. `make demo DEMO_ARGS="--pass-rate 0.5"` shows the reject path.
 demo: install
@@ -66,5 +109,14 @@ demo: install
 bench: install
 	$(PY) bench/run.py
 
+# Builds the sdist and wheel, checks them with twine, then installs the wheel (with its emulator extra) into
+# a clean venv from the index, as a user would, and runs the demo DAG there; see scripts/check_dist.py.
+dist: install
+	rm -rf dist
+	$(VENV)/bin/uv build --quiet --no-build-isolation --python $(PY) --out-dir dist
+	$(VENV)/bin/twine check --strict dist/*
+	$(PY) scripts/check_dist.py dist requirements/airflow-$(NEWEST).lock
+
 clean:
-	rm -rf $(VENV) .airflow .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf .venv $(foreach m,$(MINORS),.venv-$(m)) .airflow .pytest_cache .mypy_cache .ruff_cache \
+		test-artifacts dist mutants

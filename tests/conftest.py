@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,10 @@ from hypothesis import settings
 from secret_scan_plugin import register
 
 _ROOT = Path(__file__).resolve().parent.parent
-_HOME = _ROOT / ".airflow" / "pytest"
+# One home per Airflow version: `make test` runs the tiers on each supported minor, each with its own venv, and
+# their metadata databases must not meet.
+AIRFLOW_DIR = _ROOT / ".airflow" / f"airflow-{version('apache-airflow')}"
+_HOME = AIRFLOW_DIR / "pytest"
 _HOME.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("AIRFLOW_HOME", str(_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")

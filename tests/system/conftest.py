@@ -8,12 +8,15 @@ browser tests of a session (starting it costs ~30-60 s); see ``system_deployment
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from system_deployment import SystemDeployment, system_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
+# Beside the unit tier's home for the same Airflow version (tests/conftest.py): one deployment per version.
+AIRFLOW_DIR = ROOT / ".airflow" / f"airflow-{version('apache-airflow')}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -30,5 +33,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def airflow_deployment() -> Iterator[SystemDeployment]:
     """A running deployment: ``base_url``, ``username`` / ``password``, ``api()`` (REST client with a token),
     ``emulator`` (the emulator's admin API), ``emulator_url``, ``connection``, ``home`` and ``log_file``."""
-    with system_deployment(ROOT / ".airflow" / "system") as deployment:
+    with system_deployment(AIRFLOW_DIR / "system") as deployment:
         yield deployment
