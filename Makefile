@@ -109,6 +109,13 @@ demo: install
 bench: install
 	$(PY) bench/run.py
 
+# Mutation testing (mutmut) of the deciding modules, each against its own unit tests; prints each module's
+# kill rate and fails below 90% (bulk tally and acceptance decision: 95%). Not part of `make test`; about
+# 10 minutes on 2 cores. MUTATION_ARGS="--only bulk.tally --jobs 1" runs one module; scripts/mutation.py
+# says how equivalent mutants (tests/mutation/equivalent_mutants.md) are counted.
+mutation: install
+	$(PY) scripts/mutation.py $(MUTATION_ARGS)
+
 # Builds the sdist and wheel, checks them with twine, then installs the wheel (with its emulator extra) into
 # a clean venv from the index, as a user would, and runs the demo DAG there; see scripts/check_dist.py.
 dist: install

@@ -1,0 +1,252 @@
+"""Mutation testing (mutmut) of the modules that decide what users rely on; prints each module's kill rate.
+
+Usage: ``python scripts/mutation.py [--only bulk.tally,errors] [--jobs N] [--keep]`` (``make mutation``).
+
+Each module runs on its own, against its own unit tests plus every unit test file that imports it (the
+selection below), so a module's rate says what *its* tests catch and the run stays well inside 15 minutes on
+2 cores. mutmut reads its settings from the ``pyproject.toml`` of the directory it runs in, so every
+module gets a work directory ``mutants/<module>/`` with a copy of the package, the unit tests and a
+``pyproject.toml`` whose ``[tool.mutmut]`` mutates that one file; ``cd mutants/<module> && mutmut browse``
+shows what survived.
+``--jobs`` modules run side by side, one mutmut worker each (a module's set-up is single-threaded, so this
+keeps both cores busy). Work directories start empty unless ``--keep``: mutmut keeps a mutant's old verdict
+while its function is unchanged even when the tests changed, and a stale "killed" would be a false result.
+
+Counting: killed = killed + timeout + caught by type check; every other status (survived, no tests,
+suspicious, segfault) counts as surviving. Mutants listed in ``tests/mutation/equivalent_mutants.md`` (they
+cannot change behaviour) leave the count altogether: rate = killed / (mutants - equivalent). A listed mutant
+that is now killed, missing, or whose mutated line no longer matches the list is stale and fails the run, so
+the list cannot quietly excuse a different mutant after the code moved. Exit status 1 when a module is below
+its threshold or the list is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "airflow_provider_modelarts"
+WORK = ROOT / "mutants"
+EQUIVALENT_LIST = ROOT / "tests" / "mutation" / "equivalent_mutants.md"
+MUTMUT = Path(sys.executable).parent / "mutmut"
+KILLED = {"killed", "timeout", "caught by type check"}
+
+
+@dataclass(frozen=True)
+class Module:
+    """One module under mutation, its threshold (percent) and its unit test files (globs in tests/unit)."""
+
+    path: str
+    threshold: float
+    tests: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.removesuffix(".py").replace("/", ".")
+
+    @property
+    def dotted(self) -> str:
+        return f"{PACKAGE}.{self.name}"
+
+
+MODULES = (
+    Module("bulk/tally.py", 95, ("test_bulk_tally*.py", "test_bulk_sending*.py", "test_bulk_validation.py")),
+    Module("bulk/sending.py", 90, ("test_bulk_sending*.py",)),
+    Module("acceptance/decision.py", 95, ("test_acceptance_decision*.py",)),
+    Module("acceptance/waiting.py", 90, ("test_acceptance_waiting*.py",)),
+    Module(
+        "errors.py",
+        90,
+        (
+            "test_errors*.py",
+            "test_retries*.py",
+            "test_acceptance_decision*.py",
+            "test_acceptance_figures.py",
+            "test_acceptance_waiting*.py",
+            "test_auth_aksk.py",
+            "test_auth_iam.py",
+            "test_bulk_sending*.py",
+            "test_client_base.py",
+            "test_client_core.py",
+            "test_hook_acceptance*.py",
+            "test_hook_connection.py",
+            "test_operators_acceptance.py",
+        ),
+    ),
+    Module(
+        "retries.py",
+        90,
+        ("test_retries*.py", "test_acceptance_figures.py", "test_client_core.py", "test_operators_bulk.py"),
+    ),
+    Module(
+        "auth/signing.py", 90, ("test_auth_signing*.py", "test_auth_aksk.py", "test_emulator_signature.py")
+    ),
+    Module("hooks/acceptance.py", 90, ("test_hook_acceptance*.py",)),
+)
+
+
+@dataclass
+class Outcome:
+    module: Module
+    seconds: float = 0.0
+    statuses: dict[str, str] = field(default_factory=dict)  # mutant name -> mutmut status
+    equivalent: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def killed(self) -> int:
+        return sum(status in KILLED for status in self.statuses.values())
+
+    @property
+    def counted(self) -> int:
+        return len(self.statuses) - len(self.equivalent)
+
+    @property
+    def rate(self) -> float:
+        return 100.0 * self.killed / self.counted if self.counted else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and not self.stale and self.rate >= self.module.threshold
+
+
+def equivalent_mutants() -> dict[str, str]:
+    """Mutant name -> its mutated line, from the list's ``- `name` `mutated line`: why`` entries."""
+    entries = {}
+    for line in EQUIVALENT_LIST.read_text().splitlines():
+        match = re.match(r"- `([^`]+)` `(.+?)`: ", line)
+        if match:
+            entries[match.group(1)] = match.group(2)
+    return entries
+
+
+def mutmut_pyproject(module: Module, tests: list[str]) -> str:
+    """The project's pyproject.toml (for the pytest settings) with a [tool.mutmut] for this one module."""
+    text = (ROOT / "pyproject.toml").read_text()
+    text = re.sub(r"(?ms)^\[tool\.mutmut\]$.*?(?=^\[|\Z)", "", text)
+    quoted = ", ".join(f'"{test}"' for test in tests)
+    return (
+        f"{text.rstrip()}\n\n[tool.mutmut]\n"
+        f'source_paths = ["{PACKAGE}"]\n'
+        f'only_mutate = ["{PACKAGE}/{module.path}"]\n'
+        f"pytest_add_cli_args_test_selection = [{quoted}]\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+    )
+
+
+def prepare(module: Module, keep: bool) -> Path:
+    work = WORK / module.name
+    unit = ROOT / "tests" / "unit"
+    tests = sorted(str(path.relative_to(ROOT)) for pattern in module.tests for path in unit.glob(pattern))
+    if not tests:
+        raise SystemExit(f"{module.name}: no test files match {module.tests}")
+    if work.exists() and not keep:
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "integration", "system", ".hypothesis")
+    for tree in (PACKAGE, "tests"):
+        shutil.copytree(ROOT / tree, work / tree, ignore=ignore, dirs_exist_ok=True)
+    (work / "pyproject.toml").write_text(mutmut_pyproject(module, tests))
+    return work
+
+
+def mutated_line(work: Path, name: str) -> str:
+    shown = subprocess.run([MUTMUT, "show", name], cwd=work, capture_output=True, text=True, check=False)
+    lines = shown.stdout.splitlines()
+    added = [line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++")]
+    return " | ".join(added)
+
+
+def run_module(module: Module, keep: bool, listed: dict[str, str]) -> Outcome:
+    outcome = Outcome(module)
+    started = time.monotonic()
+    work = prepare(module, keep)
+    with open(work / "mutmut.log", "w") as log:
+        command = [MUTMUT, "run", "--max-children", "1"]
+        run = subprocess.run(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, check=False)
+    results = subprocess.run(
+        [MUTMUT, "results", "--all", "true"], cwd=work, capture_output=True, text=True, check=False
+    )
+    for line in results.stdout.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and name.startswith(module.dotted + "."):
+            outcome.statuses[name] = status
+    if run.returncode != 0 or not outcome.statuses:
+        outcome.error = f"mutmut failed (exit {run.returncode}), see {work / 'mutmut.log'}"
+    for name, line in listed.items():
+        if not name.startswith(module.dotted + ".x"):
+            continue
+        status = outcome.statuses.get(name)
+        if status is None:
+            outcome.stale.append(f"{name}: no such mutant")
+        elif status in KILLED:
+            outcome.stale.append(f"{name}: {status}, so not equivalent")
+        elif (actual := mutated_line(work, name)) != line:
+            outcome.stale.append(f"{name}: the mutated line is now `{actual}`")
+        else:
+            outcome.equivalent.append(name)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def table(outcomes: list[Outcome]) -> str:
+    rows = [("module", "mutants", "killed", "survived", "equivalent", "kill rate", "needed", "time")]
+    for o in outcomes:
+        survived = o.counted - o.killed
+        rate = "error" if o.error else f"{o.rate:.1f}%"
+        verdict = f">= {o.module.threshold:.0f}%" + ("" if o.ok else "  FAIL")
+        rows.append(
+            (o.module.path, str(len(o.statuses)), str(o.killed), str(survived), str(len(o.equivalent)), rate,
+             verdict, f"{o.seconds:.0f} s")
+        )  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="comma-separated module names, e.g. bulk.tally,errors")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="modules run side by side")
+    parser.add_argument("--keep", action="store_true", help="reuse work directories (verdicts may be stale)")
+    args = parser.parse_args()
+    wanted = {name for name in args.only.split(",") if name}
+    modules = [m for m in MODULES if not wanted or m.name in wanted]
+    if unknown := wanted - {m.name for m in MODULES}:
+        parser.error(f"unknown module(s): {', '.join(sorted(unknown))}")
+    listed = equivalent_mutants()
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(run_module, module, args.keep, listed) for module in modules]
+        outcomes = []
+        for future in futures:
+            outcomes.append(future.result())
+            done = outcomes[-1]
+            print(f"{done.module.path}: {done.rate:.1f}% in {done.seconds:.0f} s", flush=True)
+    print()
+    print(table(outcomes))
+    for o in outcomes:
+        for problem in filter(None, [o.error, *o.stale]):
+            print(f"{o.module.path}: {problem}")
+        survivors = sorted(n for n, s in o.statuses.items() if s not in KILLED and n not in o.equivalent)
+        if survivors:
+            where = f"cd mutants/{o.module.name} && mutmut browse"
+            print(f"{o.module.path}: {len(survivors)} surviving, see `{where}`")
+    listed_at = EQUIVALENT_LIST.relative_to(ROOT)
+    print(f"\nequivalent mutants: {listed_at}; total {time.monotonic() - started:.0f} s")
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
