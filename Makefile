@@ -70,8 +70,11 @@ lint: install
 	$(PY) scripts/unasync.py --check
 
 # The browser tier drives Debian's chromium (CI runs as root); Playwright never downloads a browser.
+# apt's output goes to .airflow/apt.log (shown only when the install fails).
 chromium:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@test -x /usr/bin/chromium || { mkdir -p .airflow; echo "installing Debian's chromium (log: .airflow/apt.log)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		> .airflow/apt.log 2>&1 || { tail -20 .airflow/apt.log; exit 1; }; }
 
 # Unit tests: everything outside integration/ and system/ (no server, respx at the network edge).
 test-unit: install

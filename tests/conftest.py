@@ -11,8 +11,8 @@ from hypothesis import settings
 from secret_scan_plugin import register
 
 _ROOT = Path(__file__).resolve().parent.parent
-# One home per Airflow version: `make test` runs the tiers on each supported minor, each with its own venv, and
-# their metadata databases must not meet.
+# One home per Airflow version: `make test` runs the tiers on each supported minor, each with its own venv,
+# and their metadata databases must not meet.
 AIRFLOW_DIR = _ROOT / ".airflow" / f"airflow-{version('apache-airflow')}"
 _HOME = AIRFLOW_DIR / "pytest"
 _HOME.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
 """A real Airflow deployment on one machine, started the way users start one, plus the ModelArts emulator.
 
 ``airflow standalone`` runs the api-server, scheduler, dag-processor and triggerer (LocalExecutor, SQLite)
-in a throwaway ``AIRFLOW_HOME`` under ``.airflow/airflow-<version>/system``, with ``dags_examples/`` as its DAGs folder and
-``AIRFLOW_CONN_MODELARTS_DEFAULT`` pointing at the emulator CLI
+in a throwaway ``AIRFLOW_HOME`` under ``.airflow/airflow-<version>/system``, with ``dags_examples/`` as its
+DAGs folder and ``AIRFLOW_CONN_MODELARTS_DEFAULT`` pointing at the emulator CLI
 (``python -m airflow_provider_modelarts.emulator``) in its own process. Tests drive it only through the
 public REST API (``POST /auth/token``, ``/api/v2/...``). Both are stopped by signalling their process
 groups (standalone leaves LocalExecutor workers behind otherwise). Nothing of the pytest process's Airflow

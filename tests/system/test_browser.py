@@ -19,6 +19,7 @@ from urllib.parse import quote
 import airflow
 import pytest
 from packaging.version import Version
+from airflow_versions import needs_metadata_connection_form
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from system_deployment import SystemDeployment, poll, system_deployment
 
@@ -128,6 +129,7 @@ def _test_button(page: Page, base_url: str, conn_id: str) -> None:
     row.get_by_role("button", name="Test Connection").click()
 
 
+@needs_metadata_connection_form
 def test_add_connection_form_shows_labels_placeholders_and_formats(
     page: Page, deployment: SystemDeployment
 ) -> None:
@@ -168,6 +170,7 @@ def test_add_connection_form_shows_labels_placeholders_and_formats(
     _shot(dialog, "connection-form-extra")
 
 
+@needs_metadata_connection_form
 def test_connection_made_in_the_form_passes_the_test_button(page: Page, deployment: SystemDeployment) -> None:
     """Created through the form with port 0 (the README's workaround), the Test button shows the hook's
     success message; a connection without a port meets apache/airflow#73298 on the affected versions."""

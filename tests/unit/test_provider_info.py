@@ -14,6 +14,7 @@ from typing import Any
 import airflow
 import jsonschema
 import pytest
+from airflow_versions import needs_metadata_connection_form
 
 import airflow_provider_modelarts
 from airflow_provider_modelarts import get_provider_info
@@ -33,7 +34,9 @@ def test_provider_info_validates_against_airflow_schema() -> None:
     info = get_provider_info()
     jsonschema.validate(info, schema)
     assert info["package-name"] == distribution("airflow-provider-modelarts").metadata["Name"]
-    assert info["versions"] == [airflow_provider_modelarts.__version__] == ["0.1.0"]
+    # The version lives in one place (__version__); the wheel's metadata and Airflow's provider info agree.
+    assert info["versions"] == [airflow_provider_modelarts.__version__]
+    assert distribution("airflow-provider-modelarts").version == airflow_provider_modelarts.__version__
 
 
 def test_ui_field_behaviour_validates_against_airflow_schema() -> None:
@@ -123,6 +126,7 @@ def test_entry_point_resolves_to_get_provider_info() -> None:
     assert ep.load() is get_provider_info
 
 
+@needs_metadata_connection_form
 def test_providers_manager_builds_the_connection_form() -> None:
     """The path the Airflow 3 UI takes: form widgets and field behaviour from metadata, no hook import."""
     from airflow.providers_manager import ProvidersManager
@@ -164,7 +168,7 @@ def airflow_cli(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_airflow_providers_list_shows_the_package(airflow_cli: Any) -> None:
     rows = airflow_cli("providers", "list")
     (row,) = [r for r in rows if r["package_name"] == "airflow-provider-modelarts"]
-    assert row["version"] == "0.1.0"
+    assert row["version"] == airflow_provider_modelarts.__version__
     assert "ModelArts" in row["description"]
 
 
@@ -240,6 +244,7 @@ def test_extra_field_formats_are_values_the_hook_accepts() -> None:
     assert settings(region="cn-north-4", timeout=fields["timeout"]["schema"]["default"]).timeout == 30.0
 
 
+@needs_metadata_connection_form
 def test_hook_meta_api_serves_labels_placeholders_and_formats() -> None:
     """What the UI's Add Connection form receives (the service behind ``/ui/connections/hook_meta``)."""
     from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
