@@ -13,13 +13,15 @@ in the emulator tests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
 from airflow_provider_modelarts import _requests as req
 from airflow_provider_modelarts import _team_task_requests as team
+from airflow_provider_modelarts._api_call import ApiCall
 from airflow_provider_modelarts._async_core import AsyncClientCore
+from airflow_provider_modelarts._paging import Pager
 from airflow_provider_modelarts.models import (
     AcceptanceAction,
     AcceptanceReport,
@@ -277,11 +279,24 @@ class AsyncModelArtsClient(AsyncClientCore):
     def iter_workforce_tasks(
         self, dataset_id: str, *, page_size: int = 100, **filters: Any
     ) -> AsyncIterator[WorkforceTask]:
-        """Every team labeling task of a dataset, fetched page by page as the iterator is consumed."""
+        """Every team labeling task of a dataset, fetched page by page as the iterator is consumed.
+
+        The list page documents ``limit`` as a *maximum* per page and ``count`` as the total, so a page
+        shorter than ``page_size`` does not end the walk: it goes on until ``count`` tasks were seen or a
+        page is empty (see :meth:`Pager.accept_counted`).
+        """
         build, pager = self._page_source(
             team.list_workforce_tasks, (dataset_id,), page_size, team.MAX_TASK_PAGE_SIZE, "task_id", **filters
         )
-        return self._pages(build, pager, _tasks_of)
+        return self._counted_task_pages(build, pager)
+
+    async def _counted_task_pages(
+        self, build: Callable[[int], ApiCall[ListWorkforceTasksResponse]], pager: Pager[WorkforceTask]
+    ) -> AsyncIterator[WorkforceTask]:
+        while not pager.done:
+            page = await self._call(build(pager.offset))
+            for task in pager.accept_counted(page.tasks, page.count):
+                yield task
 
     async def start_workforce_task(
         self,
@@ -320,7 +335,3 @@ class AsyncModelArtsClient(AsyncClientCore):
 
 def _samples_of(page: ListSamplesResponse) -> list[DescribeSampleResp] | None:
     return page.samples
-
-
-def _tasks_of(page: ListWorkforceTasksResponse) -> list[WorkforceTask] | None:
-    return page.tasks

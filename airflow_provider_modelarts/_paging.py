@@ -1,10 +1,18 @@
 """Paging state for the clients' ``iter_*`` helpers (samples, team labeling tasks), shared by both clients.
 
 The list pages define ``offset`` as the *start page of the paging list* (default 0), so it counts pages,
-not records: page ``n`` is ``offset=n`` with ``limit=page_size``. Iteration stops at the first short or
-empty page. An item whose id was already yielded is not yielded again (pages shift when items are added
-while iterating), and a page made only of repeats ends the iteration, so a server that ignores ``offset``
-cannot cause an endless loop.
+not records: page ``n`` is ``offset=n`` with ``limit=page_size``. An item whose id was already yielded is not
+yielded again (pages shift when items are added while iterating), and a page made only of repeats ends the
+iteration, so a server that ignores ``offset`` cannot cause an endless loop. An empty page always ends it.
+
+Where the end of the list is decided depends on what the list reply says:
+
+* :meth:`Pager.accept` (sample lists): the first page shorter than ``page_size`` is the last.
+* :meth:`Pager.accept_counted` (team labeling tasks): ListWorkforceTasks documents ``limit`` as the
+  "Maximum number of records returned on each page" and ``count`` as the "Total number of team labeling
+  tasks" (``querying_the_team_labeling_task_list_of_a_dataset.rst``), so a short page proves nothing: the
+  walk goes on while pages are non-empty and fewer than ``count`` distinct items were seen. Without a
+  ``count`` (replies are read leniently) only an empty page, or a page of repeats, ends it.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ ItemT = TypeVar("ItemT")
 class Pager(Generic[ItemT]):
     """Which page to fetch next and which of its items are new; ``max_page_size`` is the page's limit."""
 
-    __slots__ = ("_item_id", "_seen", "done", "offset", "page_size")
+    __slots__ = ("_item_id", "_seen", "done", "offset", "page_size", "received")
 
     def __init__(self, page_size: int, max_page_size: int, item_id: Callable[[ItemT], str | None]) -> None:
         if (
@@ -32,14 +40,15 @@ class Pager(Generic[ItemT]):
         self.page_size = page_size
         self.offset = 0
         self.done = False
+        #: Distinct items yielded so far (items without an id each count once).
+        self.received = 0
         self._item_id = item_id
         self._seen: set[str] = set()
 
-    def accept(self, items: Sequence[ItemT] | None) -> list[ItemT]:
-        """Record one fetched page; returns its items not seen before."""
-        items = list(items or ())
+    def _fresh(self, items: Sequence[ItemT] | None) -> tuple[list[ItemT], int]:
+        page = list(items or ())
         fresh: list[ItemT] = []
-        for item in items:
+        for item in page:
             key = self._item_id(item)
             if key is not None:
                 if key in self._seen:
@@ -47,6 +56,25 @@ class Pager(Generic[ItemT]):
                 self._seen.add(key)
             fresh.append(item)
         self.offset += 1
-        if len(items) < self.page_size or not fresh:
+        self.received += len(fresh)
+        return fresh, len(page)
+
+    def accept(self, items: Sequence[ItemT] | None) -> list[ItemT]:
+        """Record one fetched page; returns its items not seen before. A short page is the last one."""
+        fresh, size = self._fresh(items)
+        if size < self.page_size or not fresh:
+            self.done = True
+        return fresh
+
+    def accept_counted(self, items: Sequence[ItemT] | None, total: object) -> list[ItemT]:
+        """Record one page of a list whose reply carries the ``total`` number of items; returns the new ones.
+
+        A short page does not end the walk (the page size is only a maximum); an empty page, a page of
+        repeats, or having seen ``total`` distinct items does. A ``total`` that is not a non-negative integer
+        is ignored (read leniently), leaving the empty page to end the walk.
+        """
+        fresh, _ = self._fresh(items)
+        count = total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
+        if not fresh or (count is not None and self.received >= count):
             self.done = True
         return fresh

@@ -16,12 +16,14 @@ in the emulator tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
 from airflow_provider_modelarts import _requests as req
 from airflow_provider_modelarts import _team_task_requests as team
+from airflow_provider_modelarts._api_call import ApiCall
+from airflow_provider_modelarts._paging import Pager
 from airflow_provider_modelarts._sync_core import ClientCore
 from airflow_provider_modelarts.models import (
     AcceptanceAction,
@@ -280,11 +282,23 @@ class ModelArtsClient(ClientCore):
     def iter_workforce_tasks(
         self, dataset_id: str, *, page_size: int = 100, **filters: Any
     ) -> Iterator[WorkforceTask]:
-        """Every team labeling task of a dataset, fetched page by page as the iterator is consumed."""
+        """Every team labeling task of a dataset, fetched page by page as the iterator is consumed.
+
+        The list page documents ``limit`` as a *maximum* per page and ``count`` as the total, so a page
+        shorter than ``page_size`` does not end the walk: it goes on until ``count`` tasks were seen or a
+        page is empty (see :meth:`Pager.accept_counted`).
+        """
         build, pager = self._page_source(
             team.list_workforce_tasks, (dataset_id,), page_size, team.MAX_TASK_PAGE_SIZE, "task_id", **filters
         )
-        return self._pages(build, pager, _tasks_of)
+        return self._counted_task_pages(build, pager)
+
+    def _counted_task_pages(
+        self, build: Callable[[int], ApiCall[ListWorkforceTasksResponse]], pager: Pager[WorkforceTask]
+    ) -> Iterator[WorkforceTask]:
+        while not pager.done:
+            page = self._call(build(pager.offset))
+            yield from pager.accept_counted(page.tasks, page.count)
 
     def start_workforce_task(
         self,
@@ -317,7 +331,3 @@ class ModelArtsClient(ClientCore):
 
 def _samples_of(page: ListSamplesResponse) -> list[DescribeSampleResp] | None:
     return page.samples
-
-
-def _tasks_of(page: ListWorkforceTasksResponse) -> list[WorkforceTask] | None:
-    return page.tasks

@@ -40,3 +40,48 @@ def test_page_size_must_fit_the_page_limit() -> None:
     for bad in (0, 101, True, 2.5):
         with pytest.raises(ValueError, match="page_size"):
             Pager(bad, 100, item_id("task_id"))  # type: ignore[arg-type]
+
+
+def tasks(*ids: str) -> list[dict[str, str]]:
+    return [{"task_id": task_id} for task_id in ids]
+
+
+def task_pager(size: int = 3) -> Pager[Any]:
+    return Pager(size, 1000, item_id("task_id"))
+
+
+def test_counted_pages_go_on_after_a_short_page_until_count_items_were_seen() -> None:
+    # ListWorkforceTasks: limit is the "Maximum number of records returned on each page", count the total.
+    p = task_pager()
+    assert p.accept_counted(tasks("a"), 4) == tasks("a") and not p.done  # short, yet not the end
+    assert p.accept_counted(tasks("b", "c"), 4) == tasks("b", "c") and not p.done
+    assert p.accept_counted(tasks("d"), 4) == tasks("d")
+    assert (p.done, p.offset, p.received) == (True, 3, 4)
+
+
+def test_counted_pages_without_a_usable_count_end_only_at_an_empty_page() -> None:
+    for count in (None, "4", -1, True, 2.5):
+        p = task_pager()
+        p.accept_counted(tasks("a"), count)
+        p.accept_counted(tasks("b"), count)
+        assert not p.done, count
+        assert p.accept_counted([], count) == [] and p.done
+
+
+def test_counted_pages_end_at_an_empty_page_or_a_page_of_repeats_whatever_count_says() -> None:
+    p = task_pager()
+    p.accept_counted(tasks("a", "b"), 10)
+    assert p.accept_counted(None, 10) == [] and p.done  # fewer than count exist after all: no endless loop
+    p = task_pager()
+    p.accept_counted(tasks("a", "b"), 10)
+    assert p.accept_counted(tasks("a", "b"), 10) == [] and p.done  # a server that ignores offset
+
+
+def test_counted_pages_follow_the_latest_count() -> None:
+    p = task_pager(2)
+    p.accept_counted(tasks("a", "b"), 2)
+    assert p.done  # the whole list in one page: no second request
+    p = task_pager(2)
+    p.accept_counted(tasks("a", "b"), 3)
+    assert p.accept_counted(tasks("b", "c"), 4) == tasks("c") and not p.done  # shifted by an insert
+    assert p.accept_counted(tasks("d"), 4) == tasks("d") and p.done
