@@ -35,7 +35,12 @@ import httpx
 from airflow_provider_modelarts._text import shorten
 
 __all__ = [
+    "DATASET_MISSING",
     "RESOURCE_MISSING_CODES",
+    "TEAM_TASK_CREATES_THROTTLED",
+    "TEAM_TASK_EXISTS",
+    "TEAM_TASK_MISSING",
+    "TEAM_TASK_NOT_STARTABLE",
     "ModelArtsAPIError",
     "ModelArtsAuthError",
     "ModelArtsConfigError",
@@ -313,6 +318,21 @@ RESOURCE_MISSING_CODES: frozenset[str] = frozenset(
 )
 
 _THROTTLING_CODE = "ModelArts.6101"
+
+# Codes of the team labeling task life cycle the hook reacts to (rows of ``modelarts_error_codes.tsv``).
+#: 400 "Dataset does not exist" ("The dataset ID does not exist.").
+DATASET_MISSING = "ModelArts.4352"
+#: 400 "Workforce task does not exist" ("No team labeling task whose ID is the workforce_task_id value ..."):
+#: the only answer that means a team labeling task is gone (a delete treats it as already done).
+TEAM_TASK_MISSING = "ModelArts.4619"
+#: 400 "The workforce task already exists" ("A team labeling task whose name is the task_name value already
+#: exists.").
+TEAM_TASK_EXISTS = "ModelArts.4620"
+#: 400 "Failed to start the team labeling task." ("The team labeling task cannot be started.").
+TEAM_TASK_NOT_STARTABLE = "ModelArts.4621"
+#: 429 "Too many dataset requests" ("Frequent dataset or labeling task creation in a unit time."): throttling,
+#: classified by its 429 like any other.
+TEAM_TASK_CREATES_THROTTLED = "ModelArts.4395"
 
 
 def classify(status: int, error_code: str | None) -> type[ModelArtsAPIError]:
