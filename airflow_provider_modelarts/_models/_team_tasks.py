@@ -100,7 +100,8 @@ class CreateWorkforceTaskRequest(ModelArtsModel):
     sample_conditions: str | None = None
     synchronize_auto_labeling_data: bool | None = None
     workforces_config: WorkforcesConfigRequest | None = None
-    # The create page states no rule for the name (the update page does; see UpdateWorkforceTaskRequest).
+    # The create page states no rule for the name ("Name of a team labeling task.", nothing more): any text
+    # is sent and the service judges it. The update page's 1-64 rule is not borrowed for create.
     task_name: str | None = None
     synchronize_data: bool | None = None
 
@@ -139,7 +140,9 @@ class UpdateWorkforceTaskRequest(ModelArtsModel):
             return value
         if not 1 <= len(value) <= 64:
             raise rule_error(f"must be 1 to 64 characters, got {len(value)}")
-        if not all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in value):
+        # "letters" and "digits" without an alphabet: any script's letters (``é``, ``标``) pass, as the page
+        # states no ASCII restriction; spaces and other punctuation do not.
+        if not all(ch.isalpha() or ch.isdigit() or ch in "_-" for ch in value):
             raise rule_error("may contain only letters, digits, underscores (_) and hyphens (-)")
         return value
 

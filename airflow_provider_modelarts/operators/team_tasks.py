@@ -1,7 +1,9 @@
 """CreateTeamTaskOperator: give a pipeline run its own team labeling task, safely across retries.
 
-An accepted team labeling task is final (the service refuses new labels in it, ``ModelArts.4396``), so a
-pipeline that labels a new batch every day needs a new task every day. The task's name, derived from the run
+An accepted team labeling task is final (the user guide: "Once the labeled data is accepted, team members
+cannot modify the labeling information"; the emulator refuses new labels in it with HTTP 403
+``ModelArts.4600``, the error table's "The worker action is forbidden"), so a pipeline that labels a new
+batch every day needs a new task every day. The task's name, derived from the run
 (the example pipeline uses its logical day, or ``dag_run.run_after`` for a run without a logical date), is
 what makes the operator safe to retry: :meth:`ModelArtsHook.create_team_task` adopts an existing task of
 that name instead of creating a second one, including after an answer that got lost on the way back.
@@ -38,17 +40,20 @@ class CreateTeamTaskOperator(BaseOperator):
     the service assigns the dataset's unlabeled samples to the new task.
 
     :param dataset_id: the dataset.
-    :param task_name: the task's name, unique per batch: 1 to 64 letters, digits, ``_`` or ``-``. Derive it
-        from the run (templated), so a retry or a cleared run finds and adopts the task it created.
+    :param task_name: the task's name, unique per batch. Derive it from the run (templated), so a retry or a
+        cleared run finds and adopts the task it created. The create page states no rule for the name, so
+        none is checked here (the service judges it). If the dataset has two tasks of this name the
+        operator fails without retrying, naming both: it never guesses which one is the run's.
     :param workforces_config: the teams (and members) who label, as the create page's ``workforces_config``,
         e.g. ``{"workforces": [{"workforce_id": "..."}]}``; default: the service's (team administrator).
     :param synchronize_data: whether samples added to the dataset later join this task (default ``False``:
         a batch's task keeps the batch it was created for).
     :param create_options: other fields of the create request (``sample_conditions``, ``repetition``,
         ``auto_sync_dataset``, ``data_sync_type``, ``synchronize_auto_labeling_data``).
-    :param start: start the task when it is still CREATED (default ``True``); the operator then returns once
-        it has left STARTING, so the next task can label in it.
-    :param wait_started: seconds to wait for the task to leave STARTING (default 300).
+    :param start: start the task when it is still CREATED (default ``True``); the operator then returns only
+        once it has left STARTING (RUNNING or later), so the next task can label in it.
+    :param wait_started: seconds to wait for the task to leave STARTING (default 300); a task still
+        STARTING after that fails the try (an Airflow retry adopts it and waits again).
     :param project_id: project to use instead of the connection's.
     :param modelarts_conn_id: Airflow connection of type ``modelarts``.
     :param client_retry: ``RetryPolicy`` for lost answers (attempts, backoff, deadline).
@@ -113,10 +118,15 @@ class CreateTeamTaskOperator(BaseOperator):
         options["synchronize_data"] = self.synchronize_data
         if self.workforces_config:
             options["workforces_config"] = self.workforces_config
+        from airflow_provider_modelarts.hooks.team_tasks import AmbiguousTeamTaskError
+
         hook = self._hook()
-        result = hook.create_team_task(
-            self.dataset_id, self.task_name, start=self.start, wait_started=self.wait_started, **options
-        )
+        try:
+            result = hook.create_team_task(
+                self.dataset_id, self.task_name, start=self.start, wait_started=self.wait_started, **options
+            )
+        except AmbiguousTeamTaskError as exc:  # a retry meets the same two tasks: only a person can choose
+            raise AirflowFailException(str(exc)) from exc
         self.workforce_task_id = result["workforce_task_id"]
         self.console_links = resolve_console_links(hook, self.dataset_id, self.workforce_task_id)
         return {"dataset_id": self.dataset_id, **result}

@@ -87,7 +87,8 @@ def test_the_pages_example_requests_pass_unchanged() -> None:
         # hyphens (-) are allowed"
         (UpdateWorkforceTaskRequest, {"task_name": ""}, "task_name"),
         (UpdateWorkforceTaskRequest, {"task_name": "n" * 65}, "task_name"),
-        (UpdateWorkforceTaskRequest, {"task_name": "täsk"}, "task_name"),
+        (UpdateWorkforceTaskRequest, {"task_name": "a b"}, "task_name"),  # a space is no letter
+        (UpdateWorkforceTaskRequest, {"task_name": "task.1"}, "task_name"),
         # typos of documented keys
         (CreateWorkforceTaskRequest, {"auto_sync_datset": True}, "auto_sync_datset"),
     ],
@@ -118,6 +119,9 @@ def test_what_the_pages_leave_open_is_accepted() -> None:
     assert create.data_sync_type is DataSyncType.DATA_AND_LABELS
     update = strict(UpdateWorkforceTaskRequest, {"task_name": "a" * 64, "description": "d" * 256})
     assert update.task_name == "a" * 64
+    # "only letters, digits, underscores (_), and hyphens (-)": the page names no alphabet.
+    for name in ("täsk", "标注任务-1", "Задача_2", "ταυ", "é" * 64):
+        assert strict(UpdateWorkforceTaskRequest, {"task_name": name}).task_name == name
     worker = strict(
         StartWorkforceTaskRequest, {"workforces_config": {"workforces": [{"workers": [{"role": 3}]}]}}
     )

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException
 from team_task_helpers import FAST_RETRY, FakeService
 
+from airflow_provider_modelarts.hooks.team_tasks import TeamTaskNotStartedError
 from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
 
 
@@ -84,3 +87,39 @@ def test_without_start_the_task_stays_created(service: FakeService) -> None:
 
 def test_task_name_and_dataset_are_templated() -> None:
     assert {"dataset_id", "task_name", "workforces_config"} <= set(CreateTeamTaskOperator.template_fields)
+
+
+def test_two_tasks_of_the_name_fail_the_task_without_retrying(service: FakeService) -> None:
+    service.add("task-a", "labeling-20250314", 3)  # ACCEPTED
+    service.add("task-b", "labeling-20250314", 6)  # CREATED
+
+    with pytest.raises(AirflowFailException, match=r"task-a \(status 3 ACCEPTED\).*task-b \(status 6"):
+        operator().execute(context={})
+
+    assert service.creates.call_count == 0 and service.starts.call_count == 0
+
+
+def test_a_create_answered_without_task_id_returns_the_created_task(service: FakeService) -> None:
+    service.create_body = b""
+
+    result = operator().execute(context={})
+
+    assert (result["workforce_task_id"], result["created"], result["status"]) == ("task-1", True, 1)
+    assert service.creates.call_count == 1
+
+
+def test_a_task_still_starting_after_wait_started_fails_the_try_for_a_retry(service: FakeService) -> None:
+    service.status_after_start = 0
+
+    with pytest.raises(TeamTaskNotStartedError):
+        operator(wait_started=0).execute(context={})
+
+    service.tasks["task-1"]["status"] = 1
+    retried = operator(wait_started=0).execute(context={})  # what the Airflow retry does
+    assert (retried["workforce_task_id"], retried["status"]) == ("task-1", 1)
+    assert service.creates.call_count == 1
+
+
+def test_the_docstring_claims_no_name_rule_the_create_page_does_not_state() -> None:
+    doc = CreateTeamTaskOperator.__doc__ or ""
+    assert "64" not in doc and "4396" not in doc

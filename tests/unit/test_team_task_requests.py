@@ -54,3 +54,16 @@ def test_bodies_are_checked_strictly_before_a_call_exists() -> None:
         team.start_workforce_task("p", "d", "t", {"workforce_config": {}})
     with pytest.raises(ValueError, match="task_name"):
         team.update_workforce_task("p", "d", "t", {"task_name": "a b"})
+
+
+def test_create_replies_without_a_task_id_are_kept_not_refused() -> None:
+    # Table 6 of the create page marks no field mandatory: a 2xx reply is a created task, whatever it says.
+    parse = team.create_workforce_task("p", "d", {}).parse
+    for body in (b"", b"{}", b'{"task_id": null}'):
+        reply = parse(body)
+        assert reply.task_id is None and not isinstance(reply, UnparsedReply)
+    for body in (b"OK", b"[]"):
+        reply = parse(body)
+        assert isinstance(reply, UnparsedReply) and reply.task_id is None
+    assert parse(b'{"task_id": ["x"]}').task_id == ["x"]  # kept as sent; the hook uses only a string id
+    assert parse(b'{"task_id": "t", "request_id": "r"}').model_extra == {"request_id": "r"}
