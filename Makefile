@@ -91,7 +91,8 @@ test-system: install chromium
 # Unit + integration on one minor: `make test-minor AIRFLOW=3.2`.
 test-minor: test-unit test-integration
 
-# Lint once; unit + integration on every minor; system + browser on the newest and the oldest.
+# Lint once; unit + integration on every minor; system + browser on the newest and the oldest; then the
+# release check (`make dist`).
 test: lint
 	@SECONDS=0; set -e; for m in $(MINORS); do \
 		$(MAKE) --no-print-directory test-minor AIRFLOW=$$m; \
@@ -100,7 +101,8 @@ test: lint
 	for m in $(NEWEST) $(OLDEST); do \
 		$(MAKE) --no-print-directory test-system AIRFLOW=$$m; \
 		echo "minor time (system + browser, Airflow $$m): $$SECONDS s"; SECONDS=0; \
-	done
+	done; \
+	$(MAKE) --no-print-directory dist; echo "dist time: $$SECONDS s"
 
 # --- for people ------------------------------------------------------------------------------------------
 # Starts the emulator, runs the example pipeline with `airflow dags test` against it, prints what happened.

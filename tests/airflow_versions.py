@@ -16,7 +16,7 @@ AIRFLOW_VERSION = Version(version("apache-airflow"))
 
 # Airflow builds a provider's connection form from its metadata (conn-fields, ui-field-behaviour) since 3.2.
 needs_metadata_connection_form = pytest.mark.skipif(
-    AIRFLOW_VERSION < Version("3.2"),
+    AIRFLOW_VERSION.release < (3, 2),
     reason=(
         f"Airflow {AIRFLOW_VERSION} does not build connection forms from provider metadata (3.2+ does): the "
         "form shows only the standard fields, and users put project_id, region and the other settings in "

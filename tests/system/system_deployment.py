@@ -134,6 +134,10 @@ def standalone_environment(home: Path, port: int, connection: dict[str, Any]) ->
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags_examples"),
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            # SQLite's busy timeout raised from 5 s (system_sqlite.py says why); Airflow imports the settings.
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "system_sqlite.CONNECT_ARGS",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "system_sqlite.CONNECT_ARGS",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent), env.get("PYTHONPATH")])),
             "AIRFLOW__CORE__PARALLELISM": "4",  # 2 cores: more task processes only queue for CPU
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(port),

@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import airflow
 import pytest
-from packaging.version import Version
 from airflow_versions import needs_metadata_connection_form
+from packaging.version import Version
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from system_deployment import SystemDeployment, poll, system_deployment
 

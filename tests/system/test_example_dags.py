@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -109,25 +110,79 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield home
 
 
-def _airflow(home: Path, extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def _environment(home: Path, extra_env: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
     env.update(
         AIRFLOW_HOME=str(home),
         AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         MODELARTS_EXAMPLE_POKE_INTERVAL="0.3",
+        PYTHONUNBUFFERED="1",
         **extra_env,
     )
+    return env
+
+
+def _airflow(home: Path, extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [AIRFLOW, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+        [AIRFLOW, *args],
+        env=_environment(home, extra_env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
-def _run_dag(home: Path, emulator: EmulatorServer, dag_id: str, auth: str) -> str:
+def _dags_test_driving_the_reviewers(
+    home: Path, extra_env: dict[str, str], emulator: EmulatorServer, dag_id: str
+) -> str:
+    """``airflow dags test`` with the emulator's clock in the test's hands (it moves only when advanced).
+
+    The clock moves freely until the acceptance round is about to start, then stands still until the sensor
+    has deferred ("running trigger in line"), then moves until the run ends. So the sensor's first look always
+    finds the review unfinished and the deferred path is what runs, however slow or loaded the machine is: at
+    most one step can slip in between reading the output and advancing, and the review needs several.
+    """
+    emulator.admin.configure(step_seconds=None)
+    log_path = home / f"dags-test-{dag_id}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [AIRFLOW, "dags", "test", dag_id, LOGICAL_DATE],
+            env=_environment(home, extra_env),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 300
+    try:
+        while process.poll() is None:
+            assert time.monotonic() < deadline, f"airflow dags test {dag_id} did not finish in 300 s"
+            output = log_path.read_text(errors="replace")
+            review_started = "[DAG TEST] starting task_id=start_acceptance" in output
+            if not review_started or "running trigger in line" in output:
+                emulator.admin.advance(steps=1)
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = log_path.read_text(errors="replace")
+    assert process.returncode == 0, output[-6000:]
+    return output
+
+
+def _run_dag(
+    home: Path, emulator: EmulatorServer, dag_id: str, auth: str, *, hold_review_until_deferred: bool = False
+) -> str:
     conn = {"AIRFLOW_CONN_MODELARTS_DEFAULT": emulator.connection_json(auth=auth)}
-    result = _airflow(home, conn, "dags", "test", dag_id, LOGICAL_DATE)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
+    if hold_review_until_deferred:
+        output = _dags_test_driving_the_reviewers(home, conn, emulator, dag_id)
+    else:
+        result = _airflow(home, conn, "dags", "test", dag_id, LOGICAL_DATE)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-6000:]
     assert f"DagRun Finished: dag_id={dag_id}" in output
     assert "state=success" in output
     assert "state=failed" not in output
@@ -148,12 +203,13 @@ def _assert_no_secret(output: str, home: Path) -> None:
 
 def test_labeling_pipeline_runs_end_to_end(airflow_home: Path, emulator: EmulatorServer) -> None:
     # Strict reviewers: the acceptance outcome depends on what they decide, as in real life. One sample per
-    # 0.5 s step keeps them busy for 6 s or more, so the sensor's first check (before deferring) finds the
-    # check unfinished even on a slow machine, and the deferred path is what gets tested.
-    emulator.admin.configure(step_seconds=0.5, reviewer_pace=1, reviewer_pass_rate=0.7)
+    # step, and the steps held while the sensor takes its first look, so the deferred path is what is tested.
+    emulator.admin.configure(reviewer_pace=1, reviewer_pass_rate=0.7)
     seeded = {row["sample_name"] for row in emulator.admin.samples("ds-images")}
 
-    output = _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk")
+    output = _run_dag(
+        airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk", hold_review_until_deferred=True
+    )
 
     assert "running trigger in line" in output  # the sensor really deferred
     rows = {row["sample_name"]: row for row in emulator.admin.samples("ds-images")}
