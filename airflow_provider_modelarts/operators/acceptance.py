@@ -11,23 +11,22 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException
-from airflow.sdk import BaseOperator
 
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.acceptance import parse_action, parse_min_pass_rate
 from airflow_provider_modelarts.links import ModelArtsTeamTaskLink, resolve_console_links
+from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_modelarts.client import RetryPolicy
     from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
     from airflow_provider_modelarts.models import AcceptanceAction
 
 __all__ = ["AcceptanceOperator"]
 
 
-class AcceptanceOperator(BaseOperator):
+class AcceptanceOperator(ModelArtsBaseOperator):
     """Drive the acceptance of a team labeling task. Exactly one of three modes:
 
     * ``action=...``: update the acceptance status
@@ -64,9 +63,8 @@ class AcceptanceOperator(BaseOperator):
     status is checked and the action counted as applied.
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = modelarts_template_fields(
         "dataset_id",
-        "project_id",
         "workforce_task_id",
         "action",
         "checking_task_id",
@@ -93,9 +91,6 @@ class AcceptanceOperator(BaseOperator):
         min_pass_rate: float | str | None = None,
         checking_task_id: str | None = None,
         require_all_checked: bool = True,
-        project_id: str | None = None,
-        modelarts_conn_id: str = "modelarts_default",
-        client_retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -138,20 +133,12 @@ class AcceptanceOperator(BaseOperator):
         self.min_pass_rate = min_pass_rate
         self.checking_task_id = checking_task_id
         self.require_all_checked = require_all_checked
-        self.project_id = project_id
-        self.modelarts_conn_id = modelarts_conn_id
-        self.client_retry = client_retry
         self.console_links: dict[str, str] = {}
-
-    def _hook(self) -> ModelArtsHook:
-        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-
-        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id, retry=self.client_retry)
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.dataset_id or not self.workforce_task_id:
             raise AirflowFailException("dataset_id and workforce_task_id must not be empty")
-        hook = self._hook()
+        hook = self.hook
         self.console_links = resolve_console_links(hook, self.dataset_id, self.workforce_task_id)
         ids = {"dataset_id": self.dataset_id, "workforce_task_id": self.workforce_task_id}
         try:

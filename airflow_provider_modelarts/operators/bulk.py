@@ -1,9 +1,10 @@
-"""What the two bulk operators (add samples, update labels) share: arguments, templating, the task outcome.
+"""``BulkOperator``: what the two bulk operators (add samples, update labels) share.
 
-The work itself is one hook call (``ModelArtsHook.add_samples`` / ``update_labels``), which runs the
-Airflow-free engine in :mod:`airflow_provider_modelarts.bulk`. What stays here is Airflow's side: checking
-arguments when the DAG is parsed, turning rendered templates back into a sample list, resolving the console
-links, and turning the run's summary into the XCom value or a failed task.
+Arguments, templating and the task outcome. The work itself is one hook call (``ModelArtsHook.add_samples``
+/ ``update_labels``), which runs the Airflow-free engine in :mod:`airflow_provider_modelarts.bulk`. What stays
+here is Airflow's side: checking arguments when the DAG is parsed, turning rendered templates back into a
+sample list, resolving the console links, and turning the run's summary into the XCom value or a failed task.
+Subclass :class:`BulkOperator` for another bulk call; its public home is this module.
 
 The heavy modules (hook, client, pydantic models) are imported inside ``execute``: the scheduler and DAG
 processor import DAG files, hence this module, all the time and never call ``execute``.
@@ -18,7 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
-from airflow.sdk import BaseOperator
 
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.bulk.planning import (
@@ -28,12 +28,12 @@ from airflow_provider_modelarts.bulk.planning import (
     MAX_CONCURRENCY_LIMIT,
 )
 from airflow_provider_modelarts.links import resolve_console_links
+from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_modelarts.bulk.sources import Source
-    from airflow_provider_modelarts.client import RetryPolicy
     from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
 __all__ = ["BulkOperator", "OnFailure", "OnInvalid", "as_sample_list"]
@@ -41,21 +41,30 @@ __all__ = ["BulkOperator", "OnFailure", "OnInvalid", "as_sample_list"]
 OnInvalid = Literal["fail", "skip"]
 OnFailure = Literal["fail", "warn"]
 
-#: Lines of failures quoted in an exception message (all of them, capped at 100, are in the log and XCom).
-_MESSAGE_LINES = 20
-
 #: Samples nested deeper than this are refused by the models anyway (``models`` ``MAX_DEPTH`` is 64); past
 #: this depth the value is hidden from Airflow's recursive walks so that parsing the DAG cannot crash.
 _OPAQUE_DEPTH = 100
 
 
-class BulkOperator(BaseOperator):
+class BulkOperator(ModelArtsBaseOperator):
     """The arguments and task outcome shared by :class:`AddSamplesOperator` and :class:`UpdateLabelsOperator`.
 
-    Not an extension point: each subclass's ``execute`` makes its one hook call through :meth:`run_bulk`.
+    Each subclass's ``execute`` makes its one hook call through :meth:`run_bulk`. The arguments below are
+    declared here once; the subclasses take them (and ``modelarts_conn_id``, ``project_id``,
+    ``client_retry`` of :class:`ModelArtsBaseOperator`) through ``**kwargs``.
+
+    :param dataset_id: the dataset.
+    :param samples: a list of samples (templated; an ``XComArg`` works).
+    :param manifest: path of a local JSON array / JSON Lines file of samples (optionally ``.gz``; streamed).
+    :param batch_size: samples per request.
+    :param max_concurrency: requests in flight at once (1-20).
+    :param max_batch_bytes: a batch also ends once its samples carry this much base64 data.
+    :param on_invalid: ``"fail"``: send nothing if any sample is invalid; ``"skip"``: send the rest.
+    :param on_failure: ``"fail"``: fail the task, after every batch ran, if any sample was rejected;
+        ``"warn"``: log the failures and succeed.
     """
 
-    template_fields: Sequence[str] = ("dataset_id", "project_id", "samples", "manifest")
+    template_fields: Sequence[str] = modelarts_template_fields("dataset_id", "samples", "manifest")
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json"}
     ui_color = "#dbe9f7"
 
@@ -70,9 +79,6 @@ class BulkOperator(BaseOperator):
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         on_invalid: OnInvalid = "fail",
         on_failure: OnFailure = "fail",
-        project_id: str | None = None,
-        modelarts_conn_id: str = "modelarts_default",
-        client_retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -91,9 +97,8 @@ class BulkOperator(BaseOperator):
         self.max_batch_bytes = max_batch_bytes
         self.on_invalid = on_invalid
         self.on_failure = on_failure
-        self.project_id = project_id
-        self.modelarts_conn_id = modelarts_conn_id
-        self.client_retry = client_retry
+        #: Team labeling task the samples belong to (only :class:`UpdateLabelsOperator` takes one).
+        self.workforce_task_id: str | None = None
         self.console_links: dict[str, str] = {}
 
     def _require_one_source(self, names: Sequence[str]) -> None:
@@ -127,11 +132,6 @@ class BulkOperator(BaseOperator):
             "on_invalid": self.on_invalid,
         }
 
-    def _hook(self) -> ModelArtsHook:
-        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-
-        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id, retry=self.client_retry)
-
     def _list_or_manifest(self) -> Source:
         from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource
 
@@ -150,15 +150,13 @@ class BulkOperator(BaseOperator):
         """
         from airflow_provider_modelarts.bulk.checks import RunRefused
         from airflow_provider_modelarts.bulk.tally import failure_lines
+        from airflow_provider_modelarts.bulk.validation import MESSAGE_LINES
 
         if not self.dataset_id:
             raise AirflowFailException("dataset_id is empty")
-        hook = self._hook()
-        self.console_links = resolve_console_links(
-            hook, self.dataset_id, getattr(self, "workforce_task_id", None)
-        )
+        self.console_links = resolve_console_links(self.hook, self.dataset_id, self.workforce_task_id)
         try:
-            summary = call(hook)
+            summary = call(self.hook)
         except RunRefused as exc:
             raise AirflowFailException(str(exc)) from None
         failed = summary["failed"]
@@ -166,7 +164,7 @@ class BulkOperator(BaseOperator):
             ti = context.get("ti") if isinstance(context, Mapping) else None
             if ti is not None:
                 ti.xcom_push(key="bulk_result", value=summary)
-            shown = failure_lines(summary["failures"][:_MESSAGE_LINES], key_field)
+            shown = failure_lines(summary["failures"][:MESSAGE_LINES], key_field)
             more = failed - len(shown)
             raise AirflowException(
                 f"{failed:,} of {summary['total'] - summary['invalid']:,} samples failed in dataset "

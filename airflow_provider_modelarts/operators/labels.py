@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_modelarts._text import quote
-from airflow_provider_modelarts.bulk.planning import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_BATCH_BYTES,
-    DEFAULT_MAX_CONCURRENCY,
-)
 from airflow_provider_modelarts.links import ModelArtsDatasetLink, ModelArtsTeamTaskLink
-from airflow_provider_modelarts.operators._bulk import BulkOperator, OnFailure, OnInvalid
+from airflow_provider_modelarts.operators.base import modelarts_template_fields
+from airflow_provider_modelarts.operators.bulk import BulkOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -59,14 +54,8 @@ class UpdateLabelsOperator(BulkOperator):
     ``sample_id`` may appear only once per run (two updates of one sample in concurrent batches would race).
     """
 
-    template_fields: Sequence[str] = (
-        "dataset_id",
-        "project_id",
-        "workforce_task_id",
-        "samples",
-        "manifest",
-        "worker_email",
-        "worker_id",
+    template_fields: Sequence[str] = modelarts_template_fields(
+        "dataset_id", "workforce_task_id", "samples", "manifest", "worker_email", "worker_id"
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json"}
     operator_extra_links = (ModelArtsDatasetLink(), ModelArtsTeamTaskLink())
@@ -74,35 +63,13 @@ class UpdateLabelsOperator(BulkOperator):
     def __init__(
         self,
         *,
-        dataset_id: str,
-        samples: Any = None,
-        manifest: str | os.PathLike[str] | None = None,
         workforce_task_id: str | None = None,
         worker_email: str | None = None,
         worker_id: str | None = None,
         allow_label_deletion: bool = False,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
-        on_invalid: OnInvalid = "fail",
-        on_failure: OnFailure = "fail",
-        project_id: str | None = None,
-        modelarts_conn_id: str = "modelarts_default",
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            dataset_id=dataset_id,
-            samples=samples,
-            manifest=manifest,
-            batch_size=batch_size,
-            max_concurrency=max_concurrency,
-            max_batch_bytes=max_batch_bytes,
-            on_invalid=on_invalid,
-            on_failure=on_failure,
-            project_id=project_id,
-            modelarts_conn_id=modelarts_conn_id,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         if not isinstance(allow_label_deletion, bool):
             raise ValueError(f"allow_label_deletion must be True or False, got {quote(allow_label_deletion)}")
         self.workforce_task_id = workforce_task_id

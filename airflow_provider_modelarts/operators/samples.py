@@ -9,13 +9,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_modelarts._text import quote
-from airflow_provider_modelarts.bulk.planning import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_BATCH_BYTES,
-    DEFAULT_MAX_CONCURRENCY,
-)
 from airflow_provider_modelarts.links import ModelArtsDatasetLink
-from airflow_provider_modelarts.operators._bulk import BulkOperator, OnFailure, OnInvalid
+from airflow_provider_modelarts.operators.base import modelarts_template_fields
+from airflow_provider_modelarts.operators.bulk import BulkOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -62,13 +58,8 @@ class AddSamplesOperator(BulkOperator):
     counted as ``already_present``. Samples without a ``name`` cannot be recognised that way.
     """
 
-    template_fields: Sequence[str] = (
-        "dataset_id",
-        "project_id",
-        "samples",
-        "manifest",
-        "files",
-        "label_format",
+    template_fields: Sequence[str] = modelarts_template_fields(
+        "dataset_id", "samples", "manifest", "files", "label_format"
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json", "label_format": "json"}
     operator_extra_links = (ModelArtsDatasetLink(),)
@@ -76,36 +67,14 @@ class AddSamplesOperator(BulkOperator):
     def __init__(
         self,
         *,
-        dataset_id: str,
-        samples: Any = None,
-        manifest: str | os.PathLike[str] | None = None,
         files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
         sample_type: int | None = None,
         final_annotation: bool | None = None,
         label_format: Any = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
-        on_invalid: OnInvalid = "fail",
-        on_failure: OnFailure = "fail",
-        project_id: str | None = None,
-        modelarts_conn_id: str = "modelarts_default",
         **kwargs: Any,
     ) -> None:
         self.files = files
-        super().__init__(
-            dataset_id=dataset_id,
-            samples=samples,
-            manifest=manifest,
-            batch_size=batch_size,
-            max_concurrency=max_concurrency,
-            max_batch_bytes=max_batch_bytes,
-            on_invalid=on_invalid,
-            on_failure=on_failure,
-            project_id=project_id,
-            modelarts_conn_id=modelarts_conn_id,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         if final_annotation is not None and not isinstance(final_annotation, bool):
             raise ValueError(f"final_annotation must be True, False or None, got {quote(final_annotation)}")
         self.sample_type = sample_type

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -33,11 +32,10 @@ from airflow_provider_modelarts.acceptance import (
     poll_again,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
 __all__ = ["AcceptanceSensor"]
 
@@ -46,7 +44,7 @@ _FIGURE_KEYS = ("status", "status_name", "checking_task_id", "pass_rate", "sampl
                 "rejected", "score")  # fmt: skip
 
 
-class AcceptanceSensor(BaseSensorOperator):
+class AcceptanceSensor(ModelArtsBaseOperator, BaseSensorOperator):
     """Wait until a team labeling task's acceptance reaches the given criteria.
 
     Every enabled condition must hold: the task status is one of ``target_statuses`` (default: accepted;
@@ -68,16 +66,14 @@ class AcceptanceSensor(BaseSensorOperator):
     :param min_pass_rate: Required pass rate in [0, 1] (templated).
     :param modelarts_conn_id: Airflow connection id.
     :param project_id: Project override; defaults to the connection's project (templated).
+    :param client_retry: client ``RetryPolicy`` of the poke/reschedule polls (default: the client's). The
+        trigger keeps its own short in-call retries: its poll loop is the long-term retry.
     :param deferrable: Wait in the triggerer. Default from ``[operators] default_deferrable``.
     :param poke_interval: Seconds between polls in every mode (also the trigger's interval).
     """
 
-    template_fields: Sequence[str] = (
-        "dataset_id",
-        "workforce_task_id",
-        "checking_task_id",
-        "project_id",
-        "min_pass_rate",
+    template_fields: Sequence[str] = modelarts_template_fields(
+        "dataset_id", "workforce_task_id", "checking_task_id", "min_pass_rate"
     )
     ui_color = "#c7e9f1"
 
@@ -92,8 +88,6 @@ class AcceptanceSensor(BaseSensorOperator):
         ),
         check_complete: bool = False,
         min_pass_rate: float | str | None = None,
-        modelarts_conn_id: str = "modelarts_default",
-        project_id: str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -104,8 +98,6 @@ class AcceptanceSensor(BaseSensorOperator):
         self.target_statuses = target_statuses
         self.check_complete = check_complete
         self.min_pass_rate = min_pass_rate
-        self.modelarts_conn_id = modelarts_conn_id
-        self.project_id = project_id
         self.deferrable = deferrable
         # Fail at DAG parse time on criteria that can never work, unless a template will fill them in.
         if not (isinstance(min_pass_rate, str) and "{{" in min_pass_rate):
@@ -117,12 +109,6 @@ class AcceptanceSensor(BaseSensorOperator):
             check_complete=self.check_complete,
             min_pass_rate=self.min_pass_rate,
         )
-
-    @cached_property
-    def hook(self) -> ModelArtsHook:
-        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-
-        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id or None)
 
     def _checking_task_id(self) -> str | None:
         # An XCom template that rendered to nothing (or "None") means "the task's current round".

@@ -4,7 +4,8 @@ Human review takes hours or days. The trigger holds no worker slot while it wait
 (and the acceptance report) with the async client and fires exactly one event when the shared evaluation in
 :mod:`airflow_provider_modelarts.acceptance` says the wait is over, or when its deadline passes.
 
-The trigger builds its client in one place, :meth:`AcceptanceTrigger._get_client`; sharing one client per
+The trigger builds its client in one place, :meth:`AcceptanceTrigger._get_client`, from a hook made by
+:func:`~airflow_provider_modelarts.operators.base.modelarts_hook` like every task's; sharing one client per
 connection across the triggers of a triggerer would be a change to that method alone.
 """
 
@@ -94,9 +95,9 @@ class AcceptanceTrigger(BaseTrigger):
         if self._client is None:
             # Imported here: the hook pulls in the Task SDK connection machinery, which the scheduler does not
             # need when it only deserialises this trigger.
-            from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+            from airflow_provider_modelarts.operators.base import modelarts_hook
 
-            hook = ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id)
+            hook = modelarts_hook(self.modelarts_conn_id, project_id=self.project_id)
             self._client = await hook.get_async_client(retry=self._retry_policy())
         return self._client
 

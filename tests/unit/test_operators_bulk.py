@@ -11,10 +11,12 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 from hook_helpers import aksk_conn, set_conn
 
-from airflow_provider_modelarts.operators._bulk import as_sample_list
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator
+from airflow_provider_modelarts.operators.bulk import as_sample_list
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from airflow_provider_modelarts.sensors.acceptance import AcceptanceSensor
 
 
 def test_operator_modules_import_without_client_or_models() -> None:
@@ -140,6 +142,9 @@ def test_samples_rendered_to_text_are_parsed_back() -> None:
         lambda retry: AcceptanceOperator(
             task_id="c", dataset_id="d", workforce_task_id="t", action="pass_all", client_retry=retry
         ),
+        lambda retry: AcceptanceSensor(
+            task_id="s", dataset_id="d", workforce_task_id="t", client_retry=retry
+        ),
     ],
 )
 def test_client_retry_reaches_the_clients_the_operator_builds(
@@ -153,7 +158,23 @@ def test_client_retry_reaches_the_clients_the_operator_builds(
     op = make(policy)
     # Airflow 3.3's BaseOperator has a task-level ``retry_policy`` (None unless set); 3.1 has none at all.
     assert getattr(op, "retry_policy", None) is None
-    assert op._hook().retry is policy
+    assert isinstance(op, ModelArtsBaseOperator)
+    assert op.hook.retry is policy
+    assert op.hook is op.hook  # built once per task try
+
+
+def test_connection_arguments_come_from_default_args_like_any_other() -> None:
+    """The base declares modelarts_conn_id / project_id / client_retry once; default_args still fill them."""
+    from airflow.sdk import DAG
+
+    with DAG(
+        "d", schedule=None, default_args={"modelarts_conn_id": "other", "project_id": "p-9", "batch_size": 7}
+    ):
+        add = AddSamplesOperator(task_id="a", dataset_id="d", samples=[])
+        sensor = AcceptanceSensor(task_id="s", dataset_id="d", workforce_task_id="t")
+    assert (add.modelarts_conn_id, add.project_id, add.batch_size) == ("other", "p-9", 7)
+    assert (sensor.modelarts_conn_id, sensor.project_id) == ("other", "p-9")
+    assert add.hook.modelarts_conn_id == "other"
 
 
 def test_invalid_samples_are_reported_before_the_connection_is_needed(
