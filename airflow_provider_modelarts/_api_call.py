@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
-from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.errors import ResponseParseError
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     SampleValidationError,
@@ -35,7 +35,6 @@ __all__ = [
     "JSON_HEADERS",
     "ApiCall",
     "Params",
-    "ResponseParseError",
     "UnparsedReply",
     "check_page",
     "coerce_model",
@@ -71,17 +70,6 @@ class ApiCall(Generic[T]):
     params: Params | None
     body: bytes | None
     parse: Callable[[bytes], T]
-
-
-class ResponseParseError(ModelArtsError):
-    """A read's 2xx answer is not the documented JSON at all (wrong endpoint, a proxy's login page, ...).
-
-    ``raw`` keeps the body (never put in the message: it may echo sample data).
-    """
-
-    def __init__(self, message: str, raw: bytes = b"") -> None:
-        super().__init__(message)
-        self.raw = raw
 
 
 class UnparsedReply(BaseModel):

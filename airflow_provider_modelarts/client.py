@@ -15,10 +15,11 @@ No Airflow import anywhere in these, so the clients are usable as a plain librar
 
 from __future__ import annotations
 
-from airflow_provider_modelarts._api_call import ResponseParseError, UnparsedReply
+from airflow_provider_modelarts._api_call import UnparsedReply
 from airflow_provider_modelarts._async_client import AsyncModelArtsClient
 from airflow_provider_modelarts._client_base import OTC_REGIONS, resolve_endpoint
 from airflow_provider_modelarts._sync_client import ModelArtsClient
+from airflow_provider_modelarts.errors import ResponseParseError
 from airflow_provider_modelarts.retries import RetryPolicy, is_retryable
 
 __all__ = [

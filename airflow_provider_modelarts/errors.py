@@ -5,7 +5,9 @@ code) can catch one root. HTTP failures are split by what the caller can do abou
 (:class:`ModelArtsAuthError`), fix the ids (:class:`ModelArtsNotFoundError`), fix the request
 (:class:`ModelArtsValidationError`), or wait (:class:`ModelArtsThrottledError`,
 :class:`ModelArtsServerError`). ``error.is_transient`` is the one answer to "will waiting help?": the client's
-retry predicate, the sensor and the bulk senders all ask it instead of looking at codes themselves.
+retry predicate, the sensor and the bulk senders all ask it instead of looking at codes themselves. Input
+refused before anything is sent (:class:`ModelArtsConfigError`, ``SampleValidationError``, ``RunRefused``,
+``ManifestError``) is also a ``ValueError``; an unreadable 2xx answer is a :class:`ResponseParseError`.
 
 The HTTP status decides first (:func:`classify`), because the error-code table reuses codes across statuses
 (``ModelArts.4700`` is "Task does not exist" at 400 and "Unavailable gateway" at 503):
@@ -50,6 +52,7 @@ __all__ = [
     "ModelArtsThrottledError",
     "ModelArtsTransportError",
     "ModelArtsValidationError",
+    "ResponseParseError",
     "classify",
     "error_from_response",
     "parse_retry_after",
@@ -224,6 +227,14 @@ def _rebuild_transport(
     cls: type[ModelArtsTransportError], method: str, path: str, cause: BaseException, attempts: int
 ) -> ModelArtsTransportError:
     return cls(method=method, path=path, cause=cause, attempts=attempts)
+
+
+class ResponseParseError(ModelArtsError):
+    """A read's 2xx answer is not the documented JSON at all (wrong endpoint, a proxy's login page, ...)."""
+
+    def __init__(self, message: str, raw: bytes = b"") -> None:
+        super().__init__(message)
+        self.raw = raw  # the body; never in the message (it may echo sample data)
 
 
 def parse_retry_after(value: str | None) -> float | None:

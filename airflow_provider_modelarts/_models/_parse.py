@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from .._text import quote
+from ..errors import ModelArtsError
 from ._base import RULE_ERROR, STRICT_INPUT_CONTEXT
 from ._sendable import MAX_DEPTH, plainly_sendable, unsendable
 
@@ -127,7 +128,7 @@ class SampleProblem:
         return f"{who}: {self.field}: {self.message}" if self.field else f"{who}: {self.message}"
 
 
-class SampleValidationError(ValueError):
+class SampleValidationError(ModelArtsError, ValueError):
     """Samples that would be rejected, found before any request is sent.
 
     ``problems`` has one entry per error; ``str()`` lists one per line (the first 20, then "... and N more").

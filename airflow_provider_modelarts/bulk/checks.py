@@ -14,6 +14,7 @@ from typing import Any
 
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.bulk.tally import log_lines
+from airflow_provider_modelarts.errors import ModelArtsError
 
 __all__ = [
     "DuplicateKeys",
@@ -30,7 +31,7 @@ __all__ = [
 _HASH_MASK = (1 << 64) - 1
 
 
-class RunRefused(ValueError):
+class RunRefused(ModelArtsError, ValueError):
     """The run was refused before anything was sent (invalid samples, unreadable source, a guard said no).
 
     Sending again with the same input cannot succeed, so a caller should not retry it.

@@ -21,6 +21,7 @@ from typing import IO, Any, cast
 
 import ijson
 
+from airflow_provider_modelarts.errors import ModelArtsError
 from airflow_provider_modelarts.models import MAX_SAMPLE_BYTES
 
 __all__ = [
@@ -50,7 +51,7 @@ EXTENSION_SAMPLE_TYPES: dict[str, int] = {
 }
 
 
-class ManifestError(ValueError):
+class ManifestError(ModelArtsError, ValueError):
     """The manifest cannot be read as a whole (missing file, not JSON, broken JSON array)."""
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_modelarts._api_call import (
-    ResponseParseError,
     UnparsedReply,
     check_page,
     coerce_samples,
@@ -15,6 +14,7 @@ from airflow_provider_modelarts._api_call import (
     query_value,
     workforce_task_path,
 )
+from airflow_provider_modelarts.errors import ResponseParseError
 from airflow_provider_modelarts.models import (
     BatchResponse,
     Sample,
