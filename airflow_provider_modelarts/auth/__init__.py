@@ -8,46 +8,15 @@ Where each concern lives:
 * :mod:`.aksk` -- :class:`AkSkAuth`, which signs every request;
 * :mod:`.iam` -- :class:`IamTokenAuth`, which fetches, caches and refreshes an IAM token.
 
-Verifying a signature is a server's job and lives in the emulator (``emulator/signature.py``). Nothing in
-this package imports Airflow or the emulator: it is usable as a plain library.
+A user of the library needs only the two auth classes, exported here. The signing primitives are imported
+from :mod:`.signing` itself (by :mod:`.aksk`, the emulator and the tests). Verifying a signature is a server's
+job and lives in the emulator (``emulator/signature.py``). Nothing in this package imports Airflow or the
+emulator: it is usable as a plain library.
 """
 
 from __future__ import annotations
 
 from airflow_provider_modelarts.auth.aksk import AkSkAuth
 from airflow_provider_modelarts.auth.iam import IamTokenAuth
-from airflow_provider_modelarts.auth.signing import (
-    ALGORITHM,
-    EMPTY_PAYLOAD_HASH,
-    SDK_DATE_FORMAT,
-    UNSIGNED_PAYLOAD,
-    AuthorizationHeader,
-    canonical_headers,
-    canonical_query,
-    canonical_request,
-    canonical_uri,
-    parse_authorization,
-    payload_hash,
-    sign,
-    signed_header_names,
-    string_to_sign,
-)
 
-__all__ = [
-    "ALGORITHM",
-    "EMPTY_PAYLOAD_HASH",
-    "SDK_DATE_FORMAT",
-    "UNSIGNED_PAYLOAD",
-    "AkSkAuth",
-    "AuthorizationHeader",
-    "IamTokenAuth",
-    "canonical_headers",
-    "canonical_query",
-    "canonical_request",
-    "canonical_uri",
-    "parse_authorization",
-    "payload_hash",
-    "sign",
-    "signed_header_names",
-    "string_to_sign",
-]
+__all__ = ["AkSkAuth", "IamTokenAuth"]

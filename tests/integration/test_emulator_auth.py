@@ -7,7 +7,8 @@ import json
 
 import httpx
 
-from airflow_provider_modelarts.auth import AkSkAuth, IamTokenAuth, sign
+from airflow_provider_modelarts.auth import AkSkAuth, IamTokenAuth
+from airflow_provider_modelarts.auth.signing import sign
 from airflow_provider_modelarts.emulator import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_DOMAIN,

@@ -20,18 +20,19 @@ from signing_helpers import (
     ServerView,
 )
 
-from airflow_provider_modelarts.auth import (
+from airflow_provider_modelarts.auth.signing import (
     EMPTY_PAYLOAD_HASH,
     UNSIGNED_PAYLOAD,
+    canonical_headers,
     canonical_query,
     canonical_request,
     canonical_uri,
+    format_authorization,
     parse_authorization,
     payload_hash,
     sign,
     string_to_sign,
 )
-from airflow_provider_modelarts.auth.signing import canonical_headers, format_authorization
 
 
 def test_published_vector_canonical_request_hash() -> None:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from signing_helpers import AK, API, SECRETS, SECURITY_TOKEN, SK, ServerView, send_and_capture
 
-from airflow_provider_modelarts.auth import AkSkAuth, canonical_request, payload_hash, string_to_sign
+from airflow_provider_modelarts.auth import AkSkAuth
+from airflow_provider_modelarts.auth.signing import canonical_request, payload_hash, string_to_sign
 from airflow_provider_modelarts.emulator.signature import SignatureFailure, verify_signature
 
 
