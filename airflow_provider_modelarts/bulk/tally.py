@@ -56,6 +56,10 @@ class ItemResult:
 ITEM_DONE = ItemResult(Outcome.DONE)
 
 
+def _failed(answer: Any) -> bool:
+    return getattr(answer, "success", None) is False or bool(getattr(answer, "error_code", None))
+
+
 def results_from_response(
     response: Any, refs: Sequence[ItemRef], *, already_present_codes: frozenset[str] = frozenset()
 ) -> list[ItemResult]:
@@ -64,9 +68,10 @@ def results_from_response(
     ``results[i]`` answers ``samples[i]``. When the service returns no per-item list, the top-level
     ``success`` applies to every item. When the list has another length (not seen in practice), failed entries
     are matched to items by name where the entry names one (the service may answer with the stored path, so a
-    suffix match is accepted) and the remaining items take the top-level outcome.
+    suffix match is accepted) and the remaining items take the top-level outcome. An answer failed when it says
+    ``success: false`` or carries an error code (``success`` may be left out), as the reply models read it.
     """
-    top_ok = getattr(response, "success", None) is not False
+    top_ok = not _failed(response)
     top_failure = ItemResult(
         Outcome.FAILED,
         getattr(response, "error_code", None) or "unknown",
@@ -75,7 +80,7 @@ def results_from_response(
     results = list(getattr(response, "results", None) or [])
 
     def one(entry: Any) -> ItemResult:
-        if getattr(entry, "success", None) is not False:
+        if not _failed(entry):
             return ITEM_DONE
         code = getattr(entry, "error_code", None)
         if code in already_present_codes:
