@@ -7,6 +7,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+__all__ = ["get_provider_info"]
+
 _INTEGRATION = "Huawei Cloud ModelArts"
 
 # Format examples for the connection form. Regions are real ModelArts regions (eu-de is Open Telekom Cloud).

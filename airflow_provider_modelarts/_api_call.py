@@ -21,14 +21,14 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
+from airflow_provider_modelarts._models._parse import SerializedSample
+from airflow_provider_modelarts._models._sendable import refuse_unsendable
 from airflow_provider_modelarts.errors import ResponseParseError
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     SampleValidationError,
-    SerializedSample,
     parse_response,
     parse_sample,
-    refuse_unsendable,
 )
 
 __all__ = [

@@ -22,30 +22,19 @@ How strictly data is checked depends on where it comes from:
 
 :data:`MAX_SAMPLE_BYTES` (12,582,912) is the one definition of the service's sample size limit.
 
+``__all__`` is what users import: the schema models, the enums, the validation contexts and the functions
+above. The enums load with this module; the pydantic models on first use (PEP 562 ``__getattr__``), so the
+operator and sensor modules a DAG file imports on every parse can use the enums for the cost of the enums.
+Internal code imports helpers from the private ``_models`` modules directly.
+
 No Airflow import here: the client, the emulator and plain scripts use these models too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
-
-from ._models._base import RESPONSE_CONTEXT, STRICT_INPUT_CONTEXT, ModelArtsModel
-from ._models._calls import (
-    BatchResponse,
-    CreateWorkforceSamplingTaskRequest,
-    CreateWorkforceSamplingTaskResponse,
-    UpdateAcceptanceStatusResponse,
-    UpdateSamplesRequest,
-    UpdateSamplesResponse,
-    UpdateWorkforceSamplingTaskRequest,
-    UpdateWorkforceTaskSamplesRequest,
-    UploadSampleResp,
-    UploadSamplesRequest,
-    UploadSamplesResponse,
-)
 from ._models._enums import (
     AcceptanceAction,
     AnnotatedBy,
@@ -55,70 +44,84 @@ from ._models._enums import (
     SampleType,
     SampleUsage,
     Shape,
-    StrEnum,
     TaskStatus,
     WorkerRole,
     WorkerStatus,
 )
-from ._models._parse import (
-    SampleProblem,
-    SampleValidationError,
-    SerializedSample,
-    format_loc,
-    parse_sample,
-    problems_from_error,
-    request_json,
-    serialize_sample,
-    to_payload,
-)
-from ._models._reads import (
-    AcceptanceReport,
-    CheckTaskStats,
-    DescribeSampleResp,
-    HardDetail,
-    LabelAttribute,
-    LabelAttributeValue,
-    LabelProperty,
-    LabelStats,
-    ListSamplesResponse,
-    SampleStats,
-    SearchCondition,
-    SearchLabel,
-    SearchLabels,
-    SearchProp,
-    Worker,
-    WorkerTask,
-    WorkforceConfig,
-    WorkforceSamplingTaskDesc,
-    WorkforcesConfig,
-    WorkforceStats,
-    WorkforceTask,
-)
-from ._models._rules import MAX_SAMPLE_BYTES
-from ._models._samples import (
-    DataSource,
-    LabelFormat,
-    Sample,
-    SampleLabel,
-    SampleLabelProperty,
-    SampleLabels,
-    SampleMetadata,
-    SchemaMap,
-    SourceInfo,
-)
-from ._models._sendable import refuse_unsendable
-from ._models._team_tasks import (
-    CreateWorkforceTaskRequest,
-    CreateWorkforceTaskResponse,
-    DataSyncType,
-    ListWorkforceTasksResponse,
-    StartWorkforceTaskRequest,
-    UpdateWorkforceTaskRequest,
-    WorkerRequest,
-    WorkforceConfigRequest,
-    WorkforcesConfigRequest,
-    WorkforceTaskChangeResponse,
-)
+
+if TYPE_CHECKING:  # loaded on first use, by __getattr__ below
+    from pydantic import BaseModel
+
+    from ._models._base import RESPONSE_CONTEXT, STRICT_INPUT_CONTEXT, ModelArtsModel
+    from ._models._calls import (
+        BatchResponse,
+        CreateWorkforceSamplingTaskRequest,
+        CreateWorkforceSamplingTaskResponse,
+        UpdateAcceptanceStatusResponse,
+        UpdateSamplesRequest,
+        UpdateSamplesResponse,
+        UpdateWorkforceSamplingTaskRequest,
+        UpdateWorkforceTaskSamplesRequest,
+        UploadSampleResp,
+        UploadSamplesRequest,
+        UploadSamplesResponse,
+    )
+    from ._models._parse import (
+        SampleProblem,
+        SampleValidationError,
+        parse_sample,
+        to_payload,
+    )
+    from ._models._parse import SerializedSample as SerializedSample  # see _STILL_IMPORTED_FROM_HERE
+    from ._models._parse import request_json as request_json
+    from ._models._parse import serialize_sample as serialize_sample
+    from ._models._reads import (
+        AcceptanceReport,
+        CheckTaskStats,
+        DescribeSampleResp,
+        HardDetail,
+        LabelAttribute,
+        LabelAttributeValue,
+        LabelProperty,
+        LabelStats,
+        ListSamplesResponse,
+        SampleStats,
+        SearchCondition,
+        SearchLabel,
+        SearchLabels,
+        SearchProp,
+        Worker,
+        WorkerTask,
+        WorkforceConfig,
+        WorkforceSamplingTaskDesc,
+        WorkforcesConfig,
+        WorkforceStats,
+        WorkforceTask,
+    )
+    from ._models._rules import MAX_SAMPLE_BYTES
+    from ._models._samples import (
+        DataSource,
+        LabelFormat,
+        Sample,
+        SampleLabel,
+        SampleLabelProperty,
+        SampleLabels,
+        SampleMetadata,
+        SchemaMap,
+        SourceInfo,
+    )
+    from ._models._team_tasks import (
+        CreateWorkforceTaskRequest,
+        CreateWorkforceTaskResponse,
+        DataSyncType,
+        ListWorkforceTasksResponse,
+        StartWorkforceTaskRequest,
+        UpdateWorkforceTaskRequest,
+        WorkerRequest,
+        WorkforceConfigRequest,
+        WorkforcesConfigRequest,
+        WorkforceTaskChangeResponse,
+    )
 
 __all__ = [
     "MAX_SAMPLE_BYTES",
@@ -163,11 +166,9 @@ __all__ = [
     "SearchLabel",
     "SearchLabels",
     "SearchProp",
-    "SerializedSample",
     "Shape",
     "SourceInfo",
     "StartWorkforceTaskRequest",
-    "StrEnum",
     "TaskStatus",
     "UpdateAcceptanceStatusResponse",
     "UpdateSamplesRequest",
@@ -191,21 +192,40 @@ __all__ = [
     "WorkforceTaskChangeResponse",
     "WorkforcesConfig",
     "WorkforcesConfigRequest",
-    "format_loc",
     "parse_response",
     "parse_sample",
-    "problems_from_error",
-    "refuse_unsendable",
-    "request_json",
-    "serialize_sample",
     "to_payload",
 ]
 
-R = TypeVar("R", bound=BaseModel)
+R = TypeVar("R", bound="BaseModel")
 
 
 def parse_response(model_cls: type[R], data: Mapping[str, Any] | bytes | str) -> R:
     """Parse a service reply (a decoded JSON object, or the raw body) leniently: see the module docstring."""
+    from ._models._base import RESPONSE_CONTEXT
+
     if isinstance(data, (bytes, str)):
         return model_cls.model_validate_json(data, context=dict(RESPONSE_CONTEXT))
     return model_cls.model_validate(data, context=dict(RESPONSE_CONTEXT))
+
+
+# Internal helpers that are no part of the API but are still imported from here by ``_requests.py``,
+# ``_team_task_requests.py`` and ``tests/unit/test_requests.py``; they belong in ``_models._parse``.
+_STILL_IMPORTED_FROM_HERE = ("SerializedSample", "request_json", "serialize_sample")
+_LAZY = frozenset((*__all__, *_STILL_IMPORTED_FROM_HERE)).difference(globals())
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above; a misspelt name stays an error for them
+
+    def __getattr__(name: str) -> Any:
+        """Load the pydantic models (all of them: they refer to each other) when one is first asked for."""
+        if name not in _LAZY:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from ._models import _base, _calls, _parse, _reads, _rules, _samples, _team_tasks
+
+        for module in (_base, _rules, _samples, _reads, _calls, _parse, _team_tasks):
+            globals().update((key, getattr(module, key)) for key in module.__all__ if key in _LAZY)
+        return globals()[name]
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_LAZY})

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_modelarts._models._enums import AcceptanceAction, TaskStatus
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.acceptance.figures import (
     AcceptanceSnapshot,
@@ -22,6 +21,7 @@ from airflow_provider_modelarts.acceptance.figures import (
     read_number,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
 
 __all__ = [
     "SAMPLES_PREVIEW",

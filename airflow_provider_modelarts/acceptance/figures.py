@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-# The enum module alone (not ``models``): DAG files import the sensor on every parse, and the pydantic models
-# are only needed once a poll runs.
-from airflow_provider_modelarts._models._enums import TaskStatus
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.errors import ModelArtsNotFoundError
+
+# ``models`` loads its pydantic models on first use only: DAG files import the sensor on every parse, and
+# the models are needed once a poll runs.
+from airflow_provider_modelarts.models import TaskStatus
 
 if TYPE_CHECKING:
     from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_modelarts._models._enums import StrEnum, TaskStatus
+from airflow_provider_modelarts._models._enums import StrEnum
 from airflow_provider_modelarts.acceptance.decision import parse_min_pass_rate, passes
 from airflow_provider_modelarts.acceptance.figures import (
     NO_ROUND,
@@ -24,6 +24,7 @@ from airflow_provider_modelarts.acceptance.figures import (
     status_name,
 )
 from airflow_provider_modelarts.errors import ModelArtsAuthError, ModelArtsError
+from airflow_provider_modelarts.models import TaskStatus
 
 __all__ = [
     "EVENT_STATUSES",

@@ -19,18 +19,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from airflow_provider_modelarts._models._parse import SerializedSample, format_loc, serialize_sample
 from airflow_provider_modelarts.bulk.checks import Problem, RunRefused, SampleCheck
 from airflow_provider_modelarts.bulk.planning import BatchPlanner, ItemRef, payload_size
 from airflow_provider_modelarts.bulk.sources import BadRecord, FileRef, ListSource, Source
 from airflow_provider_modelarts.bulk.tally import BulkTally, log_lines, problem_line
-from airflow_provider_modelarts.models import (
-    STRICT_INPUT_CONTEXT,
-    SampleValidationError,
-    SerializedSample,
-    format_loc,
-    parse_sample,
-    serialize_sample,
-)
+from airflow_provider_modelarts.models import STRICT_INPUT_CONTEXT, SampleValidationError, parse_sample
 
 __all__ = [
     "MESSAGE_LINES",

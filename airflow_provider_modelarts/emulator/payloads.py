@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from airflow_provider_modelarts.models import format_loc
+from airflow_provider_modelarts._models._parse import format_loc
 
 from .codes import ApiError
 

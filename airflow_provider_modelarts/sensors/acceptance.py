@@ -23,7 +23,6 @@ from airflow.providers.common.compat.sdk import (
 )
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_modelarts._models._enums import TaskStatus
 from airflow_provider_modelarts.acceptance import (
     EVENT_STATUSES,
     AcceptanceCriteria,
@@ -32,6 +31,7 @@ from airflow_provider_modelarts.acceptance import (
     poll_again,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.models import TaskStatus
 from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from airflow_provider_modelarts._models._parse import format_loc
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     AcceptanceAction,
@@ -17,7 +18,6 @@ from airflow_provider_modelarts.models import (
     UpdateSamplesRequest,
     UpdateSamplesResponse,
     UpdateWorkforceSamplingTaskRequest,
-    format_loc,
     parse_response,
     to_payload,
 )

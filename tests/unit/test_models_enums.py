@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_modelarts._models._enums import StrEnum
 from airflow_provider_modelarts.models import (
     AcceptanceAction,
     AnnotatedBy,
@@ -15,7 +16,6 @@ from airflow_provider_modelarts.models import (
     SampleType,
     SampleUsage,
     Shape,
-    StrEnum,
     TaskStatus,
 )
 

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from airflow_provider_modelarts._models._parse import format_loc
 from airflow_provider_modelarts.models import (
     MAX_SAMPLE_BYTES,
     STRICT_INPUT_CONTEXT,
@@ -24,7 +25,6 @@ from airflow_provider_modelarts.models import (
     SampleProblem,
     SampleUsage,
     SampleValidationError,
-    format_loc,
     parse_sample,
     to_payload,
 )

@@ -111,7 +111,7 @@ def test_sensor_modules_import_without_client_or_models() -> None:
     """DAG files import the sensor on every parse; the client, models and hook load only when it polls."""
     modules = [
         "airflow_provider_modelarts.client",
-        "airflow_provider_modelarts.models",
+        "airflow_provider_modelarts._models._base",  # the pydantic models: ``models`` loads them on first use
         "airflow_provider_modelarts.hooks.modelarts",
         "airflow_provider_modelarts.auth",
     ]
