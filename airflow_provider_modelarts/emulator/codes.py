@@ -1,8 +1,10 @@
 """The error codes the emulator answers with, and the exception that carries one to the error handler.
 
 HTTP statuses and messages follow ``related/modelarts_error_codes.tsv`` except where noted: "not found" codes
-for a dataset or team labeling task are answered with HTTP 404, as the API pages' status tables list, although
-the tsv files them under 400.
+for a dataset or team labeling task are answered with HTTP 404 by the sample and acceptance calls, as the
+API pages' status tables list, although the tsv files them under 400; the team labeling task calls answer
+them with the configured ``not_found_status`` (400 by default, as the tsv files them; see
+``team_tasks.py``).
 """
 
 from __future__ import annotations
@@ -20,11 +22,17 @@ CODES: dict[str, tuple[int, str]] = {
     "ModelArts.4422": (400, "Sample already exists"),
     "ModelArts.4656": (400, "Sample oversized."),
     "ModelArts.4396": (400, "Parameter is invalid"),
+    # The tsv's generic "Parameter error." row: what the team labeling task calls answer to a bad parameter
+    # (4396's row is about import task parameters).
+    "ModelArts.0104": (400, "Parameter error."),
+    # "Frequent dataset or labeling task creation in a unit time." (the configurable create throttle)
+    "ModelArts.4395": (429, "Too many dataset requests"),
     "ModelArts.4398": (400, "Invalid system language."),
     "ModelArts.4623": (400, "Workforce task is checking"),
     "ModelArts.4625": (400, "There are no unchecked samples."),
     "ModelArts.4631": (400, "The task does not exist."),
     "ModelArts.4615": (400, "Workforce task is unfinished"),
+    "ModelArts.4601": (400, "The workforce does not exist"),
     "ModelArts.4604": (400, "The worker does not exist"),
     "ModelArts.4620": (400, "The workforce task already exists"),
     "ModelArts.4621": (400, "Failed to start the team labeling task."),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "CREATE_TASK_REPLIES",
     "DEFAULT_ACCESS_KEY",
     "DEFAULT_DOMAIN",
     "DEFAULT_IAM_PASSWORD",
@@ -52,7 +53,16 @@ _MUTABLE: dict[str, tuple[type, ...]] = {
     "start_steps": (int,),
     "sampling_steps": (int,),
     "sync_steps": (int,),
+    # Team labeling task replies the pages allow and the default emulator does not make (README assumptions).
+    "not_found_status": (int,),
+    "task_stats_by_flag": (bool,),
+    "task_page_cap": (int, type(None)),
+    "create_task_reply": (str,),
+    "throttle_task_creates": (int,),
 }
+
+#: ``create_task_reply`` values: the page's reply, ``{}`` (Table 6 marks nothing mandatory), 204 and no body.
+CREATE_TASK_REPLIES = ("task_id", "empty", "no_content")
 
 
 @dataclass
@@ -63,6 +73,16 @@ class EmulatorConfig:
     must still be signed); a set restricts them to those values.
     ``step_seconds``: wall-clock seconds per simulated step (reviewer progress, sampling, synchronizing);
     ``None`` means time only moves through ``POST /_emulator/advance``.
+
+    Team labeling task calls (``team_tasks.py``), each a reply the pages allow:
+    ``not_found_status``: HTTP status of ``ModelArts.4352`` / ``ModelArts.4619`` (400 as the error table files
+    them, the default; 404 as the pages' status tables list). ``task_stats_by_flag``: task details carry
+    ``sample_stats`` / ``workforce_stats`` (and ``worker_stats``) only when their query flag is true (the
+    details page: "false ... (Default value)"); off, they are always there, as in the page's example.
+    ``task_page_cap``: the list answers at most this many tasks per page whatever ``limit`` asks ("Maximum
+    number of records"); ``offset`` then counts pages of that size. ``create_task_reply``: one of
+    :data:`CREATE_TASK_REPLIES`. ``throttle_task_creates``: the next N creates answer 429
+    ``ModelArts.4395`` ("Frequent dataset or labeling task creation in a unit time") and create nothing.
     """
 
     access_keys: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
@@ -80,6 +100,11 @@ class EmulatorConfig:
     sampling_steps: int = 1
     sync_steps: int = 1
     random_seed: int = 0
+    not_found_status: int = 400
+    task_stats_by_flag: bool = False
+    task_page_cap: int | None = None
+    create_task_reply: str = "task_id"
+    throttle_task_creates: int = 0
 
     def __repr__(self) -> str:  # the dataclass repr would print every SK
         return (
@@ -125,6 +150,17 @@ class EmulatorConfig:
             raise ValueError(f"token_ttl must be positive, got {self.token_ttl}")
         if min(self.start_steps, self.sampling_steps, self.sync_steps) < 0:
             raise ValueError("start_steps, sampling_steps and sync_steps must not be negative")
+        if self.not_found_status not in (400, 404):
+            raise ValueError(f"not_found_status must be 400 or 404, got {self.not_found_status}")
+        if self.task_page_cap is not None and self.task_page_cap < 1:
+            raise ValueError(f"task_page_cap must be at least 1 or null, got {self.task_page_cap}")
+        if self.create_task_reply not in CREATE_TASK_REPLIES:
+            raise ValueError(
+                f"create_task_reply must be one of {', '.join(CREATE_TASK_REPLIES)}, "
+                f"got {self.create_task_reply!r}"
+            )
+        if self.throttle_task_creates < 0:
+            raise ValueError(f"throttle_task_creates must not be negative, got {self.throttle_task_creates}")
 
     def copy(self) -> EmulatorConfig:
         return dataclasses.replace(

@@ -11,12 +11,20 @@ list page's ``status`` table and the user guide's team-labeling chapter:
 Several team tasks per dataset are normal. Start assigns the task every dataset sample that is not in the
 labeled set (no labels, or labels still to be confirmed), "to annotators randomly and evenly" (round robin
 over the task's labelers here, so it is repeatable). Requests are validated with the package's models.
+
+Errors (``modelarts_error_codes.tsv``): a bad parameter is ``ModelArts.0104`` "Parameter error." (the
+generic row; ``4396``'s row is about import tasks), a missing dataset ``ModelArts.4352`` and a missing task
+``ModelArts.4619``, both at ``config.not_found_status`` (400 as the tsv files them, or 404 as the pages'
+status tables list). The settings of ``config.py`` also make the other replies the pages allow: short list
+pages, a create reply without ``task_id``, task details without the statistics their flags did not ask for,
+and 429 ``ModelArts.4395`` for creates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.models import (
@@ -34,8 +42,33 @@ __all__ = ["create_task", "delete_task", "list_tasks", "start_task", "task_view"
 
 #: ListWorkforceTasks: "The value ranges from 1 to 1000. The default value is 1000."
 _MAX_PAGE = 1000
+#: Error table rows the team labeling task calls answer: a bad parameter, a missing dataset / task.
+_PARAMETER_ERROR = "ModelArts.0104"
+_MISSING = frozenset({"ModelArts.4352", "ModelArts.4619"})
+_PARAMETER_CODES = frozenset({"ModelArts.4396"})  # what the shared body / query parsers raise
+
 #: CreateWorkforceTask keys the emulator stores and shows back but does not act on.
 _KEPT_OPTIONS = ("auto_sync_dataset", "data_sync_type", "sample_conditions", "synchronize_auto_labeling_data")
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+def _team_task_errors(handler: HandlerT) -> HandlerT:
+    """Answer a handler's errors with the codes and statuses of the team labeling task calls (module doc)."""
+
+    @functools.wraps(handler)
+    def wrapper(state: EmulatorState, *args: Any) -> Any:
+        try:
+            return handler(state, *args)
+        except ApiError as error:
+            if error.code in _MISSING:
+                error.status = state.config.not_found_status
+            elif error.code in _PARAMETER_CODES:
+                # ApiError's message is "<tsv message>: <detail>"; keep the detail under the 0104 row.
+                raise ApiError(_PARAMETER_ERROR, error.message.partition(": ")[2] or None) from None
+            raise
+
+    return cast("HandlerT", wrapper)
 
 
 def _teams(state: EmulatorState, config: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -85,6 +118,9 @@ def _teams(state: EmulatorState, config: Mapping[str, Any] | None) -> list[dict[
 
 
 def _check_name_free(dataset: DatasetRecord, name: str, task_id: str | None = None) -> None:
+    """``ModelArts.4620`` "A team labeling task whose name is the task_name value already exists" (error
+    table). The pages do not say in what scope names are unique; per dataset is the emulator's assumption
+    (README), and a seed may still hold two tasks of one name, as a service with another scope could."""
     if any(t.task_name == name and t.task_id != task_id for t in dataset.tasks.values()):
         raise ApiError(
             "ModelArts.4620",
@@ -92,11 +128,21 @@ def _check_name_free(dataset: DatasetRecord, name: str, task_id: str | None = No
         )
 
 
-def create_task(state: EmulatorState, project_id: str, dataset_id: str, body: bytes) -> dict[str, Any]:
-    """CreateWorkforceTask: a new task in status CREATED (6), no samples until it is started."""
+@_team_task_errors
+def create_task(state: EmulatorState, project_id: str, dataset_id: str, body: bytes) -> dict[str, Any] | None:
+    """CreateWorkforceTask: a new task in status CREATED (6), no samples until it is started.
+
+    The reply is ``{"task_id"}`` (Table 6), or what ``config.create_task_reply`` asks for: ``{}`` or 204 with
+    no body (the page marks no reply field mandatory). ``config.throttle_task_creates`` > 0 refuses this
+    create with 429 ``ModelArts.4395`` and counts down; the throttle is checked after the body and the
+    dataset, before anything is created.
+    """
     payload = validated_body(CreateWorkforceTaskRequest, body)
     with state.lock:
         dataset = state.dataset(project_id, dataset_id)
+        if state.config.throttle_task_creates > 0:
+            state.config.throttle_task_creates -= 1
+            raise ApiError("ModelArts.4395", f"too many team labeling task creations on {quote(dataset_id)}")
         task_id = state.next_workforce_task_id(dataset_id)
         name = payload.get("task_name") or f"task-{task_id[:4].lower()}"  # the page's example: "task-eb17"
         _check_name_free(dataset, name)
@@ -115,16 +161,26 @@ def create_task(state: EmulatorState, project_id: str, dataset_id: str, body: by
             repetition=int(payload.get("repetition") or 1),
             options={key: payload[key] for key in _KEPT_OPTIONS if payload.get(key) is not None},
         )
-        return {"task_id": task_id}
+        reply = state.config.create_task_reply
+        if reply == "no_content":
+            return None
+        return {} if reply == "empty" else {"task_id": task_id}
 
 
+@_team_task_errors
 def list_tasks(
     state: EmulatorState, project_id: str, dataset_id: str, query: Mapping[str, str]
 ) -> dict[str, Any]:
     """ListWorkforceTasks: ``offset`` is a page number (default 0), ``limit`` 1-1000 (default 1000); tasks in
-    the order they were created. Query parameters the page does not document are ignored."""
+    the order they were created. Query parameters the page does not document are ignored.
+
+    ``limit`` is the "Maximum number of records returned on each page": with ``config.task_page_cap`` set,
+    pages hold at most that many tasks and ``offset`` counts pages of that size; ``count`` is always the
+    "Total number of team labeling tasks"."""
     limit = query_int(query, "limit", _MAX_PAGE, low=1, high=_MAX_PAGE)
     offset = query_int(query, "offset", 0, low=0)
+    if state.config.task_page_cap is not None:
+        limit = min(limit, state.config.task_page_cap)
     with state.lock:
         dataset = state.dataset(project_id, dataset_id)
         tasks = list(dataset.tasks.values())
@@ -132,6 +188,7 @@ def list_tasks(
         return {"count": len(tasks), "tasks": [_view(dataset, task) for task in page]}
 
 
+@_team_task_errors
 def start_task(
     state: EmulatorState, project_id: str, dataset_id: str, task_id: str, body: bytes
 ) -> dict[str, Any]:
@@ -164,6 +221,7 @@ def _assign_samples(dataset: DatasetRecord, task: WorkforceTaskRecord, now: int)
         task.samples[record.sample_id] = TaskSample(record.sample_id, worker_id=worker, update_time=now)
 
 
+@_team_task_errors
 def update_task(
     state: EmulatorState, project_id: str, dataset_id: str, task_id: str, body: bytes
 ) -> dict[str, Any]:
@@ -185,6 +243,7 @@ def update_task(
         return {}
 
 
+@_team_task_errors
 def delete_task(state: EmulatorState, project_id: str, dataset_id: str, task_id: str) -> None:
     """DeleteWorkforceTask (any status): "the labeling details that are not accepted will be lost", while the
     dataset keeps what acceptance already synchronized to it (user guide)."""
@@ -208,10 +267,18 @@ def _sample_stats(task: WorkforceTaskRecord) -> dict[str, int]:
     }
 
 
+@_team_task_errors
 def task_view(
     state: EmulatorState, project_id: str, dataset_id: str, task_id: str, query: Mapping[str, str]
 ) -> dict[str, Any]:
-    """Querying Details About a Team Labeling Task: the list's view plus per-member statistics."""
+    """Querying Details About a Team Labeling Task: the list's view plus per-member statistics.
+
+    The page's query flags ``label_stats``, ``sample_stats`` and ``workforce_stats`` all default to false
+    ("Do not return ... (Default value)") while its example shows sample and personnel statistics without
+    them: ``label_stats`` is answered only when asked for; the other two always, unless
+    ``config.task_stats_by_flag`` is on. ``worker_stats`` (per-member progress) goes with ``workforce_stats``
+    ("Whether to return personnel statistics"), an assumption: the page ties it to no flag.
+    """
     with state.lock:
         dataset, task = state.task(project_id, dataset_id, task_id)
         view = _view(dataset, task)
@@ -220,6 +287,11 @@ def task_view(
         ]
         if query_bool(query, "label_stats"):
             view["label_stats"] = _label_stats(task)
+        if state.config.task_stats_by_flag:
+            if not query_bool(query, "sample_stats"):
+                del view["sample_stats"]
+            if not query_bool(query, "workforce_stats"):
+                del view["workforce_stats"], view["worker_stats"]
         return view
 
 

@@ -106,7 +106,8 @@ def test_list_shows_every_team_task_of_the_dataset_by_page(emulator: EmulatorSer
         assert [t.task_id for t in client.iter_workforce_tasks(DS, page_size=3)][1:] == ids
     for query, bad in (("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset")):
         answer = _raw(emulator, "GET", f"{DS}/workforce-tasks?{query}")
-        assert (answer.status_code, answer.json()["error_code"]) == (400, "ModelArts.4396")
+        # The error table's generic "Parameter error." (4396's row is about import task parameters).
+        assert (answer.status_code, answer.json()["error_code"]) == (400, "ModelArts.0104")
         assert bad in answer.json()["error_msg"]
 
 
@@ -149,8 +150,8 @@ def test_update_changes_name_description_and_team(emulator: EmulatorServer) -> N
 @pytest.mark.parametrize(
     ("body", "code", "words"),
     [
-        ({"repetition": 0}, "ModelArts.4396", "repetition"),  # "The minimum value is 1."
-        ({"data_sync_type": 9}, "ModelArts.4396", "data_sync_type"),  # "Options: 0 ... 3"
+        ({"repetition": 0}, "ModelArts.0104", "repetition"),  # "The minimum value is 1."
+        ({"data_sync_type": 9}, "ModelArts.0104", "data_sync_type"),  # "Options: 0 ... 3"
         (
             {"workforces_config": {"workforces": [{"workforce_id": "wf-nobody"}]}},
             "ModelArts.4601",
@@ -261,3 +262,109 @@ def test_an_accepted_task_is_final_and_the_next_batch_gets_a_new_task(
             DS, next_task, [{"sample_id": _sid("next-day.jpg"), "labels": [{"name": "dog", "type": 0}]}]
         )
         assert answer.success is True
+
+
+# ------------------------------------------------------ issue 15: the other replies the pages allow
+
+
+@pytest.mark.parametrize("status", [400, 404])
+def test_missing_dataset_and_task_answer_the_configured_status(emulator: EmulatorServer, status: int) -> None:
+    """The error table files 4352 / 4619 under 400 (the default); the pages' status tables list 404."""
+    if status != 400:
+        emulator.admin.configure(not_found_status=status)
+    for method, path, code in (
+        ("GET", "ds-nowhere/workforce-tasks", "ModelArts.4352"),
+        ("POST", "ds-nowhere/workforce-tasks", "ModelArts.4352"),
+        ("GET", f"{DS}/workforce-tasks/no-task", "ModelArts.4619"),
+        ("POST", f"{DS}/workforce-tasks/no-task", "ModelArts.4619"),
+        ("PUT", f"{DS}/workforce-tasks/no-task", "ModelArts.4619"),
+        ("DELETE", f"{DS}/workforce-tasks/no-task", "ModelArts.4619"),
+    ):
+        answer = _raw(emulator, method, path, {} if method in ("POST", "PUT") else None)
+        assert (answer.status_code, answer.json()["error_code"]) == (status, code), (method, path)
+    with emulator.client() as client, pytest.raises(ModelArtsNotFoundError):  # either way: not found
+        client.delete_workforce_task(DS, "no-task")
+
+
+def test_task_details_carry_only_the_statistics_their_flags_ask_for(emulator: EmulatorServer) -> None:
+    # The details page: sample_stats / workforce_stats / label_stats "false ... (Default value)".
+    emulator.admin.configure(task_stats_by_flag=True)
+    with emulator.client() as client:
+        bare = client.get_workforce_task(DS, "task-1")
+        assert (bare.sample_stats, bare.workforce_stats, bare.worker_stats, bare.label_stats) == (
+            None,
+            None,
+            None,
+            None,
+        )
+        full = client.get_workforce_task(
+            DS, "task-1", sample_stats=True, workforce_stats=True, label_stats=True
+        )
+        assert full.sample_stats is not None and full.sample_stats.uncheck_sample_count == 6
+        assert full.workforce_stats is not None and full.worker_stats and full.label_stats
+        some = client.get_workforce_task(DS, "task-1", sample_stats=True)
+        assert some.sample_stats is not None and some.workforce_stats is None
+        # The list has no flags; its page's example shows the statistics.
+        (listed,) = client.list_workforce_tasks(DS).tasks or []
+        assert listed.sample_stats is not None
+    answer = _raw(emulator, "GET", f"{DS}/workforce-tasks/task-1?sample_stats=maybe")
+    assert (answer.status_code, answer.json()["error_code"]) == (400, "ModelArts.0104")
+
+
+def test_short_list_pages_still_count_every_task(emulator: EmulatorServer) -> None:
+    emulator.admin.configure(task_page_cap=2)  # "Maximum number of records returned on each page"
+    with emulator.client() as client:
+        ids = ["task-1", *(_create(client, f"batch-{day}") for day in range(4))]
+        first = client.list_workforce_tasks(DS, limit=100)
+        assert first.count == 5 and [t.task_id for t in first.tasks or []] == ids[:2]
+        assert [t.task_id for t in client.iter_workforce_tasks(DS, page_size=100)] == ids
+    assert emulator.admin.stats()["routes"]["list_workforce_tasks"]["requests"] == 4  # 1 + pages of 2, 2, 1
+
+
+@pytest.mark.parametrize(("reply", "status", "body"), [("empty", 200, b"{}"), ("no_content", 204, b"")])
+def test_a_create_reply_without_task_id_still_creates_the_task(
+    emulator: EmulatorServer, reply: str, status: int, body: bytes
+) -> None:
+    emulator.admin.configure(create_task_reply=reply)  # Table 6 marks nothing mandatory
+    answer = _raw(
+        emulator, "POST", f"{DS}/workforce-tasks", {"task_name": "quiet", "workforces_config": TEAM}
+    )
+    assert (answer.status_code, answer.content) == (status, body)
+    with emulator.client() as client:
+        assert [t.status for t in client.iter_workforce_tasks(DS) if t.task_name == "quiet"] == [6]
+
+
+def test_task_creation_can_be_throttled_with_4395(emulator: EmulatorServer) -> None:
+    emulator.admin.configure(throttle_task_creates=2)
+    for _ in range(2):
+        answer = _raw(emulator, "POST", f"{DS}/workforce-tasks", {"task_name": "busy"})
+        # "Frequent dataset or labeling task creation in a unit time." (error table, HTTP 429)
+        assert (answer.status_code, answer.json()["error_code"]) == (429, "ModelArts.4395")
+    assert emulator.admin.call("GET", "config")["throttle_task_creates"] == 0
+    assert _raw(emulator, "POST", f"{DS}/workforce-tasks", {"task_name": "busy"}).status_code == 200
+    assert emulator.admin.call("GET", "datasets")[0]["workforce_tasks"].keys() - {"task-1"}
+
+
+def test_update_accepts_letters_of_any_script(emulator: EmulatorServer) -> None:
+    # Update page: "only letters, digits, underscores (_), and hyphens (-) are allowed" (no alphabet named).
+    with emulator.client() as client:
+        task_id = _create(client, "ascii")
+        client.update_workforce_task(DS, task_id, {"task_name": "标注-täsk_1"})
+        assert client.get_workforce_task(DS, task_id).task_name == "标注-täsk_1"
+    answer = _raw(emulator, "PUT", f"{DS}/workforce-tasks/{task_id}", {"task_name": "a b"})
+    assert (answer.status_code, answer.json()["error_code"]) == (400, "ModelArts.0104")
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"not_found_status": 410},
+        {"task_page_cap": 0},
+        {"create_task_reply": "bogus"},
+        {"throttle_task_creates": -1},
+        {"task_stats_by_flag": 1},
+    ],
+)
+def test_bad_team_task_settings_are_refused(emulator: EmulatorServer, setting: dict[str, Any]) -> None:
+    answer = httpx.post(f"{emulator.base_url}/_emulator/config", json=setting)
+    assert answer.status_code == 400 and next(iter(setting)) in answer.json()["error_msg"]
