@@ -25,7 +25,11 @@ from airflow_provider_modelarts.emulator import (
 )
 from airflow_provider_modelarts.emulator.faults import FaultInjector, FaultRule, request_identity
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
-from airflow_provider_modelarts.errors import ModelArtsServerError, ModelArtsThrottledError
+from airflow_provider_modelarts.errors import (
+    ModelArtsServerError,
+    ModelArtsThrottledError,
+    ModelArtsValidationError,
+)
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 DATASETS = f"/v2/{DEFAULT_PROJECT_ID}/datasets"
@@ -218,3 +222,52 @@ def test_drops_in_process_reach_the_client_as_transport_errors() -> None:
     assert issubclass(ConnectionDropped, httpx.TransportError)
     sample_id = hashlib.md5(b"ds-images/inproc.jpg").hexdigest()
     assert sample_id in state.datasets["ds-images"].samples
+
+
+def test_a_faulted_create_does_not_use_up_the_creation_throttle(emulator: EmulatorServer) -> None:
+    """Faults come before the handler; the 4395 throttle counts only creates that reach it."""
+    emulator.admin.faults(route="create_workforce_task", status=503, count=1, retry_after=None)
+    emulator.admin.configure(throttle_task_creates=1)
+    with emulator.client(retry=NO_RETRY) as client:
+        with pytest.raises(ModelArtsServerError):
+            client.create_workforce_task("ds-images", {"task_name": "after-faults"})
+        with pytest.raises(ModelArtsThrottledError) as throttled:
+            client.create_workforce_task("ds-images", {"task_name": "after-faults"})
+        assert (throttled.value.status, throttled.value.error_code) == (429, "ModelArts.4395")
+        assert client.create_workforce_task("ds-images", {"task_name": "after-faults"}).task_id
+    create = emulator.admin.stats()["routes"]["create_workforce_task"]
+    assert (create["faulted"], create["status_429"], create["status_200"]) == (1, 1, 1)
+
+
+def test_a_lost_create_answer_without_task_id_is_retried_into_already_exists(
+    emulator: EmulatorServer,
+) -> None:
+    """What a client with retries meets when it re-sends a create: the name is taken (4620) -- which is why
+    the hook sends creates once and lists instead."""
+    emulator.admin.configure(create_task_reply="empty")
+    emulator.admin.faults(route="create_workforce_task", drop="after", count=1)
+    with emulator.client(retry=FAST_RETRY) as client:
+        with pytest.raises(ModelArtsValidationError) as taken:
+            client.create_workforce_task("ds-images", {"task_name": "lost"})
+        assert taken.value.error_code == "ModelArts.4620" and client.retry_count == 1
+        assert [t.task_name for t in client.iter_workforce_tasks("ds-images")].count("lost") == 1
+
+
+def test_reset_puts_the_team_task_settings_back(emulator: EmulatorServer) -> None:
+    settings = {
+        "not_found_status": 404,
+        "task_stats_by_flag": True,
+        "task_page_cap": 1,
+        "create_task_reply": "no_content",
+        "throttle_task_creates": 5,
+    }
+    assert emulator.admin.configure(**settings).items() >= settings.items()
+    emulator.admin.reset()
+    config = emulator.admin.call("GET", "config")
+    assert {name: config[name] for name in settings} == {
+        "not_found_status": 400,
+        "task_stats_by_flag": False,
+        "task_page_cap": None,
+        "create_task_reply": "task_id",
+        "throttle_task_creates": 0,
+    }

@@ -27,9 +27,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_modelarts.client import RetryPolicy
+from airflow_provider_modelarts.client import ModelArtsClient, RetryPolicy
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAuthError
+from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
 DATASET = "ds-images"
@@ -210,3 +211,63 @@ def test_clock_skew_within_fifteen_minutes_is_accepted(
         context={}
     )
     assert result["added"] == 10
+
+
+# ------------------------------------------------------------------------------- team labeling tasks
+
+_TEAM_TASK_ROUTES = (
+    "create_workforce_task",
+    "start_workforce_task",
+    "list_workforce_tasks",
+    "get_workforce_task",
+)
+_TEAM_TASK_FAULTS = [
+    {**rule, "route": route, "max_per_request": MAX_FAULTS_PER_REQUEST}
+    for route in _TEAM_TASK_ROUTES
+    for rule in (
+        {"status": 429, "rate": 0.15, "retry_after": 0.001},
+        {"status": 503, "rate": 0.15 / 0.85, "retry_after": None},
+        {"drop": "before", "rate": 0.10 / 0.70},
+        {"drop": "after", "rate": 0.15 / 0.60},
+    )
+]
+
+
+@pytest.mark.parametrize("create_task_reply", ["task_id", "empty", "no_content"])
+def test_one_team_task_per_name_through_faults_short_pages_and_throttling(
+    paused_emulator: EmulatorServer,
+    modelarts_conn_env: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    create_task_reply: str,
+) -> None:
+    """Issue 15: creates and starts lost before or after they were applied, throttled with 429
+    ``ModelArts.4395`` and 6101, list pages of one task whatever the limit, create replies without
+    ``task_id``, and every name run twice (an Airflow retry): exactly one task per name, each RUNNING."""
+    # The hook's create and start go out once, without client retries: undo this folder's client swap.
+    monkeypatch.setattr(ModelArtsHook, "client_class", ModelArtsClient)
+    paused_emulator.admin.configure(
+        start_steps=0,  # started tasks run at once: no wall-clock wait in this test
+        task_page_cap=1,
+        create_task_reply=create_task_reply,
+        throttle_task_creates=3,
+        not_found_status=400,
+    )
+    paused_emulator.admin.faults(*_TEAM_TASK_FAULTS, seed=15)
+    hook = ModelArtsHook(retry=FAST_RETRY)
+    names = [f"labeling-2025031{day}" for day in range(6)]
+
+    first = [hook.create_team_task(DATASET, name, wait_started=0) for name in names]
+    again = [hook.create_team_task(DATASET, name, wait_started=0) for name in names]
+
+    with paused_emulator.client(retry=FAST_RETRY) as client:
+        tasks = [task for task in client.iter_workforce_tasks(DATASET) if task.task_name in names]
+    assert Counter(task.task_name for task in tasks) == Counter(names)  # exactly one per name
+    by_name = {task.task_name: task for task in tasks}
+    for name, made, adopted in zip(names, first, again, strict=True):
+        assert made["workforce_task_id"] == adopted["workforce_task_id"] == by_name[name].task_id
+        assert (made["status"], adopted["status"], adopted["created"]) == (1, 1, False)
+    fired = Counter(
+        rule["route"] for rule in paused_emulator.admin.call("GET", "faults")["rules"] if rule["fired"]
+    )
+    assert {"create_workforce_task", "list_workforce_tasks"} <= set(fired)  # the faults did happen
+    assert paused_emulator.admin.call("GET", "config")["throttle_task_creates"] == 0
