@@ -25,7 +25,7 @@ from airflow_provider_modelarts.errors import (
     ModelArtsValidationError,
     error_from_response,
 )
-from airflow_provider_modelarts.models import RESPONSE_CONTEXT, AcceptanceReport
+from airflow_provider_modelarts.models import RESPONSE_CONTEXT, AcceptanceReport, TaskStatus
 
 DEFAULT = AcceptanceCriteria()
 CHECKED = AcceptanceCriteria.build(target_statuses=None, check_complete=True)
@@ -222,3 +222,128 @@ def test_odd_reply_values_read_as_unknown_not_a_crash() -> None:
     assert result.figures["score"] == "7"
     odd = evaluate({"status": [1], "checking_task_desc": "?"}, {"checking_stats": 5}, AcceptanceCriteria())
     assert odd.state is AcceptanceState.PENDING and odd.figures["status_name"] == "UNKNOWN"
+
+
+# ------------------------------------------------------------------------- criteria
+
+
+def test_criteria_refuse_a_rate_outside_zero_to_one_however_they_are_built() -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        AcceptanceCriteria(min_pass_rate=1.5)
+    with pytest.raises(ValueError) as nothing:
+        AcceptanceCriteria(target_statuses=frozenset())
+    assert str(nothing.value) == (
+        "Nothing to wait for: give target_statuses, check_complete=True or min_pass_rate."
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, set()),
+        ("accepted", {3}),
+        (4, {4}),
+        (TaskStatus.SYNCHRONIZING, {5}),
+        (["3", "rejected"], {3, 4}),
+    ],
+)
+def test_build_reads_one_status_several_or_none(given: object, expected: set[int]) -> None:
+    criteria = AcceptanceCriteria.build(target_statuses=given, check_complete=True)  # type: ignore[arg-type]
+    assert criteria.target_statuses == frozenset(expected)
+    assert criteria.to_dict()["target_statuses"] == sorted(expected)
+
+
+def test_build_reads_the_failure_statuses() -> None:
+    assert AcceptanceCriteria.build(failure_statuses=["rejected", 1]).failure_statuses == frozenset({4, 1})
+    assert AcceptanceCriteria.build(failure_statuses=None).failure_statuses == frozenset()
+    assert AcceptanceCriteria.build().failure_statuses == frozenset({4})
+
+
+def test_criteria_travel_to_the_trigger_and_back_with_defaults_for_missing_keys() -> None:
+    criteria = AcceptanceCriteria.build(
+        target_statuses=[5], check_complete=True, min_pass_rate=0.5, failure_statuses=[1, 4]
+    )
+    assert criteria.to_dict() == {
+        "target_statuses": [5],
+        "check_complete": True,
+        "min_pass_rate": 0.5,
+        "failure_statuses": [1, 4],
+    }
+    assert AcceptanceCriteria.from_dict(criteria.to_dict()) == criteria
+    assert AcceptanceCriteria.from_dict({}) == AcceptanceCriteria()
+    assert AcceptanceCriteria.from_dict({"check_complete": True}) == AcceptanceCriteria(check_complete=True)
+    no_failures = AcceptanceCriteria.from_dict({"target_statuses": [3], "failure_statuses": []})
+    assert no_failures.failure_statuses == frozenset() and no_failures.check_complete is False
+
+
+def test_describe_names_every_condition() -> None:
+    criteria = AcceptanceCriteria.build(
+        target_statuses=["rejected", "accepted"], check_complete=True, min_pass_rate=0.9
+    )
+    assert criteria.describe() == (
+        "status in {ACCEPTED, REJECTED} and every sampled sample checked and pass rate >= 0.9"
+    )
+
+
+# ------------------------------------------------------------------------- the sentences a wait logs
+
+
+def test_failure_on_a_failure_status_names_the_task_and_the_progress() -> None:
+    result = evaluate(task(4), report(10, 2, 8), DEFAULT)
+    assert result.message == (
+        "The team labeling task task-1 was REJECTED (4); waited for status in {ACCEPTED}. "
+        "10/10 sampled samples checked, 8 rejected, pass rate 20.00%."
+    )
+    bare = evaluate({"status": 4}, None, DEFAULT)
+    assert bare.message == (
+        "The team labeling task ? was REJECTED (4); waited for status in {ACCEPTED}. "
+        "no acceptance figures yet."
+    )
+
+
+def test_the_caller_s_task_id_names_the_task() -> None:
+    result = evaluate(task(4), None, DEFAULT, workforce_task_id="wf-7")
+    assert result.message.startswith("The team labeling task wf-7 was REJECTED")
+    snapshot = AcceptanceSnapshot("wf-8", {"status": 4}, None, awaited_round=None)
+    assert evaluate_snapshot(snapshot, DEFAULT).message.startswith("The team labeling task wf-8 was REJECTED")
+
+
+def test_pending_and_success_sentences() -> None:
+    rate_only = AcceptanceCriteria.build(target_statuses=None, min_pass_rate=0.5)
+    assert evaluate(task(7), None, rate_only).message == (
+        "Waiting for pass rate >= 0.5 on the team labeling task task-1: pass rate not final yet."
+    )
+    both = AcceptanceCriteria.build(check_complete=True)
+    assert evaluate(task(2), report(10, 3, 1), both).message == (
+        "Waiting for status in {ACCEPTED} and every sampled sample checked on the team labeling task task-1: "
+        "status is ACCEPTING (2); 4/10 sampled samples checked, 1 rejected, pass rate 75.00%."
+    )
+    assert evaluate(task(3), report(10, 9, 1), DEFAULT).message == (
+        "The team labeling task task-1 reached status in {ACCEPTED}: status ACCEPTED (3), "
+        "10/10 sampled samples checked, 1 rejected, pass rate 90.00%."
+    )
+    assert evaluate(task(3), None, DEFAULT).message == (
+        "The team labeling task task-1 reached status in {ACCEPTED}: status ACCEPTED (3)."
+    )
+
+
+def test_the_awaited_round_still_in_progress_keeps_the_wait_going() -> None:
+    result = evaluate(task(2), report(10, 3, 0), CHECKED, checking_task_id="chk-1")
+    assert result.state is AcceptanceState.PENDING
+
+
+def test_a_replaced_round_says_which_round_replaced_it() -> None:
+    result = evaluate(task(7, checking_task_id="chk-2"), None, CHECKED, checking_task_id="chk-1")
+    assert result.message == (
+        "Acceptance round chk-1 of the team labeling task task-1 was replaced by round chk-2; "
+        "the awaited round can never complete."
+    )
+
+
+def test_a_closed_round_is_judged_on_the_rate_it_ended_with() -> None:
+    """An accepted (or rejected) task's round is final even if reviewers did not check every sample."""
+    criteria = AcceptanceCriteria.build(min_pass_rate=0.9)
+    result = evaluate(task(3), report(10, 5, 0), criteria)
+    assert result.state is AcceptanceState.SUCCESS
+    low = evaluate(task(3), report(10, 4, 1, pass_rate=0.8), criteria)
+    assert low.state is AcceptanceState.FAILURE and "80.00%, below the required 90.00%" in low.message
