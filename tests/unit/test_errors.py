@@ -374,3 +374,129 @@ def test_transient_flags_of_the_non_http_errors() -> None:
     assert dropped.is_transient is True
     bad_scheme = ModelArtsTransportError(method="GET", path="/p", cause=httpx.UnsupportedProtocol("ftp"))
     assert bad_scheme.is_transient is False
+
+
+# ----------------------------------------------------------------------------- what a task log says
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "hint"),
+    [
+        (401, "ModelArts.0202", "the IAM token expired or was revoked"),
+        (401, "ModelArts.6620", "the IAM token expired or was revoked"),
+        (401, "ModelArts.3801", "within 15 minutes of real time"),
+        (403, "ModelArts.0206", "within 15 minutes of real time"),
+        (404, "APIGW.0101", "the endpoint or the API path is wrong; check the region / endpoint override"),
+        (400, "ModelArts.6101", "the service is busy; retry later"),
+        (401, "APIGW.0303", "within 15 minutes of real time"),  # any gateway code at 401: the signature
+        (401, "ModelArts.9999", "check the credentials and the permissions of the IAM user on this project"),
+        (403, "ModelArts.9999", "check the credentials and the permissions of the IAM user on this project"),
+    ],
+)
+def test_each_known_code_and_auth_status_carries_its_hint(status: int, code: str, hint: str) -> None:
+    error = error_from_response(_response(status, {"error_code": code, "error_msg": "refused"}))
+    assert error.hint is not None and hint in error.hint
+    assert str(error) == f"PUT {PATH} failed with HTTP {status} {code}: refused; {error.hint}."
+
+
+@pytest.mark.parametrize("status", [400, 402, 404, 409, 500])
+def test_no_hint_where_nothing_is_known(status: int) -> None:
+    error = error_from_response(_response(status, {"error_code": "ModelArts.9999", "error_msg": "x"}))
+    assert error.hint is None
+    assert str(error) == f"PUT {PATH} failed with HTTP {status} ModelArts.9999: x."
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("Sample not found.", "Sample not found"),
+        ("Sample not found. ", "Sample not found"),
+        ("Unsupported format: DOCX", "Unsupported format: DOCX"),
+        (".hidden files are not allowed", ".hidden files are not allowed"),
+    ],
+)
+def test_the_service_message_ends_the_sentence_once(message: str, shown: str) -> None:
+    error = error_from_response(_response(400, {"error_code": "ModelArts.0104", "error_msg": message}))
+    assert str(error) == f"PUT {PATH} failed with HTTP 400 ModelArts.0104: {shown}."
+    assert error.error_msg == message  # the raw fact is kept as sent
+
+
+@pytest.mark.parametrize(
+    "header", ["X-Request-Id", "x-request-id", "X-Trace-Id", "X-Apig-Request-Id", "X-Openstack-Request-Id"]
+)
+def test_every_request_id_header_is_read(header: str) -> None:
+    error = error_from_response(_response(500, {"error_code": "X"}, headers={header: " rid-9 "}))
+    assert error.request_id == "rid-9"
+
+
+def test_the_first_request_id_header_wins_and_empty_ones_are_skipped() -> None:
+    both = error_from_response(_response(500, None, headers={"X-Trace-Id": "trace", "X-Request-Id": "req"}))
+    assert both.request_id == "req"
+    empty_first = error_from_response(_response(500, None, headers={"X-Request-Id": "", "X-Trace-Id": "t"}))
+    assert empty_first.request_id == "t"
+    assert error_from_response(_response(500, None)).request_id is None
+
+
+def test_body_shapes_other_gateways_use() -> None:
+    message_key = error_from_response(_response(400, {"error_code": "E.1", "error_message": "bad input"}))
+    assert (message_key.error_code, message_key.error_msg) == ("E.1", "bad input")
+    plain = error_from_response(_response(400, {"code": "E.2", "message": "also bad"}))
+    assert (plain.error_code, plain.error_msg) == ("E.2", "also bad")
+    # A body with its own error_code keeps it even when it also nests an "error" object.
+    both = error_from_response(
+        _response(
+            400, {"error_code": "ModelArts.0104", "error_msg": "top", "error": {"code": "X", "message": "in"}}
+        )
+    )
+    assert (both.error_code, both.error_msg) == ("ModelArts.0104", "top")
+    # Empty strings are no code and no message.
+    empty = error_from_response(_response(400, {"error_code": "", "error_msg": ""}))
+    assert (empty.error_code, empty.error_msg) == (None, None)
+    assert str(empty) == f"PUT {PATH} failed with HTTP 400."
+
+
+def test_long_messages_are_cut_to_300_characters_json_or_not() -> None:
+    long = "x" * 1000
+    from_json = error_from_response(_response(500, {"error_code": "E", "error_msg": long}))
+    from_text = error_from_response(_response(502, text=long))
+    for error in (from_json, from_text):
+        assert error.error_msg is not None
+        assert len(error.error_msg) == 300 and error.error_msg.endswith("...[1,000 chars]")
+
+
+def test_a_body_that_is_not_utf8_still_becomes_a_message() -> None:
+    request = httpx.Request("GET", f"https://modelarts.example.com{PATH}")
+    response = httpx.Response(502, content=b"Bad \xff\xfe gateway", request=request)
+    error = error_from_response(response)
+    assert error.error_msg == "Bad \ufffd\ufffd gateway"
+
+
+def test_response_without_request_has_no_method_or_path() -> None:
+    error = error_from_response(httpx.Response(500))
+    assert (error.method, error.path) == (None, None)
+
+
+def test_retry_after_as_an_http_date_in_any_zone_or_none() -> None:
+    future = datetime.now(timezone.utc) + timedelta(hours=2)
+    # The same instant written in UTC+01:00: still two hours from now.
+    plus_one = format_datetime(future.astimezone(timezone(timedelta(hours=1))))
+    seconds = parse_retry_after(plus_one)
+    assert seconds is not None and 7100 <= seconds <= 7200
+    # "-0000" means UTC without saying so (RFC 5322): read as UTC, not refused and not crashed.
+    naive = format_datetime(future.replace(tzinfo=None))
+    assert naive.endswith("-0000")
+    seconds = parse_retry_after(naive)
+    assert seconds is not None and 7100 <= seconds <= 7200
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000") == 0.0
+
+
+def test_transport_error_message_and_facts() -> None:
+    single = ModelArtsTransportError(method="GET", path=PATH, cause=httpx.ReadTimeout("timed out."))
+    assert str(single) == f"GET {PATH} failed without an HTTP response: ReadTimeout: timed out."
+    assert (single.method, single.path, single.attempts) == ("GET", PATH, 1)
+    twice = ModelArtsTransportError(method="GET", path=PATH, cause=httpx.ConnectError(""), attempts=2)
+    assert (
+        str(twice) == f"GET {PATH} failed without an HTTP response after 2 attempts: ConnectError: no detail."
+    )
+    odd = ModelArtsTransportError(method="GET", path=PATH, cause=OSError("refused by DEX"))
+    assert str(odd).endswith(": OSError: refused by DEX.")
