@@ -149,3 +149,62 @@ def test_a_retry_gets_at_most_the_time_left_as_its_timeout() -> None:
     assert shortened is not None and shortened.read == pytest.approx(6.0)
     assert retries.attempt_timeout(httpx.Timeout(5.0)) is None  # already shorter than what is left
     assert retries.attempt == 2
+
+
+def test_policy_boundaries_that_are_allowed() -> None:
+    assert RetryPolicy(max_attempts=1).max_attempts == 1  # one attempt: retries disabled
+    immediate = RetryPolicy(backoff_base=0.0, backoff_max=0.0, deadline=0.5)
+    assert immediate.backoff(3, random.Random(1)) == 0.0
+    assert RetryPolicy(backoff_max=0.5).backoff_max == 0.5
+    with pytest.raises(ModelArtsConfigError) as info:
+        RetryPolicy(backoff_max=-0.1)
+    assert str(info.value) == "RetryPolicy backoff values must not be negative"
+
+
+def test_jitter_spreads_the_delays_over_the_whole_range() -> None:
+    policy = RetryPolicy(backoff_base=1.0, backoff_max=8.0)
+    rng = random.Random(5)
+    delays = [policy.backoff(4, rng) for _ in range(50)]
+    assert min(delays) < 2.0 and max(delays) > 6.0  # not the ceiling every time: clients do not stampede
+
+
+def test_an_api_error_without_a_code_is_named_by_its_status(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="airflow_provider_modelarts.client")
+    run(RetryPolicy(jitter=False), [ModelArtsServerError(status=502)], FakeClock())
+    assert caplog.records[0].getMessage() == "Retrying GET /v2/p/x (attempt 2 of 6) in 0.50s after HTTP 502."
+
+
+def test_retry_after_zero_retries_at_once_even_with_little_time_left() -> None:
+    clock = FakeClock()
+    result, _, counted = run(
+        RetryPolicy(deadline=0.5), [ModelArtsThrottledError(status=429, retry_after=0.0)], clock
+    )
+    assert result == "ok" and counted == 1 and clock.sleeps == [0.0]
+
+
+def test_a_retry_that_ends_exactly_at_the_deadline_is_still_made() -> None:
+    clock = FakeClock()
+    policy = RetryPolicy(max_attempts=10, backoff_base=2.0, jitter=False, deadline=6.0)
+    result, _, _ = run(policy, [server_error(), server_error()], clock)
+    assert result == "ok" and clock.sleeps == [2.0, 4.0]  # 2 s, then 4 s with exactly 4 s left
+
+
+def test_past_the_deadline_a_retry_still_gets_a_tiny_positive_timeout() -> None:
+    clock = FakeClock()
+    retries = CallRetries(
+        "GET", "/p", RetryPolicy(deadline=10.0), clock=clock, rng=random.Random(), on_retry=list
+    )
+    retries.retries = 1
+    clock.now += 12.0
+    shortened = retries.attempt_timeout(httpx.Timeout(30.0))
+    assert shortened is not None and shortened.read == 0.001
+
+
+def test_a_configured_timeout_that_exactly_fits_the_time_left_is_kept() -> None:
+    clock = FakeClock()
+    retries = CallRetries(
+        "GET", "/p", RetryPolicy(deadline=10.0), clock=clock, rng=random.Random(), on_retry=list
+    )
+    retries.retries = 1
+    clock.now += 5.0
+    assert retries.attempt_timeout(httpx.Timeout(5.0, connect=1.0)) is None
