@@ -144,9 +144,11 @@ def test_batching_and_bounded_concurrency(emulator: EmulatorServer, in_flight: I
     elapsed = time.monotonic() - started
     assert result["batches"] == 20 and result["added"] == 1000
     assert requests(emulator) == 20 == in_flight.requests
-    assert in_flight.peak == 3  # reached, never exceeded
-    # 20 requests of >= 60 ms, 3 at a time: at least 7 rounds, and clearly not one at a time (1.2 s).
-    assert 7 * 0.06 <= elapsed < 20 * 0.06
+    # Reached, never exceeded: three requests were in flight together, so the batches really overlapped. (An
+    # upper bound on the wall time said the same by the clock, and failed by chance on a loaded machine.)
+    assert in_flight.peak == 3
+    # 20 requests of >= 60 ms each, at most 3 at a time: at least 7 rounds of latency.
+    assert elapsed >= 7 * 0.06
 
 
 def test_one_progress_line_per_batch(emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]) -> None:
