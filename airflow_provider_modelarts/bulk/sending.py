@@ -86,9 +86,12 @@ async def run_batches(
     slots = asyncio.Semaphore(max_concurrency)
     in_flight: set[asyncio.Task[None]] = set()
     fatal: list[BaseException] = []
-    peak = 0
+    # Sends started and not finished. Not len(in_flight): a finished task leaves that set only when its done
+    # callback runs, which can be after the next batch took its slot.
+    sending = peak = 0
 
     async def one(batch: Batch[T]) -> None:
+        nonlocal sending
         try:
             try:
                 results = await send(batch)
@@ -102,6 +105,7 @@ async def run_batches(
                 results = [item] * len(batch)
             on_done(batch, results)
         finally:
+            sending -= 1
             slots.release()
 
     try:
@@ -113,7 +117,8 @@ async def run_batches(
             task = asyncio.create_task(one(batch))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
-            peak = max(peak, len(in_flight))
+            sending += 1
+            peak = max(peak, sending)
         if in_flight:
             await asyncio.gather(*in_flight)
     except BaseException:

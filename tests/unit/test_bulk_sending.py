@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic_core import PydanticSerializationError
 
+from airflow_provider_modelarts.bulk.checks import DuplicateKeys, RunRefused, SampleCheck
 from airflow_provider_modelarts.bulk.planning import Batch, ItemRef
 from airflow_provider_modelarts.bulk.sending import BulkOperation, batch_failure, run_batches
-from airflow_provider_modelarts.bulk.sources import ListSource
+from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource
 from airflow_provider_modelarts.bulk.tally import ItemResult, Outcome
 from airflow_provider_modelarts.bulk.validation import Validator
 from airflow_provider_modelarts.errors import (
@@ -17,6 +22,7 @@ from airflow_provider_modelarts.errors import (
     ModelArtsNotFoundError,
     ModelArtsServerError,
     ModelArtsTransportError,
+    ResponseParseError,
 )
 from airflow_provider_modelarts.models import Sample
 
@@ -141,3 +147,249 @@ def test_batch_failure_stops_the_run_only_when_every_batch_would_fail(error: Exc
     assert (result is None) is fatal
     if result is not None:
         assert result.outcome is Outcome.FAILED and result.error_code
+
+
+# ----------------------------------------------------------------- batch_failure: what a failed batch records
+
+
+def test_a_service_error_is_recorded_with_its_code_and_message() -> None:
+    error = ModelArtsServerError(status=500, error_code="ModelArts.0001", error_msg="Internal error.")
+    assert batch_failure(error) == ItemResult(Outcome.FAILED, "ModelArts.0001", "Internal error.")
+    bare = ModelArtsServerError(status=502, method="POST", path="/x")
+    assert batch_failure(bare) == ItemResult(Outcome.FAILED, "HTTP 502", "POST /x failed with HTTP 502.")
+
+
+def test_a_transport_error_is_recorded_as_such_with_its_sentence() -> None:
+    error = ModelArtsTransportError(method="POST", path="/x", cause=OSError("reset"), attempts=3)
+    assert batch_failure(error) == ItemResult(
+        Outcome.FAILED,
+        "transport_error",
+        "POST /x failed without an HTTP response after 3 attempts: OSError: reset.",
+    )
+
+
+def test_another_provider_error_is_recorded_by_its_class() -> None:
+    error = ResponseParseError("the reply was not JSON")
+    assert batch_failure(error) == ItemResult(Outcome.FAILED, "ResponseParseError", str(error))
+
+
+def test_a_sample_that_no_longer_serialises_fails_its_batch_with_the_first_line_of_the_reason() -> None:
+    # A manifest changed between the validation and the sending pass.
+    error = PydanticSerializationError("Unable to serialize " + "v" * 300 + "\nsecond line")
+    result = batch_failure(error)
+    assert result is not None and (result.outcome, result.error_code) == (Outcome.FAILED, "unsendable")
+    assert result.error_msg is not None and len(result.error_msg) == 160
+    assert result.error_msg.startswith("Unable to serialize vvv") and "second line" not in result.error_msg
+
+
+# ------------------------------------------------------------------------- run_batches
+
+
+def test_run_batches_reports_the_concurrency_it_reached() -> None:
+    async def send(batch: Batch[int]) -> list[ItemResult]:
+        await asyncio.sleep(0)
+        return [ItemResult(Outcome.DONE)]
+
+    def batches(n: int) -> list[Batch[int]]:
+        return [Batch(i + 1, [i], [ItemRef(i, None)]) for i in range(n)]
+
+    def run(n: int, concurrency: int) -> int:
+        return asyncio.run(
+            run_batches(batches(n), send, max_concurrency=concurrency, on_done=lambda b, r: None)
+        )
+
+    assert run(20, 3) == 3
+    assert run(1, 3) == 1
+    assert run(0, 3) == 0
+
+
+def test_run_batches_refuses_a_concurrency_below_one() -> None:
+    async def send(batch: Batch[int]) -> list[ItemResult]:
+        raise AssertionError("nothing may be sent")
+
+    with pytest.raises(ValueError) as info:
+        asyncio.run(run_batches([], send, max_concurrency=0, on_done=lambda b, r: None))
+    assert str(info.value) == "max_concurrency must be at least 1, got 0"
+
+
+# ------------------------------------------------------------------------- BulkOperation.run, the whole run
+
+LOG = logging.getLogger("tests.unit.test_bulk_sending")
+
+
+class _Client:
+    """An async client as BulkOperation uses one: an async context manager counting its retries."""
+
+    def __init__(self) -> None:
+        self.retry_count = 5  # retries made before this run: not this run's
+        self.entered = self.exited = 0
+
+    async def __aenter__(self) -> _Client:
+        self.entered += 1
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.exited += 1
+
+
+def _operation(
+    send: Any, client: _Client, *, batch_size: int = 2, on_invalid: str = "fail", checks: Any = ()
+) -> tuple[BulkOperation, list[str]]:
+    targets: list[str] = []
+
+    async def open_client() -> _Client:
+        return client
+
+    def target() -> str:
+        targets.append("asked")
+        return "dataset d1 (project p1)"
+
+    validator = Validator(Sample, "name", list(checks))
+    operation = BulkOperation(
+        validator, send, open_client, "added", "Adding", target, batch_size, 1, 1 << 20, on_invalid, LOG
+    )
+    return operation, targets
+
+
+def _messages(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == LOG.name and r.levelno == level and not r.getMessage().startswith("batch ")
+    ]
+
+
+def test_a_run_validates_sends_and_summarises(caplog: pytest.LogCaptureFixture) -> None:
+    client = _Client()
+    sent: list[list[str | None]] = []
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        assert used is client and client.entered == 1 and client.exited == 0
+        sent.append([ref.key for ref in batch.refs])
+        used.retry_count += 1
+        return [
+            ItemResult(Outcome.FAILED, "E.1", "bad") if ref.key == "c.jpg" else ItemResult(Outcome.DONE)
+            for ref in batch.refs
+        ]
+
+    operation, targets = _operation(send, client, checks=[DuplicateKeys("name")])
+    samples = [{"name": f"{n}.jpg", "data": "aGk="} for n in "abcde"]
+    before = time.monotonic()
+    with caplog.at_level(logging.INFO, logger=LOG.name):
+        result = operation.run(ListSource(samples), dataset_id="d1")
+    took = time.monotonic() - before
+    assert sent == [["a.jpg", "b.jpg"], ["c.jpg", "d.jpg"], ["e.jpg"]]
+    assert client.exited == 1 and targets == ["asked"]
+    duration = result.pop("duration_seconds")
+    assert 0 <= duration <= took + 0.001
+    assert result == {
+        "dataset_id": "d1",
+        "source": "samples list (5 items)",
+        "total": 5,
+        "added": 4,
+        "already_present": 0,
+        "failed": 1,
+        "invalid": 0,
+        "failures": [{"name": "c.jpg", "index": 2, "error_code": "E.1", "error_msg": "bad"}],
+        "failures_truncated": 0,
+        "failure_codes": {"E.1": 1},
+        "invalid_samples": [],
+        "invalid_truncated": 0,
+        "batches": 3,
+        "retries": 3,  # this run's retries only
+    }
+    info = _messages(caplog, logging.INFO)
+    assert info[0] == (
+        "Adding 5 samples from samples list (5 items) to dataset d1 (project p1) in 3 batches of up to 2, "
+        "1 requests at a time"
+    )
+    assert info[-1].startswith("Finished: 4 added, 0 already present, 1 failed of 5 samples in 3 batches, ")
+    assert info[-1].endswith(" s, 3 retried requests")
+    assert _messages(caplog, logging.WARNING) == ["1 of 5 samples failed:\n  #2 ('c.jpg'): E.1: bad"]
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("batch ")]
+    assert len(progress) == 3 and progress[1].startswith(
+        "batch 2/3: 2 samples (1 failed, samples #2-#3), 4/5 done"
+    )
+
+
+def test_a_run_with_nothing_valid_to_send_opens_no_client(caplog: pytest.LogCaptureFixture) -> None:
+    client = _Client()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        raise AssertionError("nothing may be sent")
+
+    operation, targets = _operation(send, client, on_invalid="skip")
+    with caplog.at_level(logging.INFO, logger=LOG.name):
+        result = operation.run(ListSource([{"name": 7}]), dataset_id="d1")
+    assert client.entered == 0 and targets == []
+    assert (result["source"], result["total"], result["invalid"], result["added"]) == (
+        "samples list (1 items)",
+        1,
+        1,
+        0,
+    )
+    assert result["invalid_samples"][0]["index"] == 0
+    assert "Nothing to send: samples list (1 items) holds no valid samples." in _messages(
+        caplog, logging.WARNING
+    )
+
+
+def test_invalid_samples_refuse_the_whole_run_before_anything_is_sent() -> None:
+    client = _Client()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        raise AssertionError("nothing may be sent")
+
+    operation, targets = _operation(send, client)
+    with pytest.raises(RunRefused, match="are invalid"):
+        operation.run(ListSource([{"name": "a.jpg"}, {"name": 7}]))
+    assert client.entered == 0 and targets == []
+
+
+def test_an_unreadable_source_refuses_the_run_with_its_reason(tmp_path: Path) -> None:
+    client = _Client()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        raise AssertionError("nothing may be sent")
+
+    operation, _ = _operation(send, client)
+    missing = tmp_path / "missing.jsonl"
+    with pytest.raises(RunRefused) as info:
+        operation.run(ManifestSource(missing))
+    assert str(info.value) == f"manifest {missing} does not exist or is not a file"
+    assert client.entered == 0
+
+
+def test_a_fatal_error_stops_the_run_and_logs_how_far_it_got(caplog: pytest.LogCaptureFixture) -> None:
+    client = _Client()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        if batch.number == 2:
+            raise ModelArtsAuthError(status=401, error_code="APIGW.0301")
+        return [ItemResult(Outcome.DONE)] * len(batch)
+
+    operation, _ = _operation(send, client)
+    samples = [{"name": f"{n}.jpg", "data": "aGk="} for n in "abcde"]
+    with caplog.at_level(logging.INFO, logger=LOG.name), pytest.raises(ModelArtsAuthError):
+        operation.run(ListSource(samples))
+    errors = _messages(caplog, logging.ERROR)
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        "Stopped early: 2 added, 0 already present, 0 failed of 5 samples in 1 batches, "
+    )
+    assert client.exited == 1
+
+
+def test_the_checks_add_their_figures_to_the_summary() -> None:
+    client = _Client()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        return [ItemResult(Outcome.DONE)] * len(batch)
+
+    class Counted(SampleCheck):
+        def summary(self) -> dict[str, Any]:
+            return {"checked_by_test": 2}
+
+    operation, _ = _operation(send, client, checks=[Counted()])
+    result = operation.run(ListSource([{"name": "a.jpg", "data": "aGk="}]), dataset_id="d1")
+    assert result["checked_by_test"] == 2 and result["added"] == 1
