@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from pydantic_core import PydanticSerializationError
 from airflow_provider_modelarts.bulk.checks import DuplicateKeys, RunRefused, SampleCheck
 from airflow_provider_modelarts.bulk.planning import Batch, ItemRef
 from airflow_provider_modelarts.bulk.sending import BulkOperation, batch_failure, run_batches
-from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource
+from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource, Source
 from airflow_provider_modelarts.bulk.tally import ItemResult, Outcome
 from airflow_provider_modelarts.bulk.validation import Validator
 from airflow_provider_modelarts.errors import (
@@ -180,6 +181,8 @@ def test_a_sample_that_no_longer_serialises_fails_its_batch_with_the_first_line_
     assert result is not None and (result.outcome, result.error_code) == (Outcome.FAILED, "unsendable")
     assert result.error_msg is not None and len(result.error_msg) == 160
     assert result.error_msg.startswith("Unable to serialize vvv") and "second line" not in result.error_msg
+    short = batch_failure(PydanticSerializationError("Unable to serialize x\nat samples.3\nsee docs"))
+    assert short == ItemResult(Outcome.FAILED, "unsendable", "Unable to serialize x")
 
 
 # ------------------------------------------------------------------------- run_batches
@@ -275,7 +278,7 @@ def test_a_run_validates_sends_and_summarises(caplog: pytest.LogCaptureFixture) 
     operation, targets = _operation(send, client, checks=[DuplicateKeys("name")])
     samples = [{"name": f"{n}.jpg", "data": "aGk="} for n in "abcde"]
     before = time.monotonic()
-    with caplog.at_level(logging.INFO, logger=LOG.name):
+    with caplog.at_level(logging.INFO):
         result = operation.run(ListSource(samples), dataset_id="d1")
     took = time.monotonic() - before
     assert sent == [["a.jpg", "b.jpg"], ["c.jpg", "d.jpg"], ["e.jpg"]]
@@ -306,6 +309,7 @@ def test_a_run_validates_sends_and_summarises(caplog: pytest.LogCaptureFixture) 
     assert info[-1].startswith("Finished: 4 added, 0 already present, 1 failed of 5 samples in 3 batches, ")
     assert info[-1].endswith(" s, 3 retried requests")
     assert _messages(caplog, logging.WARNING) == ["1 of 5 samples failed:\n  #2 ('c.jpg'): E.1: bad"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []  # from any logger
     progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("batch ")]
     assert len(progress) == 3 and progress[1].startswith(
         "batch 2/3: 2 samples (1 failed, samples #2-#3), 4/5 done"
@@ -393,3 +397,37 @@ def test_the_checks_add_their_figures_to_the_summary() -> None:
     operation, _ = _operation(send, client, checks=[Counted()])
     result = operation.run(ListSource([{"name": "a.jpg", "data": "aGk="}]), dataset_id="d1")
     assert result["checked_by_test"] == 2 and result["added"] == 1
+
+
+class _ChangingSource(Source):
+    """A manifest edited between the validation pass and the sending pass (read twice, like a file)."""
+
+    def __init__(self) -> None:
+        self.passes = 0
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        self.passes += 1
+        yield 0, {"name": "a.jpg", "data": "aGk="}
+        yield 1, {"name": "b.jpg", "data": "aGk="} if self.passes == 1 else {"name": 7}
+
+    def describe(self) -> str:
+        return "manifest being edited"
+
+
+def test_a_sample_that_changed_since_validation_is_not_sent(caplog: pytest.LogCaptureFixture) -> None:
+    client = _Client()
+    sent: list[str | None] = []
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        sent.extend(ref.key for ref in batch.refs)
+        return [ItemResult(Outcome.DONE)] * len(batch)
+
+    operation, _ = _operation(send, client)
+    source = _ChangingSource()
+    with caplog.at_level(logging.INFO, logger=LOG.name):
+        result = operation.run(source)
+    assert source.passes == 2 and sent == ["a.jpg"]
+    assert (result["added"], result["invalid"], result["invalid_samples"][0]["index"]) == (1, 1, 1)
+    assert "Sample #1 changed since validation and is now invalid; not sent." in _messages(
+        caplog, logging.WARNING
+    )

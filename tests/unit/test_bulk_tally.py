@@ -177,6 +177,13 @@ def test_a_reply_of_another_shape_reads_missing_fields_as_absent() -> None:
         ItemResult(Outcome.FAILED, "unknown", None),
         ItemResult(Outcome.DONE),
     ]
+    present = SimpleNamespace(
+        results=[SimpleNamespace(success=False, error_code="E.4422"), SimpleNamespace()]
+    )
+    assert results_from_response(present, refs, already_present_codes=frozenset({"E.4422"})) == [
+        ItemResult(Outcome.ALREADY_PRESENT, "E.4422", None),
+        ItemResult(Outcome.DONE),
+    ]
     odd_length = SimpleNamespace(success=False, results=[SimpleNamespace(success=False)])
     assert (
         results_from_response(odd_length, refs)
