@@ -61,7 +61,8 @@ class ApiCall(Generic[T]):
     """Everything needed to send one API request and turn its successful answer into a result.
 
     ``path`` is already percent-encoded and relative to the client's base URL; ``body`` is the exact JSON
-    bytes to send (``None`` for no body).
+    bytes to send (``None`` for no body). A call that is not ``repeatable`` is sent once: the client does not
+    retry it (see :mod:`airflow_provider_modelarts.retries`).
     """
 
     operation: str
@@ -70,6 +71,7 @@ class ApiCall(Generic[T]):
     params: Params | None
     body: bytes | None
     parse: Callable[[bytes], T]
+    repeatable: bool = True
 
 
 class UnparsedReply(BaseModel):

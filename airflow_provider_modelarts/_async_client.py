@@ -263,8 +263,9 @@ class AsyncModelArtsClient(AsyncClientCore):
     ) -> CreateWorkforceTaskResponse:
         """Create a team labeling task; the reply's ``task_id`` is the new task's id.
 
-        Not idempotent: a retried POST whose first answer was lost can create a second task. Give tasks a
-        unique ``task_name`` and look it up with :meth:`iter_workforce_tasks` after a failure (the hook does).
+        Not idempotent, so sent once, never retried by the client: a re-sent POST whose first answer was lost
+        could create a second task. After a failure, look the name up with :meth:`iter_workforce_tasks` before
+        creating again (``ModelArtsHook.create_team_task`` does).
         """
         return await self._call(team.create_workforce_task(self.project_id, dataset_id, body))
 
@@ -304,7 +305,8 @@ class AsyncModelArtsClient(AsyncClientCore):
         workforce_task_id: str,
         body: StartWorkforceTaskRequest | Mapping[str, Any] | None = None,
     ) -> WorkforceTaskChangeResponse:
-        """Start a created team labeling task, optionally (re)assigning teams and members."""
+        """Start a created team labeling task, optionally (re)assigning teams and members; sent once, never
+        retried by the client (look at the task's status after a failure)."""
         return await self._call(
             team.start_workforce_task(self.project_id, dataset_id, workforce_task_id, body)
         )

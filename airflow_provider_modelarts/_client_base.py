@@ -172,7 +172,13 @@ class ClientBase:
 
     def _retries(self, call: ApiCall[Any]) -> CallRetries:
         return CallRetries(
-            call.method, call.path, self.retry, clock=self._clock, rng=self._rng, on_retry=self._count_retry
+            call.method,
+            call.path,
+            self.retry,
+            clock=self._clock,
+            rng=self._rng,
+            on_retry=self._count_retry,
+            repeatable=call.repeatable,
         )
 
     def _count_retry(self) -> None:

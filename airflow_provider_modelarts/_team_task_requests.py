@@ -59,6 +59,9 @@ def create_workforce_task(
         None,
         request_json(request),
         _parse_created,
+        # A re-sent create after a lost answer can make a second task of the name: sent once; the hook
+        # repeats its list-then-create step instead.
+        repeatable=False,
     )
 
 
@@ -103,6 +106,8 @@ def start_workforce_task(
         None,
         request_json(request),
         _parse_changed,
+        # Sent once, like create: after a lost answer the hook looks at the task's status before starting.
+        repeatable=False,
     )
 
 

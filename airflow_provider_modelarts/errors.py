@@ -38,11 +38,15 @@ from airflow_provider_modelarts._text import shorten
 
 __all__ = [
     "DATASET_MISSING",
+    "ITEM_LEVEL_CODES",
     "RESOURCE_MISSING_CODES",
+    "SAMPLE_EXISTS",
+    "TASK_IS_CHECKING",
     "TEAM_TASK_CREATES_THROTTLED",
     "TEAM_TASK_EXISTS",
     "TEAM_TASK_MISSING",
     "TEAM_TASK_NOT_STARTABLE",
+    "TOKEN_EXPIRY_CODES",
     "ModelArtsAPIError",
     "ModelArtsAuthError",
     "ModelArtsConfigError",
@@ -307,43 +311,37 @@ def _hint(status: int, error_code: str | None) -> str | None:
     return None
 
 
-# The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API
-# pages list 404; at 400 or 404 they mean not found. At 5xx the same numbers are server faults (4700
-# "Unavailable gateway" at 503, 4801 "Failed to obtain the consul" at 500): the status check comes first.
-RESOURCE_MISSING_CODES: frozenset[str] = frozenset(
-    {
-        "ModelArts.4301",  # labeling job
-        "ModelArts.4338",  # dataset ID or labeling task ID
-        "ModelArts.4352",  # dataset
-        "ModelArts.4353",  # dataset version
-        "ModelArts.4420",  # sample
-        "ModelArts.4601",  # workforce (labeling team)
-        "ModelArts.4604",  # worker
-        "ModelArts.4612",  # task
-        "ModelArts.4619",  # team labeling task
-        "ModelArts.4631",  # task
-        "ModelArts.4636",  # task
-        "ModelArts.4700",  # task
-        "ModelArts.4801",  # label task
-    }
-)
-
-_THROTTLING_CODE = "ModelArts.6101"
-
-# Codes of the team labeling task life cycle the hook reacts to (rows of ``modelarts_error_codes.tsv``).
-#: 400 "Dataset does not exist" ("The dataset ID does not exist.").
+# The codes the provider reacts to, each named once (rows of ``modelarts_error_codes.tsv``).
+#: 400 "Dataset does not exist".
 DATASET_MISSING = "ModelArts.4352"
-#: 400 "Workforce task does not exist" ("No team labeling task whose ID is the workforce_task_id value ..."):
-#: the only answer that means a team labeling task is gone (a delete treats it as already done).
+#: 400 "Workforce task does not exist": the only answer that means a team labeling task is gone (a delete
+#: treats it as already done).
 TEAM_TASK_MISSING = "ModelArts.4619"
-#: 400 "The workforce task already exists" ("A team labeling task whose name is the task_name value already
-#: exists.").
+#: 400 "The workforce task already exists" (a task of that ``task_name``).
 TEAM_TASK_EXISTS = "ModelArts.4620"
 #: 400 "Failed to start the team labeling task." ("The team labeling task cannot be started.").
 TEAM_TASK_NOT_STARTABLE = "ModelArts.4621"
-#: 429 "Too many dataset requests" ("Frequent dataset or labeling task creation in a unit time."): throttling,
-#: classified by its 429 like any other.
+#: 429 "Too many dataset requests" (frequent dataset or labeling task creation): throttling, by its 429.
 TEAM_TASK_CREATES_THROTTLED = "ModelArts.4395"
+#: 400 "Workforce task is checking" ("Only one review task is allowed at a time."): the hook adopts the round.
+TASK_IS_CHECKING = "ModelArts.4623"
+#: 400 "Sample already exists": after a retried add, added by the earlier attempt (counted as done).
+SAMPLE_EXISTS = "ModelArts.4422"
+#: 400 "Sample not found" / "The worker does not exist": about one item of a batch, not about the call.
+ITEM_LEVEL_CODES = frozenset({"ModelArts.4420", "ModelArts.4604"})
+#: 401 token expired / invalid (4127, 4201, 0202, 6620): a new client re-reading the connection may fix it.
+TOKEN_EXPIRY_CODES = frozenset({"ModelArts.4127", "ModelArts.4201", "ModelArts.0202", "ModelArts.6620"})
+_THROTTLING_CODE = "ModelArts.6101"
+
+# The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API
+# pages list 404; at 400 or 404 they mean not found. At 5xx the same numbers are server faults (4700
+# "Unavailable gateway" at 503, 4801 "Failed to obtain the consul" at 500): the status check comes first.
+# 4301 labeling job, 4338 dataset or labeling task ID, 4353 dataset version, 4601 workforce (labeling team),
+# 4612 / 4631 / 4636 / 4700 task, 4801 label task; the named ones above.
+RESOURCE_MISSING_CODES: frozenset[str] = frozenset(
+    {DATASET_MISSING, TEAM_TASK_MISSING, *ITEM_LEVEL_CODES}
+    | {f"ModelArts.{n}" for n in (4301, 4338, 4353, 4601, 4612, 4631, 4636, 4700, 4801)}
+)
 
 
 def classify(status: int, error_code: str | None) -> type[ModelArtsAPIError]:

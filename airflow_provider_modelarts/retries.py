@@ -1,7 +1,18 @@
-"""When and how long the clients retry: one predicate and one wait/stop policy, run by tenacity.
+"""Every decision to try again, in one module: client calls, repeated hook steps, waits and polls.
 
-Both clients (the async source and the sync client generated from it) hand every call to tenacity with the
-hooks of a :class:`CallRetries`; nothing else in the package decides about retries.
+* **Client calls** (:class:`CallRetries`, :func:`is_retryable`): both clients (the async source and the sync
+  client generated from it) hand every call to tenacity with these hooks. A call its request builder marks
+  not ``repeatable`` (creating or starting a team labeling task: a blind re-send after a lost answer could
+  make a second task) is sent once.
+* **Hook steps** (:func:`repeat_steps`, :func:`is_worth_repeating_step`): a list-then-act step of the hook
+  (adopt a team task by name, else create or start it) is repeated after a lost answer, or when the service
+  says the act was already done.
+* **Waits** (:func:`wait_until`): a status polled until it is reached or a time limit passes.
+* **Polls** (:func:`poll_again`): whether the sensor and the trigger shrug an error off and look again.
+* **Policies** for the callers with their own needs: :data:`TEST_CONNECTION_RETRY` (the UI's Test button),
+  :func:`trigger_call_retry` (each poll of the trigger, whose poll loop is the long-term retry).
+
+Client calls:
 
 * Retried: whatever ``error.is_transient`` says (see :mod:`airflow_provider_modelarts.errors`): HTTP 408,
   429 and 5xx, ``ModelArts.6101`` at any 4xx, and transport errors (connect/read failures, timeouts) except
@@ -26,14 +37,36 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import tenacity
 from tenacity import RetryCallState, retry_if_exception
 
-from airflow_provider_modelarts.errors import ModelArtsAPIError, ModelArtsConfigError, ModelArtsError
+from airflow_provider_modelarts.errors import (
+    TEAM_TASK_EXISTS,
+    TEAM_TASK_NOT_STARTABLE,
+    TOKEN_EXPIRY_CODES,
+    ModelArtsAPIError,
+    ModelArtsAuthError,
+    ModelArtsConfigError,
+    ModelArtsError,
+)
 
-__all__ = ["CallRetries", "RetryPolicy", "is_retryable"]
+__all__ = [
+    "TEST_CONNECTION_RETRY",
+    "CallRetries",
+    "RetryPolicy",
+    "is_retryable",
+    "is_token_expiry",
+    "is_worth_repeating_step",
+    "poll_again",
+    "repeat_steps",
+    "trigger_call_retry",
+    "wait_until",
+]
+
+T = TypeVar("T")
 
 log = logging.getLogger("airflow_provider_modelarts.client")
 
@@ -68,9 +101,69 @@ class RetryPolicy:
         return rng.uniform(0.0, ceiling) if self.jitter else ceiling
 
 
+#: ``test_connection()`` backs a button in the UI: answer within seconds, not after the task retry policy.
+TEST_CONNECTION_RETRY = RetryPolicy(max_attempts=2, backoff_base=0.5, backoff_max=2.0, deadline=20.0)
+
+
+def trigger_call_retry(poll_interval: float) -> RetryPolicy:
+    """The client policy of each poll of the trigger: short in-call retries (at most one poll interval,
+    5-60 s), because the poll loop is the long-term retry and must notice its own deadline."""
+    return RetryPolicy(
+        max_attempts=3, backoff_base=0.5, backoff_max=5.0, deadline=max(5.0, min(60.0, poll_interval))
+    )
+
+
 def is_retryable(error: BaseException) -> bool:
-    """The one retry predicate: a provider error that says waiting may help."""
+    """The one retry predicate of client calls: a provider error that says waiting may help."""
     return isinstance(error, ModelArtsError) and error.is_transient
+
+
+def is_token_expiry(error: BaseException) -> bool:
+    """An expired / revoked IAM token or temporary credential: a new client (re-reading the connection) may
+    fix it."""
+    return isinstance(error, ModelArtsAuthError) and error.error_code in TOKEN_EXPIRY_CODES
+
+
+def poll_again(error: BaseException) -> bool:
+    """Whether a wait (sensor, trigger) shrugs this error off and polls again: transient faults and token
+    expiry. Anything else (bad ids, missing permissions, invalid AK/SK) will not heal by itself, so a wait
+    that could last days stops and says so instead of polling an error until its timeout."""
+    return isinstance(error, ModelArtsError) and (error.is_transient or is_token_expiry(error))
+
+
+def is_worth_repeating_step(error: BaseException) -> bool:
+    """Whether a list-then-act step is repeated: a lost answer, a server fault or throttling (what the client
+    retries), or the service's "the workforce task already exists" / "failed to start the team labeling
+    task", after which the next list shows what an earlier attempt did."""
+    if is_retryable(error):
+        return True
+    return isinstance(error, ModelArtsAPIError) and error.error_code in (
+        TEAM_TASK_EXISTS,
+        TEAM_TASK_NOT_STARTABLE,
+    )
+
+
+def repeat_steps(policy: RetryPolicy) -> tenacity.Retrying:
+    """Attempts of a list-then-act step (``for attempt in repeat_steps(p): with attempt: ...``), within the
+    policy's attempts and deadline, with jittered backoff; the last error is raised."""
+    return tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(policy.max_attempts) | tenacity.stop_after_delay(policy.deadline),
+        wait=tenacity.wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max),
+        retry=tenacity.retry_if_exception(is_worth_repeating_step),
+        reraise=True,
+    )
+
+
+def wait_until(read: Callable[[], T], reached: Callable[[T], bool], *, timeout: float) -> T:
+    """Call ``read`` with growing pauses (0.2 s doubling to 5 s) until ``reached(value)`` or ``timeout``
+    seconds have passed; returns the last value read, reached or not (the caller says what a miss means)."""
+    value: T = tenacity.Retrying(
+        stop=tenacity.stop_after_delay(timeout),
+        wait=tenacity.wait_exponential(multiplier=0.2, max=5.0),
+        retry=tenacity.retry_if_result(lambda value: not reached(value)),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+    )(read)
+    return value
 
 
 def _reason(error: BaseException | None) -> str:
@@ -98,10 +191,12 @@ class CallRetries:
         clock: Callable[[], float],
         rng: random.Random,
         on_retry: Callable[[], None],
+        repeatable: bool = True,
     ) -> None:
         self.method = method
         self.path = path
-        self.policy = policy
+        # A call that is not repeatable is sent once, whatever the policy allows (see the module docstring).
+        self.policy = policy if repeatable else RetryPolicy(max_attempts=1, deadline=policy.deadline)
         self._clock = clock
         self._rng = rng
         self._on_retry = on_retry

@@ -20,7 +20,7 @@ from airflow_provider_modelarts.acceptance.figures import (
     read_count,
     read_number,
 )
-from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.errors import TASK_IS_CHECKING, ModelArtsError
 from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
 
 __all__ = [
@@ -36,9 +36,6 @@ __all__ = [
     "parse_min_pass_rate",
     "passes",
 ]
-
-#: "Workforce task is checking": only one acceptance round at a time (the start-or-adopt rule keys on it).
-TASK_IS_CHECKING = "ModelArts.4623"
 
 #: How many sample ids of an action's reply a summary lists.
 SAMPLES_PREVIEW = 10

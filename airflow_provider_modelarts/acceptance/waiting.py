@@ -23,8 +23,10 @@ from airflow_provider_modelarts.acceptance.figures import (
     read_status,
     status_name,
 )
-from airflow_provider_modelarts.errors import ModelArtsAuthError, ModelArtsError
 from airflow_provider_modelarts.models import TaskStatus
+
+# The retry module decides which errors a wait shrugs off; re-exported here for the sensor and the trigger.
+from airflow_provider_modelarts.retries import is_token_expiry, poll_again
 
 __all__ = [
     "EVENT_STATUSES",
@@ -43,9 +45,6 @@ EVENT_STATUSES = ("success", "failure", "timeout")
 # Statuses in which the acceptance round is still being prepared or decided: nothing final can be read.
 _IN_FLIGHT = frozenset({TaskStatus.SAMPLING, TaskStatus.ACCEPTING, TaskStatus.SYNCHRONIZING})
 _FINAL = frozenset({TaskStatus.ACCEPTED, TaskStatus.REJECTED})
-
-# IAM token / temporary-credential expiry: a new client (re-reading the connection) fixes these.
-_TOKEN_EXPIRY_CODES = frozenset({"ModelArts.4127", "ModelArts.4201", "ModelArts.0202", "ModelArts.6620"})
 
 
 class AcceptanceState(StrEnum):
@@ -249,20 +248,6 @@ def evaluate(
         AcceptanceState.SUCCESS,
         f"The {label} reached {criteria.describe()}: status {name} ({status}){figures_text}.",
     )
-
-
-def is_token_expiry(exc: BaseException) -> bool:
-    """An expired / revoked IAM token or temporary credential: rebuilding the client may fix it."""
-    return isinstance(exc, ModelArtsAuthError) and exc.error_code in _TOKEN_EXPIRY_CODES
-
-
-def poll_again(exc: BaseException) -> bool:
-    """Whether a wait should shrug this error off and poll again: transient faults and token expiry.
-
-    Everything else (bad ids, missing permissions, invalid AK/SK) will not heal by itself, so a wait that
-    could last days must stop and say so instead of polling an error until its timeout.
-    """
-    return isinstance(exc, ModelArtsError) and (exc.is_transient or is_token_expiry(exc))
 
 
 def _progress(stats: CheckStats | None) -> str:

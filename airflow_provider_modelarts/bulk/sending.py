@@ -28,6 +28,7 @@ from airflow_provider_modelarts.bulk.sources import Source
 from airflow_provider_modelarts.bulk.tally import BulkTally, ItemResult, Outcome, log_lines
 from airflow_provider_modelarts.bulk.validation import ValidationReport, Validator
 from airflow_provider_modelarts.errors import (
+    ITEM_LEVEL_CODES,
     ModelArtsAPIError,
     ModelArtsAuthError,
     ModelArtsConfigError,
@@ -40,10 +41,6 @@ __all__ = ["BulkOperation", "batch_failure", "run_batches"]
 
 T = TypeVar("T")
 
-# "Not found" codes about one sample or worker: a batch answered with one failed, the run goes on.
-_ITEM_LEVEL_CODES = frozenset({"ModelArts.4420", "ModelArts.4604"})
-
-
 def batch_failure(exc: BaseException) -> ItemResult | None:
     """The result recorded for each item of a batch whose request failed, or None to stop the run.
 
@@ -53,7 +50,7 @@ def batch_failure(exc: BaseException) -> ItemResult | None:
     """
     if isinstance(exc, (ModelArtsAuthError, ModelArtsConfigError)):
         return None
-    if isinstance(exc, ModelArtsNotFoundError) and exc.error_code not in _ITEM_LEVEL_CODES:
+    if isinstance(exc, ModelArtsNotFoundError) and exc.error_code not in ITEM_LEVEL_CODES:
         return None
     if isinstance(exc, ModelArtsAPIError):
         return ItemResult(Outcome.FAILED, exc.error_code or f"HTTP {exc.status}", exc.error_msg or str(exc))

@@ -1,36 +1,400 @@
-"""``ModelArtsHook``: the ModelArts operations a labeling DAG needs, with their idempotency rules.
+"""``ModelArtsHook``: every ModelArts operation a labeling DAG needs, in one class you can read top to bottom.
 
-The connection's settings and secrets are read by :mod:`airflow_provider_modelarts.hooks.connection` and
-turned into clients by :mod:`.base`; each family of operations has its own module (:mod:`.bulk`,
-:mod:`.team_tasks`, :mod:`.acceptance`) and this hook is all of them. Operators make one hook call each, so
-rules such as "a retried add that finds its samples already present counts them as done" live in one place,
-as the amazon provider's ``SageMakerHook`` does for SageMaker.
+Each public method is a few lines that hand the hook's client to Airflow-free domain code, which owns the
+operation's idempotency rule (as the amazon provider's ``SageMakerHook`` owns SageMaker's):
+
+* bulk add / update: :mod:`airflow_provider_modelarts.bulk.operations` ("already there" counts as done);
+* team labeling tasks: :mod:`airflow_provider_modelarts.team_tasks` (create or adopt by name);
+* acceptance: :mod:`airflow_provider_modelarts.acceptance` (start or adopt a round, apply an action once,
+  decide by pass rate, evaluate a wait).
+
+The connection is read by :mod:`.connection`; whether anything is tried again is decided in
+:mod:`~airflow_provider_modelarts.retries`. One way to a client: :meth:`get_conn` (the shared sync client)
+for every sync operation, :meth:`get_async_client` where sending is async (bulk runs, the trigger).
 """
 
 from __future__ import annotations
 
-from airflow_provider_modelarts.hooks.acceptance import ModelArtsAcceptanceOperations
-from airflow_provider_modelarts.hooks.bulk import SAMPLE_EXISTS, ModelArtsBulkOperations
-from airflow_provider_modelarts.hooks.connection import ModelArtsConnectionSettings, build_auth
-from airflow_provider_modelarts.hooks.team_tasks import ModelArtsTeamTaskOperations
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ClassVar
 
-__all__ = ["SAMPLE_EXISTS", "ModelArtsConnectionSettings", "ModelArtsHook", "build_auth"]
+from airflow.sdk import BaseHook
+
+from airflow_provider_modelarts import acceptance, team_tasks
+from airflow_provider_modelarts.acceptance import rounds
+from airflow_provider_modelarts.bulk import operations
+from airflow_provider_modelarts.bulk.planning import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_CONCURRENCY,
+)
+from airflow_provider_modelarts.bulk.sources import Source
+from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient, RetryPolicy
+from airflow_provider_modelarts.hooks.connection import (
+    CONN_TYPE,
+    ModelArtsConnectionSettings,
+    aget_connection_and_extras,
+    amask_secrets,
+    amask_token,
+    build_auth,
+    connection_secrets,
+    console_url,
+    mask_secrets,
+    mask_token,
+    scrub,
+)
+from airflow_provider_modelarts.retries import TEST_CONNECTION_RETRY
+
+__all__ = ["ModelArtsHook"]
 
 
-class ModelArtsHook(ModelArtsBulkOperations, ModelArtsTeamTaskOperations, ModelArtsAcceptanceOperations):
+class ModelArtsHook(BaseHook):
     """The ModelArts operations of a labeling DAG, on an Airflow connection of type ``modelarts``.
-
-    Operations: :meth:`add_samples`, :meth:`update_labels` (bulk, validated first, safe to retry),
-    :meth:`create_team_task` / :meth:`delete_team_task` (adopt by name), :meth:`start_acceptance` (start or
-    adopt), :meth:`apply_acceptance_action` (once), :meth:`decide_acceptance`, :meth:`evaluate_acceptance`.
-    :meth:`get_conn` gives the typed client for anything else.
 
     The connection's login / password are the AK / SK (``auth_type`` ``aksk``, the default; add
     ``security_token`` in the extra for temporary credentials) or, with ``auth_type`` ``password``, an IAM
     user's name and password (``user_name`` / ``user_password`` extras take precedence). Other extras:
     ``project_id``, ``region``, ``endpoint``, ``iam_endpoint``, ``domain_name``, ``verify``, ``timeout``.
 
+    ``client_class`` / ``async_client_class`` are the client types built: a subclass (or a test) can swap
+    them, for example to add a transport, without touching how the connection is read.
+
     :param modelarts_conn_id: the connection to use.
     :param project_id: use this project instead of the connection's ``project_id``.
-    :param retry: retry policy of the clients this hook builds (the client's default if not given).
+    :param retry: retry policy of the clients this hook builds (the client's default if not given); also
+        bounds how often a list-then-act step of :meth:`create_team_task` is repeated.
     """
+
+    conn_name_attr = "modelarts_conn_id"
+    default_conn_name = "modelarts_default"
+    conn_type = CONN_TYPE
+    hook_name = "Huawei Cloud ModelArts"
+    client_class: ClassVar[type[ModelArtsClient]] = ModelArtsClient
+    async_client_class: ClassVar[type[AsyncModelArtsClient]] = AsyncModelArtsClient
+
+    def __init__(
+        self,
+        modelarts_conn_id: str = default_conn_name,
+        *,
+        project_id: str | None = None,
+        retry: RetryPolicy | None = None,
+        logger_name: str | None = None,
+    ) -> None:
+        super().__init__(logger_name=logger_name)
+        self.modelarts_conn_id = modelarts_conn_id
+        self._project_id_override = project_id
+        self.retry = retry
+        self._settings: ModelArtsConnectionSettings | None = None
+        self._client: ModelArtsClient | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(modelarts_conn_id={self.modelarts_conn_id!r})"
+
+    # -- bulk: add samples, update labels ----------------------------------------------------------------
+
+    def add_samples(
+        self,
+        dataset_id: str,
+        source: Source | Sequence[Any],
+        *,
+        final_annotation: bool | None = None,
+        label_format: Any = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        on_invalid: str = "fail",
+    ) -> dict[str, Any]:
+        """Add samples in concurrent batches after validating all of them; returns the run's summary.
+
+        Safe to repeat: a sample the service reports as already there (``ModelArts.4422``, e.g. added by a
+        request whose answer was lost, or by an earlier try of the task) counts as ``already_present``. Some
+        deployments reject a whole batch with 4422 when one of its samples exists; nothing of it was applied,
+        so its samples are re-sent one at a time to sort them out. Raises :class:`RunRefused` (nothing sent)
+        for invalid input with ``on_invalid="fail"``; rejected samples are counted in the summary.
+        """
+        return operations.add_samples(
+            source,
+            dataset_id=dataset_id,
+            final_annotation=final_annotation,
+            label_format=label_format,
+            **self._bulk_run(dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid),
+        )
+
+    def update_labels(
+        self,
+        dataset_id: str,
+        source: Source | Sequence[Any],
+        *,
+        workforce_task_id: str | None = None,
+        worker_email: str | None = None,
+        worker_id: str | None = None,
+        allow_label_deletion: bool = False,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        on_invalid: str = "fail",
+    ) -> dict[str, Any]:
+        """Replace the labels of existing samples (of the dataset, or of a team labeling task) in batches.
+
+        Safe to repeat: an update sets labels to the given value. A ``sample_id`` may appear once per run (two
+        updates of one sample in concurrent batches would race). A sample sent without labels makes ModelArts
+        delete all of its labels, so such samples refuse the run unless ``allow_label_deletion``.
+        """
+        return operations.update_labels(
+            source,
+            dataset_id=dataset_id,
+            workforce_task_id=workforce_task_id,
+            worker_email=worker_email,
+            worker_id=worker_id,
+            allow_label_deletion=allow_label_deletion,
+            **self._bulk_run(dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid),
+        )
+
+    def _bulk_run(self, dataset_id: str, *sizes: Any) -> dict[str, Any]:
+        """What a bulk run takes from the hook: async clients, the log, where it sends (read only once the
+        input passed validation, outside the event loop), and the sizes in their order."""
+        names = ("batch_size", "max_concurrency", "max_batch_bytes", "on_invalid")
+        return {
+            "open_client": self.get_async_client,
+            "target": lambda: f"dataset {dataset_id} (project {self.project_id})",
+            "log": self.log,
+            **dict(zip(names, sizes, strict=True)),
+        }
+
+    # -- team labeling tasks -------------------------------------------------------------------------------
+
+    def create_team_task(
+        self,
+        dataset_id: str,
+        task_name: str,
+        *,
+        start: bool = True,
+        wait_started: float = 300.0,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """The dataset's team labeling task named ``task_name``: adopted if it exists, else created; started.
+
+        Safe to retry (an Airflow retry, a cleared task, a lost answer): the name is the key. Each attempt
+        lists the dataset's team tasks and adopts the one of that name (two of it raise
+        :class:`~airflow_provider_modelarts.team_tasks.AmbiguousTeamTaskError`: nothing is guessed); create
+        and start are sent once each, and a lost answer, throttling (``ModelArts.4395``), "already exists"
+        (``4620``) or "cannot be started" (``4621``) repeats the list-then-act step under the hook's retry
+        policy. A create answered without a ``task_id`` is found by its name, never created again.
+
+        With ``start``, a CREATED (6) task is started and the call returns once it is RUNNING (1) or later,
+        so labels can be written at once; after ``wait_started`` seconds
+        :class:`~airflow_provider_modelarts.team_tasks.TeamTaskNotStartedError` is raised (a retry adopts the
+        task and waits again). ``options``: other fields of the create request (``workforces_config``,
+        ``synchronize_data``, ...). Returns ``workforce_task_id``, ``task_name``, ``created`` / ``started``
+        (this call sent them) and ``status``.
+        """
+        return team_tasks.create_or_adopt(
+            self.get_conn(),
+            dataset_id,
+            task_name,
+            start=start,
+            wait_started=wait_started,
+            options=options,
+            repeat=self.retry or RetryPolicy(),
+            log=self.log,
+        )
+
+    def delete_team_task(self, dataset_id: str, workforce_task_id: str) -> bool:
+        """Delete a team labeling task; ``False`` when it was already gone (so a retried delete succeeds).
+
+        Only ``ModelArts.4619`` ("Workforce task does not exist", error table; at 400 as the table files it
+        or 404 as the pages list) counts as gone. Every other not-found is raised: a missing dataset
+        (``ModelArts.4352``), team (``ModelArts.4601``) or URL (the gateway's ``APIGW.0101``) says nothing
+        about the task.
+        """
+        return team_tasks.delete(self.get_conn(), dataset_id, workforce_task_id)
+
+    # -- acceptance ----------------------------------------------------------------------------------------
+
+    def start_acceptance(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        *,
+        sampling_rate: float | None = None,
+        sampling_num: int | None = None,
+    ) -> acceptance.AcceptanceStart:
+        """Start an acceptance round, or adopt the one already running (``ModelArts.4623``): safe to retry."""
+        return rounds.start_or_adopt(
+            self.get_conn(),
+            dataset_id,
+            workforce_task_id,
+            sampling_rate=sampling_rate,
+            sampling_num=sampling_num,
+            log=self.log,
+        )
+
+    def apply_acceptance_action(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        action: Any,
+        *,
+        overwrite_last_result: bool | None = None,
+        locale: str = "en-us",
+    ) -> acceptance.AppliedAction:
+        """Update the acceptance status once; refused because an earlier try applied it counts as applied."""
+        return rounds.apply_once(
+            self.get_conn(),
+            dataset_id,
+            workforce_task_id,
+            action,
+            overwrite_last_result=overwrite_last_result,
+            locale=locale,
+            log=self.log,
+        )
+
+    def decide_acceptance(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        *,
+        min_pass_rate: float,
+        checking_task_id: str | None = None,
+        require_all_checked: bool = True,
+        overwrite_last_result: bool | None = None,
+        locale: str = "en-us",
+    ) -> tuple[acceptance.PassRateDecision, acceptance.AppliedAction]:
+        """Pass all or reject all by the round's pass rate, applied once (a retry decides the same again).
+
+        Raises :class:`~airflow_provider_modelarts.acceptance.AcceptanceNotDecidableError` while there is no
+        round, nothing checked, or (with ``require_all_checked``) sampled samples still unchecked.
+        """
+        snapshot = acceptance.read_snapshot(self.get_conn(), dataset_id, workforce_task_id, checking_task_id)
+        decision = acceptance.decide_by_pass_rate(
+            snapshot, min_pass_rate, require_all_checked=require_all_checked
+        )
+        self.log.info("%s", decision.describe())
+        applied = self.apply_acceptance_action(
+            dataset_id,
+            workforce_task_id,
+            decision.action,
+            overwrite_last_result=overwrite_last_result,
+            locale=locale,
+        )
+        return decision, applied
+
+    def evaluate_acceptance(
+        self,
+        dataset_id: str,
+        workforce_task_id: str,
+        criteria: acceptance.AcceptanceCriteria,
+        checking_task_id: str | None = None,
+    ) -> acceptance.AcceptanceEvaluation:
+        """One look at the task for a wait (the sensor's poke); the trigger reads the same way, async."""
+        snapshot = acceptance.read_snapshot(self.get_conn(), dataset_id, workforce_task_id, checking_task_id)
+        return acceptance.evaluate_snapshot(snapshot, criteria)
+
+    # -- connection ----------------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> ModelArtsConnectionSettings:
+        """The connection's settings, read once per hook; secrets are masked before anything else happens."""
+        if self._settings is None:
+            conn = self.get_connection(self.modelarts_conn_id)
+            extras = conn.extra_dejson
+            mask_secrets(connection_secrets(conn, extras))
+            self._settings = ModelArtsConnectionSettings.from_connection(
+                conn, extras, project_id=self._project_id_override
+            )
+        return self._settings
+
+    async def asettings(self) -> ModelArtsConnectionSettings:
+        """Async :attr:`settings` for triggers: connection lookup and masking never block the event loop."""
+        if self._settings is None:
+            conn, extras = await aget_connection_and_extras(self, self.modelarts_conn_id)
+            await amask_secrets(connection_secrets(conn, extras))
+            self._settings = ModelArtsConnectionSettings.from_connection(
+                conn, extras, project_id=self._project_id_override
+            )
+        return self._settings
+
+    @property
+    def project_id(self) -> str:
+        return self.settings.project_id
+
+    @property
+    def region(self) -> str | None:
+        return self.settings.region
+
+    @property
+    def endpoint(self) -> str:
+        """The ModelArts endpoint requests go to (explicit override, else derived from the region)."""
+        return self.settings.base_url
+
+    # -- clients -------------------------------------------------------------------------------------------
+
+    def get_conn(self) -> ModelArtsClient:
+        """The hook's shared client (created on first use; pooled connections are reused across calls)."""
+        if self._client is None:
+            self._client = self.get_client()
+        return self._client
+
+    def get_client(self, *, retry: RetryPolicy | None = None) -> ModelArtsClient:
+        """A new client; the caller owns it and should close it (``with hook.get_client() as client:``)."""
+        return self.client_class(**self._client_kwargs(self.settings, retry, on_token=mask_token))
+
+    async def get_async_client(self, *, retry: RetryPolicy | None = None) -> AsyncModelArtsClient:
+        """A new async client (bulk runs, triggers); ``async with await hook.get_async_client() as c:``.
+
+        A coroutine because the connection lookup itself must not block the triggerer's event loop.
+        """
+        settings = await self.asettings()
+        return self.async_client_class(**self._client_kwargs(settings, retry, on_token=amask_token))
+
+    def close(self) -> None:
+        """Close the shared client from :meth:`get_conn`, if any."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _client_kwargs(
+        self,
+        settings: ModelArtsConnectionSettings,
+        retry: RetryPolicy | None,
+        *,
+        on_token: Callable[[str], Awaitable[None] | None],
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "project_id": settings.project_id,
+            "region": settings.region,
+            "endpoint": settings.endpoint,
+            # Fresh IAM tokens are masked before the request they authorise goes out: blocking for the sync
+            # client, awaited for the async one (a blocking call could deadlock the triggerer's event loop).
+            "auth": build_auth(settings, on_token=on_token),
+            "timeout": settings.timeout,
+            "verify": settings.verify,
+        }
+        if retry or self.retry:
+            kwargs["retry"] = retry or self.retry
+        return kwargs
+
+    # -- UI helpers ----------------------------------------------------------------------------------------
+
+    def console_url(self, dataset_id: str, workforce_task_id: str | None = None) -> str:
+        """Link to the dataset (and team labeling task) in the console of the connection's region."""
+        return console_url(self.settings.region, dataset_id, workforce_task_id)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check credentials and project with one cheap read (list one dataset); never raises.
+
+        The message never contains a secret: API errors are built from status and error code only, and any
+        other text is scrubbed of the connection's secret values.
+        """
+        secrets: list[str] = []
+        try:
+            settings = self.settings
+            secrets = list(settings.secrets())
+            with self.get_client(retry=TEST_CONNECTION_RETRY) as client:
+                client.list_datasets(limit=1)
+        except Exception as exc:
+            return False, scrub(str(exc) or type(exc).__name__, secrets)
+        return (
+            True,
+            f"Connection to ModelArts project {settings.project_id} at {settings.base_url} succeeded.",
+        )

@@ -118,7 +118,7 @@ class CreateTeamTaskOperator(BaseOperator):
         options["synchronize_data"] = self.synchronize_data
         if self.workforces_config:
             options["workforces_config"] = self.workforces_config
-        from airflow_provider_modelarts.hooks.team_tasks import AmbiguousTeamTaskError
+        from airflow_provider_modelarts.team_tasks import AmbiguousTeamTaskError
 
         hook = self._hook()
         try:

@@ -15,7 +15,7 @@ from airflow_provider_modelarts.client import RetryPolicy
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsNotFoundError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-from airflow_provider_modelarts.hooks.team_tasks import TeamTaskNotStartedError
+from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError
 from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
 
 DATASET = "ds-images"

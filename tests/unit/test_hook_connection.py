@@ -23,7 +23,8 @@ from hook_helpers import (
 )
 
 from airflow_provider_modelarts.errors import ModelArtsConfigError
-from airflow_provider_modelarts.hooks.modelarts import ModelArtsConnectionSettings, ModelArtsHook
+from airflow_provider_modelarts.hooks.connection import ModelArtsConnectionSettings
+from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
 
 def test_endpoint_is_derived_from_region_when_not_overridden(

@@ -14,7 +14,7 @@ from team_task_helpers import FAST_RETRY, FakeService, error
 
 from airflow_provider_modelarts.errors import ModelArtsNotFoundError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-from airflow_provider_modelarts.hooks.team_tasks import (
+from airflow_provider_modelarts.team_tasks import (
     AmbiguousTeamTaskError,
     TeamTaskNotListedError,
     TeamTaskNotStartedError,
