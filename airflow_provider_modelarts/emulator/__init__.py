@@ -21,8 +21,9 @@ from .config import (
     EmulatorConfig,
     IamUser,
 )
+from .records import sample_id_for
 from .seed import DEFAULT_SEED, apply_seed, default_seed
-from .state import EmulatorState, sample_id_for
+from .state import EmulatorState
 
 if TYPE_CHECKING:
     from .testing import EmulatorAdmin, EmulatorServer

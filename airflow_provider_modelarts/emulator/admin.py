@@ -30,6 +30,7 @@ from fastapi.responses import Response
 from . import lifecycle, sample_lists
 from .faults import FaultRule
 from .security import revoke_tokens, token_summary
+from .seed import apply_seed, default_seed
 from .state import EmulatorState
 
 __all__ = ["admin_router"]
@@ -83,8 +84,6 @@ def admin_router(state: EmulatorState) -> APIRouter:
         elif choice in ("empty", False):
             state.reset(False)
         elif choice == "default":
-            from .seed import default_seed
-
             state.reset(default_seed())
         elif isinstance(choice, dict):
             state.reset(choice)
@@ -94,8 +93,6 @@ def admin_router(state: EmulatorState) -> APIRouter:
 
     async def seed(request: Request) -> Response:
         """Add a seed's teams, datasets and tasks."""
-        from .seed import apply_seed
-
         payload = await _payload(request)
         return _json(apply_seed(state, payload))
 

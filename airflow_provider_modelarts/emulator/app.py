@@ -24,6 +24,7 @@ from .config import EmulatorConfig
 from .middleware import BODY_KEY, DOC_PATHS, ConnectionDropped, EmulatorMiddleware
 from .openapi import install_openapi
 from .security import issue_token
+from .seed import default_seed
 from .state import EmulatorState
 
 __all__ = ["ConnectionDropped", "create_app"]
@@ -95,8 +96,6 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
     state with that configuration (and the default seed); with neither, a default emulator.
     """
     if state is None:
-        from .seed import default_seed
-
         state = EmulatorState(config, seed=default_seed())
         state.reset()
     elif config is not None:

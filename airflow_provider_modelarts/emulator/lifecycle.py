@@ -28,8 +28,9 @@ from airflow_provider_modelarts.models import (
 
 from .codes import ApiError
 from .payloads import validated_body
+from .records import CheckingTask, DatasetRecord, TaskSample, WorkforceTaskRecord
 from .sample_lists import task_sample_view, worker_index
-from .state import CheckingTask, DatasetRecord, EmulatorState, TaskSample, WorkforceTaskRecord
+from .state import EmulatorState
 
 __all__ = [
     "acceptance_report",

@@ -14,7 +14,8 @@ from airflow_provider_modelarts._text import quote
 
 from .codes import ApiError
 from .payloads import query_int
-from .state import BUCKET, DatasetRecord, EmulatorState, SampleRecord, TaskSample, WorkforceTaskRecord
+from .records import BUCKET, DatasetRecord, SampleRecord, TaskSample, WorkforceTaskRecord
+from .state import EmulatorState
 
 __all__ = [
     "DATASET_STATES",

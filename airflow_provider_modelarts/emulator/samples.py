@@ -16,15 +16,8 @@ from airflow_provider_modelarts.models import MAX_SAMPLE_BYTES, LabelFormat, Sam
 
 from .codes import CODES, ApiError
 from .payloads import decoded_size, item_problems, parse_body
-from .state import (
-    BUCKET,
-    DatasetRecord,
-    EmulatorState,
-    SampleRecord,
-    TaskSample,
-    WorkforceTaskRecord,
-    sample_id_for,
-)
+from .records import BUCKET, DatasetRecord, SampleRecord, TaskSample, WorkforceTaskRecord, sample_id_for
+from .state import EmulatorState
 
 __all__ = ["add_samples", "update_samples", "update_task_samples"]
 

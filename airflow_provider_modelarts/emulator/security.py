@@ -16,8 +16,9 @@ from typing import Any
 
 from .codes import ApiError
 from .payloads import parse_body
+from .records import TokenRecord
 from .signature import verify_signature
-from .state import EmulatorState, TokenRecord
+from .state import EmulatorState
 
 __all__ = ["authenticate", "issue_token", "revoke_tokens", "token_summary"]
 

@@ -28,19 +28,32 @@ replaces that dataset.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
-from .state import (
-    BUCKET,
-    DatasetRecord,
-    EmulatorState,
-    SampleRecord,
-    TaskSample,
-    WorkforceTaskRecord,
-    sample_id_for,
-)
+from .config import EmulatorConfig
+from .records import BUCKET, DatasetRecord, SampleRecord, TaskSample, WorkforceTaskRecord, sample_id_for
 
-__all__ = ["DEFAULT_SEED", "apply_seed", "default_seed"]
+__all__ = ["DEFAULT_SEED", "SeedTarget", "apply_seed", "default_seed"]
+
+
+class SeedTarget(Protocol):
+    """What a seed is applied to: :class:`~.state.EmulatorState` (``state.py`` imports this module to seed
+    itself on reset, so this module names only the parts it uses, not the class)."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    @property
+    def config(self) -> EmulatorConfig: ...
+
+    @property
+    def workforces(self) -> dict[str, dict[str, Any]]: ...
+
+    @property
+    def datasets(self) -> dict[str, DatasetRecord]: ...
+
+    def now_ms(self) -> int: ...
 
 
 def _image_label(name: str) -> list[dict[str, Any]]:
@@ -113,7 +126,7 @@ def _require(mapping: dict[str, Any], key: str, where: str) -> Any:
     return mapping[key]
 
 
-def apply_seed(state: EmulatorState, seed: dict[str, Any]) -> dict[str, Any]:
+def apply_seed(state: SeedTarget, seed: dict[str, Any]) -> dict[str, Any]:
     """Add the seed's teams, datasets and tasks to ``state``; returns what was created (ids)."""
     if not isinstance(seed, dict):
         raise ValueError("seed must be a JSON object")
@@ -146,7 +159,7 @@ def apply_seed(state: EmulatorState, seed: dict[str, Any]) -> dict[str, Any]:
 
 
 def _seed_dataset(
-    state: EmulatorState, project_id: str, data: dict[str, Any], index: int, now: int
+    state: SeedTarget, project_id: str, data: dict[str, Any], index: int, now: int
 ) -> DatasetRecord:
     dataset_id = _require(data, "dataset_id", f"datasets[{index}]")
     dataset = DatasetRecord(
@@ -183,7 +196,7 @@ def _seed_dataset(
 
 
 def _seed_task(
-    state: EmulatorState, dataset: DatasetRecord, data: dict[str, Any], position: int, now: int
+    state: SeedTarget, dataset: DatasetRecord, data: dict[str, Any], position: int, now: int
 ) -> WorkforceTaskRecord:
     where = f"dataset {dataset.dataset_id!r} workforce_tasks[{position}]"
     task_id = _require(data, "task_id", where)

@@ -36,7 +36,8 @@ from airflow_provider_modelarts.models import (
 from .codes import ApiError
 from .lifecycle import check_stats
 from .payloads import query_bool, query_int, validated_body
-from .state import DatasetRecord, EmulatorState, TaskSample, WorkforceTaskRecord
+from .records import DatasetRecord, TaskSample, WorkforceTaskRecord
+from .state import EmulatorState
 
 __all__ = ["create_task", "delete_task", "list_tasks", "start_task", "task_view", "update_task"]
 
