@@ -30,6 +30,7 @@ from airflow_provider_modelarts._api_call import (
     query_value,
     workforce_task_path,
 )
+from airflow_provider_modelarts._models._parse import SerializedSample, request_json, serialize_sample
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     AcceptanceAction,
@@ -41,7 +42,6 @@ from airflow_provider_modelarts.models import (
     ListSamplesResponse,
     Sample,
     SampleLabels,
-    SerializedSample,
     UpdateAcceptanceStatusResponse,
     UpdateSamplesRequest,
     UpdateWorkforceSamplingTaskRequest,
@@ -49,8 +49,6 @@ from airflow_provider_modelarts.models import (
     UploadSamplesRequest,
     UploadSamplesResponse,
     WorkforceTask,
-    request_json,
-    serialize_sample,
 )
 
 __all__ = [

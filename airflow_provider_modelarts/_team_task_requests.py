@@ -21,6 +21,7 @@ from airflow_provider_modelarts._api_call import (
     query_value,
     workforce_task_path,
 )
+from airflow_provider_modelarts._models._parse import request_json
 from airflow_provider_modelarts.models import (
     CreateWorkforceTaskRequest,
     CreateWorkforceTaskResponse,
@@ -28,7 +29,6 @@ from airflow_provider_modelarts.models import (
     StartWorkforceTaskRequest,
     UpdateWorkforceTaskRequest,
     WorkforceTaskChangeResponse,
-    request_json,
 )
 
 __all__ = [

@@ -72,9 +72,6 @@ if TYPE_CHECKING:  # loaded on first use, by __getattr__ below
         parse_sample,
         to_payload,
     )
-    from ._models._parse import SerializedSample as SerializedSample  # see _STILL_IMPORTED_FROM_HERE
-    from ._models._parse import request_json as request_json
-    from ._models._parse import serialize_sample as serialize_sample
     from ._models._reads import (
         AcceptanceReport,
         CheckTaskStats,
@@ -209,10 +206,7 @@ def parse_response(model_cls: type[R], data: Mapping[str, Any] | bytes | str) ->
     return model_cls.model_validate(data, context=dict(RESPONSE_CONTEXT))
 
 
-# Internal helpers that are no part of the API but are still imported from here by ``_requests.py``,
-# ``_team_task_requests.py`` and ``tests/unit/test_requests.py``; they belong in ``_models._parse``.
-_STILL_IMPORTED_FROM_HERE = ("SerializedSample", "request_json", "serialize_sample")
-_LAZY = frozenset((*__all__, *_STILL_IMPORTED_FROM_HERE)).difference(globals())
+_LAZY = frozenset(__all__).difference(globals())
 
 
 if not TYPE_CHECKING:  # type checkers see the imports above; a misspelt name stays an error for them

@@ -15,24 +15,21 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException
-from airflow.sdk import BaseOperator
 
 from airflow_provider_modelarts.links import (
     ModelArtsDatasetLink,
     ModelArtsTeamTaskLink,
     resolve_console_links,
 )
+from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_modelarts.client import RetryPolicy
-    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-
 __all__ = ["CreateTeamTaskOperator"]
 
 
-class CreateTeamTaskOperator(BaseOperator):
+class CreateTeamTaskOperator(ModelArtsBaseOperator):
     """Create (or adopt, by name) a team labeling task on a dataset and start it.
 
     ``POST .../datasets/{dataset_id}/workforce-tasks`` then ``POST .../workforce-tasks/{id}`` (start), as the
@@ -54,20 +51,15 @@ class CreateTeamTaskOperator(BaseOperator):
         once it has left STARTING (RUNNING or later), so the next task can label in it.
     :param wait_started: seconds to wait for the task to leave STARTING (default 300); a task still
         STARTING after that fails the try (an Airflow retry adopts it and waits again).
-    :param project_id: project to use instead of the connection's.
-    :param modelarts_conn_id: Airflow connection of type ``modelarts``.
-    :param client_retry: ``RetryPolicy`` for lost answers (attempts, backoff, deadline).
+    :param modelarts_conn_id, project_id, client_retry: see :class:`ModelArtsBaseOperator`; ``client_retry``
+        also bounds how often a lost answer repeats the list-then-create step.
 
     Returns (XCom) ``workforce_task_id``, ``task_name``, ``created``, ``started``, ``status`` and
     ``dataset_id``; pull ``['workforce_task_id']`` into the label and acceptance operators.
     """
 
-    template_fields: Sequence[str] = (
-        "dataset_id",
-        "task_name",
-        "workforces_config",
-        "create_options",
-        "project_id",
+    template_fields: Sequence[str] = modelarts_template_fields(
+        "dataset_id", "task_name", "workforces_config", "create_options"
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "workforces_config": "json",
@@ -86,9 +78,6 @@ class CreateTeamTaskOperator(BaseOperator):
         create_options: dict[str, Any] | None = None,
         start: bool = True,
         wait_started: float = 300.0,
-        project_id: str | None = None,
-        modelarts_conn_id: str = "modelarts_default",
-        client_retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -99,17 +88,9 @@ class CreateTeamTaskOperator(BaseOperator):
         self.create_options = create_options
         self.start = start
         self.wait_started = wait_started
-        self.project_id = project_id
-        self.modelarts_conn_id = modelarts_conn_id
-        self.client_retry = client_retry
         # Filled while running; read by the extra links (see links.py).
         self.workforce_task_id: str | None = None
         self.console_links: dict[str, str] = {}
-
-    def _hook(self) -> ModelArtsHook:
-        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-
-        return ModelArtsHook(self.modelarts_conn_id, project_id=self.project_id, retry=self.client_retry)
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.dataset_id or not self.task_name:
@@ -120,7 +101,7 @@ class CreateTeamTaskOperator(BaseOperator):
             options["workforces_config"] = self.workforces_config
         from airflow_provider_modelarts.team_tasks import AmbiguousTeamTaskError
 
-        hook = self._hook()
+        hook = self.hook
         try:
             result = hook.create_team_task(
                 self.dataset_id, self.task_name, start=self.start, wait_started=self.wait_started, **options

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from airflow_provider_modelarts import _requests as req
-from airflow_provider_modelarts._api_call import ResponseParseError, UnparsedReply
+from airflow_provider_modelarts._api_call import UnparsedReply
+from airflow_provider_modelarts.errors import ResponseParseError
 from airflow_provider_modelarts.models import AcceptanceAction, Sample
 
 DS = "/v2/p/datasets/d"
@@ -86,7 +87,8 @@ def test_raw_calls_serialise_once_and_keep_the_path_as_given() -> None:
 @pytest.mark.parametrize("with_fields", [False, True])
 def test_serialized_samples_make_the_same_body_as_models(with_fields: bool) -> None:
     """A bulk run hands the builders samples it serialised once; the body is the one models would give."""
-    from airflow_provider_modelarts.models import SampleLabels, parse_sample, serialize_sample
+    from airflow_provider_modelarts._models._parse import serialize_sample
+    from airflow_provider_modelarts.models import SampleLabels, parse_sample
 
     raw = [{"name": "a.jpg", "data": "AAAA", "labels": [{"name": "cat"}]}, {"name": "b.jpg", "data": "AAAA"}]
     models = [parse_sample(Sample, item, index) for index, item in enumerate(raw)]

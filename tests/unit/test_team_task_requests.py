@@ -7,7 +7,8 @@ import json
 import pytest
 
 from airflow_provider_modelarts import _team_task_requests as team
-from airflow_provider_modelarts._api_call import ResponseParseError, UnparsedReply
+from airflow_provider_modelarts._api_call import UnparsedReply
+from airflow_provider_modelarts.errors import ResponseParseError
 from airflow_provider_modelarts.models import CreateWorkforceTaskRequest
 
 TASKS = "/v2/p/datasets/d%2F1/workforce-tasks"
