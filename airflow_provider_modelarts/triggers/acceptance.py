@@ -102,15 +102,9 @@ class AcceptanceTrigger(BaseTrigger):
         return self._client
 
     def _retry_policy(self) -> RetryPolicy:
-        """Short in-call retries: the poll loop is the long-term retry, and it must notice its deadline."""
-        from airflow_provider_modelarts.client import RetryPolicy
+        from airflow_provider_modelarts.retries import trigger_call_retry
 
-        return RetryPolicy(
-            max_attempts=3,
-            backoff_base=0.5,
-            backoff_max=5.0,
-            deadline=max(5.0, min(60.0, self.poll_interval)),
-        )
+        return trigger_call_retry(self.poll_interval)
 
     async def _close_client(self) -> None:
         client, self._client = self._client, None
