@@ -14,7 +14,7 @@ GET    /_emulator/clock, POST /_emulator/clock   {"offset_seconds": s}: set the 
 POST   /_emulator/tokens/expire            {"token": "..."} or {} for all tokens
 GET    /_emulator/tokens                   issued tokens without their values
 GET    /_emulator/config, POST /_emulator/config   read / change reviewer pace, pass rate, step, ttl, auth,
-                                           and the team labeling task replies (config.py: not_found_status,
+                                           and the replies the pages allow (config.py: not_found_status,
                                            task_stats_by_flag, task_page_cap, create_task_reply,
                                            throttle_task_creates)
 """

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from . import lifecycle, sample_lists, samples, team_tasks
 from .admin import admin_router
-from .codes import CODES, ApiError, error_body
+from .codes import CODES, NOT_FOUND_CODES, PARAMETER_ERROR, ApiError, error_body
 from .config import EmulatorConfig
 from .middleware import BODY_KEY, DOC_PATHS, ConnectionDropped, EmulatorMiddleware
 from .openapi import install_openapi
@@ -111,8 +111,11 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError) -> Response:
+        # "Does not exist" codes: the tsv files them under 400, the pages' status tables list 404; every
+        # route answers them at the configured status (codes.py).
+        status = state.config.not_found_status if error.code in NOT_FOUND_CODES else error.status
         return Response(
-            error_body(error.code, error.message), status_code=error.status, media_type="application/json"
+            error_body(error.code, error.message), status_code=status, media_type="application/json"
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -123,7 +126,7 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
         elif error.status_code == 405:
             code, message = "APIGW.0101", f"method {request.method} is not allowed on {request.url.path}"
         else:
-            code, message = "ModelArts.4396", str(error.detail)
+            code, message = PARAMETER_ERROR, str(error.detail)
         return Response(
             error_body(code, message), status_code=error.status_code, media_type="application/json"
         )

@@ -1,29 +1,30 @@
 """The error codes the emulator answers with, and the exception that carries one to the error handler.
 
-HTTP statuses and messages follow ``related/modelarts_error_codes.tsv`` except where noted: "not found" codes
-for a dataset or team labeling task are answered with HTTP 404 by the sample and acceptance calls, as the
-API pages' status tables list, although the tsv files them under 400; the team labeling task calls answer
-them with the configured ``not_found_status`` (400 by default, as the tsv files them; see
-``team_tasks.py``).
+HTTP statuses and messages follow ``related/modelarts_error_codes.tsv``. The "does not exist" codes of
+:data:`NOT_FOUND_CODES` are filed there under 400 while the API pages' status tables list 404 Not Found:
+every route answers them with the configured ``config.not_found_status`` (400 by default, as the tsv files
+them; 404 as the pages list), so a client is tested against both (``app.py`` applies it).
+A bad parameter anywhere is the tsv's generic row ``ModelArts.0104`` "Parameter error." (``4396``'s row,
+"Ensure that the import task parameters are correct.", is about import tasks, which the emulator has not).
 """
 
 from __future__ import annotations
 
 import json
 
-__all__ = ["CODES", "ApiError", "error_body"]
+__all__ = ["CODES", "NOT_FOUND_CODES", "PARAMETER_ERROR", "ApiError", "error_body"]
 
 # code -> (HTTP status, message as in the tsv)
 CODES: dict[str, tuple[int, str]] = {
-    "ModelArts.4352": (404, "Dataset does not exist"),
-    "ModelArts.4619": (404, "Workforce task does not exist"),
-    "ModelArts.4612": (404, "Task not found"),
+    # The three "does not exist" rows the emulator answers (tsv: 400; see NOT_FOUND_CODES).
+    "ModelArts.4352": (400, "Dataset does not exist"),
+    "ModelArts.4619": (400, "Workforce task does not exist"),
+    "ModelArts.4612": (400, "Task not found"),  # an unknown acceptance round (checking_task_id) in the report
     "ModelArts.4420": (400, "Sample not found"),
     "ModelArts.4422": (400, "Sample already exists"),
     "ModelArts.4656": (400, "Sample oversized."),
-    "ModelArts.4396": (400, "Parameter is invalid"),
-    # The tsv's generic "Parameter error." row: what the team labeling task calls answer to a bad parameter
-    # (4396's row is about import task parameters).
+    # The tsv's generic "Parameter error." row ("Check the parameter settings."): every bad parameter, body,
+    # query or path, of every call (4396's row, "Parameter is invalid", is about import task parameters).
     "ModelArts.0104": (400, "Parameter error."),
     # "Frequent dataset or labeling task creation in a unit time." (the configurable create throttle)
     "ModelArts.4395": (429, "Too many dataset requests"),
@@ -54,6 +55,13 @@ CODES: dict[str, tuple[int, str]] = {
     "APIGW.0301": (401, "Incorrect IAM authentication information"),
     "APIGW.0101": (404, "The API does not exist or has not been published in the environment"),
 }
+
+
+#: "Dataset does not exist", "Workforce task does not exist", "Task not found": answered at
+#: ``config.not_found_status`` by every route.
+NOT_FOUND_CODES = frozenset({"ModelArts.4352", "ModelArts.4619", "ModelArts.4612"})
+#: What every bad parameter is answered with (see the module docstring).
+PARAMETER_ERROR = "ModelArts.0104"
 
 
 class ApiError(Exception):

@@ -53,7 +53,7 @@ _MUTABLE: dict[str, tuple[type, ...]] = {
     "start_steps": (int,),
     "sampling_steps": (int,),
     "sync_steps": (int,),
-    # Team labeling task replies the pages allow and the default emulator does not make (README assumptions).
+    # Replies the pages allow (README assumptions).
     "not_found_status": (int,),
     "task_stats_by_flag": (bool,),
     "task_page_cap": (int, type(None)),
@@ -74,15 +74,16 @@ class EmulatorConfig:
     ``step_seconds``: wall-clock seconds per simulated step (reviewer progress, sampling, synchronizing);
     ``None`` means time only moves through ``POST /_emulator/advance``.
 
-    Team labeling task calls (``team_tasks.py``), each a reply the pages allow:
-    ``not_found_status``: HTTP status of ``ModelArts.4352`` / ``ModelArts.4619`` (400 as the error table files
-    them, the default; 404 as the pages' status tables list). ``task_stats_by_flag``: task details carry
-    ``sample_stats`` / ``workforce_stats`` (and ``worker_stats``) only when their query flag is true (the
-    details page: "false ... (Default value)"); off, they are always there, as in the page's example.
-    ``task_page_cap``: the list answers at most this many tasks per page whatever ``limit`` asks ("Maximum
-    number of records"); ``offset`` then counts pages of that size. ``create_task_reply``: one of
-    :data:`CREATE_TASK_REPLIES`. ``throttle_task_creates``: the next N creates answer 429
-    ``ModelArts.4395`` ("Frequent dataset or labeling task creation in a unit time") and create nothing.
+    Replies the pages allow, each a setting:
+    ``not_found_status``: HTTP status of ``ModelArts.4352`` / ``ModelArts.4619`` / ``ModelArts.4612`` on
+    every call (400 as the error table files them, the default; 404 as the pages' status tables list).
+    ``task_stats_by_flag`` (on by default): task details carry ``sample_stats`` / ``workforce_stats`` (and
+    ``worker_stats``) only when their query flag is true (the details page: "false ... (Default value)"); off,
+    they are always there, as in the page's example. ``task_page_cap``: the team task list answers at most
+    this many tasks per page whatever ``limit`` asks ("Maximum number of records"); ``offset`` then counts
+    pages of that size. ``create_task_reply``: one of :data:`CREATE_TASK_REPLIES`.
+    ``throttle_task_creates``: the next N creates answer 429 ``ModelArts.4395`` ("Frequent dataset or
+    labeling task creation in a unit time") and create nothing.
     """
 
     access_keys: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
@@ -101,7 +102,7 @@ class EmulatorConfig:
     sync_steps: int = 1
     random_seed: int = 0
     not_found_status: int = 400
-    task_stats_by_flag: bool = False
+    task_stats_by_flag: bool = True
     task_page_cap: int | None = None
     create_task_reply: str = "task_id"
     throttle_task_creates: int = 0

@@ -16,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from airflow_provider_modelarts._models._parse import format_loc
 
-from .codes import ApiError
+from .codes import PARAMETER_ERROR, ApiError
 
 __all__ = [
     "decoded_size",
@@ -35,18 +35,18 @@ def parse_body(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
     except ValueError as exc:
-        raise ApiError("ModelArts.4396", f"request body is not valid JSON ({exc})") from None
+        raise ApiError(PARAMETER_ERROR, f"request body is not valid JSON ({exc})") from None
     if not isinstance(payload, dict):
-        raise ApiError("ModelArts.4396", "request body must be a JSON object")
+        raise ApiError(PARAMETER_ERROR, "request body must be a JSON object")
     return payload
 
 
 def validated_body(model: type[BaseModel], body: bytes) -> dict[str, Any]:
-    """The JSON object of a body that ``model`` accepts; otherwise 400 ``ModelArts.4396`` naming the field."""
+    """The JSON object of a body that ``model`` accepts; otherwise 400 ``ModelArts.0104`` naming the field."""
     payload = parse_body(body)
     problems = item_problems(model, [payload])
     if problems:
-        raise ApiError("ModelArts.4396", problems[0])
+        raise ApiError(PARAMETER_ERROR, problems[0])
     return payload
 
 
@@ -95,12 +95,10 @@ def query_int(
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(
-            "ModelArts.4396", f"query parameter {name!r} must be an integer, got {raw!r}"
-        ) from None
+        raise ApiError(PARAMETER_ERROR, f"query parameter {name!r} must be an integer, got {raw!r}") from None
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ApiError("ModelArts.4396", f"query parameter {name!r} must be {bounds}, got {value}")
+        raise ApiError(PARAMETER_ERROR, f"query parameter {name!r} must be {bounds}, got {value}")
     return value
 
 
@@ -112,4 +110,4 @@ def query_bool(query: Mapping[str, str], name: str) -> bool:
         return True
     if raw.lower() in ("false", "0"):
         return False
-    raise ApiError("ModelArts.4396", f"query parameter {name!r} must be true or false, got {raw!r}")
+    raise ApiError(PARAMETER_ERROR, f"query parameter {name!r} must be true or false, got {raw!r}")

@@ -2,7 +2,8 @@
 
 Querying the Sample List (``querying_the_sample_list.rst``) and Querying the Sample List of a Team Labeling
 Task by Page (``querying_the_sample_list_of_a_team_labeling_task_by_page.rst``): ``sample_state`` filters,
-``label_name``, ``order`` and paging (``limit`` 1-100, ``offset`` a page number).
+``label_name``, ``order`` and paging (``limit`` 1-100, ``offset`` a page number). A bad query parameter is
+``ModelArts.0104`` "Parameter error." (the tsv's generic row, see ``codes.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from airflow_provider_modelarts._text import quote
 
-from .codes import ApiError
+from .codes import PARAMETER_ERROR, ApiError
 from .payloads import query_int
 from .records import BUCKET, DatasetRecord, SampleRecord, TaskSample, WorkforceTaskRecord
 from .state import EmulatorState
@@ -133,7 +134,7 @@ def _state_name(query: Mapping[str, str]) -> str | None:
     state = query.get("sample_state") or None
     if state is not None and state not in TASK_STATES:
         raise ApiError(
-            "ModelArts.4396", f"unknown sample_state {quote(state)}; valid: {', '.join(TASK_STATES)}"
+            PARAMETER_ERROR, f"unknown sample_state {quote(state)}; valid: {', '.join(TASK_STATES)}"
         )
     return state
 
@@ -151,7 +152,7 @@ def _order(records: list[Any], query: Mapping[str, str]) -> list[Any]:
     they were added, which is their ``sample_time`` order, so no sort is needed."""
     order = (query.get("order") or "desc").lower()
     if order not in ("asc", "desc"):
-        raise ApiError("ModelArts.4396", f"order must be asc or desc, got {quote(order)}")
+        raise ApiError(PARAMETER_ERROR, f"order must be asc or desc, got {quote(order)}")
     if order == "desc":
         records.reverse()
     return records

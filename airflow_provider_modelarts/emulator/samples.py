@@ -3,6 +3,13 @@
 Per-item outcomes follow the batch pages: HTTP 200 with ``results[i]`` for ``samples[i]`` (same order), each
 ``success`` plus ``error_code``/``error_msg`` when it failed; the batch ``success`` is false as soon as one
 item failed. Nothing of a failed item is applied; the other items are.
+
+Codes (rows of ``modelarts_error_codes.tsv``): a bad parameter, of the whole request or of one item, is
+``ModelArts.0104`` "Parameter error." (the generic row; the pages name no per-API code for it), a duplicate
+name ``ModelArts.4422`` "Sample already exists", an unknown sample id ``ModelArts.4420`` "Sample not found",
+data over 12,582,912 bytes ``ModelArts.4656`` "Sample oversized.", a worker outside the task's team
+``ModelArts.4604`` "The worker does not exist"; a missing dataset or task is ``ModelArts.4352`` /
+``ModelArts.4619`` at ``config.not_found_status`` (``codes.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from typing import Any
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.models import MAX_SAMPLE_BYTES, LabelFormat, Sample, SampleLabels
 
-from .codes import CODES, ApiError
+from .codes import CODES, PARAMETER_ERROR, ApiError
 from .payloads import decoded_size, item_problems, parse_body
 from .records import BUCKET, DatasetRecord, SampleRecord, TaskSample, WorkforceTaskRecord, sample_id_for
 from .state import EmulatorState
@@ -35,7 +42,7 @@ def _samples_of(payload: Mapping[str, Any]) -> list[Any]:
     if samples is None:
         return []
     if not isinstance(samples, list):
-        raise ApiError("ModelArts.4396", "'samples' must be an array")
+        raise ApiError(PARAMETER_ERROR, "'samples' must be an array")
     return samples
 
 
@@ -47,11 +54,11 @@ def add_samples(state: EmulatorState, project_id: str, dataset_id: str, body: by
     samples = _samples_of(payload)
     final = payload.get("final_annotation")
     if final is not None and not isinstance(final, bool):
-        raise ApiError("ModelArts.4396", "'final_annotation' must be a boolean")
+        raise ApiError(PARAMETER_ERROR, "'final_annotation' must be a boolean")
     if payload.get("label_format") is not None:
         problems = item_problems(LabelFormat, [payload["label_format"]])
         if problems:
-            raise ApiError("ModelArts.4396", f"label_format: {problems[0]}")
+            raise ApiError(PARAMETER_ERROR, f"label_format: {problems[0]}")
     problems = item_problems(Sample, samples)
     results: list[dict[str, Any]] = []
     with state.lock:
@@ -60,7 +67,7 @@ def add_samples(state: EmulatorState, project_id: str, dataset_id: str, body: by
         default_type = _SAMPLE_TYPE_BY_DATASET.get(dataset.dataset_type)
         for index, item in enumerate(samples):
             if not isinstance(item, dict):
-                results.append(_failure("ModelArts.4396", f"samples[{index}] must be an object"))
+                results.append(_failure(PARAMETER_ERROR, f"samples[{index}] must be an object"))
                 continue
             data = item.get("data")
             name = item.get("name")
@@ -75,7 +82,7 @@ def add_samples(state: EmulatorState, project_id: str, dataset_id: str, body: by
                 )
                 continue
             if index in problems:
-                results.append(_failure("ModelArts.4396", f"samples[{index}]: {problems[index]}", name=name))
+                results.append(_failure(PARAMETER_ERROR, f"samples[{index}]: {problems[index]}", name=name))
                 continue
             data_md5 = (
                 hashlib.md5(data.encode(), usedforsecurity=False).hexdigest()
@@ -209,9 +216,9 @@ def update_task_samples(
 
 def _item_failure(index: int, item: Any, problems: Mapping[int, str]) -> dict[str, Any] | None:
     if not isinstance(item, dict):
-        return _failure("ModelArts.4396", f"samples[{index}] must be an object")
+        return _failure(PARAMETER_ERROR, f"samples[{index}] must be an object")
     if index in problems:
-        return _failure("ModelArts.4396", f"samples[{index}]: {problems[index]}")
+        return _failure(PARAMETER_ERROR, f"samples[{index}]: {problems[index]}")
     if not item.get("sample_id"):
         # The update pages make sample_id optional ("Mandatory: No"): the request is well formed, but without
         # an id there is no sample to update.
@@ -235,6 +242,7 @@ def _check_labeling_allowed(task: WorkforceTaskRecord) -> None:
             "label new samples in a new team labeling task",
         )
     if task.status in (0, 6):
+        # The tsv has no row for "not started yet"; the generic "Parameter error." (README assumption).
         raise ApiError(
-            "ModelArts.4396", f"team labeling task {task.task_id!r} is not running yet (status {task.status})"
+            PARAMETER_ERROR, f"team labeling task {task.task_id!r} is not running yet (status {task.status})"
         )

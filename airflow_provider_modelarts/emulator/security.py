@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 from typing import Any
 
-from .codes import ApiError
+from .codes import PARAMETER_ERROR, ApiError
 from .payloads import parse_body
 from .records import TokenRecord
 from .signature import verify_signature
@@ -85,16 +85,16 @@ def issue_token(state: EmulatorState, body: bytes) -> tuple[dict[str, Any], str,
         methods = identity["methods"]
     except (KeyError, TypeError):
         raise ApiError(
-            "ModelArts.4396", "body must be {'auth': {'identity': {'methods': [...], ...}}}"
+            PARAMETER_ERROR, "body must be {'auth': {'identity': {'methods': [...], ...}}}"
         ) from None
     if "password" not in methods:
-        raise ApiError("ModelArts.4396", "only the 'password' identity method is emulated")
+        raise ApiError(PARAMETER_ERROR, "only the 'password' identity method is emulated")
     try:
         user = identity["password"]["user"]
         name, password, domain = user["name"], user["password"], user["domain"]["name"]
     except (KeyError, TypeError):
         raise ApiError(
-            "ModelArts.4396", "auth.identity.password.user needs name, password and domain.name"
+            PARAMETER_ERROR, "auth.identity.password.user needs name, password and domain.name"
         ) from None
     config = state.config
     known = config.iam_users.get(name)
@@ -106,7 +106,7 @@ def issue_token(state: EmulatorState, body: bytes) -> tuple[dict[str, Any], str,
         raise ApiError("APIGW.0301", "the user name, password or domain name is wrong")
     project = ((auth.get("scope") or {}).get("project")) or {}
     if not isinstance(project, dict):
-        raise ApiError("ModelArts.4396", "auth.scope.project must be an object")
+        raise ApiError(PARAMETER_ERROR, "auth.scope.project must be an object")
     project_id = project.get("id")
     project_name = project.get("name")
     if project_id is not None and project_id != config.project_id:

@@ -12,19 +12,21 @@ Several team tasks per dataset are normal. Start assigns the task every dataset 
 labeled set (no labels, or labels still to be confirmed), "to annotators randomly and evenly" (round robin
 over the task's labelers here, so it is repeatable). Requests are validated with the package's models.
 
-Errors (``modelarts_error_codes.tsv``): a bad parameter is ``ModelArts.0104`` "Parameter error." (the
-generic row; ``4396``'s row is about import tasks), a missing dataset ``ModelArts.4352`` and a missing task
-``ModelArts.4619``, both at ``config.not_found_status`` (400 as the tsv files them, or 404 as the pages'
-status tables list). The settings of ``config.py`` also make the other replies the pages allow: short list
-pages, a create reply without ``task_id``, task details without the statistics their flags did not ask for,
-and 429 ``ModelArts.4395`` for creates.
+Errors (``modelarts_error_codes.tsv``, as on every call, see ``codes.py``): a bad parameter is
+``ModelArts.0104`` "Parameter error." (the generic row; ``4396``'s row is about import tasks), a missing
+dataset ``ModelArts.4352`` and a missing task ``ModelArts.4619``, both at ``config.not_found_status`` (400 as
+the tsv files them, or 404 as the pages' status tables list). The settings of ``config.py`` also make the
+other replies the pages allow: short list pages, a create reply without ``task_id``, and 429
+``ModelArts.4395`` for creates; task details carry only the statistics their flags ask for (the default).
+
+Body keys the create page does not list (``task_nmae``) are accepted and ignored: the page lists the fields
+but states no refusal of others, and the emulator validates no more strictly than a page states (README).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from collections.abc import Mapping
+from typing import Any
 
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.models import (
@@ -43,33 +45,9 @@ __all__ = ["create_task", "delete_task", "list_tasks", "start_task", "task_view"
 
 #: ListWorkforceTasks: "The value ranges from 1 to 1000. The default value is 1000."
 _MAX_PAGE = 1000
-#: Error table rows the team labeling task calls answer: a bad parameter, a missing dataset / task.
-_PARAMETER_ERROR = "ModelArts.0104"
-_MISSING = frozenset({"ModelArts.4352", "ModelArts.4619"})
-_PARAMETER_CODES = frozenset({"ModelArts.4396"})  # what the shared body / query parsers raise
 
 #: CreateWorkforceTask keys the emulator stores and shows back but does not act on.
 _KEPT_OPTIONS = ("auto_sync_dataset", "data_sync_type", "sample_conditions", "synchronize_auto_labeling_data")
-
-HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
-
-
-def _team_task_errors(handler: HandlerT) -> HandlerT:
-    """Answer a handler's errors with the codes and statuses of the team labeling task calls (module doc)."""
-
-    @functools.wraps(handler)
-    def wrapper(state: EmulatorState, *args: Any) -> Any:
-        try:
-            return handler(state, *args)
-        except ApiError as error:
-            if error.code in _MISSING:
-                error.status = state.config.not_found_status
-            elif error.code in _PARAMETER_CODES:
-                # ApiError's message is "<tsv message>: <detail>"; keep the detail under the 0104 row.
-                raise ApiError(_PARAMETER_ERROR, error.message.partition(": ")[2] or None) from None
-            raise
-
-    return cast("HandlerT", wrapper)
 
 
 def _teams(state: EmulatorState, config: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -129,7 +107,6 @@ def _check_name_free(dataset: DatasetRecord, name: str, task_id: str | None = No
         )
 
 
-@_team_task_errors
 def create_task(state: EmulatorState, project_id: str, dataset_id: str, body: bytes) -> dict[str, Any] | None:
     """CreateWorkforceTask: a new task in status CREATED (6), no samples until it is started.
 
@@ -168,7 +145,6 @@ def create_task(state: EmulatorState, project_id: str, dataset_id: str, body: by
         return {} if reply == "empty" else {"task_id": task_id}
 
 
-@_team_task_errors
 def list_tasks(
     state: EmulatorState, project_id: str, dataset_id: str, query: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -189,7 +165,6 @@ def list_tasks(
         return {"count": len(tasks), "tasks": [_view(dataset, task) for task in page]}
 
 
-@_team_task_errors
 def start_task(
     state: EmulatorState, project_id: str, dataset_id: str, task_id: str, body: bytes
 ) -> dict[str, Any]:
@@ -222,7 +197,6 @@ def _assign_samples(dataset: DatasetRecord, task: WorkforceTaskRecord, now: int)
         task.samples[record.sample_id] = TaskSample(record.sample_id, worker_id=worker, update_time=now)
 
 
-@_team_task_errors
 def update_task(
     state: EmulatorState, project_id: str, dataset_id: str, task_id: str, body: bytes
 ) -> dict[str, Any]:
@@ -244,7 +218,6 @@ def update_task(
         return {}
 
 
-@_team_task_errors
 def delete_task(state: EmulatorState, project_id: str, dataset_id: str, task_id: str) -> None:
     """DeleteWorkforceTask (any status): "the labeling details that are not accepted will be lost", while the
     dataset keeps what acceptance already synchronized to it (user guide)."""
@@ -268,17 +241,17 @@ def _sample_stats(task: WorkforceTaskRecord) -> dict[str, int]:
     }
 
 
-@_team_task_errors
 def task_view(
     state: EmulatorState, project_id: str, dataset_id: str, task_id: str, query: Mapping[str, str]
 ) -> dict[str, Any]:
     """Querying Details About a Team Labeling Task: the list's view plus per-member statistics.
 
     The page's query flags ``label_stats``, ``sample_stats`` and ``workforce_stats`` all default to false
-    ("Do not return ... (Default value)") while its example shows sample and personnel statistics without
-    them: ``label_stats`` is answered only when asked for; the other two always, unless
-    ``config.task_stats_by_flag`` is on. ``worker_stats`` (per-member progress) goes with ``workforce_stats``
-    ("Whether to return personnel statistics"), an assumption: the page ties it to no flag.
+    ("Do not return ... (Default value)"), so each statistic is answered only when its flag asks for it.
+    The page's example shows sample and personnel statistics without the flags; ``config.task_stats_by_flag``
+    off answers ``sample_stats`` / ``workforce_stats`` always, as that example does. ``worker_stats``
+    (per-member progress) goes with ``workforce_stats`` ("Whether to return personnel statistics"), an
+    assumption: the page ties it to no flag.
     """
     with state.lock:
         dataset, task = state.task(project_id, dataset_id, task_id)

@@ -240,5 +240,5 @@ def test_signature_check_uses_the_raw_path_as_sent(emulator: EmulatorServer) -> 
     )
     headers["Authorization"] = sign("GET", url, headers, b"", DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
     response = httpx.get(url, headers=headers)
-    assert response.status_code == 404  # authenticated, then: no such dataset
+    assert response.status_code == 400  # authenticated, then: no such dataset (the error table's status)
     assert response.json()["error_code"] == "ModelArts.4352"

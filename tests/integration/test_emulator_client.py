@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -99,15 +100,63 @@ def test_every_client_call_over_real_http(paused_emulator: EmulatorServer, auth:
     assert ("iam_token" in routes) == (auth == "password")
 
 
-def test_unknown_dataset_and_task_are_404_with_the_modelarts_code(emulator: EmulatorServer) -> None:
+def _dataset_calls(client: ModelArtsClient, dataset: str) -> dict[str, Callable[[], object]]:
+    """Every call that names a dataset and no team labeling task."""
+    return {
+        "list_samples": lambda: client.list_samples(dataset),
+        "add_samples": lambda: client.add_samples(dataset, [image("x.jpg")]),
+        "update_samples": lambda: client.update_samples(dataset, [{"sample_id": "0" * 32, "labels": []}]),
+        "list_workforce_tasks": lambda: client.list_workforce_tasks(dataset),
+        "create_workforce_task": lambda: client.create_workforce_task(dataset, {}),
+    }
+
+
+def _task_calls(client: ModelArtsClient, dataset: str, task: str) -> dict[str, Callable[[], object]]:
+    """Every call that names a dataset and a team labeling task."""
+    labels = [{"sample_id": "0" * 32, "labels": []}]
+    return {
+        "list_workforce_task_samples": lambda: client.list_workforce_task_samples(dataset, task),
+        "update_workforce_task_samples": lambda: client.update_workforce_task_samples(dataset, task, labels),
+        "start_acceptance": lambda: client.start_acceptance(dataset, task, sampling_rate=0.5),
+        "update_acceptance_status": lambda: client.update_acceptance_status(dataset, task, "pass_all"),
+        "get_acceptance_report": lambda: client.get_acceptance_report(dataset, task),
+        "get_workforce_task": lambda: client.get_workforce_task(dataset, task),
+        "start_workforce_task": lambda: client.start_workforce_task(dataset, task),
+        "update_workforce_task": lambda: client.update_workforce_task(dataset, task, {"description": "x"}),
+        "delete_workforce_task": lambda: client.delete_workforce_task(dataset, task),
+    }
+
+
+@pytest.mark.parametrize("not_found_status", [None, 404])
+def test_every_call_answers_a_missing_dataset_task_or_round_at_the_configured_status(
+    emulator: EmulatorServer, not_found_status: int | None
+) -> None:
+    """The error table files 4352 / 4619 / 4612 under HTTP 400 (the default); the pages' status tables list
+    404 Not Found (``not_found_status=404``). The client reads both as not found."""
+    if not_found_status is not None:
+        emulator.admin.configure(not_found_status=not_found_status)
+    status = not_found_status or 400
     with emulator.client() as client:
-        with pytest.raises(ModelArtsNotFoundError) as dataset_error:
-            client.list_samples("no-such-dataset")
-        assert dataset_error.value.status == 404
-        assert dataset_error.value.error_code == "ModelArts.4352"
-        with pytest.raises(ModelArtsNotFoundError) as task_error:
-            client.get_workforce_task("ds-images", "no-such-task")
-        assert task_error.value.error_code == "ModelArts.4619"
+        cases = [
+            *((name, call, "ModelArts.4352") for name, call in _dataset_calls(client, "ds-nowhere").items()),
+            *(
+                (name, call, "ModelArts.4352")
+                for name, call in _task_calls(client, "ds-nowhere", "task-1").items()
+            ),
+            *(
+                (name, call, "ModelArts.4619")
+                for name, call in _task_calls(client, "ds-images", "no-task").items()
+            ),
+            (
+                "get_acceptance_report",
+                lambda: client.get_acceptance_report("ds-images", "task-1", "no-round"),
+                "ModelArts.4612",  # "Task not found": an unknown acceptance round
+            ),
+        ]
+        for name, call, code in cases:
+            with pytest.raises(ModelArtsNotFoundError) as missing:
+                call()
+            assert (missing.value.status, missing.value.error_code) == (status, code), name
 
 
 @pytest.mark.parametrize("auth", ["aksk", "password"])

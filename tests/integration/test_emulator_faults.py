@@ -28,6 +28,7 @@ from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import (
     ModelArtsServerError,
     ModelArtsThrottledError,
+    ModelArtsTransportError,
     ModelArtsValidationError,
 )
 
@@ -239,24 +240,28 @@ def test_a_faulted_create_does_not_use_up_the_creation_throttle(emulator: Emulat
     assert (create["faulted"], create["status_429"], create["status_200"]) == (1, 1, 1)
 
 
-def test_a_lost_create_answer_without_task_id_is_retried_into_already_exists(
+def test_a_lost_create_answer_without_task_id_sent_again_meets_already_exists(
     emulator: EmulatorServer,
 ) -> None:
-    """What a client with retries meets when it re-sends a create: the name is taken (4620) -- which is why
-    the hook sends creates once and lists instead."""
+    """What a caller meets when it sends a create again after losing the answer: the first one was applied,
+    so the name is taken (4620) -- which is why the client sends creates once, even with retries on, and
+    the hook lists instead of re-sending."""
     emulator.admin.configure(create_task_reply="empty")
     emulator.admin.faults(route="create_workforce_task", drop="after", count=1)
     with emulator.client(retry=FAST_RETRY) as client:
+        with pytest.raises(ModelArtsTransportError):  # applied, then the connection was cut
+            client.create_workforce_task("ds-images", {"task_name": "lost"})
+        assert client.retry_count == 0  # not re-sent by the client
         with pytest.raises(ModelArtsValidationError) as taken:
             client.create_workforce_task("ds-images", {"task_name": "lost"})
-        assert taken.value.error_code == "ModelArts.4620" and client.retry_count == 1
+        assert taken.value.error_code == "ModelArts.4620"
         assert [t.task_name for t in client.iter_workforce_tasks("ds-images")].count("lost") == 1
 
 
 def test_reset_puts_the_team_task_settings_back(emulator: EmulatorServer) -> None:
     settings = {
         "not_found_status": 404,
-        "task_stats_by_flag": True,
+        "task_stats_by_flag": False,
         "task_page_cap": 1,
         "create_task_reply": "no_content",
         "throttle_task_creates": 5,
@@ -266,7 +271,7 @@ def test_reset_puts_the_team_task_settings_back(emulator: EmulatorServer) -> Non
     config = emulator.admin.call("GET", "config")
     assert {name: config[name] for name in settings} == {
         "not_found_status": 400,
-        "task_stats_by_flag": False,
+        "task_stats_by_flag": True,
         "task_page_cap": None,
         "create_task_reply": "task_id",
         "throttle_task_creates": 0,

@@ -235,10 +235,11 @@ def test_acceptance_rules_errors(paused_emulator: EmulatorServer) -> None:
         assert "locale" in (no_locale.value.error_msg or "")
         with pytest.raises(ModelArtsAPIError) as bad_action:
             client.send_raw("PUT", path, params={"locale": "en-us"}, json_body={"action": 9})
-        assert bad_action.value.error_code == "ModelArts.4396"
+        assert bad_action.value.error_code == "ModelArts.0104"  # the error table's "Parameter error."
         with pytest.raises(ModelArtsAPIError) as unknown_round:
             client.get_acceptance_report("ds-life", "t-life", "no-such-round")
-        assert (unknown_round.value.status, unknown_round.value.error_code) == (404, "ModelArts.4612")
+        # "Task not found", filed under 400 by the error table (not_found_status, the default)
+        assert (unknown_round.value.status, unknown_round.value.error_code) == (400, "ModelArts.4612")
 
 
 def test_reviewers_progress_with_emulator_time_at_the_configured_pace(emulator: EmulatorServer) -> None:
@@ -257,7 +258,8 @@ def test_reviewers_progress_with_emulator_time_at_the_configured_pace(emulator: 
 
 def test_default_seed_has_a_running_team_task_with_labeled_samples(emulator: EmulatorServer) -> None:
     with emulator.client() as client:
-        task = client.get_workforce_task("ds-images", "task-1")
+        # The details page: the statistics come only when their flags ask for them ("false" is the default).
+        task = client.get_workforce_task("ds-images", "task-1", sample_stats=True, workforce_stats=True)
         assert task.status == TaskStatus.RUNNING
         assert task.sample_stats is not None and task.sample_stats.uncheck_sample_count == 6
         assert task.workforce_stats is not None and task.workforce_stats.labeler_count == 1

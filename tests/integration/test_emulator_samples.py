@@ -52,14 +52,15 @@ def test_an_invalid_sample_fails_alone_naming_the_field(emulator: EmulatorServer
     with emulator.client() as client:
         answer = client.send_raw("POST", SAMPLES, json_body=body).json()
     assert [r["success"] for r in answer["results"]] == [True, False]
-    assert answer["results"][1]["error_code"] == "ModelArts.4396"
+    # The error table's generic row "Parameter error." (4396's row is about import task parameters).
+    assert answer["results"][1]["error_code"] == "ModelArts.0104"
     assert "labels[0].score" in answer["results"][1]["error_msg"]
 
 
 def test_a_body_that_is_not_a_json_object_is_a_400(emulator: EmulatorServer) -> None:
     with emulator.client() as client, pytest.raises(ModelArtsAPIError) as error:
         client.send_raw("POST", SAMPLES, json_body=b"[1, 2]")
-    assert (error.value.status, error.value.error_code) == (400, "ModelArts.4396")
+    assert (error.value.status, error.value.error_code) == (400, "ModelArts.0104")
 
 
 def test_final_annotation_false_keeps_labels_to_be_confirmed(emulator: EmulatorServer) -> None:
@@ -128,5 +129,35 @@ def test_paging_limit_offset_order_and_filters(emulator: EmulatorServer) -> None
         for bad in ({"limit": 0}, {"limit": 101}, {"offset": -1}, {"sample_state": "__BOGUS__"}):
             with pytest.raises(ModelArtsAPIError) as error:
                 client.send_raw("GET", SAMPLES, params=bad)
-            assert (error.value.status, error.value.error_code) == (400, "ModelArts.4396")
+            assert (error.value.status, error.value.error_code) == (400, "ModelArts.0104")
             assert next(iter(bad)) in (error.value.error_msg or "")
+
+
+def test_every_bad_sample_parameter_is_0104_naming_it(emulator: EmulatorServer) -> None:
+    """The generic "Parameter error." row for every bad parameter of the sample calls, request or item."""
+    item_problems = [
+        ("POST", SAMPLES, {"samples": [{"name": "x.jpg", "sample_type": "x"}]}, "sample_type"),
+        ("POST", SAMPLES, {"samples": ["not-an-object"]}, "samples[0]"),
+        ("PUT", SAMPLES, {"samples": [{"sample_id": sid("cat-1.jpg"), "labels": "cat"}]}, "labels"),
+        ("PUT", TASK_SAMPLES, {"samples": [7]}, "samples[0]"),
+    ]
+    request_problems = [
+        ("POST", SAMPLES, {"samples": {"name": "x.jpg"}}, "samples"),
+        ("POST", SAMPLES, {"samples": [], "final_annotation": "yes"}, "final_annotation"),
+        ("PUT", SAMPLES, b"{not json", "JSON"),
+        ("PUT", TASK_SAMPLES, {"samples": "all"}, "samples"),
+        ("GET", f"{SAMPLES}?order=sideways", None, "order"),
+        ("GET", f"{TASK_SAMPLES}?limit=abc", None, "limit"),
+        ("GET", f"{TASK_SAMPLES}?sample_state=__BOGUS__", None, "sample_state"),
+    ]
+    with emulator.client() as client:
+        for method, path, body, name in item_problems:
+            (result,) = client.send_raw(method, path, json_body=json.dumps(body).encode()).json()["results"]
+            assert (result["success"], result["error_code"]) == (False, "ModelArts.0104"), name
+            assert name in result["error_msg"], name
+        for method, path, body, name in request_problems:
+            raw = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
+            with pytest.raises(ModelArtsAPIError) as error:
+                client.send_raw(method, path, json_body=raw)
+            assert (error.value.status, error.value.error_code) == (400, "ModelArts.0104"), name
+            assert name in (error.value.error_msg or ""), name

@@ -59,14 +59,15 @@ def test_create_then_start_assigns_the_unlabeled_samples_and_runs(paused_emulato
         task_id = _create(client, "labeling-day")
         assert len(task_id) == 19  # the shape of the service's ids ("6phXEto29utpaMwbQkg")
 
-        created = client.get_workforce_task(DS, task_id)
+        created = client.get_workforce_task(DS, task_id, sample_stats=True)
         assert (created.status, created.task_name) == (TaskStatus.CREATED, "labeling-day")
         assert created.sample_stats is not None and created.sample_stats.total_sample_count == 0
         with pytest.raises(ModelArtsAPIError) as not_running:  # nothing to label before the start
             client.update_workforce_task_samples(
                 DS, task_id, [{"sample_id": _sid("day-1.jpg"), "labels": []}]
             )
-        assert (not_running.value.status, not_running.value.error_code) == (400, "ModelArts.4396")
+        # No row of the error table says "not started yet": the generic "Parameter error." (README).
+        assert (not_running.value.status, not_running.value.error_code) == (400, "ModelArts.0104")
 
         client.start_workforce_task(DS, task_id)
         assert (
@@ -287,8 +288,8 @@ def test_missing_dataset_and_task_answer_the_configured_status(emulator: Emulato
 
 
 def test_task_details_carry_only_the_statistics_their_flags_ask_for(emulator: EmulatorServer) -> None:
-    # The details page: sample_stats / workforce_stats / label_stats "false ... (Default value)".
-    emulator.admin.configure(task_stats_by_flag=True)
+    # The details page: sample_stats / workforce_stats / label_stats "false ... (Default value)" (the
+    # emulator's default, task_stats_by_flag on).
     with emulator.client() as client:
         bare = client.get_workforce_task(DS, "task-1")
         assert (bare.sample_stats, bare.workforce_stats, bare.worker_stats, bare.label_stats) == (
@@ -309,6 +310,31 @@ def test_task_details_carry_only_the_statistics_their_flags_ask_for(emulator: Em
         assert listed.sample_stats is not None
     answer = _raw(emulator, "GET", f"{DS}/workforce-tasks/task-1?sample_stats=maybe")
     assert (answer.status_code, answer.json()["error_code"]) == (400, "ModelArts.0104")
+
+
+def test_without_task_stats_by_flag_details_always_carry_the_statistics(emulator: EmulatorServer) -> None:
+    # The details page's example shows sample and personnel statistics with no flag in its request.
+    emulator.admin.configure(task_stats_by_flag=False)
+    with emulator.client() as client:
+        bare = client.get_workforce_task(DS, "task-1")
+        assert bare.sample_stats is not None and bare.sample_stats.uncheck_sample_count == 6
+        assert bare.workforce_stats is not None and bare.worker_stats
+        assert bare.label_stats is None  # label statistics still only when asked for
+
+
+def test_unknown_create_body_keys_are_accepted_and_ignored(emulator: EmulatorServer) -> None:
+    """The create page lists the body fields but states no refusal of others; the emulator validates no more
+    strictly than a page states, so a misspelt key is ignored, as a lenient service would (README). The
+    client refuses it before sending (its own input check, with a "did you mean" hint)."""
+    answer = _raw(emulator, "POST", f"{DS}/workforce-tasks", {"task_nmae": "typo", "workforces_config": TEAM})
+    assert answer.status_code == 200
+    task_id = answer.json()["task_id"]
+    with emulator.client() as client:
+        task = client.get_workforce_task(DS, task_id)
+        assert task.task_name != "typo" and task.task_name.startswith("task-")  # the default name
+        assert "task_nmae" not in _raw(emulator, "GET", f"{DS}/workforce-tasks/{task_id}").json()  # not kept
+        with pytest.raises(ValueError, match="task_name"):
+            client.create_workforce_task(DS, {"task_nmae": "typo"})
 
 
 def test_short_list_pages_still_count_every_task(emulator: EmulatorServer) -> None:
