@@ -7,12 +7,18 @@ iteration, so a server that ignores ``offset`` cannot cause an endless loop. An 
 
 Where the end of the list is decided depends on what the list reply says:
 
-* :meth:`Pager.accept` (sample lists): the first page shorter than ``page_size`` is the last.
-* :meth:`Pager.accept_counted` (team labeling tasks): ListWorkforceTasks documents ``limit`` as the
-  "Maximum number of records returned on each page" and ``count`` as the "Total number of team labeling
-  tasks" (``querying_the_team_labeling_task_list_of_a_dataset.rst``), so a short page proves nothing: the
-  walk goes on while pages are non-empty and fewer than ``count`` distinct items were seen. Without a
-  ``count`` (replies are read leniently) only an empty page, or a page of repeats, ends it.
+* :meth:`Pager.accept`: the first page shorter than ``page_size`` is the last (for a list whose pages are
+  always full but the last; no list of the pages is documented that way, the clients walk none with it).
+* :meth:`Pager.accept_counted` (team labeling tasks and both sample lists): ListWorkforceTasks documents
+  ``limit`` as the "Maximum number of records returned on each page" and ``count`` as the "Total number of
+  team labeling tasks" (``querying_the_team_labeling_task_list_of_a_dataset.rst``), so a short page proves
+  nothing: the walk goes on while pages are non-empty and fewer than ``count`` distinct items were seen.
+  Without a ``count`` (replies are read leniently) only an empty page, or a page of repeats, ends it.
+  The sample lists (``querying_the_sample_list.rst``, ``querying_the_sample_list_of_a_team_labeling_task_
+  by_page.rst``) document the same ``limit`` but call ``sample_count`` only the "Number of samples.": the
+  total, or perhaps the size of the page it came with. With ``count_may_be_page_size`` a count equal to the
+  page's size is not trusted as the total, so the walk is right under both readings; it costs one request
+  more (answered empty) when the whole list fits in one page.
 """
 
 from __future__ import annotations
@@ -66,15 +72,20 @@ class Pager(Generic[ItemT]):
             self.done = True
         return fresh
 
-    def accept_counted(self, items: Sequence[ItemT] | None, total: object) -> list[ItemT]:
+    def accept_counted(
+        self, items: Sequence[ItemT] | None, total: object, *, count_may_be_page_size: bool = False
+    ) -> list[ItemT]:
         """Record one page of a list whose reply carries the ``total`` number of items; returns the new ones.
 
         A short page does not end the walk (the page size is only a maximum); an empty page, a page of
         repeats, or having seen ``total`` distinct items does. A ``total`` that is not a non-negative integer
-        is ignored (read leniently), leaving the empty page to end the walk.
+        is ignored (read leniently), leaving the empty page to end the walk. With ``count_may_be_page_size``
+        (the sample lists, see the module docstring) a ``total`` equal to this page's size is ignored too.
         """
-        fresh, _ = self._fresh(items)
+        fresh, size = self._fresh(items)
         count = total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
+        if count_may_be_page_size and count == size:
+            count = None
         if not fresh or (count is not None and self.received >= count):
             self.done = True
         return fresh

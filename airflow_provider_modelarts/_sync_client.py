@@ -129,7 +129,10 @@ class ModelArtsClient(ClientCore):
     ) -> Iterator[DescribeSampleResp]:
         """Every sample matching the filters, fetched page by page as the iterator is consumed.
 
-        Arguments are checked now, not at the first ``next()``, so a typo fails where it is made.
+        The list page documents ``limit`` as a *maximum* per page, so a page shorter than ``page_size`` does
+        not end the walk: it goes on until ``sample_count`` samples were seen or a page is empty or only
+        repeats (see :meth:`Pager.accept_counted`). Arguments are checked now, not at the first ``next()``,
+        so a typo fails where it is made.
         """
         build, pager = self._page_source(
             req.list_samples,
@@ -140,7 +143,7 @@ class ModelArtsClient(ClientCore):
             sample_state=sample_state,
             **filters,
         )
-        return self._pages(build, pager, _samples_of)
+        return self._counted_sample_pages(build, pager)
 
     def list_workforce_task_samples(
         self,
@@ -174,7 +177,8 @@ class ModelArtsClient(ClientCore):
         page_size: int = 100,
         **filters: Any,
     ) -> Iterator[DescribeSampleResp]:
-        """Every sample of a team labeling task matching the filters, fetched page by page."""
+        """Every sample of a team labeling task matching the filters, fetched page by page (walked as
+        :meth:`iter_samples` walks: its page documents the same ``limit`` and ``sample_count``)."""
         build, pager = self._page_source(
             req.list_workforce_task_samples,
             (dataset_id, workforce_task_id),
@@ -184,7 +188,15 @@ class ModelArtsClient(ClientCore):
             sample_state=sample_state,
             **filters,
         )
-        return self._pages(build, pager, _samples_of)
+        return self._counted_sample_pages(build, pager)
+
+    def _counted_sample_pages(
+        self, build: Callable[[int], ApiCall[ListSamplesResponse]], pager: Pager[DescribeSampleResp]
+    ) -> Iterator[DescribeSampleResp]:
+        # "sample_count: Number of samples." -- the total, or maybe this page's size: see _paging.py.
+        while not pager.done:
+            page = self._call(build(pager.offset))
+            yield from pager.accept_counted(page.samples, page.sample_count, count_may_be_page_size=True)
 
     # --------------------------------------------------------------------------------------- acceptance
 
@@ -329,7 +341,3 @@ class ModelArtsClient(ClientCore):
     def list_datasets(self, *, limit: int = 1) -> dict[str, Any]:
         """The raw dataset list; with ``limit=1`` the cheapest authenticated call (for connection tests)."""
         return self._call(req.list_datasets(self.project_id, limit=limit))
-
-
-def _samples_of(page: ListSamplesResponse) -> list[DescribeSampleResp] | None:
-    return page.samples

@@ -15,8 +15,8 @@ POST   /_emulator/tokens/expire            {"token": "..."} or {} for all tokens
 GET    /_emulator/tokens                   issued tokens without their values
 GET    /_emulator/config, POST /_emulator/config   read / change reviewer pace, pass rate, step, ttl, auth,
                                            and the replies the pages allow (config.py: not_found_status,
-                                           task_stats_by_flag, task_page_cap, create_task_reply,
-                                           throttle_task_creates)
+                                           task_stats_by_flag, task_page_cap, sample_page_cap,
+                                           create_task_reply, throttle_task_creates)
 """
 
 from __future__ import annotations

@@ -57,6 +57,7 @@ _MUTABLE: dict[str, tuple[type, ...]] = {
     "not_found_status": (int,),
     "task_stats_by_flag": (bool,),
     "task_page_cap": (int, type(None)),
+    "sample_page_cap": (int, type(None)),
     "create_task_reply": (str,),
     "throttle_task_creates": (int,),
 }
@@ -81,9 +82,10 @@ class EmulatorConfig:
     ``worker_stats``) only when their query flag is true (the details page: "false ... (Default value)"); off,
     they are always there, as in the page's example. ``task_page_cap``: the team task list answers at most
     this many tasks per page whatever ``limit`` asks ("Maximum number of records"); ``offset`` then counts
-    pages of that size. ``create_task_reply``: one of :data:`CREATE_TASK_REPLIES`.
-    ``throttle_task_creates``: the next N creates answer 429 ``ModelArts.4395`` ("Frequent dataset or
-    labeling task creation in a unit time") and create nothing.
+    pages of that size. ``sample_page_cap``: the same for both sample lists (their ``limit`` is also the
+    "Maximum number of records returned on each page"). ``create_task_reply``: one of
+    :data:`CREATE_TASK_REPLIES`. ``throttle_task_creates``: the next N creates answer 429
+    ``ModelArts.4395`` ("Frequent dataset or labeling task creation in a unit time") and create nothing.
     """
 
     access_keys: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
@@ -104,6 +106,7 @@ class EmulatorConfig:
     not_found_status: int = 400
     task_stats_by_flag: bool = True
     task_page_cap: int | None = None
+    sample_page_cap: int | None = None
     create_task_reply: str = "task_id"
     throttle_task_creates: int = 0
 
@@ -155,6 +158,8 @@ class EmulatorConfig:
             raise ValueError(f"not_found_status must be 400 or 404, got {self.not_found_status}")
         if self.task_page_cap is not None and self.task_page_cap < 1:
             raise ValueError(f"task_page_cap must be at least 1 or null, got {self.task_page_cap}")
+        if self.sample_page_cap is not None and self.sample_page_cap < 1:
+            raise ValueError(f"sample_page_cap must be at least 1 or null, got {self.sample_page_cap}")
         if self.create_task_reply not in CREATE_TASK_REPLIES:
             raise ValueError(
                 f"create_task_reply must be one of {', '.join(CREATE_TASK_REPLIES)}, "

@@ -2,8 +2,9 @@
 
 Querying the Sample List (``querying_the_sample_list.rst``) and Querying the Sample List of a Team Labeling
 Task by Page (``querying_the_sample_list_of_a_team_labeling_task_by_page.rst``): ``sample_state`` filters,
-``label_name``, ``order`` and paging (``limit`` 1-100, ``offset`` a page number). A bad query parameter is
-``ModelArts.0104`` "Parameter error." (the tsv's generic row, see ``codes.py``).
+``label_name``, ``order`` and paging (``limit`` 1-100, ``offset`` a page number). ``sample_count`` ("Number
+of samples.") is the number of samples matching the query, all pages together (README assumption). A bad
+query parameter is ``ModelArts.0104`` "Parameter error." (the tsv's generic row, see ``codes.py``).
 """
 
 from __future__ import annotations
@@ -139,10 +140,16 @@ def _state_name(query: Mapping[str, str]) -> str | None:
     return state
 
 
-def _page(items: list[Any], query: Mapping[str, str]) -> list[Any]:
-    """``limit`` 1-100 (default 10); ``offset`` is the start *page* (default 0), as the pages define it."""
+def _page(items: list[Any], query: Mapping[str, str], cap: int | None) -> list[Any]:
+    """``limit`` 1-100 (default 10); ``offset`` is the start *page* (default 0), as the pages define it.
+
+    ``limit`` is the "Maximum number of records returned on each page" (both sample list pages): with
+    ``config.sample_page_cap`` set, pages hold at most that many samples and ``offset`` counts pages of that
+    size, while ``sample_count`` stays the number of matching samples."""
     limit = query_int(query, "limit", 10, low=1, high=100)
     offset = query_int(query, "offset", 0, low=0)
+    if cap is not None:
+        limit = min(limit, cap)
     start = offset * limit
     return items[start : start + limit]
 
@@ -178,7 +185,7 @@ def list_dataset_samples(
         if sample_type is not None:
             records = [r for r in records if r.sample_type == sample_type]
         records = _order(records, query)
-        page = _page(records, query)
+        page = _page(records, query, state.config.sample_page_cap)
         task = next(iter(dataset.tasks.values()), None)
         workers = worker_index(task)
         return {
@@ -219,7 +226,7 @@ def list_task_samples(
         if label_name is not None:
             pairs = [pair for pair in pairs if _has_label(pair[1].labels, label_name)]
         pairs = _order(pairs, query)
-        page = _page(pairs, query)
+        page = _page(pairs, query, state.config.sample_page_cap)
         workers = worker_index(task)
         return {
             "sample_count": len(pairs),

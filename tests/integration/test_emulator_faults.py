@@ -263,6 +263,7 @@ def test_reset_puts_the_team_task_settings_back(emulator: EmulatorServer) -> Non
         "not_found_status": 404,
         "task_stats_by_flag": False,
         "task_page_cap": 1,
+        "sample_page_cap": 2,
         "create_task_reply": "no_content",
         "throttle_task_creates": 5,
     }
@@ -273,6 +274,7 @@ def test_reset_puts_the_team_task_settings_back(emulator: EmulatorServer) -> Non
         "not_found_status": 400,
         "task_stats_by_flag": True,
         "task_page_cap": None,
+        "sample_page_cap": None,
         "create_task_reply": "task_id",
         "throttle_task_creates": 0,
     }

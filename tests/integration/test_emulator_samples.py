@@ -161,3 +161,38 @@ def test_every_bad_sample_parameter_is_0104_naming_it(emulator: EmulatorServer) 
                 client.send_raw(method, path, json_body=raw)
             assert (error.value.status, error.value.error_code) == (400, "ModelArts.0104"), name
             assert name in (error.value.error_msg or ""), name
+
+
+@pytest.mark.parametrize("path", [SAMPLES, TASK_SAMPLES])
+def test_sample_page_cap_answers_short_pages_with_the_full_count(emulator: EmulatorServer, path: str) -> None:
+    """Both sample list pages: ``limit`` is the "Maximum number of records returned on each page"."""
+    emulator.admin.configure(sample_page_cap=4)
+    with emulator.client() as client:
+
+        def page(**query: object) -> tuple[int, list[str]]:
+            answer = client.send_raw("GET", path, params={"order": "asc", **query}).json()
+            return answer["sample_count"], [s["sample_name"] for s in answer["samples"]]
+
+        names = [f"{kind}-{index}.jpg" for kind in ("cat", "dog") for index in (1, 2, 3)]
+        assert page(limit=100) == (6, names[:4])
+        assert page(limit=100, offset=1) == (6, names[4:])  # offset counts pages of the capped size
+        assert page(limit=3, offset=1) == (6, names[3:])  # a limit under the cap is kept
+
+
+def test_iter_samples_walks_short_pages_to_the_end(emulator: EmulatorServer) -> None:
+    """A page shorter than ``page_size`` is not the last when the pages cap it: the walk follows
+    ``sample_count`` (before, it stopped after the first page of 2)."""
+    emulator.admin.configure(sample_page_cap=2)
+    with emulator.client() as client:
+        client.add_samples("ds-images", [image(f"extra-{index}.jpg") for index in range(3)])
+        dataset = [s.sample_name for s in client.iter_samples("ds-images", page_size=100, order="asc")]
+        in_task = {
+            s.sample_id for s in client.iter_workforce_task_samples("ds-images", "task-1", page_size=100)
+        }
+    seeded = [f"{kind}-{index}.jpg" for kind in ("cat", "dog") for index in (1, 2, 3)]
+    names = [*seeded, "extra-0.jpg", "extra-1.jpg", "extra-2.jpg"]
+    assert dataset == names
+    assert in_task == {sid(name) for name in names}  # task-1 synchronizes new data
+    routes = emulator.admin.stats()["routes"]
+    # 9 samples in pages of 2: five pages, the last short, and the count ends the walk (no empty page).
+    assert routes["list_samples"]["requests"] == routes["list_workforce_task_samples"]["requests"] == 5

@@ -389,6 +389,8 @@ def test_update_accepts_letters_of_any_script(emulator: EmulatorServer) -> None:
         {"create_task_reply": "bogus"},
         {"throttle_task_creates": -1},
         {"task_stats_by_flag": 1},
+        {"sample_page_cap": 0},
+        {"sample_page_cap": "4"},
     ],
 )
 def test_bad_team_task_settings_are_refused(emulator: EmulatorServer, setting: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -231,22 +232,109 @@ def test_iter_samples_walks_pages_and_stops(api: respx.MockRouter, client: Model
     assert all(c.request.url.params["sample_state"] == "__ALL__" for c in route.calls)
 
 
-def test_iter_samples_exact_multiple_ends_on_empty_page(
+def test_iter_samples_exact_multiple_ends_once_sample_count_were_seen(
     api: respx.MockRouter, client: ModelArtsClient
 ) -> None:
     route = api.get(f"{TASK}/data-annotations/samples").mock(side_effect=paged(4))
     ids = [s.sample_id for s in client.iter_workforce_task_samples("ds-1", "task-1", page_size=2)]
     assert ids == ["s0", "s1", "s2", "s3"]
-    assert route.call_count == 3
+    assert route.call_count == 2  # sample_count 4 reached: no empty page needed
 
 
 def test_iter_samples_terminates_when_server_ignores_offset(
     api: respx.MockRouter, client: ModelArtsClient
 ) -> None:
-    api.get(f"{DS}/data-annotations/samples").respond(
-        200, json={"sample_count": 2, "samples": [{"sample_id": "a"}, {"sample_id": "b"}]}
+    route = api.get(f"{DS}/data-annotations/samples").respond(
+        200, json={"sample_count": 5, "samples": [{"sample_id": "a"}, {"sample_id": "b"}]}
     )
     assert [s.sample_id for s in client.iter_samples("ds-1", page_size=2)] == ["a", "b"]
+    assert route.call_count == 2  # the second page only repeats the first: the walk ends
+
+
+def _capped_pages(ids: list[str], cap: int, count: Callable[[list[str]], int | None]) -> Any:
+    """A sample list whose pages hold at most ``cap`` samples whatever ``limit`` asks ("Maximum number of
+    records returned on each page"); ``offset`` counts pages of that size, ``count(page)`` is the reply's
+    ``sample_count`` (omitted when None)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        size = min(int(request.url.params["limit"]), cap)
+        start = int(request.url.params["offset"]) * size
+        page = ids[start : start + size]
+        body: dict[str, Any] = {"samples": [{"sample_id": i} for i in page]}
+        if count(page) is not None:
+            body["sample_count"] = count(page)
+        return httpx.Response(200, json=body)
+
+    return handler
+
+
+@pytest.mark.parametrize("lister", ["dataset", "task"])
+def test_iter_samples_goes_on_after_short_pages_until_sample_count(
+    api: respx.MockRouter, client: ModelArtsClient, lister: str
+) -> None:
+    # Both sample list pages: limit is the "Maximum number of records returned on each page".
+    ids = [f"s{i}" for i in range(7)]
+    path = f"{DS if lister == 'dataset' else TASK}/data-annotations/samples"
+    route = api.get(path).mock(side_effect=_capped_pages(ids, 3, lambda page: len(ids)))
+    walk = (
+        client.iter_samples("ds-1", page_size=100)
+        if lister == "dataset"
+        else client.iter_workforce_task_samples("ds-1", "task-1", page_size=100)
+    )
+    assert [s.sample_id for s in walk] == ids
+    # pages of 3, 3, 1: the short first page did not end the walk, the seventh sample did
+    assert [c.request.url.params["offset"] for c in route.calls] == ["0", "1", "2"]
+    assert {c.request.url.params["limit"] for c in route.calls} == {"100"}
+
+
+def test_iter_samples_reads_a_sample_count_equal_to_the_page_as_maybe_the_page_size(
+    api: respx.MockRouter, client: ModelArtsClient
+) -> None:
+    """The page calls sample_count the "Number of samples.": the total, or this page's size? Either way
+    no sample is lost."""
+    ids = [f"s{i}" for i in range(5)]
+    route = api.get(f"{DS}/data-annotations/samples").mock(side_effect=_capped_pages(ids, 2, len))
+    assert [s.sample_id for s in client.iter_samples("ds-1", page_size=100)] == ids
+    assert route.call_count == 4  # 2, 2, 1, then the empty page ends it
+
+    route.reset()
+    route.side_effect = _capped_pages(ids[:2], 2, lambda page: 2)  # the whole list in one full page
+    assert [s.sample_id for s in client.iter_samples("ds-1", page_size=2)] == ids[:2]
+    assert route.call_count == 2  # one request more than the total alone would need, answered empty
+
+
+def test_iter_samples_without_a_usable_sample_count_ends_at_an_empty_page(
+    api: respx.MockRouter, client: ModelArtsClient
+) -> None:
+    ids = [f"s{i}" for i in range(5)]
+    route = api.get(f"{DS}/data-annotations/samples").mock(
+        side_effect=_capped_pages(ids, 2, lambda page: None)
+    )
+    assert [s.sample_id for s in client.iter_samples("ds-1", page_size=100)] == ids
+    assert route.call_count == 4
+
+
+def test_iter_samples_ends_at_an_empty_page_even_if_sample_count_promises_more(
+    api: respx.MockRouter, client: ModelArtsClient
+) -> None:
+    ids = [f"s{i}" for i in range(3)]
+    route = api.get(f"{DS}/data-annotations/samples").mock(side_effect=_capped_pages(ids, 2, lambda page: 9))
+    assert [s.sample_id for s in client.iter_samples("ds-1", page_size=100)] == ids
+    assert route.call_count == 3  # 2, 1, then empty: no endless loop on a count that is too high
+
+
+def test_async_iter_samples_walks_short_pages_too(clock: FakeClock) -> None:
+    ids = [f"s{i}" for i in range(5)]
+
+    async def scenario() -> list[str]:
+        with respx.mock(base_url=BASE) as router:
+            router.get(f"{TASK}/data-annotations/samples").mock(
+                side_effect=_capped_pages(ids, 2, lambda page: len(ids))
+            )
+            async with make_async_client(clock) as c:
+                return [s.sample_id async for s in c.iter_workforce_task_samples("ds-1", "task-1")]
+
+    assert asyncio.run(scenario()) == ids
 
 
 def test_list_datasets(api: respx.MockRouter, client: ModelArtsClient) -> None:

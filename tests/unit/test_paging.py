@@ -85,3 +85,42 @@ def test_counted_pages_follow_the_latest_count() -> None:
     p.accept_counted(tasks("a", "b"), 3)
     assert p.accept_counted(tasks("b", "c"), 4) == tasks("c") and not p.done  # shifted by an insert
     assert p.accept_counted(tasks("d"), 4) == tasks("d") and p.done
+
+
+def samples(*ids: str) -> list[dict[str, str]]:
+    return [{"sample_id": sample_id} for sample_id in ids]
+
+
+def test_a_count_that_may_be_the_page_size_is_not_trusted_when_it_equals_the_page() -> None:
+    # The sample lists call sample_count the "Number of samples.": the total, or this page's size.
+    p = pager(2)
+    assert p.accept_counted(samples("a", "b"), 2, count_may_be_page_size=True) == samples("a", "b")
+    assert not p.done  # 2 could be this page's size: one more page decides
+    assert p.accept_counted([], 2, count_may_be_page_size=True) == [] and p.done
+    assert p.offset == 2
+
+
+def test_a_count_that_may_be_the_page_size_still_ends_the_walk_once_it_is_clearly_the_total() -> None:
+    p = pager(100)
+    p.accept_counted(samples("a", "b"), 3, count_may_be_page_size=True)  # short page, count above it
+    assert not p.done
+    assert p.accept_counted(samples("c"), 3, count_may_be_page_size=True) == samples("c")
+    assert (p.done, p.offset, p.received) == (True, 2, 3)  # no empty page needed
+
+
+def test_per_page_counts_walk_to_the_empty_page() -> None:
+    p = pager(2)
+    for page in (samples("a", "b"), samples("c", "d"), samples("e")):
+        p.accept_counted(page, len(page), count_may_be_page_size=True)
+        assert not p.done
+    assert p.accept_counted([], 0, count_may_be_page_size=True) == [] and p.done
+    assert p.received == 5
+
+
+def test_a_count_that_may_be_the_page_size_keeps_the_other_guards() -> None:
+    p = pager(2)
+    p.accept_counted(samples("a", "b"), 9, count_may_be_page_size=True)
+    assert p.accept_counted(samples("a", "b"), 9, count_may_be_page_size=True) == [] and p.done  # repeats
+    p = pager(2)
+    p.accept_counted(samples("a"), None, count_may_be_page_size=True)
+    assert not p.done and p.accept_counted(None, None, count_may_be_page_size=True) == [] and p.done
