@@ -41,6 +41,7 @@ __all__ = ["BulkOperation", "batch_failure", "run_batches"]
 
 T = TypeVar("T")
 
+
 def batch_failure(exc: BaseException) -> ItemResult | None:
     """The result recorded for each item of a batch whose request failed, or None to stop the run.
 

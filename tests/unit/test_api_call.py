@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_modelarts._api_call import (
+from airflow_provider_modelarts.client._requests.call import (
     UnparsedReply,
     check_page,
     coerce_samples,
@@ -92,7 +92,7 @@ def test_coerce_model_refuses_what_json_cannot_carry_naming_the_field() -> None:
     """A lone surrogate in a label format separator cannot be sent as UTF-8: refused before any request."""
     from pydantic import ValidationError
 
-    from airflow_provider_modelarts._api_call import coerce_model
+    from airflow_provider_modelarts.client._requests.call import coerce_model
     from airflow_provider_modelarts.models import LabelFormat
 
     with pytest.raises(ValidationError, match="text_label_separator") as info:

@@ -71,7 +71,7 @@ def test_verify_accepts_ca_bundle_path_and_rejects_missing_file(tmp_path: Path) 
 
 def test_tls_context_is_built_once_and_shared_between_clients(monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading the CA bundle costs ~45 ms; a triggerer builds a client per trigger: it must not repeat."""
-    import airflow_provider_modelarts._client_base as client_module
+    import airflow_provider_modelarts.client._base as client_module
 
     calls: list[object] = []
     real = httpx.create_ssl_context

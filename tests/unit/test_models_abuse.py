@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from airflow_provider_modelarts import _requests as req
+from airflow_provider_modelarts.client._requests import labeling as req
 from airflow_provider_modelarts.models import (
     AcceptanceAction,
     AcceptanceReport,

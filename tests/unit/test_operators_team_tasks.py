@@ -13,8 +13,8 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 from team_task_helpers import FAST_RETRY, FakeService
 
-from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError
 from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
+from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError
 
 
 def operator(**kwargs: Any) -> CreateTeamTaskOperator:

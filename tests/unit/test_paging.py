@@ -6,34 +6,37 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_modelarts._client_base import item_id
-from airflow_provider_modelarts._paging import Pager
+from airflow_provider_modelarts.client._base import item_id
+from airflow_provider_modelarts.client._paging import Pager
 
 
 def pager(size: int = 2) -> Pager[Any]:
     return Pager(size, 100, item_id("sample_id"))
 
 
-def test_pages_are_numbered_and_a_short_page_ends_the_walk() -> None:
+def test_pages_are_numbered_and_a_short_page_does_not_end_a_counted_walk() -> None:
     p = pager()
-    assert p.accept([{"sample_id": "a"}, {"sample_id": "b"}]) == [{"sample_id": "a"}, {"sample_id": "b"}]
+    assert p.accept_counted([{"sample_id": "a"}, {"sample_id": "b"}], 3) == [
+        {"sample_id": "a"},
+        {"sample_id": "b"},
+    ]
     assert (p.offset, p.done) == (1, False)
-    assert p.accept([{"sample_id": "c"}]) == [{"sample_id": "c"}]
-    assert (p.offset, p.done) == (2, True)
+    assert p.accept_counted([{"sample_id": "c"}], 3) == [{"sample_id": "c"}]
+    assert (p.offset, p.done) == (2, True)  # the count was reached
 
 
 def test_items_seen_on_an_earlier_page_are_skipped_and_a_page_of_repeats_ends_the_walk() -> None:
     p = pager()
-    p.accept([{"sample_id": "a"}, {"sample_id": "b"}])
-    assert p.accept([{"sample_id": "b"}, {"sample_id": "c"}]) == [{"sample_id": "c"}]  # shifted by an insert
-    assert p.accept([{"sample_id": "b"}, {"sample_id": "c"}]) == []  # a server that ignores offset
+    p.accept_counted([{"sample_id": "a"}, {"sample_id": "b"}], 9)
+    assert p.accept_counted([{"sample_id": "b"}, {"sample_id": "c"}], 9) == [{"sample_id": "c"}]  # an insert
+    assert p.accept_counted([{"sample_id": "b"}, {"sample_id": "c"}], 9) == []  # a server that ignores offset
     assert p.done
 
 
 def test_items_without_an_id_are_kept_and_none_is_an_empty_page() -> None:
     p = pager()
-    assert p.accept([{"other": 1}, {"sample_id": 5}]) == [{"other": 1}, {"sample_id": 5}]
-    assert p.accept(None) == [] and p.done
+    assert p.accept_counted([{"other": 1}, {"sample_id": 5}], None) == [{"other": 1}, {"sample_id": 5}]
+    assert p.accept_counted(None, None) == [] and p.done
 
 
 def test_page_size_must_fit_the_page_limit() -> None:

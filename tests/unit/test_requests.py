@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from airflow_provider_modelarts import _requests as req
-from airflow_provider_modelarts._api_call import UnparsedReply
+from airflow_provider_modelarts.client._requests import labeling as req
+from airflow_provider_modelarts.client._requests.call import UnparsedReply
 from airflow_provider_modelarts.errors import ResponseParseError
 from airflow_provider_modelarts.models import AcceptanceAction, Sample
 

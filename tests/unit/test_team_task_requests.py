@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from airflow_provider_modelarts import _team_task_requests as team
-from airflow_provider_modelarts._api_call import UnparsedReply
+from airflow_provider_modelarts.client._requests import team_tasks as team
+from airflow_provider_modelarts.client._requests.call import UnparsedReply
 from airflow_provider_modelarts.errors import ResponseParseError
 from airflow_provider_modelarts.models import CreateWorkforceTaskRequest
 

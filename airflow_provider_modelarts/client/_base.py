@@ -20,8 +20,8 @@ import anyio
 import httpx
 
 from airflow_provider_modelarts import __version__
-from airflow_provider_modelarts._api_call import JSON_HEADERS, ApiCall, UnparsedReply
-from airflow_provider_modelarts._paging import Pager
+from airflow_provider_modelarts.client._paging import Pager
+from airflow_provider_modelarts.client._requests.call import JSON_HEADERS, ApiCall, UnparsedReply
 from airflow_provider_modelarts.errors import ModelArtsConfigError
 from airflow_provider_modelarts.retries import CallRetries, RetryPolicy
 

@@ -5,7 +5,7 @@ Each builder validates its input before returning an :class:`ApiCall`, so a bad 
 clear message and nothing is sent. Bodies are serialised exactly once per call, here, with
 ``model_dump_json(by_alias=True, exclude_none=True)``; the resulting bytes are what the signer hashes and
 what is re-sent unchanged on a retry. Write calls parse their reply with ``write=True`` (see
-:func:`~airflow_provider_modelarts._api_call.model_parser`).
+:func:`~airflow_provider_modelarts.client._requests.call.model_parser`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from airflow_provider_modelarts._api_call import (
+from airflow_provider_modelarts._models._parse import SerializedSample, request_json, serialize_sample
+from airflow_provider_modelarts.client._requests.call import (
     ApiCall,
     Params,
     check_page,
@@ -30,7 +31,6 @@ from airflow_provider_modelarts._api_call import (
     query_value,
     workforce_task_path,
 )
-from airflow_provider_modelarts._models._parse import SerializedSample, request_json, serialize_sample
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     AcceptanceAction,

@@ -5,20 +5,17 @@ not records: page ``n`` is ``offset=n`` with ``limit=page_size``. An item whose 
 yielded again (pages shift when items are added while iterating), and a page made only of repeats ends the
 iteration, so a server that ignores ``offset`` cannot cause an endless loop. An empty page always ends it.
 
-Where the end of the list is decided depends on what the list reply says:
-
-* :meth:`Pager.accept`: the first page shorter than ``page_size`` is the last (for a list whose pages are
-  always full but the last; no list of the pages is documented that way, the clients walk none with it).
-* :meth:`Pager.accept_counted` (team labeling tasks and both sample lists): ListWorkforceTasks documents
-  ``limit`` as the "Maximum number of records returned on each page" and ``count`` as the "Total number of
-  team labeling tasks" (``querying_the_team_labeling_task_list_of_a_dataset.rst``), so a short page proves
-  nothing: the walk goes on while pages are non-empty and fewer than ``count`` distinct items were seen.
-  Without a ``count`` (replies are read leniently) only an empty page, or a page of repeats, ends it.
-  The sample lists (``querying_the_sample_list.rst``, ``querying_the_sample_list_of_a_team_labeling_task_
-  by_page.rst``) document the same ``limit`` but call ``sample_count`` only the "Number of samples.": the
-  total, or perhaps the size of the page it came with. With ``count_may_be_page_size`` a count equal to the
-  page's size is not trusted as the total, so the walk is right under both readings; it costs one request
-  more (answered empty) when the whole list fits in one page.
+Where the list ends (:meth:`Pager.accept_counted`, for team labeling tasks and both sample lists):
+ListWorkforceTasks documents ``limit`` as the "Maximum number of records returned on each page" and
+``count`` as the "Total number of team labeling tasks"
+(``querying_the_team_labeling_task_list_of_a_dataset.rst``), so a short page proves nothing: the walk goes on
+while pages are non-empty and fewer than ``count`` distinct items were seen. Without a ``count`` (replies
+are read leniently) only an empty page, or a page of repeats, ends it. The sample lists
+(``querying_the_sample_list.rst``, ``querying_the_sample_list_of_a_team_labeling_task_by_page.rst``)
+document the same ``limit`` but call ``sample_count`` only the "Number of samples.": the total, or perhaps
+the size of the page it came with. With ``count_may_be_page_size`` a count equal to the page's size is not
+trusted as the total, so the walk is right under both readings; it costs one request more (answered
+empty) when the whole list fits in one page.
 """
 
 from __future__ import annotations
@@ -64,13 +61,6 @@ class Pager(Generic[ItemT]):
         self.offset += 1
         self.received += len(fresh)
         return fresh, len(page)
-
-    def accept(self, items: Sequence[ItemT] | None) -> list[ItemT]:
-        """Record one fetched page; returns its items not seen before. A short page is the last one."""
-        fresh, size = self._fresh(items)
-        if size < self.page_size or not fresh:
-            self.done = True
-        return fresh
 
     def accept_counted(
         self, items: Sequence[ItemT] | None, total: object, *, count_may_be_page_size: bool = False

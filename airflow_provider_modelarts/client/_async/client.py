@@ -13,15 +13,13 @@ in the emulator tests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
-from airflow_provider_modelarts import _requests as req
-from airflow_provider_modelarts import _team_task_requests as team
-from airflow_provider_modelarts._api_call import ApiCall
-from airflow_provider_modelarts._async_core import AsyncClientCore
-from airflow_provider_modelarts._paging import Pager
+from airflow_provider_modelarts.client._async.core import AsyncClientCore
+from airflow_provider_modelarts.client._requests import labeling as req
+from airflow_provider_modelarts.client._requests import team_tasks as team
 from airflow_provider_modelarts.models import (
     AcceptanceAction,
     AcceptanceReport,
@@ -140,7 +138,10 @@ class AsyncModelArtsClient(AsyncClientCore):
             sample_state=sample_state,
             **filters,
         )
-        return self._counted_sample_pages(build, pager)
+        # "sample_count: Number of samples." -- the total, or maybe this page's size: see _paging.py.
+        return self._pages(
+            build, pager, lambda page: (page.samples, page.sample_count), count_may_be_page_size=True
+        )
 
     async def list_workforce_task_samples(
         self,
@@ -185,16 +186,10 @@ class AsyncModelArtsClient(AsyncClientCore):
             sample_state=sample_state,
             **filters,
         )
-        return self._counted_sample_pages(build, pager)
-
-    async def _counted_sample_pages(
-        self, build: Callable[[int], ApiCall[ListSamplesResponse]], pager: Pager[DescribeSampleResp]
-    ) -> AsyncIterator[DescribeSampleResp]:
         # "sample_count: Number of samples." -- the total, or maybe this page's size: see _paging.py.
-        while not pager.done:
-            page = await self._call(build(pager.offset))
-            for sample in pager.accept_counted(page.samples, page.sample_count, count_may_be_page_size=True):
-                yield sample
+        return self._pages(
+            build, pager, lambda page: (page.samples, page.sample_count), count_may_be_page_size=True
+        )
 
     # --------------------------------------------------------------------------------------- acceptance
 
@@ -302,15 +297,7 @@ class AsyncModelArtsClient(AsyncClientCore):
         build, pager = self._page_source(
             team.list_workforce_tasks, (dataset_id,), page_size, team.MAX_TASK_PAGE_SIZE, "task_id", **filters
         )
-        return self._counted_task_pages(build, pager)
-
-    async def _counted_task_pages(
-        self, build: Callable[[int], ApiCall[ListWorkforceTasksResponse]], pager: Pager[WorkforceTask]
-    ) -> AsyncIterator[WorkforceTask]:
-        while not pager.done:
-            page = await self._call(build(pager.offset))
-            for task in pager.accept_counted(page.tasks, page.count):
-                yield task
+        return self._pages(build, pager, lambda page: (page.tasks, page.count))
 
     async def start_workforce_task(
         self,

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import AsyncRetrying
 
-from airflow_provider_modelarts import _requests as req
-from airflow_provider_modelarts._api_call import ApiCall
-from airflow_provider_modelarts._client_base import DEFAULT_ASYNC_SLEEP, AsyncSleep, ClientBase
-from airflow_provider_modelarts._paging import Pager
+from airflow_provider_modelarts.client._base import DEFAULT_ASYNC_SLEEP, AsyncSleep, ClientBase
+from airflow_provider_modelarts.client._paging import Pager
+from airflow_provider_modelarts.client._requests import labeling as req
+from airflow_provider_modelarts.client._requests.call import ApiCall
 from airflow_provider_modelarts.errors import ModelArtsTransportError, error_from_response
 from airflow_provider_modelarts.retries import CallRetries, RetryPolicy
 
@@ -115,10 +115,14 @@ class AsyncClientCore(ClientBase):
         self,
         build: Callable[[int], ApiCall[P]],
         pager: Pager[ItemT],
-        items: Callable[[P], Sequence[ItemT] | None],
+        read: Callable[[P], tuple[Sequence[ItemT] | None, object]],
+        *,
+        count_may_be_page_size: bool = False,
     ) -> AsyncIterator[ItemT]:
+        """Walk a list page by page; ``read`` gives a page's items and its documented count (see _paging)."""
         while not pager.done:
-            for item in pager.accept(items(await self._call(build(pager.offset)))):
+            items, total = read(await self._call(build(pager.offset)))
+            for item in pager.accept_counted(items, total, count_may_be_page_size=count_may_be_page_size):
                 yield item
 
     async def send_raw(

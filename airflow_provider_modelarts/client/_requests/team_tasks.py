@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_modelarts._api_call import (
+from airflow_provider_modelarts._models._parse import request_json
+from airflow_provider_modelarts.client._requests.call import (
     ApiCall,
     check_page,
     coerce_model,
@@ -21,7 +22,6 @@ from airflow_provider_modelarts._api_call import (
     query_value,
     workforce_task_path,
 )
-from airflow_provider_modelarts._models._parse import request_json
 from airflow_provider_modelarts.models import (
     CreateWorkforceTaskRequest,
     CreateWorkforceTaskResponse,
