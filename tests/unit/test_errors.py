@@ -21,6 +21,7 @@ from airflow_provider_modelarts.errors import (
     ModelArtsThrottledError,
     ModelArtsTransportError,
     ModelArtsValidationError,
+    ResponseParseError,
     classify,
     error_from_response,
     parse_retry_after,
@@ -500,3 +501,10 @@ def test_transport_error_message_and_facts() -> None:
     )
     odd = ModelArtsTransportError(method="GET", path=PATH, cause=OSError("refused by DEX"))
     assert str(odd).endswith(": OSError: refused by DEX.")
+
+
+def test_a_reply_that_does_not_parse_keeps_its_body_out_of_the_message() -> None:
+    error = ResponseParseError("GET /v2/p/datasets: the reply is not JSON", b"<html>login page</html>")
+    assert error.raw == b"<html>login page</html>"  # there to inspect, never in the task log
+    assert str(error) == "GET /v2/p/datasets: the reply is not JSON" and "login" not in str(error)
+    assert ResponseParseError("no body").raw == b""

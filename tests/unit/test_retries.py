@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from typing import Any
@@ -20,7 +21,13 @@ from airflow_provider_modelarts.errors import (
     ModelArtsTransportError,
     ModelArtsValidationError,
 )
-from airflow_provider_modelarts.retries import CallRetries, RetryPolicy, is_retryable
+from airflow_provider_modelarts.retries import (
+    CallRetries,
+    RetryPolicy,
+    is_retryable,
+    repeat_steps,
+    trigger_call_retry,
+)
 
 
 def run(policy: RetryPolicy, errors: list[Exception], clock: FakeClock) -> tuple[Any, CallRetries, int]:
@@ -208,3 +215,28 @@ def test_a_configured_timeout_that_exactly_fits_the_time_left_is_kept() -> None:
     retries.retries = 1
     clock.now += 5.0
     assert retries.attempt_timeout(httpx.Timeout(5.0, connect=1.0)) is None
+
+
+def test_each_trigger_poll_retries_quickly_within_the_poll() -> None:
+    """The trigger's in-call retries wait 0.5 s doubling, at most 5 s: the poll loop is the long wait."""
+    fixed = dataclasses.replace(trigger_call_retry(30), jitter=False)
+    assert [fixed.backoff(retry, random.Random()) for retry in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_a_repeated_hook_step_waits_a_jittered_backoff_within_the_policy() -> None:
+    policy = RetryPolicy(max_attempts=7, backoff_base=0.01, backoff_max=0.015, deadline=60.0)
+    sleeps: list[float] = []
+    failures = iter([ModelArtsServerError(status=503)] * 6)
+    state = random.getstate()
+    random.seed(20)  # tenacity draws its jitter from the random module: the same draws every run
+    try:
+        for attempt in repeat_steps(policy).copy(sleep=sleeps.append):
+            with attempt:
+                error = next(failures, None)
+                if error is not None:
+                    raise error
+    finally:
+        random.setstate(state)
+    assert len(sleeps) == 6
+    ceilings = [min(0.015, 0.01 * 2 ** (n - 1)) for n in range(1, 7)]
+    assert all(0 < sleep <= ceiling for sleep, ceiling in zip(sleeps, ceilings, strict=True)), sleeps
