@@ -229,7 +229,7 @@ def main() -> None:
     unknown = only - {b.key for b in BENCHES}
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
     info = machine()
     print(f"{info['cores']} cores ({info['cpu']}), Python {info['python']}, load average {info['load']}")

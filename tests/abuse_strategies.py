@@ -10,7 +10,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +48,7 @@ PY_OBJECTS = st.sampled_from(
         (1, 2),
         Decimal("NaN"),
         Decimal("1e999"),
-        datetime(2024, 1, 1, tzinfo=timezone.utc),
+        datetime(2024, 1, 1, tzinfo=UTC),
         complex(1, 2),
         Ellipsis,
         type,

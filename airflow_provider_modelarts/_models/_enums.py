@@ -8,20 +8,8 @@ write these values in templates, YAML and UI forms ("pass_all", "PASS-ALL", "0",
 
 from __future__ import annotations
 
-import sys
-from enum import Enum, IntEnum
+from enum import Enum, IntEnum, StrEnum
 from typing import Any, TypeVar, cast
-
-if sys.version_info >= (3, 11):
-    from enum import StrEnum
-else:  # pragma: no cover - exercised only on Python 3.10
-
-    class StrEnum(str, Enum):
-        """Backport of :class:`enum.StrEnum` (Python 3.11+): members are strings and print as their value."""
-
-        def __str__(self) -> str:
-            return str(self.value)
-
 
 __all__ = [
     "AcceptanceAction",

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from airflow_provider_modelarts._text import quote, shorten
@@ -40,7 +40,7 @@ def _short(msg: str | None) -> str | None:
     return None if msg is None else shorten(msg, _MAX_ERROR_MSG)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     DONE = "done"
     ALREADY_PRESENT = "already_present"
     FAILED = "failed"
@@ -66,10 +66,11 @@ def results_from_response(
     """Per-item results of a ModelArts batch response (``success``, ``results[]``, ``error_code/_msg``).
 
     ``results[i]`` answers ``samples[i]``. When the service returns no per-item list, the top-level
-    ``success`` applies to every item. When the list has another length (not seen in practice), failed entries
-    are matched to items by name where the entry names one (the service may answer with the stored path, so a
-    suffix match is accepted) and the remaining items take the top-level outcome. An answer failed when it says
-    ``success: false`` or carries an error code (``success`` may be left out), as the reply models read it.
+    ``success`` applies to every item. When the list has another length (not seen in practice), failed
+    entries are matched to items by name where the entry names one (the service may answer with the stored
+    path, so a suffix match is accepted) and the remaining items take the top-level outcome. An answer failed
+    when it says ``success: false`` or carries an error code (``success`` may be left out), as the reply
+    models read it.
     """
     top_ok = not _failed(response)
     top_failure = ItemResult(

@@ -10,7 +10,7 @@ function the client's signing is tested against.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from typing import Any
 
@@ -50,7 +50,7 @@ def authenticate(state: EmulatorState, scope: dict[str, Any], body: bytes) -> No
         headers,  # type: ignore[arg-type]  # verify_signature takes header pairs too
         body,
         config.access_keys.get,
-        now=datetime.fromtimestamp(state.now(), timezone.utc),
+        now=datetime.fromtimestamp(state.now(), UTC),
         max_skew=timedelta(seconds=config.max_clock_skew),
     )
     if not check.ok:
@@ -70,7 +70,7 @@ def _check_token(state: EmulatorState, token: str) -> None:
 
 
 def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def issue_token(state: EmulatorState, body: bytes) -> tuple[dict[str, Any], str, list[tuple[str, str]]]:

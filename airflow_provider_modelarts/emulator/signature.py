@@ -15,8 +15,8 @@ import hmac
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from enum import Enum
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from airflow_provider_modelarts.auth.signing import (
     ALGORITHM,
@@ -34,7 +34,7 @@ __all__ = ["MUST_SIGN_HEADERS", "SignatureCheck", "SignatureFailure", "verify_si
 MUST_SIGN_HEADERS = ("host", "x-sdk-date", "content-type", "x-project-id", "x-security-token")
 
 
-class SignatureFailure(str, Enum):
+class SignatureFailure(StrEnum):
     """Why a signature was refused, for servers that map failures to different error codes."""
 
     MISSING_AUTHORIZATION = "missing_authorization"
@@ -84,7 +84,7 @@ def _date_problem(sdk_date: str | None, now: datetime | None, max_skew: timedelt
     if not sdk_date:
         return SignatureCheck(False, "missing X-Sdk-Date header", None, SignatureFailure.MISSING_DATE)
     try:
-        signed_at = datetime.strptime(sdk_date, SDK_DATE_FORMAT).replace(tzinfo=timezone.utc)
+        signed_at = datetime.strptime(sdk_date, SDK_DATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return SignatureCheck(
             False,
@@ -92,9 +92,9 @@ def _date_problem(sdk_date: str | None, now: datetime | None, max_skew: timedelt
             None,
             SignatureFailure.MALFORMED_DATE,
         )
-    current = now or datetime.now(timezone.utc)
+    current = now or datetime.now(UTC)
     if current.tzinfo is None:
-        current = current.replace(tzinfo=timezone.utc)
+        current = current.replace(tzinfo=UTC)
     skew = (signed_at - current).total_seconds()
     if abs(skew) <= max_skew.total_seconds():
         return None

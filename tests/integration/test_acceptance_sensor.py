@@ -131,7 +131,7 @@ def test_reschedule_mode_frees_the_slot_then_succeeds(world: EmulatorServer) -> 
     round_id = start_round(world)
     sensor = check_complete_sensor(round_id, mode="reschedule", poke_interval=300)
     context = ti_context()
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     with pytest.raises(AirflowRescheduleException) as rescheduled:
         sensor.execute(context)
     assert rescheduled.value.reschedule_date >= before + dt.timedelta(seconds=299)
@@ -162,7 +162,7 @@ def test_reschedule_mode_times_out_from_the_first_try(
     world: EmulatorServer, soft_fail: bool, expected: type[Exception]
 ) -> None:
     start_round(world)
-    first_try = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=2)
+    first_try = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     sensor = check_complete_sensor(mode="reschedule", timeout=3600, soft_fail=soft_fail)
     with pytest.raises(expected):
         sensor.execute(ti_context(first_try))

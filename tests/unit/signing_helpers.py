@@ -8,7 +8,7 @@ percent-encoded path, the raw query, the headers and the body bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -66,7 +66,7 @@ class ServerView:
             view["headers"],
             view["body"],
             (secrets or SECRETS).get,
-            now=now or signed_at.replace(tzinfo=timezone.utc),
+            now=now or signed_at.replace(tzinfo=UTC),
         )
 
 

@@ -3,7 +3,7 @@ reaches the network verifies on the server's view of it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -110,8 +110,8 @@ def test_header_names_with_underscore_are_not_signed() -> None:
 
 def test_auto_date_is_current_utc_and_verifies_against_the_real_clock() -> None:
     view = send_and_capture(AkSkAuth(AK, SK), "GET", f"{API}/v1/x")
-    signed_at = datetime.strptime(view.headers["x-sdk-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-    assert abs((datetime.now(timezone.utc) - signed_at).total_seconds()) < 60
+    signed_at = datetime.strptime(view.headers["x-sdk-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - signed_at).total_seconds()) < 60
     check = verify_signature(view.method, view.raw_path, view.raw_query, view.headers, view.body, SECRETS.get)
     assert check.ok, check.reason
 

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
@@ -51,7 +51,7 @@ class FakeIam:
         if self.expires_at is not None:
             body["token"]["expires_at"] = self.expires_at
         elif self.expires_in is not None:
-            expires = datetime.now(timezone.utc) + timedelta(seconds=self.expires_in)
+            expires = datetime.now(UTC) + timedelta(seconds=self.expires_in)
             body["token"]["expires_at"] = expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         headers = {"X-Subject-Token": token}
         if self.date_header:
@@ -332,7 +332,7 @@ def test_missing_expires_at_assumes_24_hours() -> None:
 def test_lifetime_is_measured_against_the_iam_clock_when_it_sends_date() -> None:
     # The IAM clock is 3 h behind ours: its expires_at is in our past, yet the token is valid for an hour.
     iam = FakeIam()
-    server_now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=3)
+    server_now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     iam.date_header = format_datetime(server_now, usegmt=True)
     iam.expires_at = (server_now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert token_fetches_for_two_requests(iam) == 1
@@ -341,11 +341,11 @@ def test_lifetime_is_measured_against_the_iam_clock_when_it_sends_date() -> None
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("2026-11-22T13:40:00.000000Z", datetime(2026, 11, 22, 13, 40, tzinfo=timezone.utc)),
-        ("2026-11-22T13:40:00.123Z", datetime(2026, 11, 22, 13, 40, 0, 123000, tzinfo=timezone.utc)),
-        ("2026-11-22T13:40:00.123456789Z", datetime(2026, 11, 22, 13, 40, 0, 123456, tzinfo=timezone.utc)),
-        ("2026-11-22T21:40:00+08:00", datetime(2026, 11, 22, 13, 40, tzinfo=timezone.utc)),
-        ("2026-11-22T13:40:00", datetime(2026, 11, 22, 13, 40, tzinfo=timezone.utc)),
+        ("2026-11-22T13:40:00.000000Z", datetime(2026, 11, 22, 13, 40, tzinfo=UTC)),
+        ("2026-11-22T13:40:00.123Z", datetime(2026, 11, 22, 13, 40, 0, 123000, tzinfo=UTC)),
+        ("2026-11-22T13:40:00.123456789Z", datetime(2026, 11, 22, 13, 40, 0, 123456, tzinfo=UTC)),
+        ("2026-11-22T21:40:00+08:00", datetime(2026, 11, 22, 13, 40, tzinfo=UTC)),
+        ("2026-11-22T13:40:00", datetime(2026, 11, 22, 13, 40, tzinfo=UTC)),
     ],
 )
 def test_expires_at_formats(value: str, expected: datetime) -> None:

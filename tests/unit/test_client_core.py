@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
@@ -230,7 +230,7 @@ def test_retry_warning_logs_without_headers_or_body(
 
 
 def test_retry_after_http_date(api: respx.MockRouter, client: ModelArtsClient, clock: FakeClock) -> None:
-    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     api.get(TASK).mock(
         side_effect=[httpx.Response(503, headers={"Retry-After": when}), httpx.Response(200, json={})]
     )

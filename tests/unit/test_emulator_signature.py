@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -103,9 +103,7 @@ def test_missing_or_malformed_authorization(
 
 
 def test_date_skew_beyond_15_minutes_fails_with_a_reason(signed_post: ServerView) -> None:
-    signed_at = datetime.strptime(signed_post.headers["x-sdk-date"], "%Y%m%dT%H%M%SZ").replace(
-        tzinfo=timezone.utc
-    )
+    signed_at = datetime.strptime(signed_post.headers["x-sdk-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
     assert signed_post.verify(now=signed_at + timedelta(minutes=14)).ok
     assert signed_post.verify(now=signed_at - timedelta(minutes=14)).ok
@@ -160,7 +158,7 @@ def test_server_rejects_a_security_relevant_header_that_was_not_signed(header: s
     headers["authorization"] = (
         f"SDK-HMAC-SHA256 Access={AK}, SignedHeaders={';'.join(signed)}, Signature={signature}"
     )
-    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
     check = verify_signature("GET", "/v1/x", "", headers, b"", SECRETS.get, now=now)
     assert not check.ok
     assert check.failure is SignatureFailure.UNSIGNED_HEADER
@@ -171,7 +169,7 @@ def test_server_rejects_a_security_relevant_header_that_was_not_signed(header: s
 
 
 def test_verify_accepts_asgi_scope_values(signed_post: ServerView) -> None:
-    now = datetime.strptime(signed_post.headers["x-sdk-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    now = datetime.strptime(signed_post.headers["x-sdk-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
     def check(raw_path: str | bytes, raw_query: str | bytes) -> bool:
         return verify_signature(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -257,7 +257,7 @@ def test_parse_retry_after_seconds_and_dates() -> None:
     assert parse_retry_after(None) is None
     assert parse_retry_after("") is None
     assert parse_retry_after("soon") is None
-    future = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=120), usegmt=True)
+    future = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
     seconds = parse_retry_after(future)
     assert seconds is not None
     assert 110 <= seconds <= 120
@@ -478,7 +478,7 @@ def test_response_without_request_has_no_method_or_path() -> None:
 
 
 def test_retry_after_as_an_http_date_in_any_zone_or_none() -> None:
-    future = datetime.now(timezone.utc) + timedelta(hours=2)
+    future = datetime.now(UTC) + timedelta(hours=2)
     # The same instant written in UTC+01:00: still two hours from now.
     plus_one = format_datetime(future.astimezone(timezone(timedelta(hours=1))))
     seconds = parse_retry_after(plus_one)
