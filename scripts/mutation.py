@@ -155,10 +155,14 @@ def prepare(module: Module, keep: bool) -> Path:
 
 
 def mutated_line(work: Path, name: str) -> str:
+    """The line(s) the mutant wrote, from ``mutmut show``; ``deleted: ...`` when it only removed code."""
     shown = subprocess.run([MUTMUT, "show", name], cwd=work, capture_output=True, text=True, check=False)
     lines = shown.stdout.splitlines()
     added = [line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++")]
-    return " | ".join(added)
+    if added:
+        return " | ".join(added)
+    removed = [line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---")]
+    return "deleted: " + " | ".join(removed)
 
 
 def run_module(module: Module, keep: bool, listed: dict[str, str]) -> Outcome:

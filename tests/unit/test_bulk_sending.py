@@ -431,3 +431,21 @@ def test_a_sample_that_changed_since_validation_is_not_sent(caplog: pytest.LogCa
     assert "Sample #1 changed since validation and is now invalid; not sent." in _messages(
         caplog, logging.WARNING
     )
+
+
+def test_the_failure_warning_says_how_many_failures_it_does_not_list(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = _Client()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        return [ItemResult(Outcome.FAILED, "E.1", "bad")] * len(batch)
+
+    operation, _ = _operation(send, client, batch_size=60)
+    samples = [{"name": f"{i}.jpg", "data": "aGk="} for i in range(103)]
+    with caplog.at_level(logging.INFO, logger=LOG.name):
+        result = operation.run(ListSource(samples))
+    assert result["failed"] == 103 and len(result["failures"]) == 100 and result["failures_truncated"] == 3
+    (warning,) = _messages(caplog, logging.WARNING)
+    assert warning.startswith("103 of 103 samples failed:\n  #0 ('0.jpg'): E.1: bad\n")
+    assert warning.endswith("\n  #99 ('99.jpg'): E.1: bad\n  ... and 3 more")

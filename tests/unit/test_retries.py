@@ -27,6 +27,7 @@ from airflow_provider_modelarts.retries import (
     is_retryable,
     repeat_steps,
     trigger_call_retry,
+    wait_until,
 )
 
 
@@ -240,3 +241,10 @@ def test_a_repeated_hook_step_waits_a_jittered_backoff_within_the_policy() -> No
     assert len(sleeps) == 6
     ceilings = [min(0.015, 0.01 * 2 ** (n - 1)) for n in range(1, 7)]
     assert all(0 < sleep <= ceiling for sleep, ceiling in zip(sleeps, ceilings, strict=True)), sleeps
+
+
+def test_waiting_for_a_state_does_not_hammer_the_service() -> None:
+    """wait_until pauses 0.2 s, then 0.4 s, ... between reads: within 0.3 s it reads at most three times."""
+    reads: list[int] = []
+    assert wait_until(lambda: reads.append(1) or len(reads), lambda n: False, timeout=0.3) == len(reads)
+    assert 1 <= len(reads) <= 3
