@@ -115,9 +115,9 @@ bench: install
 	$(PY) bench/run.py
 
 # Mutation testing (mutmut) of the deciding modules, each against its own unit tests; prints each module's
-# kill rate and fails below 90% (bulk tally and acceptance decision: 95%). Not part of `make test`; about
-# 10 minutes on 2 cores. MUTATION_ARGS="--only bulk.tally --jobs 1" runs one module; scripts/mutation.py
-# says how equivalent mutants (tests/mutation/equivalent_mutants.md) are counted.
+# kill rate and fails below 90% (bulk tally and acceptance decision: 95%). Not part of `make test`; 14.5
+# minutes on a busy 2-core machine. MUTATION_ARGS="--only bulk.tally --jobs 1" runs one module;
+# scripts/mutation.py says how equivalent mutants (tests/mutation/equivalent_mutants.md) are counted.
 mutation: install
 	$(PY) scripts/mutation.py $(MUTATION_ARGS)
 
