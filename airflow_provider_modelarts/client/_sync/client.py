@@ -16,12 +16,13 @@ in the emulator tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
 from airflow_provider_modelarts.client._requests import labeling as req
 from airflow_provider_modelarts.client._requests import team_tasks as team
+from airflow_provider_modelarts.client._requests.call import ApiCall
 from airflow_provider_modelarts.client._sync.core import ClientCore
 from airflow_provider_modelarts.models import (
     AcceptanceAction,
@@ -132,19 +133,7 @@ class ModelArtsClient(ClientCore):
         repeats (see :meth:`Pager.accept_counted`). Arguments are checked now, not at the first ``next()``,
         so a typo fails where it is made.
         """
-        build, pager = self._page_source(
-            req.list_samples,
-            (dataset_id,),
-            page_size,
-            req.MAX_PAGE_SIZE,
-            "sample_id",
-            sample_state=sample_state,
-            **filters,
-        )
-        # "sample_count: Number of samples." -- the total, or maybe this page's size: see _paging.py.
-        return self._pages(
-            build, pager, lambda page: (page.samples, page.sample_count), count_may_be_page_size=True
-        )
+        return self._sample_walk(req.list_samples, (dataset_id,), page_size, sample_state, filters)
 
     def list_workforce_task_samples(
         self,
@@ -180,14 +169,21 @@ class ModelArtsClient(ClientCore):
     ) -> Iterator[DescribeSampleResp]:
         """Every sample of a team labeling task matching the filters, fetched page by page (walked as
         :meth:`iter_samples` walks: its page documents the same ``limit`` and ``sample_count``)."""
+        return self._sample_walk(
+            req.list_workforce_task_samples, (dataset_id, workforce_task_id), page_size, sample_state, filters
+        )
+
+    def _sample_walk(
+        self,
+        builder: Callable[..., ApiCall[ListSamplesResponse]],
+        ids: tuple[str, ...],
+        page_size: int,
+        sample_state: str | Enum | None,
+        filters: dict[str, Any],
+    ) -> Iterator[DescribeSampleResp]:
+        """The walk of both sample lists (the dataset's and a team task's: the same page shape)."""
         build, pager = self._page_source(
-            req.list_workforce_task_samples,
-            (dataset_id, workforce_task_id),
-            page_size,
-            req.MAX_PAGE_SIZE,
-            "sample_id",
-            sample_state=sample_state,
-            **filters,
+            builder, ids, page_size, req.MAX_PAGE_SIZE, "sample_id", sample_state=sample_state, **filters
         )
         # "sample_count: Number of samples." -- the total, or maybe this page's size: see _paging.py.
         return self._pages(
