@@ -15,6 +15,7 @@ _INTEGRATION = "Huawei Cloud ModelArts"
 _REGION_EXAMPLES = ("cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1", "ap-southeast-3", "eu-de")
 _ENDPOINT_EXAMPLE = "https://modelarts.cn-north-4.myhuaweicloud.com"
 _IAM_ENDPOINT_EXAMPLE = "https://iam.cn-north-4.myhuaweicloud.com"
+_CONSOLE_EXAMPLES = ("https://console.huaweicloud.com", "https://console.otc.t-systems.com")
 # Mirrors hooks.connection.DEFAULT_TIMEOUT without importing the hook (see get_provider_info); a unit test
 # checks that the two agree.
 _DEFAULT_TIMEOUT = 30
@@ -29,6 +30,10 @@ _DEFAULT_TIMEOUT = 30
 # description is shown under the field. ``ui-field-behaviour`` placeholders reach only the standard fields
 # (login, password, port, ...): the API drops them for extra fields. So the formats live in ``examples``
 # (real values a user may pick), ``default`` and the description, not in placeholders.
+#
+# Required: the UI marks a field required (an asterisk, and an error while it is empty) when its schema type
+# does not allow null, so ``project_id`` is typed "string"; every other field is optional or required only
+# for one auth type (or one of two, region or endpoint), which the form cannot express: the hook says so.
 _CONN_FIELDS: dict[str, dict[str, Any]] = {
     "auth_type": {
         "label": "Auth type",
@@ -46,7 +51,7 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
             "0123456789abcdef0123456789abcdef (console: My Credentials > API Credentials). Part of every API "
             "path."
         ),
-        "schema": {"type": ["string", "null"]},
+        "schema": {"type": "string"},
     },
     "region": {
         "label": "Region",
@@ -63,6 +68,14 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
             "empty to derive it from the region."
         ),
         "schema": {"type": ["string", "null"], "format": "uri", "examples": [_ENDPOINT_EXAMPLE]},
+    },
+    "console_url": {
+        "label": "Console URL",
+        "description": (
+            "Base URL of the web console the ModelArts Dataset / Team Task links open, for private clouds and "
+            "the local emulator. Leave empty for the public console of the region."
+        ),
+        "schema": {"type": ["string", "null"], "format": "uri", "examples": list(_CONSOLE_EXAMPLES)},
     },
     "security_token": {
         "label": "Security token",
@@ -117,12 +130,12 @@ _UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "relabeling": {
         "login": "Access Key (AK)",
         "password": "Secret Key (SK)",
-        "port": "Port (unused; 0 for Test)",
+        "port": "Port (not used; 0 for Test)",
     },
     "placeholders": {
-        "login": "AK (auth_type aksk) or IAM user name (auth_type password)",
-        "password": "SK (auth_type aksk) or IAM password (auth_type password)",
-        "port": "0 makes the Test button work on Airflow 3.3.2 (see README)",
+        "login": "Access key ID, or the IAM user name for password auth",
+        "password": "Secret access key, or the IAM user's password for password auth",
+        "port": "Enter 0 to use the Test button",
     },
 }
 

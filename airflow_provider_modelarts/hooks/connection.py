@@ -53,27 +53,39 @@ def iam_endpoint_for_region(region: str) -> str:
 
 
 def console_base_for_region(region: str | None) -> str:
-    """Base URL of the web console that manages ``region``."""
+    """Base URL of the public web console that manages ``region``."""
     if region in OTC_REGIONS:
         return "https://console.otc.t-systems.com"
     return "https://console.huaweicloud.com"
 
 
-def console_url(region: str | None, dataset_id: str, workforce_task_id: str | None = None) -> str:
-    """Link to the dataset (and team labeling task) in the ModelArts console of ``region``.
+def console_url(
+    connection: ModelArtsConnectionSettings | str | None,
+    dataset_id: str,
+    workforce_task_id: str | None = None,
+) -> str:
+    """Link to the dataset (and team labeling task) in the ModelArts console the connection names.
+
+    ``connection``: the connection's settings (their ``console_url`` extra, else their region's public
+    console) or a region name. Private clouds, partner regions and the emulator serve their own console.
 
     The console is a single-page app: ``/modelarts/?region=<region>#/dataLabel`` (the data labeling page)
     is the documented entry point. The ``datasetId`` / ``workforceTaskId`` query after it is our
     assumption of how to deep-link and is ignored by the console if it routes differently, so the link
     always lands on the right region's labeling page at worst.
     """
+    if isinstance(connection, ModelArtsConnectionSettings):
+        region = connection.region
+        base = connection.console_url or console_base_for_region(region)
+    else:
+        region, base = connection, console_base_for_region(connection)
     query = {"region": region} if region else {}
     fragment = {"datasetId": dataset_id}
     if workforce_task_id:
         fragment["workforceTaskId"] = workforce_task_id
     prefix = f"?{urlencode(query)}" if query else ""
     deep_link = urlencode(fragment, quote_via=quote)
-    return f"{console_base_for_region(region)}/modelarts/{prefix}#/dataLabel?{deep_link}"
+    return f"{base.rstrip('/')}/modelarts/{prefix}#/dataLabel?{deep_link}"
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,7 @@ class ModelArtsConnectionSettings:
     user_password: str | None = field(default=None, repr=False)
     verify: bool | str = True
     timeout: float = DEFAULT_TIMEOUT
+    console_url: str | None = None  # the console's base URL when it is not the region's public one
 
     @property
     def base_url(self) -> str:
@@ -194,6 +207,7 @@ class ModelArtsConnectionSettings:
             endpoint=base_url if endpoint else None,
             verify=extra.get_verify(),
             timeout=extra.get_timeout(),
+            console_url=extra.get_console_url(),
             **settings,
         )
 
@@ -242,6 +256,16 @@ class _Extras:
                 "existing CA bundle file (or directory) on this worker."
             )
         return text
+
+    def get_console_url(self) -> str | None:
+        """``console_url``: an absolute http(s) URL (a typo would otherwise only show later, as a dead link)."""
+        value = self.get("console_url")
+        if value is not None and not (value.startswith(("http://", "https://")) and value.split("://")[1]):
+            raise ModelArtsConfigError(
+                f"Connection {self._conn_id!r} has console_url={value!r}: expected the console's base URL, "
+                "e.g. https://console.huaweicloud.com."
+            )
+        return value.rstrip("/") if value else None
 
     def get_timeout(self) -> float:
         value = self.raw("timeout")

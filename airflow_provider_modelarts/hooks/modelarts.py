@@ -378,7 +378,7 @@ class ModelArtsHook(BaseHook):
 
     def console_url(self, dataset_id: str, workforce_task_id: str | None = None) -> str:
         """Link to the dataset (and team labeling task) in the console of the connection's region."""
-        return console_url(self.settings.region, dataset_id, workforce_task_id)
+        return console_url(self.settings, dataset_id, workforce_task_id)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check credentials and project with one cheap read (list one dataset); never raises.
