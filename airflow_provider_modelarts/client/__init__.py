@@ -10,12 +10,13 @@ The layout shows what is written by hand and what is generated (the way httpcore
 * ``_requests/``: request building, one function per API call (``labeling.py``: samples, labels,
   acceptance, datasets; ``team_tasks.py``: the team labeling task life cycle; ``call.py``: the ``ApiCall``
   they return, with its reply parser and whether it may be re-sent).
-* ``_base.py``: endpoint resolution, TLS contexts, default headers, reply handling (no ``await``);
+* ``_base.py``: per-client set-up: endpoint resolution, TLS contexts, default headers (no ``await``);
   ``_paging.py``: where a list walk ends.
 
-One API call crosses, inside this package, the method (``_async/client.py``), its request builder
-(``_requests/<resource>.py`` with ``call.py``), the core (``_async/core.py``) and the base (``_base.py``); the
-two policy modules every call consults live beside the package: :mod:`~airflow_provider_modelarts.retries`
+One API call crosses four modules of this package: the method (``_async/client.py``), its request builder
+(``_requests/<resource>.py``), the ``ApiCall`` it returns (``_requests/call.py``: body, reply parser) and the
+core (``_async/core.py``: retries, sending, error mapping, parsing); ``_base.py`` is set up once per client,
+not per call. The two policy modules every call consults live beside the package: :mod:`~airflow_provider_modelarts.retries`
 (whether to try again) and :mod:`~airflow_provider_modelarts.errors` (what an error answer means). No Airflow
 import anywhere in these, so the clients are usable as a plain library and in the emulator tests.
 """

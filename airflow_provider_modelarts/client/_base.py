@@ -1,13 +1,13 @@
-"""Configuration shared by both clients: endpoint resolution, TLS contexts, default headers, reply handling.
+"""Configuration shared by both clients: endpoint resolution, TLS contexts, default headers, page sources.
 
-Everything here is free of ``await``, so it is written once and used as is by the async client (the source,
-``_async_client.py``) and the sync client generated from it (``_sync_client.py``).
+Everything here is set up once per client, never per call, and free of ``await``, so it is written once and
+used as is by the async client (the source, ``_async/``) and the sync client generated from it (``_sync/``).
+What happens to each call (retries, options, parsing) is in ``_async/core.py``.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import random
 import re
@@ -21,9 +21,9 @@ import httpx
 
 from airflow_provider_modelarts import __version__
 from airflow_provider_modelarts.client._paging import Pager
-from airflow_provider_modelarts.client._requests.call import JSON_HEADERS, ApiCall, UnparsedReply
+from airflow_provider_modelarts.client._requests.call import ApiCall
 from airflow_provider_modelarts.errors import ModelArtsConfigError
-from airflow_provider_modelarts.retries import CallRetries, RetryPolicy
+from airflow_provider_modelarts.retries import RetryPolicy
 
 __all__ = [
     "DEFAULT_ASYNC_SLEEP",
@@ -36,7 +36,6 @@ __all__ = [
     "resolve_endpoint",
 ]
 
-log = logging.getLogger("airflow_provider_modelarts.client")
 
 T = TypeVar("T")
 
@@ -117,7 +116,7 @@ def item_id(key: str) -> Callable[[Any], str | None]:
 
 
 class ClientBase:
-    """Configuration and the parts of sending that do not wait, shared by both clients."""
+    """Configuration shared by both clients (per client, not per call)."""
 
     project_id: str
     base_url: str
@@ -169,43 +168,6 @@ class ClientBase:
             "verify": ssl_verify(verify),
             "transport": transport,
         }
-
-    def _retries(self, call: ApiCall[Any]) -> CallRetries:
-        return CallRetries(
-            call.method,
-            call.path,
-            self.retry,
-            clock=self._clock,
-            rng=self._rng,
-            on_retry=self._count_retry,
-            repeatable=call.repeatable,
-        )
-
-    def _count_retry(self) -> None:
-        self.retry_count += 1
-
-    def _request_options(self, call: ApiCall[Any], retries: CallRetries) -> dict[str, Any]:
-        timeout = retries.attempt_timeout(self._timeout)
-        return {
-            "params": call.params,
-            "content": call.body,
-            "headers": JSON_HEADERS if call.body is not None else None,
-            "timeout": httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
-        }
-
-    def _parse(self, call: ApiCall[T], response: httpx.Response) -> T:
-        result = call.parse(response.content)
-        if isinstance(result, UnparsedReply):
-            # Applied but unreadable: say so once, without the body (it may echo sample data).
-            log.warning(
-                "%s %s was applied (HTTP %d) but its reply did not match the documented shape; the raw "
-                "reply is kept on the result (%s).",
-                call.method,
-                call.path,
-                response.status_code,
-                "; ".join(result.parse_problems[:3]),
-            )
-        return result
 
     def _page_source(
         self,

@@ -1,13 +1,15 @@
-"""How the ModelArts client sends: the HTTP client, the retry loop, reply parsing, paging, closing.
+"""How the ModelArts client sends one call: its retries, request options, the HTTP exchange, error mapping,
+reply parsing, then paging and closing. Everything a call goes through after its request is built is here.
 
-``_async_core.py`` and ``_async_client.py`` are the source of both clients: ``scripts/unasync.py`` writes
-``_sync_core.py`` and ``_sync_client.py`` from them by replacing tokens, the way httpcore does, and
+``_async/core.py`` and ``_async/client.py`` are the source of both clients: ``scripts/unasync.py`` writes
+``_sync/core.py`` and ``_sync/client.py`` from them by replacing tokens, the way httpcore does, and
 ``make lint`` fails when a generated file is out of date. Edit the async files, then run
-``python scripts/unasync.py``. What to send (one method per API call) is in ``_async_client.py``.
+``python scripts/unasync.py``. What to send (one method per API call) is in ``_async/client.py``.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -20,11 +22,13 @@ from tenacity import AsyncRetrying
 from airflow_provider_modelarts.client._base import DEFAULT_ASYNC_SLEEP, AsyncSleep, ClientBase
 from airflow_provider_modelarts.client._paging import Pager
 from airflow_provider_modelarts.client._requests import labeling as req
-from airflow_provider_modelarts.client._requests.call import ApiCall
+from airflow_provider_modelarts.client._requests.call import JSON_HEADERS, ApiCall, UnparsedReply
 from airflow_provider_modelarts.errors import ModelArtsTransportError, error_from_response
 from airflow_provider_modelarts.retries import CallRetries, RetryPolicy
 
 __all__ = ["AsyncClientCore"]
+
+log = logging.getLogger("airflow_provider_modelarts.client")
 
 T = TypeVar("T")
 C = TypeVar("C", bound="AsyncClientCore")
@@ -88,6 +92,43 @@ class AsyncClientCore(ClientBase):
         await self.aclose()
 
     # ------------------------------------------------------------------------------------------- sending
+
+    def _retries(self, call: ApiCall[Any]) -> CallRetries:
+        return CallRetries(
+            call.method,
+            call.path,
+            self.retry,
+            clock=self._clock,
+            rng=self._rng,
+            on_retry=self._count_retry,
+            repeatable=call.repeatable,
+        )
+
+    def _count_retry(self) -> None:
+        self.retry_count += 1
+
+    def _request_options(self, call: ApiCall[Any], retries: CallRetries) -> dict[str, Any]:
+        timeout = retries.attempt_timeout(self._timeout)
+        return {
+            "params": call.params,
+            "content": call.body,
+            "headers": JSON_HEADERS if call.body is not None else None,
+            "timeout": httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+        }
+
+    def _parse(self, call: ApiCall[T], response: httpx.Response) -> T:
+        result = call.parse(response.content)
+        if isinstance(result, UnparsedReply):
+            # Applied but unreadable: say so once, without the body (it may echo sample data).
+            log.warning(
+                "%s %s was applied (HTTP %d) but its reply did not match the documented shape; the raw "
+                "reply is kept on the result (%s).",
+                call.method,
+                call.path,
+                response.status_code,
+                "; ".join(result.parse_problems[:3]),
+            )
+        return result
 
     async def _send(self, call: ApiCall[Any]) -> httpx.Response:
         retries = self._retries(call)
