@@ -8,7 +8,9 @@ The emulator always runs in a **separate process** (its CLI, ``python -m
 airflow_provider_modelarts.emulator``): its request handling would otherwise share the client's interpreter
 and GIL, and its stored samples would count towards the client's memory. On a machine with at least two
 cores the emulator is pinned to the last core and the measuring process to the others
-(``os.sched_setaffinity``), so the two do not steal each other's CPU.
+(``os.sched_setaffinity``), so the two do not steal each other's CPU. :class:`CannedServer`
+(``bench/canned_server.py``: fixed answers, no checks) runs the same way, for figures that must not depend
+on the emulator's own speed.
 """
 
 from __future__ import annotations
@@ -100,6 +102,69 @@ def pin_self() -> str:
     return f"client on core(s) {sorted(client)}, emulator on core(s) {sorted(emulator or ())}"
 
 
+def _start_server(cmd: list[str], url_file: Path, what: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a server process on the server core (when there are two) and wait for its URL file."""
+    _, server_cores = cpu_split()
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        preexec_fn=(lambda: os.sched_setaffinity(0, server_cores)) if server_cores else None,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if url_file.exists() and url_file.read_text().strip():
+            return proc, url_file.read_text().strip().rstrip("/")
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"the {what} exited before it was ready:\n{err[-3000:]}")
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError(f"the {what} did not start within 60 s")
+
+
+def _stop_server(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def modelarts_connection(base_url: str, auth: str = "aksk") -> dict[str, Any]:
+    """The Airflow connection (JSON form) for a server at ``base_url`` taking the emulator's credentials."""
+    from airflow_provider_modelarts.emulator import (
+        DEFAULT_ACCESS_KEY,
+        DEFAULT_DOMAIN,
+        DEFAULT_IAM_PASSWORD,
+        DEFAULT_IAM_USER,
+        DEFAULT_PROJECT_ID,
+        DEFAULT_SECRET_KEY,
+    )
+
+    extra: dict[str, Any] = {"endpoint": base_url, "project_id": DEFAULT_PROJECT_ID, "region": "cn-north-4"}
+    if auth == "password":
+        extra.update(
+            auth_type="password",
+            iam_endpoint=base_url,
+            domain_name=DEFAULT_DOMAIN,
+            user_name=DEFAULT_IAM_USER,
+            user_password=DEFAULT_IAM_PASSWORD,
+        )
+        return {"conn_type": "modelarts", "extra": extra}
+    return {
+        "conn_type": "modelarts",
+        "login": DEFAULT_ACCESS_KEY,
+        "password": DEFAULT_SECRET_KEY,
+        "extra": extra,
+    }
+
+
 class Emulator:
     """The emulator CLI in its own process (pinned to its own core when there are two), with the admin API."""
 
@@ -124,39 +189,14 @@ class Emulator:
             str(url_file),
             *self.extra_args,
         ]
-        _, emulator_cores = cpu_split()
-        self.proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-            preexec_fn=(lambda: os.sched_setaffinity(0, emulator_cores)) if emulator_cores else None,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if url_file.exists() and url_file.read_text().strip():
-                self.base_url = url_file.read_text().strip().rstrip("/")
-                break
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                raise RuntimeError(f"the emulator exited before it was ready:\n{err[-3000:]}")
-            time.sleep(0.05)
-        else:
-            self.proc.kill()
-            raise RuntimeError("the emulator did not start within 60 s")
+        self.proc, self.base_url = _start_server(cmd, url_file, "emulator")
         self._admin = httpx.Client(base_url=self.base_url, timeout=60)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._admin is not None:
             self._admin.close()
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        _stop_server(self.proc)
 
     @property
     def pid(self) -> int:
@@ -171,38 +211,44 @@ class Emulator:
 
     def connection(self, auth: str = "aksk") -> dict[str, Any]:
         """The Airflow connection (JSON form) for this emulator."""
-        from airflow_provider_modelarts.emulator import (
-            DEFAULT_ACCESS_KEY,
-            DEFAULT_DOMAIN,
-            DEFAULT_IAM_PASSWORD,
-            DEFAULT_IAM_USER,
-            DEFAULT_PROJECT_ID,
-            DEFAULT_SECRET_KEY,
-        )
-
-        extra: dict[str, Any] = {
-            "endpoint": self.base_url,
-            "project_id": DEFAULT_PROJECT_ID,
-            "region": "cn-north-4",
-        }
-        if auth == "password":
-            extra.update(
-                auth_type="password",
-                iam_endpoint=self.base_url,
-                domain_name=DEFAULT_DOMAIN,
-                user_name=DEFAULT_IAM_USER,
-                user_password=DEFAULT_IAM_PASSWORD,
-            )
-            return {"conn_type": "modelarts", "extra": extra}
-        return {
-            "conn_type": "modelarts",
-            "login": DEFAULT_ACCESS_KEY,
-            "password": DEFAULT_SECRET_KEY,
-            "extra": extra,
-        }
+        return modelarts_connection(self.base_url, auth)
 
     def use_as_default_connection(self, auth: str = "aksk") -> None:
         os.environ["AIRFLOW_CONN_MODELARTS_DEFAULT"] = json.dumps(self.connection(auth))
+
+
+class CannedServer:
+    """``bench/canned_server.py`` in its own process (on the server core when there are two): fixed valid
+    answers to the sample batch calls after ``latency_ms``, no signature checks, no state."""
+
+    def __init__(self, workdir: Path, latency_ms: float = 0.0) -> None:
+        self.workdir = workdir
+        self.latency_ms = latency_ms
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.base_url = ""
+
+    def __enter__(self) -> CannedServer:
+        url_file = self.workdir / f"canned-{os.getpid()}-{time.monotonic_ns()}.url"
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "canned_server.py"),
+            "--latency-ms",
+            str(self.latency_ms),
+            "--url-file",
+            str(url_file),
+        ]
+        self.proc, self.base_url = _start_server(cmd, url_file, "canned-answer server")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _stop_server(self.proc)
+
+    def connection(self) -> dict[str, Any]:
+        """The same Airflow connection as the emulator's (its AK/SK), pointing at this server."""
+        return modelarts_connection(self.base_url)
+
+    def use_as_default_connection(self) -> None:
+        os.environ["AIRFLOW_CONN_MODELARTS_DEFAULT"] = json.dumps(self.connection())
 
 
 def airflow_env(workdir: Path) -> None:
