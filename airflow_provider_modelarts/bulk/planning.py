@@ -36,9 +36,10 @@ DEFAULT_BATCH_SIZE = 100
 #: below API Gateway body limits and bounds memory to about ``(max_concurrency + 1) x 8 MiB`` of payload.
 DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024
 
-#: Requests in flight at once. Enough to hide network latency (4 x 100 samples per round trip) without
-#: tripping ModelArts' ``ModelArts.6101`` "system busy" throttling on a shared project.
-DEFAULT_MAX_CONCURRENCY = 4
+#: Most requests in flight at once. A run starts at 4 and, with ``adaptive_concurrency`` (the default), grows
+#: towards this while the service answers without throttling or queueing (see :mod:`.concurrency`); payload
+#: memory is bounded by about ``(max_concurrency + 1) x max_batch_bytes``.
+DEFAULT_MAX_CONCURRENCY = 16
 
 #: The HTTP connection pool of a client holds 20 connections; more concurrent requests would only queue.
 MAX_CONCURRENCY_LIMIT = 20

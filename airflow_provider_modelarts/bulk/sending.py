@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from pydantic_core import PydanticSerializationError
 
 from airflow_provider_modelarts._text import shorten
 from airflow_provider_modelarts.bulk.checks import RunRefused
+from airflow_provider_modelarts.bulk.concurrency import AdaptiveLimit, FixedLimit
 from airflow_provider_modelarts.bulk.planning import Batch, BatchPlanner, make_batches
 from airflow_provider_modelarts.bulk.sources import Source
 from airflow_provider_modelarts.bulk.tally import BulkTally, ItemResult, Outcome, log_lines
@@ -37,9 +39,11 @@ from airflow_provider_modelarts.errors import (
     ModelArtsTransportError,
 )
 
-__all__ = ["BulkOperation", "batch_failure", "run_batches"]
+__all__ = ["BulkOperation", "ConcurrencyLimit", "batch_failure", "run_batches"]
 
 T = TypeVar("T")
+#: What :func:`run_batches` asks how many requests may be in flight.
+ConcurrencyLimit = FixedLimit | AdaptiveLimit
 
 
 def batch_failure(exc: BaseException) -> ItemResult | None:
@@ -68,28 +72,38 @@ async def run_batches(
     batches: Iterable[Batch[T]],
     send: Callable[[Batch[T]], Awaitable[list[ItemResult]]],
     *,
-    max_concurrency: int,
+    max_concurrency: int | None = None,
     on_done: Callable[[Batch[T], list[ItemResult]], None],
     classify_error: Callable[[BaseException], ItemResult | None] = batch_failure,
+    limit: ConcurrencyLimit | None = None,
+    throttle_count: Callable[[], int] = lambda: 0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
-    """Send every batch with at most ``max_concurrency`` in flight; returns the highest concurrency reached.
+    """Send every batch with at most ``limit.current`` in flight; returns the highest concurrency reached.
+
+    ``limit`` is a :class:`~.concurrency.FixedLimit` (``max_concurrency``, the default) or an
+    :class:`~.concurrency.AdaptiveLimit`; it hears of each answer: its latency (``clock``) and whether the
+    service throttled it meanwhile (``throttle_count``, the client's count of throttled answers, grew).
 
     A failing request does not stop the run: ``classify_error`` turns the exception into the result recorded
     for each item of that batch. When it returns ``None`` the error is fatal (bad credentials, unknown
     dataset: every other batch would fail the same way): no further batch is started, the ones in flight
     finish and are recorded, then the error is raised. Items of batches never started are not recorded.
     """
-    if max_concurrency < 1:
-        raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
-    slots = asyncio.Semaphore(max_concurrency)
+    if limit is None:
+        if max_concurrency is None or max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        limit = FixedLimit(max_concurrency)
     in_flight: set[asyncio.Task[None]] = set()
     fatal: list[BaseException] = []
     # Sends started and not finished. Not len(in_flight): a finished task leaves that set only when its done
     # callback runs, which can be after the next batch took its slot.
     sending = peak = 0
+    slot_freed = asyncio.Event()
 
-    async def one(batch: Batch[T]) -> None:
+    async def one(batch: Batch[T], ticket: int) -> None:
         nonlocal sending
+        throttled_before, started = throttle_count(), clock()
         try:
             try:
                 results = await send(batch)
@@ -101,18 +115,20 @@ async def run_batches(
                     fatal.append(exc)
                     return
                 results = [item] * len(batch)
+            limit.finished(ticket, latency=clock() - started, throttled=throttle_count() > throttled_before)
             on_done(batch, results)
         finally:
             sending -= 1
-            slots.release()
+            slot_freed.set()
 
     try:
         for batch in batches:
-            await slots.acquire()
+            while sending >= limit.current and not fatal:
+                slot_freed.clear()
+                await slot_freed.wait()
             if fatal:
-                slots.release()
                 break
-            task = asyncio.create_task(one(batch))
+            task = asyncio.create_task(one(batch, limit.started()))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
             sending += 1
@@ -134,11 +150,14 @@ class BulkOperation:
 
     :param validator: parses samples and applies the run's checks (duplicates, deletion guard, ...).
     :param send: sends one batch with an open client and maps the answer to one result per item.
-    :param open_client: returns a new async client (an async context manager with ``retry_count``).
+    :param open_client: returns a new async client (an async context manager with ``retry_count`` and
+        ``throttle_count``).
     :param done_key: summary key of the items the service applied (``added`` / ``updated``).
     :param verb: start of the log line announcing the sending (``Adding`` / ``Updating labels of``).
     :param target: where the samples go, for that line (``dataset d1 (project p1)``); called only once
         the input passed validation, so a refused run never needs the connection.
+    :param adaptive_concurrency: look for the service's request limit (see :mod:`.concurrency`) up to
+        ``max_concurrency``; ``False`` keeps exactly ``max_concurrency`` requests in flight.
     :param log: where progress and problems go (a ``logging.Logger`` or a hook's / task's ``log``).
     """
 
@@ -153,6 +172,8 @@ class BulkOperation:
     max_batch_bytes: int
     on_invalid: str = "fail"
     log: Any = field(default_factory=lambda: logging.getLogger(__name__))  # or Airflow's structlog logger
+    #: Find the service's limit between 1 and ``max_concurrency`` (AIMD), or send exactly that many at once.
+    adaptive_concurrency: bool = True
 
     def run(self, source: Source, **ids: Any) -> dict[str, Any]:
         """Validate, send and return the summary (``ids`` first, then the counts); see the README for keys.
@@ -176,7 +197,7 @@ class BulkOperation:
             log.warning("Nothing to send: %s holds no valid samples.", source.describe())
             return self._summary(tally, ids)
         log.info(
-            "%s %s %s from %s to %s in %s batches of up to %s, %s requests at a time",
+            "%s %s %s from %s to %s in %s batches of up to %s, %s",
             self.verb,
             f"{tally.to_send:,}",
             tally.noun,
@@ -184,7 +205,7 @@ class BulkOperation:
             self.target(),
             f"{tally.planned_batches:,}",
             self.batch_size,
-            self.max_concurrency,
+            self._limit().describe(),
         )
         try:
             # execute() is synchronous and Airflow runs it outside any event loop; async_to_sync gives the
@@ -199,6 +220,11 @@ class BulkOperation:
             header = f"{tally.failed:,} of {tally.to_send:,} {tally.noun} failed:"
             log_lines(log, logging.WARNING, header, lines, tally.failed - len(lines))
         return self._summary(tally, ids)
+
+    def _limit(self) -> ConcurrencyLimit:
+        if self.adaptive_concurrency:
+            return AdaptiveLimit(self.max_concurrency)
+        return FixedLimit(self.max_concurrency)
 
     def _planner(self) -> BatchPlanner:
         return BatchPlanner(self.batch_size, self.max_batch_bytes)
@@ -221,10 +247,18 @@ class BulkOperation:
                 failed = tally.add_batch(batch, results)
                 self.log.info(tally.progress_line(batch, failed))
 
+            throttled_before = client.throttle_count
             tally.start_clock()
             try:
                 batches = make_batches(self.validator.items(source, report, self.log), self._planner())
-                await run_batches(batches, send, max_concurrency=self.max_concurrency, on_done=on_done)
+                tally.peak_concurrency = await run_batches(
+                    batches,
+                    send,
+                    on_done=on_done,
+                    limit=self._limit(),
+                    throttle_count=lambda: client.throttle_count,
+                )
             finally:
                 tally.retries = client.retry_count - retries_before
+                tally.throttled = client.throttle_count - throttled_before
                 tally.elapsed = tally.elapsed_since_start()

@@ -128,6 +128,8 @@ class BulkTally:
         self.invalid = 0
         self.batches = 0
         self.retries = 0
+        self.throttled = 0  # answers in which the service asked to slow down (429 / ModelArts.6101)
+        self.peak_concurrency = 0  # most requests in flight at once
         self.processed = 0
         self._failures: list[tuple[int, int, dict[str, Any]]] = []  # max-heap on index via negation
         self._failures_seen = 0
@@ -228,10 +230,15 @@ class BulkTally:
         parts.append(f"{self.failed:,} failed")
         if self.invalid:
             parts.append(f"{self.invalid:,} invalid (not sent)")
-        return (
+        line = (
             f"{', '.join(parts)} of {self.total:,} {self.noun} in {self.batches:,} batches, "
             f"{self.elapsed:.1f} s, {self.retries:,} retried requests"
         )
+        if self.throttled:
+            line += f" ({self.throttled:,} answers asked to slow down)"
+        if self.peak_concurrency:
+            line += f", up to {self.peak_concurrency} at a time"
+        return line
 
     def failure_lines(self, limit: int | None = None) -> list[str]:
         return failure_lines(self.failures[:limit], self.key_field)
@@ -253,6 +260,8 @@ class BulkTally:
                 "invalid_truncated": max(0, self._problems_seen - len(self._problems)),
                 "batches": self.batches,
                 "retries": self.retries,
+                "throttled": self.throttled,
+                "peak_concurrency": self.peak_concurrency,
                 "duration_seconds": round(self.elapsed, 3),
             }
         )

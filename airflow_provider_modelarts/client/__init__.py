@@ -16,9 +16,10 @@ The layout shows what is written by hand and what is generated (the way httpcore
 One API call crosses four modules of this package: the method (``_async/client.py``), its request builder
 (``_requests/<resource>.py``), the ``ApiCall`` it returns (``_requests/call.py``: body, reply parser) and the
 core (``_async/core.py``: retries, sending, error mapping, parsing); ``_base.py`` is set up once per client,
-not per call. The two policy modules every call consults live beside the package: :mod:`~airflow_provider_modelarts.retries`
-(whether to try again) and :mod:`~airflow_provider_modelarts.errors` (what an error answer means). No Airflow
-import anywhere in these, so the clients are usable as a plain library and in the emulator tests.
+not per call. The two policy modules every call consults live beside the package:
+:mod:`~airflow_provider_modelarts.retries` (whether to try again) and
+:mod:`~airflow_provider_modelarts.errors` (what an error answer means). No Airflow import anywhere in
+these, so the clients are usable as a plain library and in the emulator tests.
 """
 
 from __future__ import annotations

@@ -122,6 +122,7 @@ class ClientBase:
     base_url: str
     retry: RetryPolicy
     retry_count: int
+    throttle_count: int
 
     def _configure(
         self,
@@ -148,6 +149,7 @@ class ClientBase:
         self.base_url = resolve_endpoint(region, endpoint)
         self.retry = retry or RetryPolicy()
         self.retry_count = 0
+        self.throttle_count = 0
         self._clock = clock or time.monotonic
         self._rng = rng or random.Random()
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)

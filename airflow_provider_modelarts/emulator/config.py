@@ -19,7 +19,9 @@ __all__ = [
     "IamUser",
 ]
 
-DEFAULT_PROJECT_ID = "emulator-project"
+# A project id has the service's format, 32 hexadecimal characters (the connection form says so): these
+# spell "modelarts-emulat" in hex, so the emulator's project is recognisable in logs.
+DEFAULT_PROJECT_ID = "6d6f64656c617274732d656d756c6174"
 # IAM scopes a token by project id or name; the emulator's one project answers to both.
 DEFAULT_PROJECT_NAME = "cn-north-4"
 DEFAULT_ACCESS_KEY = "EMULATORAK0000000001"
@@ -60,6 +62,9 @@ _MUTABLE: dict[str, tuple[type, ...]] = {
     "sample_page_cap": (int, type(None)),
     "create_task_reply": (str,),
     "throttle_task_creates": (int,),
+    # The service's unpublished request limit (throttle.py).
+    "throttle_concurrency": (int, type(None)),
+    "throttle_rate": (int, float, type(None)),
 }
 
 #: ``create_task_reply`` values: the page's reply, ``{}`` (Table 6 marks nothing mandatory), 204 and no body.
@@ -86,6 +91,8 @@ class EmulatorConfig:
     "Maximum number of records returned on each page"). ``create_task_reply``: one of
     :data:`CREATE_TASK_REPLIES`. ``throttle_task_creates``: the next N creates answer 429
     ``ModelArts.4395`` ("Frequent dataset or labeling task creation in a unit time") and create nothing.
+    ``throttle_concurrency`` / ``throttle_rate``: answer 429 ``ModelArts.6101`` above that many requests in
+    flight / per second (``throttle.py``); ``None``, the default, never.
     """
 
     access_keys: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
@@ -109,6 +116,8 @@ class EmulatorConfig:
     sample_page_cap: int | None = None
     create_task_reply: str = "task_id"
     throttle_task_creates: int = 0
+    throttle_concurrency: int | None = None
+    throttle_rate: float | None = None
 
     def __repr__(self) -> str:  # the dataclass repr would print every SK
         return (
@@ -165,6 +174,12 @@ class EmulatorConfig:
                 f"create_task_reply must be one of {', '.join(CREATE_TASK_REPLIES)}, "
                 f"got {self.create_task_reply!r}"
             )
+        if self.throttle_concurrency is not None and self.throttle_concurrency < 1:
+            raise ValueError(
+                f"throttle_concurrency must be at least 1 or null, got {self.throttle_concurrency}"
+            )
+        if self.throttle_rate is not None and self.throttle_rate <= 0:
+            raise ValueError(f"throttle_rate must be positive or null, got {self.throttle_rate}")
         if self.throttle_task_creates < 0:
             raise ValueError(f"throttle_task_creates must not be negative, got {self.throttle_task_creates}")
 

@@ -1,6 +1,7 @@
 """The pipeline every emulated API request passes before its handler: one pure-ASGI middleware.
 
-It counts the request, reads the body once, decides faults for it (per request: see ``faults.py``), checks
+It counts the request, reads the body once, applies the configured request limit (``throttle.py``),
+decides faults for it (per request: see ``faults.py``), checks
 credentials against the raw path, raw query string and raw body exactly as received, refuses a project that
 is not the emulator's own, and advances the simulated clock. A pure-ASGI middleware is much cheaper than
 FastAPI's ``BaseHTTPMiddleware``: the add-samples path stays above 1,000 requests per second on one core.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
@@ -22,6 +24,7 @@ from .faults import FaultDecision, FaultRule, request_identity
 from .lifecycle import tick
 from .security import authenticate, revoke_tokens
 from .state import EmulatorState
+from .throttle import Throttle
 
 __all__ = ["BODY_KEY", "DOC_PATHS", "UNKNOWN_ROUTE", "ConnectionDropped", "EmulatorMiddleware"]
 
@@ -113,6 +116,7 @@ class EmulatorMiddleware:
         self.app = app
         self.state = state
         self.routes = routes
+        self.throttle = Throttle()
 
     def route_name(self, method: str, path: str) -> str:
         for regex, methods, name in self.routes:
@@ -128,6 +132,23 @@ class EmulatorMiddleware:
         state = self.state
         route = self.route_name(scope["method"], path)
         body = await _read_body(receive)
+        config = state.config
+        if config.throttle_concurrency is not None or config.throttle_rate is not None:
+            if not self.throttle.admit(
+                time.monotonic(), concurrency=config.throttle_concurrency, rate=config.throttle_rate
+            ):
+                state.stats.bump(route, "requests", "throttled", "status_429")
+                await _send_json(send, 429, error_body("ModelArts.6101", CODES["ModelArts.6101"][1]))
+                return
+            try:
+                await self._handle(scope, send, state, route, body)
+            finally:
+                self.throttle.release()
+            return
+        await self._handle(scope, send, state, route, body)
+
+    async def _handle(self, scope: Scope, send: Send, state: EmulatorState, route: str, body: bytes) -> None:
+        path = scope.get("path", "")
         faults = state.faults
         decision = (
             faults.decide(

@@ -6,7 +6,8 @@ operation's idempotency rule (as the amazon provider's ``SageMakerHook`` owns Sa
 * bulk add / update: :mod:`airflow_provider_modelarts.bulk.operations` ("already there" counts as done);
 * team labeling tasks: :mod:`airflow_provider_modelarts.team_tasks` (create or adopt by name);
 * acceptance: :mod:`airflow_provider_modelarts.acceptance` (start or adopt a round, apply an action once,
-  decide by pass rate, evaluate a wait).
+  decide by pass rate, evaluate a wait);
+* export and asset URIs: :mod:`airflow_provider_modelarts.export`, :mod:`airflow_provider_modelarts.assets`.
 
 The connection is read by :mod:`.connection`; whether anything is tried again is decided in
 :mod:`~airflow_provider_modelarts.retries`. One way to a client: :meth:`get_conn` (the shared sync client)
@@ -15,13 +16,14 @@ for every sync operation, :meth:`get_async_client` where sending is async (bulk 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_modelarts import acceptance, team_tasks
+from airflow_provider_modelarts import acceptance, assets, export, team_tasks
 from airflow_provider_modelarts.acceptance import rounds
+from airflow_provider_modelarts.assets import endpoint_host
 from airflow_provider_modelarts.bulk import operations
 from airflow_provider_modelarts.bulk.planning import (
     DEFAULT_BATCH_SIZE,
@@ -36,7 +38,7 @@ from airflow_provider_modelarts.hooks.connection import (
     aget_connection_and_extras,
     amask_secrets,
     amask_token,
-    build_auth,
+    client_kwargs,
     connection_secrets,
     console_url,
     mask_secrets,
@@ -103,6 +105,7 @@ class ModelArtsHook(BaseHook):
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         on_invalid: str = "fail",
+        adaptive_concurrency: bool = True,
     ) -> dict[str, Any]:
         """Add samples in concurrent batches after validating all of them; returns the run's summary.
 
@@ -117,7 +120,9 @@ class ModelArtsHook(BaseHook):
             dataset_id=dataset_id,
             final_annotation=final_annotation,
             label_format=label_format,
-            **self._bulk_run(dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid),
+            **self._bulk_run(
+                dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid, adaptive_concurrency
+            ),
         )
 
     def update_labels(
@@ -133,6 +138,7 @@ class ModelArtsHook(BaseHook):
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         on_invalid: str = "fail",
+        adaptive_concurrency: bool = True,
     ) -> dict[str, Any]:
         """Replace the labels of existing samples (of the dataset, or of a team labeling task) in batches.
 
@@ -147,13 +153,15 @@ class ModelArtsHook(BaseHook):
             worker_email=worker_email,
             worker_id=worker_id,
             allow_label_deletion=allow_label_deletion,
-            **self._bulk_run(dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid),
+            **self._bulk_run(
+                dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid, adaptive_concurrency
+            ),
         )
 
     def _bulk_run(self, dataset_id: str, *sizes: Any) -> dict[str, Any]:
         """What a bulk run takes from the hook: async clients, the log, where it sends (read only once the
         input passed validation, outside the event loop), and the sizes in their order."""
-        names = ("batch_size", "max_concurrency", "max_batch_bytes", "on_invalid")
+        names = ("batch_size", "max_concurrency", "max_batch_bytes", "on_invalid", "adaptive_concurrency")
         return {
             "open_client": self.get_async_client,
             "target": lambda: f"dataset {dataset_id} (project {self.project_id})",
@@ -337,7 +345,9 @@ class ModelArtsHook(BaseHook):
 
     def get_client(self, *, retry: RetryPolicy | None = None) -> ModelArtsClient:
         """A new client; the caller owns it and should close it (``with hook.get_client() as client:``)."""
-        return self.client_class(**self._client_kwargs(self.settings, retry, on_token=mask_token))
+        # Fresh IAM tokens are masked before the request they authorise goes out: blocking here, awaited in
+        # the async client (a blocking call could deadlock the triggerer's event loop).
+        return self.client_class(**client_kwargs(self.settings, retry or self.retry, on_token=mask_token))
 
     async def get_async_client(self, *, retry: RetryPolicy | None = None) -> AsyncModelArtsClient:
         """A new async client (bulk runs, triggers); ``async with await hook.get_async_client() as c:``.
@@ -345,7 +355,7 @@ class ModelArtsHook(BaseHook):
         A coroutine because the connection lookup itself must not block the triggerer's event loop.
         """
         settings = await self.asettings()
-        return self.async_client_class(**self._client_kwargs(settings, retry, on_token=amask_token))
+        return self.async_client_class(**client_kwargs(settings, retry or self.retry, on_token=amask_token))
 
     def close(self) -> None:
         """Close the shared client from :meth:`get_conn`, if any."""
@@ -353,26 +363,20 @@ class ModelArtsHook(BaseHook):
             self._client.close()
             self._client = None
 
-    def _client_kwargs(
-        self,
-        settings: ModelArtsConnectionSettings,
-        retry: RetryPolicy | None,
-        *,
-        on_token: Callable[[str], Awaitable[None] | None],
-    ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "project_id": settings.project_id,
-            "region": settings.region,
-            "endpoint": settings.endpoint,
-            # Fresh IAM tokens are masked before the request they authorise goes out: blocking for the sync
-            # client, awaited for the async one (a blocking call could deadlock the triggerer's event loop).
-            "auth": build_auth(settings, on_token=on_token),
-            "timeout": settings.timeout,
-            "verify": settings.verify,
-        }
-        if retry or self.retry:
-            kwargs["retry"] = retry or self.retry
-        return kwargs
+    # -- assets and export -----------------------------------------------------------------------------
+
+    def asset_uri(self, dataset_id: str, workforce_task_id: str | None = None) -> str:
+        """The ``modelarts://`` Asset URI of a dataset (or team task) at this connection's endpoint."""
+        return assets.asset_uri(endpoint_host(self.endpoint), self.project_id, dataset_id, workforce_task_id)
+
+    def export_labels(self, dataset_id: str, target: Any, **options: Any) -> export.ExportResult:
+        """Stream the labeled samples of a dataset into a JSON Lines manifest at ``target``, page by page.
+
+        ``options``: ``workforce_task_id`` (the accepted samples of that team task instead),
+        ``sample_state``, ``page_size``, the list pages' filters (:func:`~.export.export_labels`).
+        Safe to repeat: a local manifest is replaced whole, never appended to.
+        """
+        return export.export_labels(self.get_conn(), dataset_id, target, **options)
 
     # -- UI helpers ----------------------------------------------------------------------------------------
 

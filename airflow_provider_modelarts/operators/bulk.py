@@ -57,7 +57,10 @@ class BulkOperator(ModelArtsBaseOperator):
     :param samples: a list of samples (templated; an ``XComArg`` works).
     :param manifest: path of a local JSON array / JSON Lines file of samples (optionally ``.gz``; streamed).
     :param batch_size: samples per request.
-    :param max_concurrency: requests in flight at once (1-20).
+    :param max_concurrency: most requests in flight at once (1-20, default 16).
+    :param adaptive_concurrency: start at 4 requests in flight and find the service's limit (grow while
+        answers come back unthrottled and quick, back off on 429 / ``ModelArts.6101`` or rising latency),
+        never above ``max_concurrency``; ``False`` pins exactly ``max_concurrency``.
     :param max_batch_bytes: a batch also ends once its samples carry this much base64 data.
     :param on_invalid: ``"fail"``: send nothing if any sample is invalid; ``"skip"``: send the rest.
     :param on_failure: ``"fail"``: fail the task, after every batch ran, if any sample was rejected;
@@ -77,6 +80,7 @@ class BulkOperator(ModelArtsBaseOperator):
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        adaptive_concurrency: bool = True,
         on_invalid: OnInvalid = "fail",
         on_failure: OnFailure = "fail",
         **kwargs: Any,
@@ -95,6 +99,7 @@ class BulkOperator(ModelArtsBaseOperator):
         self.batch_size = batch_size
         self.max_concurrency = max_concurrency
         self.max_batch_bytes = max_batch_bytes
+        self.adaptive_concurrency = bool(adaptive_concurrency)
         self.on_invalid = on_invalid
         self.on_failure = on_failure
         #: Team labeling task the samples belong to (only :class:`UpdateLabelsOperator` takes one).
@@ -129,6 +134,7 @@ class BulkOperator(ModelArtsBaseOperator):
             "batch_size": self.batch_size,
             "max_concurrency": self.max_concurrency,
             "max_batch_bytes": self.max_batch_bytes,
+            "adaptive_concurrency": self.adaptive_concurrency,
             "on_invalid": self.on_invalid,
         }
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.links import ModelArtsDatasetLink, ModelArtsTeamTaskLink
-from airflow_provider_modelarts.operators.base import modelarts_template_fields
+from airflow_provider_modelarts.operators.base import LABELS_UPDATED_ALIAS, modelarts_template_fields
 from airflow_provider_modelarts.operators.bulk import BulkOperator
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ class UpdateLabelsOperator(BulkOperator):
         operator refuses such samples (missing ``labels``, ``null`` or ``[]``) and names them, unless this is
         ``True``.
     :param batch_size: samples per request (default 100).
-    :param max_concurrency: requests in flight at once (1-20, default 4).
+    :param max_concurrency: most requests in flight at once (1-20, default 16).
+    :param adaptive_concurrency: start at 4 in flight and find the service's limit up to ``max_concurrency``
+        (default); ``False`` pins ``max_concurrency``.
     :param on_invalid: ``"fail"`` (default) sends nothing if any sample is invalid; ``"skip"`` sends the rest.
     :param on_failure: ``"fail"`` (default) or ``"warn"`` when samples are rejected (e.g. ``ModelArts.4420``,
         unknown sample id), decided after every batch ran.
@@ -44,6 +47,10 @@ class UpdateLabelsOperator(BulkOperator):
     :param modelarts_conn_id: Airflow connection of type ``modelarts``.
     :param client_retry: client ``RetryPolicy`` for 429/5xx/network errors (attempts, backoff, deadline);
         default: the client's (6 attempts within 300 s).
+    :param asset_alias: the ``AssetAlias`` the asset event goes through (default ``modelarts-labels-updated``;
+        ``None``: no event). Emitted on success when labels were updated, for the team task's asset (with
+        ``workforce_task_id``) or the dataset's, with ``extra``: ``dataset_id``, ``workforce_task_id``,
+        ``updated``, ``failed``, ``invalid``, ``label_deletions``, ``total``.
 
     Returns (XCom) ``dataset_id``, ``workforce_task_id``, ``source``, ``total``, ``updated``,
     ``already_present`` (always 0 here), ``failed``, ``invalid``, ``label_deletions``, ``failures`` (first
@@ -59,6 +66,7 @@ class UpdateLabelsOperator(BulkOperator):
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json"}
     operator_extra_links = (ModelArtsDatasetLink(), ModelArtsTeamTaskLink())
+    default_asset_alias = LABELS_UPDATED_ALIAS
 
     def __init__(
         self,
@@ -80,7 +88,7 @@ class UpdateLabelsOperator(BulkOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         source = self._list_or_manifest()
-        return self.run_bulk(
+        summary = self.run_bulk(
             context,
             "sample_id",
             lambda hook: hook.update_labels(
@@ -93,3 +101,10 @@ class UpdateLabelsOperator(BulkOperator):
                 **self._run_options(),
             ),
         )
+        uri = self.hook.asset_uri(self.dataset_id, self.workforce_task_id or None)
+        self.record_lineage([os.path.abspath(self.manifest)] if self.manifest else [], [uri])
+        if summary["updated"]:
+            counts = ("updated", "failed", "invalid", "label_deletions", "total")
+            ids = {"dataset_id": self.dataset_id, "workforce_task_id": self.workforce_task_id or None}
+            self.announce(context, uri, {**ids, **{k: summary.get(k) for k in counts}})
+        return summary

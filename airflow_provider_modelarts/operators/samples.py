@@ -10,7 +10,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.links import ModelArtsDatasetLink
-from airflow_provider_modelarts.operators.base import modelarts_template_fields
+from airflow_provider_modelarts.operators.base import SAMPLES_ADDED_ALIAS, modelarts_template_fields
 from airflow_provider_modelarts.operators.bulk import BulkOperator
 
 if TYPE_CHECKING:
@@ -37,7 +37,9 @@ class AddSamplesOperator(BulkOperator):
         ``False`` into "to be confirmed" (image classification and object detection only).
     :param label_format: ``LabelFormat`` of text samples (dict or model).
     :param batch_size: samples per request (default 100, see the README for why).
-    :param max_concurrency: requests in flight at once (1-20, default 4).
+    :param max_concurrency: most requests in flight at once (1-20, default 16).
+    :param adaptive_concurrency: start at 4 in flight and find the service's limit up to ``max_concurrency``
+        (default); ``False`` pins ``max_concurrency``.
     :param max_batch_bytes: a batch also ends once its samples carry this much base64 data (default 8 MiB).
     :param on_invalid: ``"fail"`` (default): if any sample is invalid, fail before sending anything;
         ``"skip"``: report the invalid samples and send the rest.
@@ -47,6 +49,10 @@ class AddSamplesOperator(BulkOperator):
     :param modelarts_conn_id: Airflow connection of type ``modelarts``.
     :param client_retry: client ``RetryPolicy`` for 429/5xx/network errors (attempts, backoff, deadline);
         default: the client's (6 attempts within 300 s).
+    :param asset_alias: the ``AssetAlias`` the dataset's asset event goes through (default
+        ``modelarts-samples-added``; ``None``: no event). Emitted on success when samples are in the dataset
+        (``added`` or ``already_present``), with ``extra``: ``dataset_id``, ``added``, ``already_present``,
+        ``failed``, ``invalid``, ``total``.
 
     Returns (XCom) a summary, never the payload: ``dataset_id``, ``source``, ``total``, ``added``,
     ``already_present``, ``failed``, ``invalid``, ``failures`` (first 100, each ``name``, ``index``,
@@ -63,6 +69,7 @@ class AddSamplesOperator(BulkOperator):
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json", "label_format": "json"}
     operator_extra_links = (ModelArtsDatasetLink(),)
+    default_asset_alias = SAMPLES_ADDED_ALIAS
 
     def __init__(
         self,
@@ -84,7 +91,7 @@ class AddSamplesOperator(BulkOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         source = self._source()
-        return self.run_bulk(
+        summary = self.run_bulk(
             context,
             "name",
             lambda hook: hook.add_samples(
@@ -95,6 +102,12 @@ class AddSamplesOperator(BulkOperator):
                 **self._run_options(),
             ),
         )
+        uri = self.hook.asset_uri(self.dataset_id)
+        self.record_lineage([os.path.abspath(self.manifest)] if self.manifest else [], [uri])
+        if summary["added"] or summary["already_present"]:
+            counts = ("added", "already_present", "failed", "invalid", "total")
+            self.announce(context, uri, {"dataset_id": self.dataset_id, **{k: summary[k] for k in counts}})
+        return summary
 
     def _source(self) -> Any:
         if self.files is None:

@@ -221,10 +221,12 @@ LOG = logging.getLogger("tests.unit.test_bulk_sending")
 
 
 class _Client:
-    """An async client as BulkOperation uses one: an async context manager counting its retries."""
+    """An async client as BulkOperation uses one: an async context manager counting its retries and the
+    answers in which the service throttled."""
 
     def __init__(self) -> None:
         self.retry_count = 5  # retries made before this run: not this run's
+        self.throttle_count = 2  # likewise
         self.entered = self.exited = 0
 
     async def __aenter__(self) -> _Client:
@@ -300,14 +302,16 @@ def test_a_run_validates_sends_and_summarises(caplog: pytest.LogCaptureFixture) 
         "invalid_truncated": 0,
         "batches": 3,
         "retries": 3,  # this run's retries only
+        "throttled": 0,  # likewise
+        "peak_concurrency": 1,
     }
     info = _messages(caplog, logging.INFO)
     assert info[0] == (
         "Adding 5 samples from samples list (5 items) to dataset d1 (project p1) in 3 batches of up to 2, "
-        "1 requests at a time"
+        "1 requests at a time to start, adapting up to 1"
     )
     assert info[-1].startswith("Finished: 4 added, 0 already present, 1 failed of 5 samples in 3 batches, ")
-    assert info[-1].endswith(" s, 3 retried requests")
+    assert info[-1].endswith(" s, 3 retried requests, up to 1 at a time")
     assert _messages(caplog, logging.WARNING) == ["1 of 5 samples failed:\n  #2 ('c.jpg'): E.1: bad"]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []  # from any logger
     progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("batch ")]

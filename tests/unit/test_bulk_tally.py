@@ -264,6 +264,8 @@ def test_a_new_tally_counts_nothing() -> None:
         "invalid_truncated": 0,
         "batches": 0,
         "retries": 0,
+        "throttled": 0,
+        "peak_concurrency": 0,
         "duration_seconds": 0.0,
     }
     assert tally.summary_line() == (
@@ -303,6 +305,8 @@ def test_every_outcome_is_counted_and_failures_are_itemised_with_their_codes() -
         "invalid_truncated": 0,
         "batches": 1,
         "retries": 2,
+        "throttled": 0,
+        "peak_concurrency": 0,
         "duration_seconds": 1.235,
     }
     assert list(result["failure_codes"]) == sorted(result["failure_codes"])

@@ -26,7 +26,11 @@ from airflow_provider_modelarts.client._base import DEFAULT_SLEEP, ClientBase, S
 from airflow_provider_modelarts.client._paging import Pager
 from airflow_provider_modelarts.client._requests import labeling as req
 from airflow_provider_modelarts.client._requests.call import JSON_HEADERS, ApiCall, UnparsedReply
-from airflow_provider_modelarts.errors import ModelArtsTransportError, error_from_response
+from airflow_provider_modelarts.errors import (
+    ModelArtsThrottledError,
+    ModelArtsTransportError,
+    error_from_response,
+)
 from airflow_provider_modelarts.retries import CallRetries, RetryPolicy
 
 __all__ = ["ClientCore"]
@@ -44,7 +48,8 @@ class ClientCore(ClientBase):
 
     ``sleep``, ``clock`` and ``rng`` exist so tests and callers with their own scheduling can control
     time. Failed calls raise :mod:`.errors` exceptions after the retries of ``retry`` (a
-    :class:`RetryPolicy`); ``retry_count`` counts the retries made so far.
+    :class:`RetryPolicy`); ``retry_count`` counts the retries made so far, ``throttle_count`` the answers in
+    which the service asked to slow down (429 / ``ModelArts.6101``).
     """
 
     def __init__(
@@ -148,7 +153,10 @@ class ClientCore(ClientBase):
             ) from exc
         if response.is_success:
             return response
-        raise error_from_response(response)
+        error = error_from_response(response)
+        if isinstance(error, ModelArtsThrottledError):
+            self.throttle_count += 1  # bulk runs slow down when this grows (bulk/concurrency.py)
+        raise error
 
     def _call(self, call: ApiCall[T]) -> T:
         return self._parse(call, self._send(call))
