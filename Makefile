@@ -110,9 +110,11 @@ test: lint
 demo: install
 	$(PY) scripts/demo.py $(DEMO_ARGS)
 
-# Measures speed, memory and cost against the targets; prints a table and writes bench/results.md.
+# Measures speed, memory and cost against the targets; prints a table, writes bench/results.md and regenerates
+# the measured block of the README's Performance section from it (bench/readme_section.py).
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/readme_section.py
 
 # Mutation testing (mutmut) of the deciding modules, each against its own unit tests; prints each module's
 # kill rate and fails below 90% (bulk tally and acceptance decision: 95%). Not part of `make test`; 14.5
