@@ -317,14 +317,18 @@ def canned_runs(
             rows.append(
                 Row(
                     bench="1. Latency bound",
-                    metric="bare pre-serialised client, same job, canned server: time / bound",
+                    metric=f"bare pre-serialised client, {LABEL[kind]} job, canned server: time / bound",
                     value=f"{bare / bound:.2f} x ({bare:.2f} s)",
+                    note=(
+                        f"context: what the least a client can do needs against the same server "
+                        f"({bare_cpu:.2f} CPU s; ours {ours_cpu:.2f} CPU s)"
+                    ),
                 )
             )
             rows.append(
                 Row(
                     bench="1. Latency bound",
-                    metric=f"{LABEL[kind]} with its default concurrency, canned-answer server",
+                    metric=f"{LABEL[kind]} with its default concurrency, canned server",
                     value=(
                         f"{adaptive:.2f} s, up to {adaptive_result.get('peak_concurrency', '?')} in flight "
                         f"= {adaptive / bound:.2f} x the bound at {CONCURRENCY}"
