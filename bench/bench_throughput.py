@@ -320,7 +320,7 @@ def canned_runs(
                     metric=f"bare pre-serialised client, {LABEL[kind]} job, canned server: time / bound",
                     value=f"{bare / bound:.2f} x ({bare:.2f} s)",
                     note=(
-                        f"context: what the least a client can do needs against the same server "
+                        f"context: the least any client needs against the same server "
                         f"({bare_cpu:.2f} CPU s; ours {ours_cpu:.2f} CPU s)"
                     ),
                 )
