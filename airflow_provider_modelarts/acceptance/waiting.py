@@ -30,9 +30,11 @@ from airflow_provider_modelarts.retries import is_token_expiry, poll_again
 
 __all__ = [
     "EVENT_STATUSES",
+    "HEARTBEAT_SECONDS",
     "AcceptanceCriteria",
     "AcceptanceEvaluation",
     "AcceptanceState",
+    "ProgressLog",
     "evaluate",
     "evaluate_snapshot",
     "is_token_expiry",
@@ -248,6 +250,40 @@ def evaluate(
         AcceptanceState.SUCCESS,
         f"The {label} reached {criteria.describe()}: status {name} ({status}){figures_text}.",
     )
+
+
+#: Longest silence while a wait's figures do not move: a review taking a working day logs a few dozen lines,
+#: not one per poll (500 at the default 60 s).
+HEARTBEAT_SECONDS = 600.0
+
+# What a person watching a wait cares about: a change in any of these is logged at once.
+_WATCHED = ("status", "checking_task_id", "sampled", "checked", "accepted", "rejected", "pass_rate")
+
+
+@dataclass
+class ProgressLog:
+    """Which pending evaluations of a wait are worth a log line (the sensor's pokes and the trigger's polls).
+
+    The first, any change of status, round, counts or pass rate, and otherwise a heartbeat once
+    ``heartbeat`` seconds passed since the last line. Time is passed in, so tests need no clock.
+    """
+
+    heartbeat: float = HEARTBEAT_SECONDS
+    _last: tuple[Any, ...] | None = field(default=None, repr=False)
+    _logged_at: float = field(default=0.0, repr=False)
+    _unchanged: int = field(default=0, repr=False)
+
+    def line(self, evaluation: AcceptanceEvaluation, now: float) -> str | None:
+        """The line to log for this look at the wait, or ``None`` to stay quiet."""
+        key = tuple(evaluation.figures.get(name) for name in _WATCHED)
+        if key != self._last:
+            self._last, self._logged_at, self._unchanged = key, now, 0
+            return evaluation.message
+        self._unchanged += 1
+        if now - self._logged_at < self.heartbeat:
+            return None
+        looks, self._logged_at, self._unchanged = self._unchanged, now, 0
+        return f"Still waiting, no change in {looks} look{'s' if looks != 1 else ''}: {evaluation.message}"
 
 
 def _progress(stats: CheckStats | None) -> str:

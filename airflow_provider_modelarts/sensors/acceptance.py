@@ -28,6 +28,7 @@ from airflow_provider_modelarts.acceptance import (
     AcceptanceCriteria,
     AcceptanceEvaluation,
     AcceptanceState,
+    ProgressLog,
     poll_again,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
@@ -99,6 +100,8 @@ class AcceptanceSensor(ModelArtsBaseOperator, BaseSensorOperator):
         self.check_complete = check_complete
         self.min_pass_rate = min_pass_rate
         self.deferrable = deferrable
+        # Poke mode logs a change at once and otherwise a heartbeat every few minutes, not every poke.
+        self._progress = ProgressLog()
         # Fail at DAG parse time on criteria that can never work, unless a template will fill them in.
         if not (isinstance(min_pass_rate, str) and "{{" in min_pass_rate):
             self._criteria()
@@ -138,9 +141,12 @@ class AcceptanceSensor(ModelArtsBaseOperator, BaseSensorOperator):
             # AirflowFailException: a rejection will not turn into an acceptance by retrying the sensor.
             # The base class turns it into a skip when soft_fail is set.
             raise AirflowFailException(evaluation.message)
-        self.log.info("%s", evaluation.message)
         if evaluation.state is AcceptanceState.SUCCESS:
+            self.log.info("%s", evaluation.message)
             return PokeReturnValue(is_done=True, xcom_value=_xcom(evaluation.figures))
+        line = self._progress.line(evaluation, time.monotonic())
+        if line is not None:
+            self.log.info("%s", line)
         return PokeReturnValue(is_done=False)
 
     def execute(self, context: Context) -> Any:

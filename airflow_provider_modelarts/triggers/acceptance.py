@@ -4,9 +4,13 @@ Human review takes hours or days. The trigger holds no worker slot while it wait
 (and the acceptance report) with the async client and fires exactly one event when the shared evaluation in
 :mod:`airflow_provider_modelarts.acceptance` says the wait is over, or when its deadline passes.
 
-The trigger builds its client in one place, :meth:`AcceptanceTrigger._get_client`, from a hook made by
-:func:`~airflow_provider_modelarts.operators.base.modelarts_hook` like every task's; sharing one client per
-connection across the triggers of a triggerer would be a change to that method alone.
+The trigger gets its client in one place, :meth:`AcceptanceTrigger._get_client`: one client per connection
+shared by all the triggers of the triggerer's event loop (:mod:`.clients`), built once from a hook made by
+:func:`~airflow_provider_modelarts.operators.base.modelarts_hook` like every task's. A poll is then one or
+two requests on a warm connection and the evaluation; nothing is set up per poll.
+
+It logs when something changes (status, counts, pass rate) and otherwise a short heartbeat every few
+minutes (:class:`~airflow_provider_modelarts.acceptance.ProgressLog`), then one sentence with the outcome.
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ from airflow_provider_modelarts.acceptance import (
     EVENT_STATUSES,
     AcceptanceCriteria,
     AcceptanceEvaluation,
+    ProgressLog,
     aread_snapshot,
     evaluate_snapshot,
     is_token_expiry,
     poll_again,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.triggers.clients import shared_clients
 
 if TYPE_CHECKING:
     from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
@@ -67,7 +73,8 @@ class AcceptanceTrigger(BaseTrigger):
         super().__init__()
         self.dataset_id = dataset_id
         self.workforce_task_id = workforce_task_id
-        self.criteria = AcceptanceCriteria.from_dict(criteria).to_dict()
+        self._criteria = AcceptanceCriteria.from_dict(criteria)  # parsed once, not per poll
+        self.criteria = self._criteria.to_dict()
         self.checking_task_id = checking_task_id
         self.poll_interval = float(poll_interval)
         self.deadline = None if deadline is None else float(deadline)
@@ -75,6 +82,7 @@ class AcceptanceTrigger(BaseTrigger):
         self.project_id = project_id
         self._client: AsyncModelArtsClient | None = None
         self._last_error: str | None = None
+        self._progress = ProgressLog()
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -93,12 +101,18 @@ class AcceptanceTrigger(BaseTrigger):
 
     async def _get_client(self) -> AsyncModelArtsClient:
         if self._client is None:
-            # Imported here: the hook pulls in the Task SDK connection machinery, which the scheduler does not
-            # need when it only deserialises this trigger.
-            from airflow_provider_modelarts.operators.base import modelarts_hook
+            policy = self._retry_policy()
 
-            hook = modelarts_hook(self.modelarts_conn_id, project_id=self.project_id)
-            self._client = await hook.get_async_client(retry=self._retry_policy())
+            async def build() -> AsyncModelArtsClient:
+                # Imported here: the hook pulls in the Task SDK connection machinery, which the scheduler
+                # does not need when it only deserialises this trigger.
+                from airflow_provider_modelarts.operators.base import modelarts_hook
+
+                hook = modelarts_hook(self.modelarts_conn_id, project_id=self.project_id)
+                return await hook.get_async_client(retry=policy)
+
+            key = (self.modelarts_conn_id, self.project_id, policy)
+            self._client = await shared_clients().acquire(key, build)
         return self._client
 
     def _retry_policy(self) -> RetryPolicy:
@@ -106,13 +120,21 @@ class AcceptanceTrigger(BaseTrigger):
 
         return trigger_call_retry(self.poll_interval)
 
-    async def _close_client(self) -> None:
+    async def _close_client(self, *, stale: bool = False) -> None:
+        """Let go of the shared client (closed once no trigger uses it; ``stale``: nobody gets it again)."""
         client, self._client = self._client, None
         if client is not None:
             try:
-                await client.aclose()
+                await shared_clients().release(client, retire=stale)
             except Exception:  # closing must never mask the event or the original error
                 self.log.warning("Closing the ModelArts client failed", exc_info=True)
+
+    def _now(self) -> float:
+        """Unix time, for the deadline and the log's heartbeat (a test's subclass moves it by hand)."""
+        return time.time()
+
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
     def _event(
         self, status: str, message: str, figures: dict[str, Any] | None = None, *, api_error: bool = False
@@ -131,7 +153,6 @@ class AcceptanceTrigger(BaseTrigger):
 
     async def _poll(self) -> AcceptanceEvaluation | None:
         """One poll; ``None`` when a transient error means 'try again on the next poll'."""
-        criteria = AcceptanceCriteria.from_dict(self.criteria)
         try:
             client = await self._get_client()
             snapshot = await aread_snapshot(
@@ -149,9 +170,9 @@ class AcceptanceTrigger(BaseTrigger):
             )
             if is_token_expiry(exc):
                 # A fresh client re-reads the connection and fetches a new token.
-                await self._close_client()
+                await self._close_client(stale=True)
             return None
-        return evaluate_snapshot(snapshot, criteria)
+        return evaluate_snapshot(snapshot, self._criteria)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         last: AcceptanceEvaluation | None = None
@@ -169,14 +190,16 @@ class AcceptanceTrigger(BaseTrigger):
                         api_error=True,
                     )
                     return
+                now = self._now()
                 if evaluation is not None:
                     last = evaluation
                     if evaluation.done:
-                        await self._close_client()
+                        await self._close_client()  # the sensor logs the outcome once, on resuming
                         yield self._event(str(evaluation.state), evaluation.message, evaluation.figures)
                         return
-                    self.log.info("%s", evaluation.message)
-                now = time.time()
+                    line = self._progress.line(evaluation, now)
+                    if line is not None:
+                        self.log.info("%s", line)
                 if self.deadline is not None and now >= self.deadline:
                     await self._close_client()
                     detail = last.message if last else f"no successful poll (last error: {self._last_error})"
@@ -191,7 +214,7 @@ class AcceptanceTrigger(BaseTrigger):
                 if self.deadline is not None:
                     # Wake up at the deadline rather than sleeping past it, so the timeout event is punctual.
                     delay = min(delay, max(0.0, self.deadline - now))
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
         finally:
             # Also reached when the triggerer cancels the run (task killed, triggerer shutting down).
             await self._close_client()

@@ -8,8 +8,10 @@ from acceptance_helpers import report, task
 
 from airflow_provider_modelarts.acceptance import (
     AcceptanceCriteria,
+    AcceptanceEvaluation,
     AcceptanceSnapshot,
     AcceptanceState,
+    ProgressLog,
     evaluate,
     evaluate_snapshot,
     is_token_expiry,
@@ -347,3 +349,34 @@ def test_a_closed_round_is_judged_on_the_rate_it_ended_with() -> None:
     assert result.state is AcceptanceState.SUCCESS
     low = evaluate(task(3), report(10, 4, 1, pass_rate=0.8), criteria)
     assert low.state is AcceptanceState.FAILURE and "80.00%, below the required 90.00%" in low.message
+
+
+def _pending(checked: int, status: int = 2) -> AcceptanceEvaluation:
+    figures = {
+        "status": status,
+        "checking_task_id": "c1",
+        "sampled": 6,
+        "checked": checked,
+        "pass_rate": None,
+    }
+    return AcceptanceEvaluation(AcceptanceState.PENDING, f"Waiting: {checked}/6 checked.", figures)
+
+
+def test_the_progress_log_speaks_on_change_and_otherwise_every_ten_minutes() -> None:
+    log = ProgressLog()
+    lines = []
+    for poll in range(24 * 60):  # a day of polls a minute apart; a reviewer checks one sample every 4 hours
+        lines.append(log.line(_pending(poll // 240), now=poll * 60.0))
+    said = [line for line in lines if line is not None]
+    changes = [line for line in said if line.startswith("Waiting:")]
+    heartbeats = [line for line in said if line.startswith("Still waiting, no change in 10 looks: ")]
+    assert [c.split()[1] for c in changes] == ["0/6", "1/6", "2/6", "3/6", "4/6", "5/6"]
+    assert len(heartbeats) == 6 * (240 // 10 - 1)  # 23 ten-minute heartbeats in each 4-hour stretch
+    assert len(said) == len(changes) + len(heartbeats) == 144  # not 1,440
+
+
+def test_the_progress_log_speaks_when_only_the_status_moves() -> None:
+    log = ProgressLog()
+    assert log.line(_pending(3, status=2), now=0.0) is not None
+    assert log.line(_pending(3, status=2), now=60.0) is None
+    assert log.line(_pending(3, status=6), now=120.0) == "Waiting: 3/6 checked."

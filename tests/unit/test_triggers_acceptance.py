@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from typing import Any
 
@@ -78,6 +79,23 @@ def report(checked: int, sampled: int = 4, rejected: int = 0) -> dict[str, Any]:
             "score": "A",
         }
     }
+
+
+class FakeClockTrigger(AcceptanceTrigger):
+    """The trigger with time moved by hand: sleeping advances the clock at once (starts at t = 1,000 s)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.now = 1_000.0
+        self.slept: list[float] = []
+
+    def _now(self) -> float:
+        return self.now
+
+    async def _sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
 
 
 async def first_event(trigger: AcceptanceTrigger) -> TriggerEvent:
@@ -181,10 +199,10 @@ def test_failure_when_pass_rate_out_of_reach() -> None:
 def test_deadline_yields_timeout_with_last_state() -> None:
     respx.get(TASK_URL).mock(return_value=httpx.Response(200, json=accepting(1)))
     respx.get(REPORT_URL).mock(return_value=httpx.Response(200, json=report(1)))
-    started = time.monotonic()
-    event = asyncio.run(first_event(make_trigger(poll_interval=60, deadline=time.time() + 0.3)))
+    trigger = FakeClockTrigger(**{**make_trigger().serialize()[1], "poll_interval": 60, "deadline": 1_000.3})
+    event = asyncio.run(first_event(trigger))
     # Woke up at the deadline instead of sleeping the whole 60 s poll interval.
-    assert time.monotonic() - started < 10
+    assert trigger.slept == [pytest.approx(0.3)]
     assert event.payload["status"] == "timeout"
     assert "1/4 sampled samples checked" in event.payload["message"]
     assert event.payload["figures"]["checked"] == 1
@@ -222,3 +240,120 @@ def test_cancelled_run_closes_its_client() -> None:
     cleared, closes = asyncio.run(scenario())
     assert cleared
     assert closes == 1
+
+
+@respx.mock
+def test_a_working_day_of_unchanged_polls_logs_a_few_dozen_lines_not_one_per_poll(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 8 hours at the default 60 s interval with the figures still (480 polls), then progress, then done.
+    still = [httpx.Response(200, json=report(1))] * 480
+    respx.get(TASK_URL).mock(return_value=httpx.Response(200, json=accepting(1)))
+    reports = respx.get(REPORT_URL).mock(
+        side_effect=[*still, httpx.Response(200, json=report(3)), httpx.Response(200, json=report(4))]
+    )
+    kwargs = make_trigger().serialize()[1]
+    trigger = FakeClockTrigger(**{**kwargs, "poll_interval": 60.0, "deadline": None})
+    capsys.readouterr()
+    event = asyncio.run(first_event(trigger))
+    # The triggerer's log lines (Airflow's structured logging writes them out, one per line).
+    lines = [line for line in capsys.readouterr().out.splitlines() if "FakeClockTrigger" in line]
+    assert event.payload["status"] == "success" and reports.call_count == 482
+    waiting = [line for line in lines if "] Waiting for" in line]
+    heartbeats = [line for line in lines if "] Still waiting, no change in" in line]
+    assert len(waiting) == 2  # the first look, and the change to 3/4 checked; the end is the sensor's line
+    assert "1/4 sampled samples checked" in waiting[0] and "3/4 sampled samples checked" in waiting[1]
+    assert len(heartbeats) == 480 * 60 // 600 - 1  # one every ten minutes of no change
+    assert "Still waiting, no change in 10 looks" in heartbeats[0]
+    assert len(lines) == len(waiting) + len(heartbeats)
+
+
+@respx.mock
+def test_triggers_on_one_connection_share_one_client_and_nothing_is_set_up_per_poll(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow_provider_modelarts.client import AsyncModelArtsClient
+    from airflow_provider_modelarts.operators import base
+
+    hooks: list[str] = []
+    clients: list[object] = []
+    real_hook, real_init = base.modelarts_hook, AsyncModelArtsClient.__init__
+
+    def counting_hook(conn_id: str, **kwargs: Any) -> Any:
+        hooks.append(conn_id)
+        return real_hook(conn_id, **kwargs)
+
+    def counting_init(self: AsyncModelArtsClient, **kwargs: Any) -> None:
+        clients.append(self)
+        real_init(self, **kwargs)
+
+    monkeypatch.setattr(base, "modelarts_hook", counting_hook)
+    monkeypatch.setattr(AsyncModelArtsClient, "__init__", counting_init)
+    # 50 triggers, each on its own team task, each polling three times (1/4, 2/4, then 4/4 checked).
+    task_url = re.compile(rf"{re.escape(ENDPOINT)}/v2/p1/datasets/d1/workforce-tasks/(?P<task>t\d+)$")
+    report_url = re.compile(
+        rf"{re.escape(ENDPOINT)}/v2/p1/datasets/d1/workforce-tasks/(?P<task>t\d+)/acceptance/report"
+    )
+    polls: dict[str, int] = {}
+
+    def details(request: httpx.Request, task: str) -> httpx.Response:
+        return httpx.Response(200, json={**accepting(0), "task_id": task})
+
+    def figures(request: httpx.Request, task: str) -> httpx.Response:
+        polls[task] = polls.get(task, 0) + 1
+        return httpx.Response(200, json=report([1, 2, 4][polls[task] - 1]))
+
+    respx.get(task_url).mock(side_effect=details)
+    respx.get(report_url).mock(side_effect=figures)
+    everyone_polled = asyncio.Event()
+
+    class TogetherTrigger(FakeClockTrigger):
+        """Waits after its first poll until all 50 made theirs, so all of them hold the client at once."""
+
+        async def _sleep(self, seconds: float) -> None:
+            if len(polls) == 50:
+                everyone_polled.set()
+            await everyone_polled.wait()
+            await super()._sleep(seconds)
+
+    async def scenario() -> list[TriggerEvent]:
+        triggers = [
+            TogetherTrigger(**{**make_trigger().serialize()[1], "workforce_task_id": f"t{i}"})
+            for i in range(50)
+        ]
+        return list(await asyncio.gather(*(first_event(t) for t in triggers)))
+
+    events = asyncio.run(scenario())
+    assert [e.payload["status"] for e in events] == ["success"] * 50
+    assert sorted(polls.values()) == [3] * 50
+    assert len(hooks) == 1 and len(clients) == 1  # one connection lookup and one client for all 150 polls
+
+
+def test_shared_clients_close_a_client_when_its_last_user_lets_go_and_retire_stale_ones() -> None:
+    from airflow_provider_modelarts.triggers.clients import SharedClients
+
+    class Client:
+        closed = 0
+
+        async def aclose(self) -> None:
+            self.closed += 1
+
+    async def scenario() -> None:
+        shared = SharedClients()
+
+        async def build() -> Client:
+            return Client()
+
+        first = await shared.acquire("conn", build)
+        assert await shared.acquire("conn", build) is first and shared.users(first) == 2
+        await shared.release(first, retire=True)  # its token expired: nobody new gets it
+        fresh = await shared.acquire("conn", build)
+        assert fresh is not first and shared.built == 2
+        assert first.closed == 0  # still used by the other trigger
+        await shared.release(first)
+        assert first.closed == 1
+        await shared.release(fresh)
+        assert fresh.closed == 1 and shared.users(fresh) == 0
+        assert await shared.acquire("conn", build) is not fresh  # a closed client is never handed out
+
+    asyncio.run(scenario())
