@@ -1,7 +1,8 @@
 """Command line: ``python -m airflow_provider_modelarts.emulator [--host H] [--port P] [--seed FILE] ...``
 
-Prints the base URL and the ``AIRFLOW_CONN_MODELARTS_DEFAULT`` value to use once the server is ready (and
-writes the URL to ``--url-file`` then, for scripts that wait for it). ``--port 0`` picks a free port.
+Prints the base URL and the ``AIRFLOW_CONN_MODELARTS_DEFAULT`` value to use once the server is ready (its
+``console_url`` is the emulator's console, so extra links open it) and writes the URL to ``--url-file`` then,
+for scripts that wait for it. ``--port 0`` picks a free port.
 Stops on Ctrl-C / SIGTERM.
 """
 
@@ -21,6 +22,7 @@ import uvicorn
 
 from .app import create_app
 from .config import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, EmulatorConfig
+from .console import CONSOLE_PATH
 from .faults import FaultRule
 from .seed import default_seed
 from .state import EmulatorState
@@ -157,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ModelArts emulator listening on {base_url} (IAM endpoint: {base_url})", flush=True)
         print(f"AIRFLOW_CONN_MODELARTS_DEFAULT='{connection}'", flush=True)
         print(f"Admin API: {base_url}/_emulator/  OpenAPI docs: {base_url}/docs", flush=True)
+        print(f"Console (what the extra links open): {base_url}{CONSOLE_PATH}/", flush=True)
 
     threading.Thread(target=announce, name="announce", daemon=True).start()
     server.run(sockets=[sock])

@@ -1,4 +1,4 @@
-"""The emulator's FastAPI application: the ModelArts labeling endpoints, IAM tokens, and the admin API.
+"""The emulator's FastAPI application: the ModelArts labeling endpoints, IAM tokens, admin API and console.
 
 Every API request first passes :class:`~.middleware.EmulatorMiddleware` (counting, faults, authentication,
 the project check, the clock). Handlers then build plain dicts that are
@@ -21,6 +21,7 @@ from . import lifecycle, sample_lists, samples, team_tasks
 from .admin import admin_router
 from .codes import CODES, NOT_FOUND_CODES, PARAMETER_ERROR, ApiError, error_body
 from .config import EmulatorConfig
+from .console import console_router
 from .middleware import BODY_KEY, DOC_PATHS, ConnectionDropped, EmulatorMiddleware
 from .openapi import install_openapi
 from .security import issue_token
@@ -139,6 +140,7 @@ def create_app(state: EmulatorState | None = None, config: EmulatorConfig | None
     app.router.add_route("/v3/auth/tokens", iam_token, methods=["POST"], name="iam_token")
 
     app.include_router(admin_router(state))
+    app.include_router(console_router(state))  # under /_emulator too: no credentials, never counted
     routes = [
         (route.path_regex, set(route.methods or ()), route.name)
         for route in app.router.routes

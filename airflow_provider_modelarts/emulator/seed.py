@@ -3,7 +3,7 @@
 A seed is JSON (``--seed FILE.json``, ``POST /_emulator/seed``)::
 
     {
-      "project_id": "emulator-project",                      # optional; must be the configured project
+      "project_id": "6d6f64656c617274732d656d756c6174",      # optional; must be the configured project
       "workforces": [{"workforce_id": "wf-1", "workforce_name": "team-a",
                       "workers": [{"worker_id": "w-1", "email": "a@example.com", "role": 0}]}],
       "datasets": [{
@@ -60,6 +60,11 @@ def _image_label(name: str) -> list[dict[str, Any]]:
     return [{"name": name, "type": 0, "property": {}}]
 
 
+def _shape(name: str, shape: str, feature: list[list[int]]) -> dict[str, Any]:
+    """An object detection label (SampleLabelProperty ``@modelarts:shape`` and its ``@modelarts:feature``)."""
+    return {"name": name, "type": 1, "property": {"@modelarts:shape": shape, "@modelarts:feature": feature}}
+
+
 DEFAULT_SEED: dict[str, Any] = {
     "workforces": [
         {
@@ -99,6 +104,38 @@ DEFAULT_SEED: dict[str, Any] = {
                         for index in (1, 2, 3)
                     ],
                 }
+            ],
+        },
+        {
+            # Labels with shapes, for the console to draw (and people to look at): boxes, a polygon, a
+            # circle and a point, on images whose size is in their metadata as the pages ask.
+            "dataset_id": "ds-objects",
+            "dataset_name": "pets-objects",
+            "dataset_type": 1,
+            "description": "object detection: where the cats and dogs are",
+            "labels": [{"name": "cat", "type": 1}, {"name": "dog", "type": 1}],
+            "samples": [
+                {
+                    "name": "living-room.jpg",
+                    "sample_type": 0,
+                    "size": 48213,
+                    "metadata": {"@modelarts:size": [640, 480, 3]},
+                    "labels": [
+                        _shape("cat", "bndbox", [[64, 210], [250, 420]]),
+                        _shape("dog", "bndbox", [[330, 150], [590, 440]]),
+                    ],
+                },
+                {
+                    "name": "garden.jpg",
+                    "sample_type": 0,
+                    "size": 51877,
+                    "metadata": {"@modelarts:size": [640, 480, 3]},
+                    "labels": [
+                        _shape("dog", "polygon", [[90, 300], [210, 220], [330, 260], [310, 430], [120, 440]]),
+                        _shape("cat", "circle", [[480, 170], [70]]),
+                        _shape("cat", "point", [[560, 400]]),
+                    ],
+                },
             ],
         },
         {

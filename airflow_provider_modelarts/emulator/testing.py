@@ -31,6 +31,7 @@ from .config import (
     DEFAULT_SECRET_KEY,
     EmulatorConfig,
 )
+from .console import CONSOLE_PATH
 from .seed import default_seed
 from .state import EmulatorState
 
@@ -291,8 +292,16 @@ def connection_dict(
     secret_key: str = DEFAULT_SECRET_KEY,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Airflow connection JSON for an emulator at ``base_url`` (AK/SK or IAM password auth)."""
-    extras: dict[str, Any] = {"endpoint": base_url, "project_id": project_id, "region": "cn-north-4"}
+    """Airflow connection JSON for an emulator at ``base_url`` (AK/SK or IAM password auth).
+
+    ``console_url`` points the provider's extra links at the emulator's own console (``console.py``).
+    """
+    extras: dict[str, Any] = {
+        "endpoint": base_url,
+        "project_id": project_id,
+        "region": "cn-north-4",
+        "console_url": base_url + CONSOLE_PATH,
+    }
     if auth == "password":
         extras.update(
             auth_type="password",

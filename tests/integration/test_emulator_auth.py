@@ -220,9 +220,9 @@ def test_the_iam_client_fetches_a_new_token_once_after_invalidation(emulator: Em
         project_id=DEFAULT_PROJECT_ID,
     )
     with emulator.client(auth) as client:
-        assert client.list_datasets(limit=1)["total_number"] == 2
+        assert client.list_datasets(limit=1)["total_number"] == 3
         emulator.admin.expire_tokens()
-        assert client.list_datasets(limit=1)["total_number"] == 2
+        assert client.list_datasets(limit=1)["total_number"] == 3
     assert auth.token_fetches == 2
 
 

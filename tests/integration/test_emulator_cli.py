@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -53,6 +54,10 @@ def test_cli_port_0_prints_url_and_connection_json(tmp_path: Path) -> None:
         connection = json.loads(conn_line.split("=", 1)[1].strip("'"))
         assert connection["conn_type"] == "modelarts"
         assert connection["extra"]["endpoint"] == base_url
+        # The extra links of runs using this connection open the emulator's own console.
+        assert connection["extra"]["console_url"] == base_url + "/_emulator/console"
+        assert re.fullmatch(r"[0-9a-f]{32}", connection["extra"]["project_id"])  # the documented format
+        assert "ds-cli" in httpx.get(connection["extra"]["console_url"] + "/modelarts/").text
         assert url_file.read_text().strip() == base_url
         datasets = httpx.get(base_url + "/_emulator/datasets").json()
         assert [d["dataset_id"] for d in datasets] == ["ds-cli"]

@@ -32,7 +32,7 @@ from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
 
 def _every_call(client: ModelArtsClient, emulator: EmulatorServer) -> None:
     """One pass through every client method, asserting what each one changed on the emulator."""
-    assert client.list_datasets(limit=1)["total_number"] == 2
+    assert client.list_datasets(limit=1)["total_number"] == 3
 
     added = client.add_samples("ds-images", [image("new-1.jpg"), image("new-2.jpg"), image("cat-1.jpg")])
     assert [r.success for r in added.results or []] == [True, True, False]
@@ -75,7 +75,7 @@ def _every_call(client: ModelArtsClient, emulator: EmulatorServer) -> None:
     emulator.admin.advance(steps=1)
     assert client.get_workforce_task("ds-images", "task-1").status == TaskStatus.ACCEPTED
     raw = client.send_raw("GET", f"/v2/{DEFAULT_PROJECT_ID}/datasets", params={"limit": 2})
-    assert raw.json()["total_number"] == 2
+    assert raw.json()["total_number"] == 3
 
 
 @pytest.mark.parametrize("auth", ["aksk", "password"])
@@ -184,7 +184,7 @@ def test_async_client_in_process_through_asgi_transport(auth: str) -> None:
             auth=credentials,
             transport=httpx.ASGITransport(app=app),
         ) as client:
-            assert (await client.list_datasets(limit=1))["total_number"] == 2
+            assert (await client.list_datasets(limit=1))["total_number"] == 3
             added = await client.add_samples("ds-images", [image("async-1.jpg")])
             assert added.success is True
             sample_id = hashlib.md5(b"ds-images/async-1.jpg").hexdigest()

@@ -62,7 +62,7 @@ def test_429_carries_retry_after_and_the_client_retries(emulator: EmulatorServer
 
     emulator.admin.faults(route="list_datasets", status=429, retry_after=0.05, count=2)
     with emulator.client(retry=FAST_RETRY) as client:
-        assert client.list_datasets()["total_number"] == 2
+        assert client.list_datasets()["total_number"] == 3
         assert client.retry_count == 2
     assert emulator.admin.stats()["routes"]["list_datasets"]["status_429"] == 3
 
@@ -185,7 +185,7 @@ def test_a_global_rule_hits_every_route(emulator: EmulatorServer) -> None:
             client.list_datasets()
         with pytest.raises(ModelArtsServerError):
             client.get_workforce_task("ds-images", "task-1")
-        assert client.list_datasets()["total_number"] == 2
+        assert client.list_datasets()["total_number"] == 3
     rules = emulator.admin.call("GET", "faults")["rules"]
     assert rules[0]["fired"] == 2 and rules[0]["remaining"] == 0
     emulator.admin.clear_faults()

@@ -14,9 +14,9 @@ from airflow_provider_modelarts.emulator.testing import EmulatorServer
 def test_emulator_fixture_serves_real_http_and_starts_from_the_default_seed(emulator: EmulatorServer) -> None:
     response = httpx.get(f"{emulator.base_url}/_emulator/datasets")
     assert response.status_code == 200
-    assert {d["dataset_id"] for d in response.json()} == {"ds-images", "ds-text"}
+    assert {d["dataset_id"] for d in response.json()} == {"ds-images", "ds-objects", "ds-text"}
     emulator.admin.seed({"datasets": [{"dataset_id": "ds-extra"}]})
-    assert len(emulator.admin.call("GET", "datasets")) == 3
+    assert len(emulator.admin.call("GET", "datasets")) == 4
 
 
 def test_emulator_fixture_resets_between_tests(emulator: EmulatorServer) -> None:
@@ -34,7 +34,7 @@ def test_modelarts_conn_env_points_airflow_at_the_emulator(
     assert connection["extra"]["endpoint"] == emulator.base_url
     assert connection["extra"]["project_id"] == DEFAULT_PROJECT_ID
     with emulator.client() as client:
-        assert client.list_datasets(limit=1)["total_number"] == 2
+        assert client.list_datasets(limit=1)["total_number"] == 3
 
 
 def test_openapi_page_describes_the_modelarts_endpoints_with_model_schemas(emulator: EmulatorServer) -> None:
