@@ -1,8 +1,9 @@
 """Operator extra links: task-instance buttons opening the dataset / team task in the ModelArts console.
 
 In Airflow 3 the worker evaluates ``get_link`` once the task finishes and stores the URL in XCom; the UI then
-reads it from there. The operators resolve the URLs while they run (the console host and ``region`` come from
-the connection, via :meth:`ModelArtsHook.console_url`) and keep them in ``operator.console_links``, so
+reads it from there. The operators resolve the URLs while they run (the console comes from the connection:
+its ``console_url`` extra, else the public console of its ``region``, via :meth:`ModelArtsHook.console_url`;
+the emulator's connection names the emulator's own console) and keep them in ``operator.console_links``, so
 building the link needs no second connection lookup. When the task failed before that point, the link is built
 from the rendered ids and the connection; if even that fails, the link is empty rather than wrong.
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def resolve_console_links(hook: Any, dataset_id: str, workforce_task_id: str | None = None) -> dict[str, str]:
-    """The console URLs an operator keeps in ``console_links`` while it runs (region from the connection).
+    """The console URLs an operator keeps in ``console_links`` while it runs (console from the connection).
 
     A link is a convenience: if the connection cannot tell the region, the task goes on without links.
     """
@@ -66,7 +67,7 @@ def _console_link(operator: Any, kind: str) -> str:
 
 
 class ModelArtsDatasetLink(BaseOperatorLink):
-    """ "ModelArts Dataset": the labeling page of the operator's ``dataset_id`` in the connection's region."""
+    """ "ModelArts Dataset": the page of the operator's ``dataset_id`` in the connection's console."""
 
     name = "ModelArts Dataset"
 

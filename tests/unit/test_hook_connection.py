@@ -233,3 +233,32 @@ def test_settings_from_connection_object_without_environment() -> None:
     )
     assert (settings.access_key, list(settings.secrets())) == (AK, [SK])
     assert SK not in repr(settings)
+
+
+def test_console_url_extra_moves_the_links_to_that_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Private clouds and the emulator serve their own console: the links follow the connection's
+    console_url (trailing slash or not); without it they stay on the region's public console."""
+    set_conn(monkeypatch, aksk_conn(region="cn-north-4", console_url="https://console.private.example/"))
+    hook = ModelArtsHook()
+    assert hook.settings.console_url == "https://console.private.example"
+    assert hook.console_url("ds 1", "task/2") == (
+        "https://console.private.example/modelarts/?region=cn-north-4"
+        "#/dataLabel?datasetId=ds%201&workforceTaskId=task%2F2"
+    )
+    set_conn(
+        monkeypatch, aksk_conn(region="cn-north-4", extra__modelarts__console_url="http://127.0.0.1:9/c")
+    )
+    assert ModelArtsHook().console_url("ds1").startswith("http://127.0.0.1:9/c/modelarts/?region=cn-north-4#")
+    set_conn(monkeypatch, aksk_conn(region="eu-de", console_url=""))  # the form stores untouched fields as ""
+    assert ModelArtsHook().console_url("ds1").startswith("https://console.otc.t-systems.com/modelarts/")
+
+
+@pytest.mark.parametrize("value", ["console.private.example", "ftp://console.example", "https://"])
+def test_console_url_that_is_no_http_url_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    set_conn(monkeypatch, aksk_conn(console_url=value))
+    with pytest.raises(ModelArtsConfigError, match="console_url") as raised:
+        ModelArtsHook().settings  # noqa: B018 - reading the settings is what validates them
+    assert value in str(raised.value)
+    assert_no_secret(str(raised.value))

@@ -63,6 +63,7 @@ def test_conn_fields_cover_every_setting_the_hook_reads() -> None:
         "user_password",
         "verify",
         "timeout",
+        "console_url",
     }
     for name, spec in fields.items():
         assert spec["label"], name
@@ -199,6 +200,9 @@ def test_placeholders_only_where_the_form_shows_them() -> None:
     # port stays visible so that users can store the 0 the Test button of Airflow 3.3.2 needs.
     assert "port" not in behaviour["hidden-fields"]
     assert "0" in behaviour["placeholders"]["port"] and "Test" in behaviour["relabeling"]["port"]
+    # Placeholders read as product text, not as notes to developers.
+    for text in behaviour["placeholders"].values():
+        assert "README" not in text and "Airflow 3" not in text and "auth_type" not in text, text
 
 
 def test_extra_field_formats_are_values_the_hook_accepts() -> None:
@@ -214,6 +218,7 @@ def test_extra_field_formats_are_values_the_hook_accepts() -> None:
         "endpoint",
         "iam_endpoint",
         "verify",
+        "console_url",
     }
     assert fields["timeout"]["schema"]["default"] == DEFAULT_TIMEOUT
     assert f"default {fields['timeout']['schema']['default']}" in fields["timeout"]["description"]
@@ -242,6 +247,17 @@ def test_extra_field_formats_are_values_the_hook_accepts() -> None:
     verify = [settings(region="cn-north-4", verify=value).verify for value in examples["verify"]]
     assert verify == [True, False]
     assert settings(region="cn-north-4", timeout=fields["timeout"]["schema"]["default"]).timeout == 30.0
+    for console in examples["console_url"]:
+        assert settings(region="eu-de", console_url=console).console_url == console
+
+
+def test_the_form_marks_required_only_what_every_connection_needs() -> None:
+    """The 3.3 form marks a field required (asterisk, error while empty) when its type does not allow null.
+    Only the project ID is needed by every connection; the rest depends on the auth type or is optional."""
+    fields = _conn_type(get_provider_info())["conn-fields"]
+    required = {name for name, spec in fields.items() if "null" not in spec["schema"]["type"]}
+    assert required == {"project_id"}
+    assert fields["project_id"]["schema"]["type"] == "string"
 
 
 @needs_metadata_connection_form
