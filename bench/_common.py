@@ -243,6 +243,11 @@ class CannedServer:
     def __exit__(self, *exc: object) -> None:
         _stop_server(self.proc)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far, from ``/proc/<pid>/stat``."""
+        assert self.proc is not None
+        return process_cpu_seconds(self.proc.pid)
+
     def connection(self) -> dict[str, Any]:
         """The same Airflow connection as the emulator's (its AK/SK), pointing at this server."""
         return modelarts_connection(self.base_url)
@@ -256,6 +261,14 @@ def airflow_env(workdir: Path) -> None:
     os.environ.setdefault("AIRFLOW_HOME", str(workdir / "airflow"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of another process so far (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rpartition(")")[2].split()
+    # After the ")" that ends the command name: state is field 3, utime 14 and stime 15 (1-based, man proc).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds() -> float:

@@ -287,12 +287,15 @@ def canned_runs(
         runs.operator("add", add_samples(200, "warm-canned"))  # the new connection's first call: not timed
         for kind in ("add", "update"):
             samples = add_samples(count, f"canned-{kind}") if kind == "add" else fake_updates(count)
+            server_started = server.cpu_seconds()
             ours, ours_cpu, result = runs.operator(kind, samples)
+            server_ms = (server.cpu_seconds() - server_started) / n_batches * 1000
             bare, bare_cpu = bare_client(server.base_url, runs.auth, runs.path, kind, samples)
             adaptive, _, adaptive_result = runs.operator(kind, samples, pinned=False)
             send = result["duration_seconds"]
             print(
-                f"{LABEL[kind]} vs canned-answer server, {latency_ms:.0f} ms latency, concurrency "
+                f"{LABEL[kind]} vs canned-answer server ({server_ms:.2f} ms of its CPU per request), "
+                f"{latency_ms:.0f} ms latency, concurrency "
                 f"{CONCURRENCY} pinned: {ours:.2f} s (send phase {send:.2f} s, {ours_cpu:.2f} CPU s) = "
                 f"{ours / bound:.2f} x bound {bound:.2f} s; bare client {bare:.2f} s = {bare / bound:.2f} x "
                 f"({bare_cpu:.2f} CPU s); operator defaults: {adaptive:.2f} s, up to "
@@ -309,9 +312,16 @@ def canned_runs(
                     note=(
                         f"{LABEL[kind]} against bench/canned_server.py (own process and core, no checks): "
                         f"{ours:.2f} s for {n_batches} batches (send phase {send:.2f} s), bound {n_batches} "
-                        f"x {latency_ms / 1000:.2f} s / {CONCURRENCY} = {bound:.2f} s; bare {bare:.2f} s"
+                        f"x {latency_ms / 1000:.2f} s / {CONCURRENCY} = {bound:.2f} s; bare {bare:.2f} s; "
+                        f"the server used {server_ms:.2f} ms CPU per request"
                     ),
-                    extra={"seconds": ours, "bound": bound, "send_seconds": send, "bare_seconds": bare},
+                    extra={
+                        "seconds": ours,
+                        "bound": bound,
+                        "send_seconds": send,
+                        "bare_seconds": bare,
+                        "server_cpu_ms_per_request": server_ms,
+                    },
                 )
             )
             rows.append(
