@@ -176,6 +176,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_modelarts.operators.labels",
                     "airflow_provider_modelarts.operators.acceptance",
                     "airflow_provider_modelarts.operators.team_tasks",
+                    "airflow_provider_modelarts.operators.export",
                 ],
             }
         ],
@@ -189,6 +190,16 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": _INTEGRATION,
                 "python-modules": ["airflow_provider_modelarts.triggers.acceptance"],
+            }
+        ],
+        # modelarts:// Asset URIs (see assets.py): Airflow calls the handler for every such URI, the factory
+        # builds one, and the openlineage provider converts one into an OpenLineage dataset.
+        "asset-uris": [
+            {
+                "schemes": ["modelarts"],
+                "handler": "airflow_provider_modelarts.assets.sanitize_uri",
+                "factory": "airflow_provider_modelarts.assets.create_asset",
+                "to_openlineage_converter": "airflow_provider_modelarts.lineage.convert_asset_to_openlineage",
             }
         ],
         # Airflow must know these classes to show the buttons for serialized DAGs.

@@ -31,6 +31,7 @@ __all__ = [
     "aget_connection_and_extras",
     "amask_secrets",
     "build_auth",
+    "client_kwargs",
     "console_url",
     "mask_secrets",
     "scrub",
@@ -386,3 +387,10 @@ def build_auth(
         project_id=settings.project_id,
         on_token=on_token,
     )
+
+
+def client_kwargs(settings: ModelArtsConnectionSettings, retry: Any, *, on_token: Any) -> dict[str, Any]:
+    """A client's keyword arguments (``retry`` None: the client's default); IAM tokens go to ``on_token``."""
+    names = ("project_id", "region", "endpoint", "timeout", "verify")
+    kwargs = {"auth": build_auth(settings, on_token=on_token), **{n: getattr(settings, n) for n in names}}
+    return {**kwargs, "retry": retry} if retry else kwargs

@@ -15,7 +15,11 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.acceptance import parse_action, parse_min_pass_rate
 from airflow_provider_modelarts.links import ModelArtsTeamTaskLink, resolve_console_links
-from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
+from airflow_provider_modelarts.operators.base import (
+    LABELS_ACCEPTED_ALIAS,
+    ModelArtsBaseOperator,
+    modelarts_template_fields,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -24,6 +28,11 @@ if TYPE_CHECKING:
     from airflow_provider_modelarts.models import AcceptanceAction
 
 __all__ = ["AcceptanceOperator"]
+
+#: The actions that accept labels (UpdateWorkforceSamplingTask, ``action``: 0 "Pass all samples", 4 "Pass
+#: single-accepted samples and unaccepted samples", 5 "Pass only single-accepted samples"); 1 (reject all),
+#: 2 (cancel) and 3 (view the conflicted samples) accept none.
+_ACCEPTING_ACTIONS = frozenset({"PASS_ALL", "PASS_SINGLE_ACCEPTED_AND_UNACCEPTED", "PASS_SINGLE_ACCEPTED"})
 
 
 class AcceptanceOperator(ModelArtsBaseOperator):
@@ -52,6 +61,12 @@ class AcceptanceOperator(ModelArtsBaseOperator):
     :param modelarts_conn_id: Airflow connection of type ``modelarts``.
     :param client_retry: client ``RetryPolicy`` for 429/5xx/network errors (attempts, backoff, deadline);
         default: the client's (6 attempts within 300 s).
+    :param asset_alias: the ``AssetAlias`` the accepted labels are announced through (default
+        ``modelarts-labels-accepted``; ``None``: no event; never declared with ``start_acceptance=True``).
+        Only when labels were accepted (a passing ``min_pass_rate`` decision, or a pass action) is the team
+        task's asset added to it, with ``extra``: ``dataset_id``, ``workforce_task_id``,
+        ``checking_task_id``, ``decision``, ``pass_rate``, ``min_pass_rate``, the round's counts, ``action``
+        and ``sample_count``. A rejection adds nothing, so DAGs scheduled on the alias do not run.
 
     Returns (XCom) a small dict: ``mode``, the ids, and per mode ``checking_task_id`` / ``already_started``;
     ``action`` / ``action_code`` / ``sample_count`` / ``samples_preview`` (first 10 sample ids) /
@@ -76,6 +91,7 @@ class AcceptanceOperator(ModelArtsBaseOperator):
     template_fields_renderers: ClassVar[dict[str, str]] = {}
     operator_extra_links = (ModelArtsTeamTaskLink(),)
     ui_color = "#dff2e1"
+    default_asset_alias = LABELS_ACCEPTED_ALIAS
 
     def __init__(
         self,
@@ -93,6 +109,8 @@ class AcceptanceOperator(ModelArtsBaseOperator):
         require_all_checked: bool = True,
         **kwargs: Any,
     ) -> None:
+        if start_acceptance and "asset_alias" not in kwargs:
+            kwargs["asset_alias"] = None  # starting a round accepts nothing: no alias in the outlets
         super().__init__(**kwargs)
         modes = [
             name
@@ -145,10 +163,26 @@ class AcceptanceOperator(ModelArtsBaseOperator):
             if self.start_acceptance:
                 return {"mode": "start_acceptance", **ids, **self._start(hook)}
             if self.min_pass_rate is not None:
-                return {"mode": "pass_rate_decision", **ids, **self._decide(hook)}
-            return {"mode": "action", **ids, **self._act(hook)}
+                result = {"mode": "pass_rate_decision", **ids, **self._decide(hook)}
+            else:
+                result = {"mode": "action", **ids, **self._act(hook)}
+            self._announce_accepted(context, hook.asset_uri(self.dataset_id, self.workforce_task_id), result)
+            return result
         finally:
             hook.close()
+
+    def _announce_accepted(self, context: Context, uri: str, result: dict[str, Any]) -> None:
+        """Announce the team task's accepted labels; a rejection (cancel, view conflicts) announces none."""
+        accepted = result["action"] in _ACCEPTING_ACTIONS and result.get("passed", True)
+        self.record_lineage([uri], [uri] if accepted else [])
+        if not accepted:
+            self.log.info("No labels accepted (%s): no asset event.", result["action"])
+            return
+        names = ("checking_task_id", "decision", "pass_rate", "min_pass_rate", "sampled", "checked")
+        figures = {name: result[name] for name in (*names, "accepted", "rejected") if name in result}
+        counts = {"action": result["action"], "sample_count": result["sample_count"]}
+        ids = {"dataset_id": self.dataset_id, "workforce_task_id": self.workforce_task_id}
+        self.announce(context, uri, {**ids, **figures, **counts})
 
     def _start(self, hook: ModelArtsHook) -> dict[str, Any]:
         rate = _number("sampling_rate", self.sampling_rate, float)

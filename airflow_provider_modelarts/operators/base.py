@@ -11,21 +11,51 @@ arguments before the sensor's own (``poke_interval``, ``mode``, ...).
 
 The hook module (client, models, auth) is imported only when a hook is built: DAG files import operator
 modules on every parse and never call ``execute``.
+
+**Asset events** (see the README's *Assets*): a task's outlets are fixed when the DAG is parsed, while the
+dataset and team task it works on are usually templates. So each operator that changes labeling data
+declares an :class:`~airflow.sdk.AssetAlias` in its outlets (``asset_alias``, one default name per kind of
+change) and, once it succeeded, :meth:`ModelArtsBaseOperator.announce` adds the ``modelarts://`` asset it
+changed to that alias with a small ``extra``. Nothing is added when there is nothing to announce (a rejected
+acceptance), and an event through an alias starts the DAGs scheduled on that alias (or on that very asset),
+not those scheduled on another alias. An ``Asset`` the user lists in ``outlets`` gets the same ``extra`` when
+its URI is the one changed.
+
+**Lineage:** :meth:`ModelArtsBaseOperator.get_openlineage_facets_on_complete` reports what the task recorded
+with :meth:`~ModelArtsBaseOperator.record_lineage`; the openlineage provider is imported only inside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import Asset, AssetAlias, BaseOperator
+
+from airflow_provider_modelarts._text import quote
 
 if TYPE_CHECKING:
+    from airflow.sdk import Context
+
     from airflow_provider_modelarts.client import RetryPolicy
     from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-__all__ = ["ModelArtsBaseOperator", "modelarts_hook", "modelarts_template_fields"]
+__all__ = [
+    "LABELS_ACCEPTED_ALIAS",
+    "LABELS_UPDATED_ALIAS",
+    "SAMPLES_ADDED_ALIAS",
+    "ModelArtsBaseOperator",
+    "modelarts_hook",
+    "modelarts_template_fields",
+]
+
+#: Default alias of each kind of change (``asset_alias`` of the operators that make it).
+SAMPLES_ADDED_ALIAS = "modelarts-samples-added"
+LABELS_UPDATED_ALIAS = "modelarts-labels-updated"
+LABELS_ACCEPTED_ALIAS = "modelarts-labels-accepted"
+#: ``asset_alias`` not given: the class's :attr:`ModelArtsBaseOperator.default_asset_alias`.
+_CLASS_DEFAULT: Any = object()
 
 
 def modelarts_hook(
@@ -52,9 +82,14 @@ class ModelArtsBaseOperator(BaseOperator):
     :param project_id: project to use instead of the connection's (templated).
     :param client_retry: client ``RetryPolicy`` for 429/5xx/network errors (attempts, backoff, deadline);
         default: the client's (6 attempts within 300 s).
+    :param asset_alias: name of the ``AssetAlias`` this task's asset events go through (added to its
+        ``outlets``); default: the operator's own (``modelarts-samples-added``, ``modelarts-labels-updated``,
+        ``modelarts-labels-accepted``; none for operators that change no labeling data); ``None``: no events.
     """
 
     template_fields: Sequence[str] = ("project_id",)
+    #: The alias used when ``asset_alias`` is not given (None: the operator announces nothing).
+    default_asset_alias: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -62,14 +97,58 @@ class ModelArtsBaseOperator(BaseOperator):
         modelarts_conn_id: str = "modelarts_default",
         project_id: str | None = None,
         client_retry: RetryPolicy | None = None,
+        asset_alias: str | None = _CLASS_DEFAULT,
         **kwargs: Any,
     ) -> None:
+        alias = self.default_asset_alias if asset_alias is _CLASS_DEFAULT else asset_alias
+        if alias is not None:
+            if not isinstance(alias, str) or not alias.strip():
+                raise ValueError(f"asset_alias must be an alias name or None, got {quote(alias)}")
+            outlets = kwargs.get("outlets")
+            outlets = (
+                [] if outlets is None else list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
+            )
+            kwargs["outlets"] = [*outlets, AssetAlias(alias.strip())]
+            alias = alias.strip()
         super().__init__(**kwargs)
         self.modelarts_conn_id = modelarts_conn_id
         self.project_id = project_id
         self.client_retry = client_retry
+        self.asset_alias = alias
+        #: ``(inputs, outputs)``: URIs or paths this try read and wrote, for OpenLineage.
+        self.lineage_uris: tuple[list[str], list[str]] = ([], [])
 
     @cached_property
     def hook(self) -> ModelArtsHook:
         """The task's hook, built on first use (after the templates were rendered) and kept for the try."""
         return modelarts_hook(self.modelarts_conn_id, project_id=self.project_id, retry=self.client_retry)
+
+    def announce(self, context: Context, uri: str, extra: dict[str, Any]) -> None:
+        """Emit an asset event for ``uri`` (a ``modelarts://`` URI) through the task's alias, with ``extra``.
+
+        Also puts ``extra`` on an ``Asset`` of the same URI that the user listed in ``outlets`` (Airflow emits
+        those on success anyway). Without ``outlet_events`` in the context (a bare ``execute`` call in a
+        test) there is nothing to emit to.
+        """
+        events = context.get("outlet_events") if isinstance(context, Mapping) else None
+        if events is None:
+            return
+        if self.asset_alias is not None:
+            events[AssetAlias(self.asset_alias)].add(Asset(uri), extra=extra)
+            self.log.info("Asset event for %s through alias %s: %s", uri, self.asset_alias, extra)
+        for outlet in self.outlets:
+            if isinstance(outlet, Asset) and outlet.uri == uri:
+                events[outlet].extra.update(extra)
+
+    def record_lineage(self, inputs: Sequence[str] = (), outputs: Sequence[str] = ()) -> None:
+        """What this try read and wrote (URIs or paths), for :meth:`get_openlineage_facets_on_complete`."""
+        self.lineage_uris = (list(inputs), list(outputs))
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The OpenLineage ``OperatorLineage`` of this try (called by the openlineage provider's listener).
+
+        Imports the openlineage provider here only, so without it nothing is imported.
+        """
+        from airflow_provider_modelarts.lineage import operator_lineage
+
+        return operator_lineage(*self.lineage_uris)

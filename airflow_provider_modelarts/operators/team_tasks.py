@@ -110,4 +110,8 @@ class CreateTeamTaskOperator(ModelArtsBaseOperator):
             raise AirflowFailException(str(exc)) from exc
         self.workforce_task_id = result["workforce_task_id"]
         self.console_links = resolve_console_links(hook, self.dataset_id, self.workforce_task_id)
+        # Lineage: the team task takes in the dataset's unlabeled samples.
+        self.record_lineage(
+            [hook.asset_uri(self.dataset_id)], [hook.asset_uri(self.dataset_id, self.workforce_task_id)]
+        )
         return {"dataset_id": self.dataset_id, **result}

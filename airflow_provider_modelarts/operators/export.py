@@ -1,0 +1,154 @@
+"""ExportLabelsOperator: the hand-off after labeling, a JSON Lines manifest of the labeled samples.
+
+Thin on purpose: it checks its arguments, turns ``path`` into a local path or an ``ObjectStoragePath``, makes
+one :meth:`ModelArtsHook.export_labels` call and returns the counts. The streaming and writing live in the
+Airflow-free :mod:`airflow_provider_modelarts.export`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.common.compat.sdk import AirflowFailException
+
+from airflow_provider_modelarts._text import quote
+from airflow_provider_modelarts.links import (
+    ModelArtsDatasetLink,
+    ModelArtsTeamTaskLink,
+    resolve_console_links,
+)
+from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["ExportLabelsOperator"]
+
+#: The list pages' ``limit``: "The value ranges from 1 to 100" (``querying_the_sample_list.rst``).
+MAX_PAGE_SIZE = 100
+
+
+class ExportLabelsOperator(ModelArtsBaseOperator):
+    """Write the labeled samples of a dataset, or the accepted samples of a team labeling task, to a JSON
+    Lines manifest, one sample per line, fetched and written page by page (memory does not grow with the
+    dataset).
+
+    ``GET .../datasets/{dataset_id}/data-annotations/samples?sample_state=__ALL__`` ("labeled"), or with
+    ``workforce_task_id`` ``GET .../workforce-tasks/{workforce_task_id}/data-annotations/samples?
+    sample_state=__ACCEPTED__`` ("accepted"), as the two sample-list pages document them.
+
+    :param dataset_id: the dataset (templated).
+    :param path: where the manifest goes (templated): a local path (written beside it under a temporary
+        name, then renamed into place: a reader never sees half a manifest; a retry replaces it whole), or a
+        URL of any filesystem Airflow's ``ObjectStoragePath`` supports (``s3://bucket/key.jsonl``, ...;
+        written in place).
+    :param workforce_task_id: export this team labeling task's samples instead (templated; empty: the
+        dataset's).
+    :param sample_state: another documented ``sample_state`` filter (templated); default ``__ALL__`` for a
+        dataset, ``__ACCEPTED__`` for a team task.
+    :param page_size: samples per page, 1-100 (default 100, the pages' maximum).
+    :param storage_conn_id: Airflow connection for a remote ``path`` (``ObjectStoragePath``'s ``conn_id``).
+    :param asset_alias: an ``AssetAlias`` name to announce the manifest's asset through (default: none).
+    :param modelarts_conn_id, project_id, client_retry: see :class:`ModelArtsBaseOperator`.
+
+    Returns (XCom) ``dataset_id``, ``workforce_task_id``, ``sample_state``, ``source`` (the ``modelarts://``
+    URI read), ``path``, ``samples``, ``labels``, ``unlabeled_skipped``, ``bytes``, ``label_counts`` (the 50
+    most frequent label names) and ``label_names``.
+    """
+
+    template_fields: Sequence[str] = modelarts_template_fields(
+        "dataset_id", "path", "workforce_task_id", "sample_state"
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {}
+    operator_extra_links = (ModelArtsDatasetLink(), ModelArtsTeamTaskLink())
+    ui_color = "#f6eedb"
+
+    def __init__(
+        self,
+        *,
+        dataset_id: str,
+        path: str,
+        workforce_task_id: str | None = None,
+        sample_state: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        storage_conn_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if (
+            isinstance(page_size, bool)
+            or not isinstance(page_size, int)
+            or not 1 <= page_size <= MAX_PAGE_SIZE
+        ):
+            raise ValueError(
+                f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {quote(page_size)}"
+            )
+        if not isinstance(path, str):
+            raise ValueError(f"path must be a string (a local path or a URL), got {type(path).__name__}")
+        self.dataset_id = dataset_id
+        self.path = path
+        self.workforce_task_id = workforce_task_id
+        self.sample_state = sample_state
+        self.page_size = page_size
+        self.storage_conn_id = storage_conn_id
+        self.console_links: dict[str, str] = {}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        task_id = _optional(self.workforce_task_id)
+        state = _optional(self.sample_state)
+        if not _optional(self.dataset_id) or not _optional(self.path):
+            raise AirflowFailException(
+                f"dataset_id and path must not be empty (dataset_id {quote(self.dataset_id)}, "
+                f"path {quote(self.path)})"
+            )
+        hook = self.hook
+        self.console_links = resolve_console_links(hook, self.dataset_id, task_id)
+        source = hook.asset_uri(self.dataset_id, task_id)
+        try:
+            result = hook.export_labels(
+                self.dataset_id,
+                self._target(),
+                workforce_task_id=task_id,
+                sample_state=state,
+                page_size=self.page_size,
+            )
+        except ValueError as exc:  # an undocumented sample_state, a bad id: the same input fails again
+            raise AirflowFailException(str(exc)) from None
+        finally:
+            hook.close()
+        summary = {
+            "dataset_id": self.dataset_id,
+            "workforce_task_id": task_id,
+            "sample_state": state,
+            "source": source,
+            **result.summary(),
+        }
+        self.log.info(
+            "Exported %s labeled samples (%s labels) of %s to %s%s.",
+            f"{result.samples:,}",
+            f"{result.labels:,}",
+            source,
+            result.path,
+            f"; {result.unlabeled_skipped:,} without labels left out" if result.unlabeled_skipped else "",
+        )
+        self.record_lineage([source], [result.path])
+        if self.asset_alias is not None:
+            self.announce(context, result.path if "://" in result.path else f"file://{result.path}", summary)
+        return summary
+
+    def _target(self) -> Any:
+        """A local path as is; a URL as an ``ObjectStoragePath`` (with ``storage_conn_id``)."""
+        path = self.path.strip()
+        if "://" not in path or path.startswith("file://"):
+            return path.removeprefix("file://")
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(path, conn_id=self.storage_conn_id)
+
+
+def _optional(value: Any) -> str | None:
+    """A templated optional argument: ``None``, ``""`` and ``"None"`` (``None`` rendered) mean unset."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
+        return None
+    return str(value).strip()

@@ -1,0 +1,124 @@
+"""The hand-off against the emulator over real HTTP: an acceptance that passes announces the team task's
+accepted labels and the export writes exactly those samples; a rejection announces nothing and exports none;
+a dataset export walks every page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk import AssetAlias
+from airflow.sdk.execution_time.context import OutletEventAccessors
+
+from airflow_provider_modelarts.emulator.testing import EmulatorServer
+from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from airflow_provider_modelarts.operators.base import LABELS_ACCEPTED_ALIAS, SAMPLES_ADDED_ALIAS
+from airflow_provider_modelarts.operators.export import ExportLabelsOperator
+from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+
+pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
+
+DS = "ds-images"
+TASK = "task-1"  # RUNNING, 6 labeled samples waiting for acceptance
+
+
+@pytest.fixture(autouse=True)
+def manual_clock(emulator: EmulatorServer) -> None:
+    emulator.admin.configure(step_seconds=None)
+
+
+def _review(emulator: EmulatorServer, pass_rate: float) -> None:
+    emulator.admin.configure(reviewer_pass_rate=pass_rate, reviewer_pace=10)
+    with emulator.client() as client:
+        client.start_acceptance(DS, TASK, sampling_rate=1.0)
+    emulator.admin.advance(steps=2)  # sampling -> accepting, then one step checks every sample
+
+
+def _decide(emulator: EmulatorServer) -> tuple[dict[str, Any], list[Any]]:
+    accessors = OutletEventAccessors()
+    op = AcceptanceOperator(task_id="decide", dataset_id=DS, workforce_task_id=TASK, min_pass_rate=0.8)
+    result = op.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
+    return result, accessors[AssetAlias(LABELS_ACCEPTED_ALIAS)].asset_alias_events
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_pass_announces_the_team_task_and_the_export_writes_its_accepted_samples(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    _review(emulator, pass_rate=1.0)
+    result, events = _decide(emulator)
+    assert result["decision"] == "pass_all"
+    (event,) = events
+    host = emulator.base_url.split("://", 1)[1].rstrip("/")
+    assert (
+        event.dest_asset_key.uri
+        == f"modelarts://{host}/{emulator.project_id}/datasets/{DS}/workforce-tasks/{TASK}"
+    )
+    assert event.extra["workforce_task_id"] == TASK and event.extra["sample_count"] == 6
+
+    # What the export DAG does with the event: the accepted samples of that team task, in pages of 4.
+    extra = event.extra
+    export = ExportLabelsOperator(
+        task_id="export",
+        dataset_id=extra["dataset_id"],
+        workforce_task_id=extra["workforce_task_id"],
+        path=str(tmp_path / "accepted.jsonl"),
+        page_size=4,
+    )
+    summary = export.execute(context={})
+    rows = _lines(tmp_path / "accepted.jsonl")
+    task_rows = {r["sample_id"]: r for r in emulator.admin.samples(DS) if TASK in r["tasks"]}
+    assert summary["samples"] == len(rows) == 6 and summary["source"] == event.dest_asset_key.uri
+    for row in rows:
+        expected = task_rows[row["sample_id"]]["tasks"][TASK]["labels"]
+        assert [label["name"] for label in row["labels"]] == [label["name"] for label in expected]
+    assert summary["labels"] == sum(len(r["labels"]) for r in rows)
+
+
+def test_a_rejection_announces_nothing_and_the_team_task_has_nothing_accepted(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    _review(emulator, pass_rate=0.0)
+    result, events = _decide(emulator)
+    assert result["decision"] == "reject_all"
+    assert events == []
+    summary = ExportLabelsOperator(
+        task_id="export", dataset_id=DS, workforce_task_id=TASK, path=str(tmp_path / "none.jsonl")
+    ).execute(context={})
+    assert summary["samples"] == 0 and (tmp_path / "none.jsonl").read_text() == ""
+
+
+def test_a_dataset_export_walks_every_page_and_writes_labeled_samples_only(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    samples = [
+        {"name": f"s{i:03d}.jpg", "sample_type": 0, "data": "aGVsbG8=",
+         "labels": [{"name": "cat" if i % 2 else "dog", "type": 0}]}
+        for i in range(230)
+    ]  # fmt: skip
+    accessors = OutletEventAccessors()
+    added = AddSamplesOperator(task_id="add", dataset_id=DS, samples=samples).execute(
+        context={"outlet_events": accessors}  # type: ignore[arg-type]
+    )
+    assert added["added"] == 230
+    ((event_extra),) = [e.extra for e in accessors[AssetAlias(SAMPLES_ADDED_ALIAS)].asset_alias_events]
+    assert event_extra["added"] == 230
+    emulator.admin.reset_stats()
+
+    summary = ExportLabelsOperator(task_id="export", dataset_id=DS, path=str(tmp_path / "ds.jsonl")).execute(
+        context={}
+    )
+
+    rows = _lines(tmp_path / "ds.jsonl")
+    labeled = {
+        r["sample_name"] for r in emulator.admin.samples(DS) if r["labels"] and not r["to_be_confirmed"]
+    }
+    assert {r["sample_name"] for r in rows} == labeled and len(rows) == summary["samples"] >= 230
+    assert summary["label_counts"]["cat"] >= 115 and summary["label_counts"]["dog"] >= 115
+    # 230+ samples in pages of 100: three pages with samples (and at most one answered empty).
+    assert emulator.admin.stats()["routes"]["list_samples"]["applied"] in (3, 4)

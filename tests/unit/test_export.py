@@ -1,0 +1,189 @@
+"""The export: which list and filter it reads, what one manifest line holds, the counts, and where it writes
+(a local file replaced whole, never half; an object store through fsspec). Only the network edge is mocked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import httpx
+import pytest
+import respx
+from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.sdk import ObjectStoragePath
+from upath import UPath
+
+from airflow_provider_modelarts.client import ModelArtsClient
+from airflow_provider_modelarts.export import ExportResult, export_labels, manifest_line, open_target
+from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+from airflow_provider_modelarts.operators.export import ExportLabelsOperator
+
+ENDPOINT = "https://modelarts.unit.test"
+DATASET_LIST = f"{ENDPOINT}/v2/p1/datasets/d1/data-annotations/samples"
+TASK_LIST = f"{ENDPOINT}/v2/p1/datasets/d1/workforce-tasks/t1/data-annotations/samples"
+
+
+@pytest.fixture(autouse=True)
+def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {
+        "conn_type": "modelarts",
+        "login": "UNITTESTAK0000000001",
+        "password": "unit-test-secret-key-0123456789",
+        "extra": {"endpoint": ENDPOINT, "project_id": "p1"},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", json.dumps(conn))
+
+
+def _sample(i: int, labels: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "sample_id": f"s{i:04d}",
+        "sample_name": f"img-{i}.png",
+        "sample_type": 0,
+        "labels": [{"name": name, "type": 0} for name in (labels if labels is not None else ["cat"])],
+    }
+
+
+def _pages(samples: list[dict[str, Any]], seen: list[httpx.Request]) -> Any:
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        limit, page = int(request.url.params["limit"]), int(request.url.params["offset"])
+        chunk = samples[page * limit : (page + 1) * limit]
+        return httpx.Response(200, json={"sample_count": len(samples), "samples": chunk})
+
+    return answer
+
+
+def _client() -> ModelArtsClient:
+    return ModelArtsClient(project_id="p1", endpoint=ENDPOINT, auth=httpx.BasicAuth("a", "b"))
+
+
+def test_a_dataset_export_asks_for_labeled_samples_page_by_page(tmp_path: Path) -> None:
+    samples = [_sample(i, ["cat"] if i % 3 else ["dog", "cat"]) for i in range(25)]
+    seen: list[httpx.Request] = []
+    with respx.mock() as router, _client() as client:
+        router.get(DATASET_LIST).mock(side_effect=_pages(samples, seen))
+        result = export_labels(client, "d1", tmp_path / "out" / "labels.jsonl", page_size=10)
+    assert {r.url.params["sample_state"] for r in seen} == {"__ALL__"}  # "labeled" on the list page
+    assert [int(r.url.params["offset"]) for r in seen] == [0, 1, 2]  # offset counts pages
+    lines = (tmp_path / "out" / "labels.jsonl").read_text().splitlines()
+    assert [json.loads(line)["sample_id"] for line in lines] == [s["sample_id"] for s in samples]
+    assert json.loads(lines[0]) == samples[0]  # the list page's own field names, nothing added
+    assert (result.samples, result.labels) == (25, 25 + 9)
+    assert result.label_counts == {"cat": 25, "dog": 9}
+    assert result.bytes == (tmp_path / "out" / "labels.jsonl").stat().st_size
+    assert not list((tmp_path / "out").glob(".*"))  # the temporary file was renamed into place
+
+
+def test_a_team_task_export_asks_for_accepted_samples_and_skips_unlabeled(tmp_path: Path) -> None:
+    samples = [_sample(1), _sample(2, []), _sample(3)]
+    seen: list[httpx.Request] = []
+    with respx.mock() as router, _client() as client:
+        router.get(TASK_LIST).mock(side_effect=_pages(samples, seen))
+        result = export_labels(client, "d1", str(tmp_path / "t1.jsonl"), workforce_task_id="t1")
+    assert seen[0].url.params["sample_state"] == "__ACCEPTED__"
+    assert (result.samples, result.unlabeled_skipped) == (2, 1)
+    summary = result.summary()
+    assert summary["path"] == str(tmp_path / "t1.jsonl") and summary["label_counts"] == {"cat": 2}
+    json.dumps(summary)
+
+
+def test_an_undocumented_sample_state_is_refused_before_any_request_or_file(tmp_path: Path) -> None:
+    with respx.mock(assert_all_called=False) as router, _client() as client:
+        route = router.get(DATASET_LIST)
+        with pytest.raises(ValueError, match="sample_state"):
+            export_labels(client, "d1", tmp_path / "x.jsonl", sample_state="__LABELED__")
+    assert not route.called and not list(tmp_path.iterdir())
+
+
+def test_a_failed_walk_leaves_the_previous_manifest_and_no_partial_file(tmp_path: Path) -> None:
+    target = tmp_path / "labels.jsonl"
+    target.write_text("previous\n")
+    with respx.mock() as router, _client() as client:
+        router.get(DATASET_LIST).mock(
+            side_effect=[
+                httpx.Response(200, json={"sample_count": 200, "samples": [_sample(i) for i in range(100)]}),
+                httpx.Response(400, json={"error_code": "ModelArts.4352", "error_msg": "dataset gone"}),
+            ]
+        )
+        with pytest.raises(Exception, match="4352"):
+            export_labels(client, "d1", target)
+    assert target.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["labels.jsonl"]
+
+
+def test_remote_targets_go_through_fsspec_or_their_own_open() -> None:
+    """(Airflow registers no ``memory://`` filesystem for ObjectStoragePath; its base, UPath, has one.)"""
+    with open_target("memory://exports/a.jsonl") as (stream, where):
+        stream.write(manifest_line(_sample(1)))
+    assert where == "memory://exports/a.jsonl"
+    with fsspec.open("memory://exports/a.jsonl", "r") as written:
+        assert json.loads(written.read())["sample_id"] == "s0001"
+    with open_target(UPath("memory://exports/b.jsonl")) as (stream, _):  # ObjectStoragePath is a UPath
+        stream.write("{}\n")
+    with fsspec.open("memory://exports/b.jsonl", "r") as written:
+        assert written.read() == "{}\n"
+
+
+def test_a_local_object_storage_path_is_written_as_a_local_file(tmp_path: Path) -> None:
+    with open_target(ObjectStoragePath(f"file://{tmp_path}/c.jsonl")) as (stream, where):
+        stream.write("{}\n")
+    assert where == str(tmp_path / "c.jsonl") and (tmp_path / "c.jsonl").read_text() == "{}\n"
+
+
+def test_the_operator_returns_the_counts_and_the_source_uri(tmp_path: Path) -> None:
+    op = ExportLabelsOperator(
+        task_id="export", dataset_id="d1", workforce_task_id="t1", path=str(tmp_path / "t1.jsonl")
+    )
+    with respx.mock() as router:
+        router.get(TASK_LIST).mock(side_effect=_pages([_sample(1), _sample(2, ["dog"])], []))
+        summary = op.execute(context={})
+    assert summary["source"] == "modelarts://modelarts.unit.test/p1/datasets/d1/workforce-tasks/t1"
+    assert (summary["samples"], summary["labels"], summary["label_counts"]) == (2, 2, {"cat": 1, "dog": 1})
+    assert summary["path"] == str(tmp_path / "t1.jsonl")
+    assert op.lineage_uris == ([summary["source"]], [summary["path"]])
+
+
+@pytest.mark.parametrize("rendered", ["", "None"])
+def test_a_rendered_empty_team_task_means_the_dataset(tmp_path: Path, rendered: str) -> None:
+    op = ExportLabelsOperator(
+        task_id="export", dataset_id="d1", workforce_task_id=rendered, path=str(tmp_path / "d.jsonl")
+    )
+    with respx.mock() as router:
+        route = router.get(DATASET_LIST).mock(side_effect=_pages([_sample(1)], []))
+        assert op.execute(context={})["workforce_task_id"] is None
+    assert route.called
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"page_size": 0}, "page_size must be an integer from 1 to 100"),
+        ({"page_size": 101}, "page_size must be an integer from 1 to 100"),
+        ({"path": ["a"]}, "path must be a string"),
+    ],
+)
+def test_bad_arguments_fail_when_the_dag_is_parsed(kwargs: dict[str, Any], message: str) -> None:
+    arguments: dict[str, Any] = {"task_id": "export", "dataset_id": "d1", "path": "/tmp/x.jsonl", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        ExportLabelsOperator(**arguments)
+
+
+def test_rendered_bad_values_fail_for_good_before_any_request(tmp_path: Path) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        route = router.get(DATASET_LIST)
+        with pytest.raises(AirflowFailException, match="path must not be empty"):
+            ExportLabelsOperator(task_id="e", dataset_id="d1", path=" ").execute(context={})
+        with pytest.raises(AirflowFailException, match="sample_state"):
+            ExportLabelsOperator(
+                task_id="e", dataset_id="d1", path=str(tmp_path / "x.jsonl"), sample_state="labeled!"
+            ).execute(context={})
+    assert not route.called
+
+
+def test_the_hook_hands_its_client_to_the_export(tmp_path: Path) -> None:
+    with respx.mock() as router:
+        router.get(DATASET_LIST).mock(side_effect=_pages([_sample(1)], []))
+        result = ModelArtsHook().export_labels("d1", tmp_path / "h.jsonl")
+    assert isinstance(result, ExportResult) and result.samples == 1

@@ -1,0 +1,140 @@
+"""OpenLineage: the datasets each operator reports (with the ``openlineage`` extra installed, as in every
+venv here), the ``modelarts://`` asset converter, and that nothing of OpenLineage is imported without need."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+from airflow.providers.common.compat.openlineage.facet import Dataset
+from airflow.providers.openlineage.extractors import OperatorLineage
+from airflow.sdk import Asset
+
+from airflow_provider_modelarts.lineage import (
+    convert_asset_to_openlineage,
+    openlineage_name,
+    operator_lineage,
+)
+from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+
+ENDPOINT = "https://modelarts.unit.test"
+HOST = "modelarts.unit.test"
+TASK_URL = f"{ENDPOINT}/v2/p1/datasets/d1/workforce-tasks/t1"
+DATASET = f"modelarts://{HOST}/p1/datasets/d1"
+TEAM_TASK = f"{DATASET}/workforce-tasks/t1"
+
+
+@pytest.fixture(autouse=True)
+def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {
+        "conn_type": "modelarts",
+        "login": "UNITTESTAK0000000001",
+        "password": "unit-test-secret-key-0123456789",
+        "extra": {"endpoint": ENDPOINT, "project_id": "p1"},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", json.dumps(conn))
+
+
+@pytest.mark.parametrize(
+    ("uri", "namespace", "name"),
+    [
+        (TEAM_TASK, f"modelarts://{HOST}", "p1/datasets/d1/workforce-tasks/t1"),
+        ("/data/manifest.jsonl", "file", "/data/manifest.jsonl"),
+        ("file:///data/manifest.jsonl", "file", "/data/manifest.jsonl"),
+        ("s3://bucket/exports/a.jsonl", "s3://bucket", "exports/a.jsonl"),
+    ],
+)
+def test_openlineage_names_follow_the_naming_spec(uri: str, namespace: str, name: str) -> None:
+    assert openlineage_name(uri) == (namespace, name)
+
+
+def test_the_asset_converter_is_what_the_openlineage_provider_uses_for_modelarts_assets() -> None:
+    from airflow.providers.openlineage.utils.utils import translate_airflow_asset
+
+    asset = Asset(DATASET)
+    expected = Dataset(namespace=f"modelarts://{HOST}", name="p1/datasets/d1")
+    assert convert_asset_to_openlineage(asset, None) == expected
+    assert translate_airflow_asset(asset, None) == expected
+
+
+def test_operator_lineage_is_the_openlineage_providers_type() -> None:
+    lineage = operator_lineage(["/in.jsonl"], [DATASET])
+    assert isinstance(lineage, OperatorLineage)
+    assert lineage.inputs == [Dataset(namespace="file", name="/in.jsonl")]
+    assert lineage.outputs == [Dataset(namespace=f"modelarts://{HOST}", name="p1/datasets/d1")]
+
+
+def _decide(rate: float) -> AcceptanceOperator:
+    figures = {"sampled_sample_count": 2, "checked_sample_count": 2, "unchecked_sample_count": 0,
+               "accepted_sample_count": int(rate * 2), "rejected_sample_count": 2 - int(rate * 2),
+               "pass_rate": rate}  # fmt: skip
+    op = AcceptanceOperator(task_id="decide", dataset_id="d1", workforce_task_id="t1", min_pass_rate=0.8)
+    with respx.mock(assert_all_called=False) as router:
+        body = {"task_id": "t1", "status": 2, "checking_task_desc": {"checking_task_id": "chk-1"}}
+        router.get(TASK_URL).mock(return_value=httpx.Response(200, json=body))
+        router.get(f"{TASK_URL}/acceptance/report").mock(
+            return_value=httpx.Response(200, json={"checking_stats": figures})
+        )
+        router.put(f"{TASK_URL}/acceptance/status").mock(
+            return_value=httpx.Response(200, json={"sample_count": 2})
+        )
+        op.execute(context={})
+    return op
+
+
+def test_a_passing_acceptance_reports_the_team_task_read_and_written() -> None:
+    lineage = _decide(1.0).get_openlineage_facets_on_complete(None)
+    team_task = Dataset(namespace=f"modelarts://{HOST}", name="p1/datasets/d1/workforce-tasks/t1")
+    assert lineage.inputs == [team_task] and lineage.outputs == [team_task]
+
+
+def test_a_rejected_acceptance_reports_no_output() -> None:
+    lineage = _decide(0.5).get_openlineage_facets_on_complete(None)
+    assert len(lineage.inputs) == 1 and lineage.outputs == []
+
+
+def test_adding_from_a_manifest_reports_the_file_in_and_the_dataset_out(tmp_path: Path) -> None:
+    manifest = tmp_path / "batch.jsonl"
+    manifest.write_text(json.dumps({"name": "a.jpg"}) + "\n")
+    op = AddSamplesOperator(task_id="add", dataset_id="d1", manifest=str(manifest))
+    with respx.mock(assert_all_called=False) as router:
+        reply = {"success": True, "results": [{"success": True, "name": "a.jpg"}]}
+        router.post(f"{ENDPOINT}/v2/p1/datasets/d1/data-annotations/samples").mock(
+            return_value=httpx.Response(200, json=reply)
+        )
+        op.execute(context={})
+    lineage = op.get_openlineage_facets_on_complete(None)
+    assert lineage.inputs == [Dataset(namespace="file", name=str(manifest))]
+    assert lineage.outputs == [Dataset(namespace=f"modelarts://{HOST}", name="p1/datasets/d1")]
+
+
+def test_an_operator_that_has_not_run_reports_nothing() -> None:
+    op = AcceptanceOperator(task_id="decide", dataset_id="d1", workforce_task_id="t1", min_pass_rate=0.8)
+    lineage = op.get_openlineage_facets_on_complete(None)
+    assert lineage.inputs == [] and lineage.outputs == []
+
+
+def test_importing_the_operators_and_dags_imports_nothing_of_openlineage() -> None:
+    """Without a call from the openlineage listener, nothing of OpenLineage is loaded: a DAG that uses the
+    operators (and the provider's metadata) behaves the same whether the extra is installed or not."""
+    code = (
+        "import sys\n"
+        "import airflow.sdk\n"  # Airflow's own provider discovery loads each provider's get_provider_info
+        "names = ('airflow.providers.openlineage', 'openlineage')\n"
+        "before = {m for m in sys.modules if m.startswith(names)}\n"
+        "import airflow_provider_modelarts.operators.samples, airflow_provider_modelarts.operators.labels\n"
+        "import airflow_provider_modelarts.operators.acceptance, airflow_provider_modelarts.lineage\n"
+        "import airflow_provider_modelarts.operators.export, airflow_provider_modelarts.assets\n"
+        "import airflow_provider_modelarts.operators.team_tasks\n"
+        "from airflow_provider_modelarts import get_provider_info\n"
+        "get_provider_info()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(names) and m not in before))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
