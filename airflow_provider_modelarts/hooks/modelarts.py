@@ -349,13 +349,15 @@ class ModelArtsHook(BaseHook):
         # the async client (a blocking call could deadlock the triggerer's event loop).
         return self.client_class(**client_kwargs(self.settings, retry or self.retry, on_token=mask_token))
 
-    async def get_async_client(self, *, retry: RetryPolicy | None = None) -> AsyncModelArtsClient:
+    async def get_async_client(
+        self, *, retry: RetryPolicy | None = None, max_connections: int = 20
+    ) -> AsyncModelArtsClient:
         """A new async client (bulk runs, triggers); ``async with await hook.get_async_client() as c:``.
 
         A coroutine because the connection lookup itself must not block the triggerer's event loop.
         """
-        settings = await self.asettings()
-        return self.async_client_class(**client_kwargs(settings, retry or self.retry, on_token=amask_token))
+        options = client_kwargs(await self.asettings(), retry or self.retry, on_token=amask_token)
+        return self.async_client_class(**options, max_connections=max_connections)
 
     def close(self) -> None:
         """Close the shared client from :meth:`get_conn`, if any."""

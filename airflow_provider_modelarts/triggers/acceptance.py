@@ -33,7 +33,7 @@ from airflow_provider_modelarts.acceptance import (
     poll_again,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
-from airflow_provider_modelarts.triggers.clients import shared_clients
+from airflow_provider_modelarts.triggers.clients import POLLS_AT_ONCE, shared_clients
 
 if TYPE_CHECKING:
     from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
@@ -109,7 +109,7 @@ class AcceptanceTrigger(BaseTrigger):
                 from airflow_provider_modelarts.operators.base import modelarts_hook
 
                 hook = modelarts_hook(self.modelarts_conn_id, project_id=self.project_id)
-                return await hook.get_async_client(retry=policy)
+                return await hook.get_async_client(retry=policy, max_connections=POLLS_AT_ONCE)
 
             key = (self.modelarts_conn_id, self.project_id, policy)
             self._client = await shared_clients().acquire(key, build)
@@ -155,9 +155,10 @@ class AcceptanceTrigger(BaseTrigger):
         """One poll; ``None`` when a transient error means 'try again on the next poll'."""
         try:
             client = await self._get_client()
-            snapshot = await aread_snapshot(
-                client, self.dataset_id, self.workforce_task_id, self.checking_task_id
-            )
+            async with shared_clients().turn(client):
+                snapshot = await aread_snapshot(
+                    client, self.dataset_id, self.workforce_task_id, self.checking_task_id
+                )
         except ModelArtsError as exc:
             if not poll_again(exc):
                 raise

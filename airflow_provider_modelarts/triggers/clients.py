@@ -6,6 +6,11 @@ connection pool, and, at a 60 s poll interval, open a fresh connection for nearl
 connections expire after 5 s). Sharing one client per (connection, project, poll policy) keeps a few
 connections warm for all of them and does the setup once.
 
+Polls take turns: at most :data:`POLLS_AT_ONCE` use a shared client at the same time, and the client keeps
+as many connections. Without the turns, a thousand triggers polling in the same second would queue a
+thousand requests inside the HTTP connection pool, which re-scans its whole queue on every change: the cost
+of a poll would grow with the number of triggers.
+
 A client is shared only inside the event loop that built it (an ``httpx.AsyncClient`` belongs to its loop),
 counted by its users, and closed when the last one lets go. A client whose credentials went stale (an
 expired token) is retired: nobody new gets it, and it is closed once its current users let go.
@@ -14,12 +19,17 @@ expired token) is retired: nobody new gets it, and it is closed once its current
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
-from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SharedClients", "shared_clients"]
+__all__ = ["POLLS_AT_ONCE", "SharedClients", "shared_clients"]
+
+#: Polls in flight at once on one shared client, and the connections it keeps (a few carry a thousand
+#: waits at a 60 s interval: ~17 polls a second of a few milliseconds each).
+POLLS_AT_ONCE = 4
 
 
 @dataclass
@@ -27,6 +37,7 @@ class _Entry:
     client: Any
     users: int = 0
     retired: bool = False
+    turns: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(POLLS_AT_ONCE))
 
 
 class SharedClients:
@@ -66,6 +77,16 @@ class SharedClients:
         if not entry.retired:
             self._by_key = {key: e for key, e in self._by_key.items() if e is not entry}
         await client.aclose()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, client: Any) -> AsyncIterator[None]:
+        """Wait for a turn to use ``client`` (one poll); a client not from here needs none."""
+        entry = self._by_client.get(id(client))
+        if entry is None or entry.client is not client:
+            yield
+            return
+        async with entry.turns:
+            yield
 
     def users(self, client: Any) -> int:
         entry = self._by_client.get(id(client))
