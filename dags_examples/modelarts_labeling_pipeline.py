@@ -10,6 +10,8 @@ Every run (scheduled, backfilled, or triggered by hand or through the REST API):
 4. ``create_team_task`` creates and starts this batch's team labeling task, ``labeling-<batch>``, which takes
    in the dataset's unlabeled samples. A retry or a cleared run finds the task by that name and adopts it
    instead of creating a second one. Accepted tasks are final, so every batch gets its own.
+   ``check_batch`` goes on to the labeling, or, when that task is already accepted, to
+   ``batch_already_accepted``: the grid then shows that row green and the labeling rows skipped.
 5. ``team_task_labels`` picks each new sample's label in that task: the model's prediction, unless a person
    corrected it in the batch's ``corrections.json``; it resolves file names to the task's sample ids.
 6. ``update_labels`` writes those labels into the team task, which queues the samples for acceptance.
@@ -18,10 +20,13 @@ Every run (scheduled, backfilled, or triggered by hand or through the REST API):
 9. ``decide_by_pass_rate`` passes all samples when the round's pass rate reaches ``min_pass_rate``, otherwise
    rejects all so the team relabels in that task.
 
-**The batch** of a run is its logical date (``YYYYMMDD``) for scheduled runs and backfills, so a re-run of a
-day works on that day's folder and task. Runs without a logical date (Airflow 3's default for manual and
-REST API runs) use the time they were triggered, ``dag_run.run_after`` (``mYYYYMMDDTHHMMSSffffff``): no
-template here relies on ``ds``, ``logical_date`` or ``data_interval_*`` existing.
+**The batch** of a run is the ``batch`` param. Its default, ``auto``, means: the logical day (``YYYYMMDD``)
+for scheduled runs and backfills, so a re-run of a day works on that day's folder and task; for every other
+run (the Trigger button, the REST API, ``airflow dags trigger`` / ``dags test``) a batch of its own, named
+after the time it was triggered, ``dag_run.run_after`` (``mYYYYMMDDTHHMMSSffffff``). So pressing Trigger
+labels a new batch even though Airflow 3.3's form fills in a logical date (now) and unpausing starts today's
+scheduled run too. Type a name (``20250314``) to (re)run that batch. No template here relies on ``ds``,
+``logical_date`` or ``data_interval_*`` existing.
 
 The dataset, sampling and quality bar are DAG params (defaults match the local emulator's seed); override
 them per run (``airflow dags trigger -c '{"dataset_id": "..."}'``) or in the trigger form.
@@ -44,6 +49,7 @@ import pendulum
 from airflow.sdk import DAG, Param, get_current_context, task
 
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from airflow_provider_modelarts.operators.base import LABELS_ACCEPTED_ALIAS
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
@@ -55,8 +61,12 @@ POKE_INTERVAL = timedelta(seconds=float(os.environ.get("MODELARTS_EXAMPLE_POKE_I
 # Templates every task renders the same way, whatever kind of run it is (see "The batch" above).
 #: TaskStatus.ACCEPTED in the team task details: final, no more labels go in.
 ACCEPTED = 3
-BATCH = "{{ batch_of(dag_run) }}"
-BATCH_DIR = "{{ batch_dir(params.landing_dir, batch_of(dag_run)) }}"
+BATCH = "{{ batch_of(dag_run, params.batch) }}"
+BATCH_DIR = "{{ batch_dir(params.landing_dir, batch_of(dag_run, params.batch)) }}"
+#: The ``batch`` param's default: the logical day for scheduled runs and backfills, a new batch otherwise.
+AUTO = "auto"
+#: Run types that label their logical day under ``auto`` (DagRunType values).
+DAY_RUNS = frozenset({"scheduled", "backfill"})
 # The team task created by ``create_team_task`` and the acceptance round started by ``start_acceptance``
 # (both return small dicts; XCom carries them).
 TEAM_TASK_ID = "{{ ti.xcom_pull(task_ids='create_team_task')['workforce_task_id'] }}"
@@ -64,12 +74,19 @@ CHECKING_TASK_ID = "{{ ti.xcom_pull(task_ids='start_acceptance')['checking_task_
 log = logging.getLogger(__name__)
 
 
-def batch_of(dag_run: Any) -> str:
-    """A run's batch: its logical day for scheduled runs and backfills, else the time it was triggered.
+def batch_of(dag_run: Any, batch: str = AUTO) -> str:
+    """A run's batch: ``batch`` if named; under ``auto`` the logical day of scheduled runs and backfills, and
+    the time any other run was triggered.
 
-    Both are fixed for the life of the run, so retries and cleared tasks render the same batch.
+    A manual run gets a batch of its own even when it has a logical date: the 3.3 Trigger form fills in now,
+    and "Unpause on trigger" starts today's scheduled run too, whose batch would be the same day's, so the
+    manual run would only find that batch accepted. All of these stay fixed for the life of the run, so
+    retries and cleared tasks render the same batch.
     """
-    if dag_run.logical_date is not None:
+    if batch and batch != AUTO:
+        return batch
+    run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type))
+    if dag_run.logical_date is not None and run_type in DAY_RUNS:
         return str(dag_run.logical_date.strftime("%Y%m%d"))
     return "m" + str(dag_run.run_after.strftime("%Y%m%dT%H%M%S%f"))
 
@@ -92,6 +109,17 @@ with DAG(
     default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
     user_defined_macros={"batch_of": batch_of, "batch_dir": batch_dir},
     params={
+        "batch": Param(
+            AUTO,
+            type="string",
+            title="Batch",
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+            description=(
+                "Which batch of images to label. auto: a new batch named after the time you trigger "
+                "(scheduled runs and backfills take their day, YYYYMMDD). Or a batch folder's name, e.g. "
+                "20250314, to label that batch (an accepted one is final: the run then only says so)."
+            ),
+        ),
         "dataset_id": Param("ds-images", type="string", description="Image classification dataset."),
         "landing_dir": Param(
             "modelarts_landing",
@@ -152,19 +180,9 @@ with DAG(
         New dataset samples join the team task unlabeled; labeling them there is what puts them in line for
         acceptance. Returns only sample ids and labels (a few bytes each) for UpdateLabelsOperator.
         """
-        from airflow.providers.common.compat.sdk import AirflowSkipException
-
         from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-        context = get_current_context()
-        params = context["params"]
-        team_task = context["ti"].xcom_pull(task_ids="create_team_task") or {}
-        if team_task.get("status") == ACCEPTED:
-            # A re-run of a batch that was already accepted (a cleared run, a backfill over done days): the
-            # accepted labels are final, so there is nothing to label or review; the rest of the run skips.
-            raise AirflowSkipException(
-                f"Team labeling task {workforce_task_id} of batch {batch} is already accepted; nothing to do."
-            )
+        params = get_current_context()["params"]
         folder = Path(day_dir)
         predictions = json.loads((folder / "predictions.json").read_text())["predictions"]
         corrections_file = folder / "corrections.json"
@@ -193,6 +211,31 @@ with DAG(
         )
         return updates
 
+    @task.branch
+    def check_batch() -> str:
+        """Label the batch, unless its team task is already accepted (a cleared run, a backfill over done
+        days, a batch named again): accepted labels are final, so the run goes to ``batch_already_accepted``.
+        """
+        team_task = get_current_context()["ti"].xcom_pull(task_ids="create_team_task") or {}
+        return "batch_already_accepted" if team_task.get("status") == ACCEPTED else "team_task_labels"
+
+    @task(
+        doc_md="The batch's team labeling task was already accepted, so this run labeled nothing: accepted "
+        "labels are final. To label more images, trigger the DAG with **Batch** set to a new name, or left "
+        "on `auto` (a manual run then gets a batch of its own)."
+    )
+    def batch_already_accepted(batch: str, workforce_task_id: str) -> str:
+        """Say, where users look first (this task's name in the grid, then its log and XCom), why the run
+        labeled nothing and what to do to label another batch."""
+        message = (
+            f"Batch {batch} was already accepted in team labeling task labeling-{batch} "
+            f"({workforce_task_id}); "
+            "its labels are final, so this run labeled nothing. To label another batch, trigger the DAG with "
+            "Batch set to a new name, or left on auto (a manual run then gets a batch of its own)."
+        )
+        log.warning(message)
+        return message
+
     # Task arguments are templates too: each run works on its own batch's folder, samples and team task.
     landed = simulate_daily_drop(day_dir=BATCH_DIR)
     manifest = build_manifest(day_dir=BATCH_DIR, batch=BATCH)
@@ -211,6 +254,8 @@ with DAG(
     )
 
     labels = team_task_labels(day_dir=BATCH_DIR, batch=BATCH, workforce_task_id=TEAM_TASK_ID)
+    batch_open = check_batch()
+    already_accepted = batch_already_accepted(batch=BATCH, workforce_task_id=TEAM_TASK_ID)
 
     update_labels = UpdateLabelsOperator(
         task_id="update_labels",
@@ -245,7 +290,11 @@ with DAG(
         workforce_task_id=TEAM_TASK_ID,
         checking_task_id=CHECKING_TASK_ID,
         min_pass_rate="{{ params.min_pass_rate }}",
+        # On a pass, the team task's accepted labels are announced through this alias (the operator's
+        # default, spelled out): modelarts_accepted_labels_export is scheduled on it. A rejection announces
+        # nothing, so no export runs.
+        asset_alias=LABELS_ACCEPTED_ALIAS,
     )
 
-    landed >> manifest >> add_samples >> create_team_task >> labels
+    landed >> manifest >> add_samples >> create_team_task >> batch_open >> [labels, already_accepted]
     update_labels >> start_acceptance >> wait_for_acceptance >> decide_by_pass_rate
