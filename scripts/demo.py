@@ -238,7 +238,9 @@ def _pct(value: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--date", default=dt.date.today().isoformat(), help="logical date of the run")
+    parser.add_argument(
+        "--date", default=dt.date.today().isoformat(), help="logical date of the run and its batch"
+    )
     parser.add_argument("--verbose", action="store_true", help="stream Airflow's output to the console")
     parser.add_argument(
         "--pass-rate",
@@ -281,7 +283,10 @@ def main(argv: list[str] | None = None) -> int:
         previous_run = _latest_run(home)
         _log(f"airflow dags test {DAG_ID} {args.date} ...")
         test_log = home / "dags_test.log"
-        code = _run([_bin("airflow"), "dags", "test", DAG_ID, args.date], env, test_log, args.verbose)
+        # The day's batch, as that day's scheduled run labels it (a manual run's default: a batch of its own).
+        conf = json.dumps({"batch": args.date.replace("-", "")})
+        command = [_bin("airflow"), "dags", "test", DAG_ID, args.date, "--conf", conf]
+        code = _run(command, env, test_log, args.verbose)
         # `airflow dags test` exits with "DagRun failed" (non-zero) when the run ends failed.
         failed = code != 0
 

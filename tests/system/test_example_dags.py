@@ -58,7 +58,14 @@ def test_example_dags_import_without_errors() -> None:
     assert [t.task_id for t in wait.downstream_list] == ["decide_by_pass_rate"]
     # Each run labels in the team task it created itself, never in a fixed one.
     create = pipeline.get_task("create_team_task")
-    assert create.downstream_task_ids == {"team_task_labels"}
+    assert create.downstream_task_ids == {"check_batch"}
+    # A batch already accepted ends in a task whose name says so, the first thing the grid shows.
+    assert pipeline.get_task("check_batch").downstream_task_ids == {
+        "team_task_labels",
+        "batch_already_accepted",
+    }
+    batch = pipeline.params.get_param("batch")
+    assert (batch.value, batch.schema["title"]) == ("auto", "Batch") and "auto" in batch.schema["description"]
     for task_id in ("update_labels", "start_acceptance", "wait_for_acceptance", "decide_by_pass_rate"):
         assert "create_team_task" in getattr(pipeline.get_task(task_id), "workforce_task_id", ""), task_id
 
@@ -136,7 +143,7 @@ def _airflow(home: Path, extra_env: dict[str, str], *args: str) -> subprocess.Co
 
 
 def _dags_test_driving_the_reviewers(
-    home: Path, extra_env: dict[str, str], emulator: EmulatorServer, dag_id: str
+    home: Path, extra_env: dict[str, str], emulator: EmulatorServer, dag_id: str, conf: tuple[str, ...] = ()
 ) -> str:
     """``airflow dags test`` with the emulator's clock in the test's hands (it moves only when advanced).
 
@@ -149,7 +156,7 @@ def _dags_test_driving_the_reviewers(
     log_path = home / f"dags-test-{dag_id}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [AIRFLOW, "dags", "test", dag_id, LOGICAL_DATE],
+            [AIRFLOW, "dags", "test", dag_id, LOGICAL_DATE, *conf],
             env=_environment(home, extra_env),
             cwd=ROOT,
             stdout=log,
@@ -174,13 +181,20 @@ def _dags_test_driving_the_reviewers(
 
 
 def _run_dag(
-    home: Path, emulator: EmulatorServer, dag_id: str, auth: str, *, hold_review_until_deferred: bool = False
+    home: Path,
+    emulator: EmulatorServer,
+    dag_id: str,
+    auth: str,
+    *,
+    hold_review_until_deferred: bool = False,
+    batch: str | None = None,
 ) -> str:
     conn = {"AIRFLOW_CONN_MODELARTS_DEFAULT": emulator.connection_json(auth=auth)}
+    conf = ("--conf", json.dumps({"batch": batch})) if batch else ()
     if hold_review_until_deferred:
-        output = _dags_test_driving_the_reviewers(home, conn, emulator, dag_id)
+        output = _dags_test_driving_the_reviewers(home, conn, emulator, dag_id, conf)
     else:
-        result = _airflow(home, conn, "dags", "test", dag_id, LOGICAL_DATE)
+        result = _airflow(home, conn, "dags", "test", dag_id, LOGICAL_DATE, *conf)
         output = result.stdout + result.stderr
         assert result.returncode == 0, output[-6000:]
     assert f"DagRun Finished: dag_id={dag_id}" in output
@@ -214,13 +228,18 @@ def test_labeling_pipeline_runs_end_to_end(airflow_home: Path, emulator: Emulato
     assert "running trigger in line" in output  # the sensor really deferred
     rows = {row["sample_name"]: row for row in emulator.admin.samples("ds-images")}
     new = {name: row for name, row in rows.items() if name not in seeded}
-    day = LOGICAL_DATE.replace("-", "")
-    assert sorted(new) == sorted(f"{day}_{kind}_00{i}.png" for kind in ("cat", "dog") for i in (1, 2, 3))
-    # The run made its own team task, named after its batch (the logical day), beside the seed's task-1.
+    # A manual run with a logical date (as the 3.3 Trigger form makes them) and the default batch "auto"
+    # labels a batch of its own, named after its trigger time, not the logical day a scheduled run takes.
+    batches = {name.split("_", 1)[0] for name in new}
+    assert len(batches) == 1, sorted(new)
+    (batch,) = batches
+    assert re.fullmatch(r"m\d{8}T\d{12}", batch), batch
+    assert sorted(new) == sorted(f"{batch}_{kind}_00{i}.png" for kind in ("cat", "dog") for i in (1, 2, 3))
+    # The run made its own team task, named after its batch, beside the seed's task-1.
     with emulator.client() as client:
         tasks = {task.task_name: task for task in client.iter_workforce_tasks("ds-images")}
-    assert set(tasks) == {"label-pets", f"labeling-{day}"}
-    team_task_id = str(tasks[f"labeling-{day}"].task_id)
+    assert set(tasks) == {"label-pets", f"labeling-{batch}"}
+    team_task_id = str(tasks[f"labeling-{batch}"].task_id)
     assert emulator.admin.task("ds-images", "task-1")["rounds"] == []  # the seed's task was not touched
     predictions = json.loads((DAGS / "data" / "daily_drop" / "predictions.json").read_text())["predictions"]
     for name, row in new.items():
@@ -261,15 +280,16 @@ def test_dataset_label_updates_run_end_to_end(airflow_home: Path, emulator: Emul
     _assert_no_secret(output, airflow_home)
 
 
-def test_a_cleared_run_of_an_accepted_batch_skips_instead_of_failing(
+def test_a_run_of_an_accepted_batch_says_so_instead_of_failing(
     airflow_home: Path, emulator: EmulatorServer
 ) -> None:
-    """Re-running a day whose team task was accepted (a cleared run, a backfill over done days) adopts that
-    task and skips the labeling and review: accepted labels are final, so a new write would be refused."""
+    """Re-running a day whose team task was accepted (a cleared run, a backfill over done days, the batch
+    named again) adopts that task and goes to ``batch_already_accepted`` instead of labeling: accepted labels
+    are final, so a new write would be refused. That task's name is what the grid shows."""
     emulator.admin.configure(step_seconds=0.2, reviewer_pace=6, reviewer_pass_rate=1.0)
-    _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk")
-    emulator.admin.advance(steps=5)  # the owner's PASS_ALL finishes synchronizing
     day = LOGICAL_DATE.replace("-", "")
+    _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk", batch=day)
+    emulator.admin.advance(steps=5)  # the owner's PASS_ALL finishes synchronizing
     with emulator.client() as client:
         (accepted,) = [
             t for t in client.iter_workforce_tasks("ds-images") if t.task_name == f"labeling-{day}"
@@ -277,9 +297,12 @@ def test_a_cleared_run_of_an_accepted_batch_skips_instead_of_failing(
     team_task_id = str(accepted.task_id)
     assert emulator.admin.task("ds-images", team_task_id)["status"] == 3
 
-    again = _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk")
+    again = _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk", batch=day)
 
-    assert "already accepted; nothing to do" in again
+    assert f"Batch {day} was already accepted in team labeling task labeling-{day} ({team_task_id})" in again
+    assert "To label another batch, trigger the DAG with Batch set to a new name" in again
+    assert "[DAG TEST] starting task_id=batch_already_accepted" in again
+    assert "[DAG TEST] starting task_id=team_task_labels" not in again
     with emulator.client() as client:
         named = [t for t in client.iter_workforce_tasks("ds-images") if t.task_name == f"labeling-{day}"]
     assert [str(t.task_id) for t in named] == [team_task_id]  # adopted, not created again
