@@ -1,0 +1,151 @@
+"""Data-aware scheduling in a real deployment: a pipeline run whose acceptance passes triggers the export DAG
+(scheduled on the ``modelarts-labels-accepted`` asset alias), and one whose acceptance is rejected does not.
+
+Its own deployment (as ``test_browser.py``), so its runs never mix with ``test_deployment.py``'s run counts.
+Driven only through the REST API. The emulator's reviewers pass every sample in the first phase and none in
+the second, so each phase's decision is known; every pipeline run is still classified by its own decision
+(unpausing the pipeline also starts the scheduler's latest scheduled run, which may fall in either phase).
+Nothing waits on the clock to prove the negative: asset events are recorded when the deciding task ends, so
+once the rejected run has ended, "no event from its decision, none queued for the export DAG, and no export
+run triggered by it" is final.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from system_deployment import SystemDeployment, poll, system_deployment
+
+PIPELINE = "modelarts_labeling_pipeline"
+EXPORT = "modelarts_accepted_labels_export"
+DECIDE = "decide_by_pass_rate"
+RUN_TIMEOUT = 600.0
+TERMINAL = {"success", "failed"}
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemDeployment]:
+    with system_deployment(tmp_path_factory.mktemp("assets")) as running:
+        yield running
+
+
+def _get(api: httpx.Client, path: str, **params: Any) -> Any:
+    response = api.get(path, params=params)
+    response.raise_for_status()
+    return response.json()
+
+
+def _runs(api: httpx.Client, dag_id: str) -> dict[str, dict[str, Any]]:
+    return {run["dag_run_id"]: run for run in _get(api, f"/dags/{dag_id}/dagRuns", limit=100)["dag_runs"]}
+
+
+def _xcom(api: httpx.Client, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Any:
+    path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
+    value = _get(api, path, deserialize=True, map_index=map_index)["value"]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _decision_events(api: httpx.Client, run_id: str) -> list[dict[str, Any]]:
+    found = _get(api, "/assets/events", source_dag_id=PIPELINE, source_run_id=run_id, source_task_id=DECIDE)
+    return list(found["asset_events"])
+
+
+def _pipeline_run(
+    deployment: SystemDeployment, api: httpx.Client, *, reviewers_pass: float
+) -> dict[str, str]:
+    """Trigger a run with no logical date and move the reviewers until every pipeline run has ended;
+    returns each run's decision (``pass_all`` / ``reject_all``)."""
+    deployment.emulator.configure(reviewer_pass_rate=reviewers_pass)
+    triggered = api.post(f"/dags/{PIPELINE}/dagRuns", json={"logical_date": None})
+    assert triggered.status_code == 200, triggered.text
+    run_id = triggered.json()["dag_run_id"]
+    api.patch(f"/dags/{PIPELINE}", json={"is_paused": False}).raise_for_status()
+
+    def ended() -> dict[str, dict[str, Any]] | None:
+        runs = _runs(api, PIPELINE)
+        if run_id in runs and all(run["state"] in TERMINAL for run in runs.values()):
+            return runs
+        deployment.emulator.advance(steps=1)
+        return None
+
+    runs = poll(f"{PIPELINE} runs ended", ended, timeout=RUN_TIMEOUT, interval=0.5)
+    failed = [rid for rid, run in runs.items() if run["state"] != "success"]
+    assert not failed, f"pipeline runs that failed (see {deployment.log_file}): {failed}"
+    return {rid: _xcom(api, PIPELINE, rid, DECIDE)["decision"] for rid in runs}
+
+
+def _export_sources(api: httpx.Client, runs: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """Each ended export run -> the pipeline runs whose events triggered it.
+
+    Only ended runs: Airflow 3.3.2 answers 500 for the upstream events of a run that has not started yet
+    (the events' ``created_dagruns`` carry its ``start_date`` None, which the response model refuses).
+    """
+    sources = {}
+    for run_id, run in runs.items():
+        if run["state"] in TERMINAL:
+            events = _get(api, f"/dags/{EXPORT}/dagRuns/{run_id}/upstreamAssetEvents")["asset_events"]
+            sources[run_id] = {event["source_run_id"] for event in events}
+    return sources
+
+
+def test_a_pass_triggers_the_export_and_a_rejection_does_not(deployment: SystemDeployment) -> None:
+    with deployment.api() as api:
+        for dag_id in (PIPELINE, EXPORT):
+
+            def parsed(dag_id: str = dag_id) -> bool | None:
+                return True if api.get(f"/dags/{dag_id}").status_code == 200 else None
+
+            poll(f"{dag_id} parsed by the dag-processor", parsed, timeout=300)
+        # Paused DAGs are not queued by asset events: unpause the export before anything can pass.
+        api.patch(f"/dags/{EXPORT}", json={"is_paused": False}).raise_for_status()
+
+        decisions = _pipeline_run(deployment, api, reviewers_pass=1.0)
+        passed = {rid for rid, decision in decisions.items() if decision == "pass_all"}
+        assert passed, decisions
+
+        def exported() -> dict[str, set[str]] | None:
+            runs = _runs(api, EXPORT)
+            if not all(run["state"] in TERMINAL for run in runs.values()):
+                return None
+            sources = _export_sources(api, runs)
+            return sources if set().union(*sources.values(), set()) >= passed else None
+
+        poll(f"{EXPORT} ran for every pass", exported, timeout=RUN_TIMEOUT)
+
+        decisions.update(_pipeline_run(deployment, api, reviewers_pass=0.0))
+        passed = {rid for rid, decision in decisions.items() if decision == "pass_all"}
+        rejected = {rid for rid, decision in decisions.items() if decision == "reject_all"}
+        assert passed and rejected, decisions
+        sources = poll(f"{EXPORT} ran for every pass", exported, timeout=RUN_TIMEOUT)
+
+        # A pass announced the team task's accepted labels; a rejection announced nothing.
+        for run_id in passed:
+            (event,) = _decision_events(api, run_id)
+            team_task = _xcom(api, PIPELINE, run_id, "create_team_task")["workforce_task_id"]
+            assert event["uri"].endswith(f"/datasets/ds-images/workforce-tasks/{team_task}"), event
+            assert (
+                event["extra"]["decision"] == "pass_all" and event["extra"]["workforce_task_id"] == team_task
+            )
+        for run_id in rejected:
+            assert _decision_events(api, run_id) == []
+        # So the export ran for the passes only, and nothing is left queued that could start it again.
+        assert set().union(*sources.values()) & rejected == set()
+        queued = api.get(f"/dags/{EXPORT}/assets/queuedEvents")
+        assert queued.status_code == 404 or queued.json()["queued_events"] == [], queued.text
+        runs = _runs(api, EXPORT)
+        assert {run["run_type"] for run in runs.values()} == {"asset_triggered"}
+        assert all(run["state"] == "success" for run in runs.values()), runs
+
+        # Each export wrote the accepted samples of its team task: all six images of the batch.
+        for run_id in runs:
+            summary = _xcom(api, EXPORT, run_id, "export_labels", map_index=0)
+            assert summary["workforce_task_id"] and summary["samples"] == 6, summary
+            manifest = Path(summary["path"])
+            assert deployment.home in manifest.parents
+            lines = manifest.read_text().splitlines()
+            assert len(lines) == 6 and all(json.loads(line)["labels"] for line in lines)
