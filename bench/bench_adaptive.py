@@ -1,0 +1,163 @@
+"""Adaptive concurrency against a service limit nobody publishes (issue 17, point 3).
+
+Usage: ``python bench/bench_adaptive.py [--samples 40000] [--limit 6] [--latency-ms 50]``
+
+The emulator (its own process, its own core) answers 429 ``ModelArts.6101`` to any request arriving while
+``--limit`` are already in flight (``throttle_concurrency``), and every request takes ``--latency-ms``.
+AddSamplesOperator then runs:
+
+* with a **fixed** concurrency (``adaptive_concurrency=False``) for each value of a sweep; the best of them is
+  what a user tuning by hand would find;
+* with **adaptive** concurrency and no tuning (the defaults);
+* without any limit: adaptive vs the old fixed default of 4 in flight.
+
+Targets: adaptive throughput >= 0.9 x the best fixed one, <= 5% of its requests throttled, and without a
+limit no slower than the old default. Throughput is samples per second of wall time; the throttled share is
+the emulator's count of 429 answers over all the add-sample requests it received (retries included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import Emulator, Row, airflow_env, check, emit, pin_self
+
+RATIO_TARGET = 0.9
+THROTTLED_TARGET = 0.05
+DATASET = "ds-images"
+DATA = base64.b64encode(b"adaptive concurrency benchmark sample").decode()
+
+
+def samples(count: int, tag: str) -> list[dict[str, Any]]:
+    return [{"name": f"{tag}-{i:06d}.jpg", "sample_type": 0, "data": DATA} for i in range(count)]
+
+
+def run(emulator: Emulator, count: int, tag: str, **options: Any) -> tuple[float, dict[str, Any], int, int]:
+    """One operator run on a fresh dataset: (seconds, result, requests the emulator saw, throttled)."""
+    from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+
+    emulator.admin("DELETE", "stats")
+    op = AddSamplesOperator(
+        task_id=f"bench_{tag}", dataset_id=DATASET, samples=samples(count, tag), **options
+    )
+    started = time.perf_counter()
+    result = op.execute(context={})
+    elapsed = time.perf_counter() - started
+    if result["added"] != count or result["failed"]:
+        raise RuntimeError(f"run {tag} incomplete: {result}")
+    route = emulator.admin("GET", "stats")["routes"].get("add_samples", {})
+    return elapsed, result, int(route.get("requests", 0)), int(route.get("throttled", 0))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--samples", type=int, default=40_000)
+    parser.add_argument("--limit", type=int, default=6)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    args = parser.parse_args()
+    count, limit = args.samples, args.limit
+    rows: list[Row] = []
+    logging.getLogger("airflow_provider_modelarts").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="bench-adaptive-") as tmp:
+        workdir = Path(tmp)
+        airflow_env(workdir)
+        with Emulator(workdir) as emulator:
+            emulator.use_as_default_connection()
+            print(f"emulator pid {emulator.pid}; {pin_self()}")
+
+            def fresh(throttle: int | None) -> None:
+                emulator.admin("POST", "reset", json={"seed": "initial"})
+                emulator.admin("POST", "config", json={"throttle_concurrency": throttle})
+                emulator.admin("DELETE", "faults")
+                emulator.admin("POST", "faults", json={"rules": [{"latency_ms": args.latency_ms}]})
+
+            fresh(None)
+            run(emulator, 500, "warm")  # imports, connection lookup, first-call caches: not measured
+
+            sweep: dict[int, float] = {}
+            for fixed in sorted({max(1, limit - 2), limit - 1, limit, limit + 2, 4}):
+                fresh(limit)
+                seconds, _, requests, throttled = run(
+                    emulator, count, f"fixed{fixed}", max_concurrency=fixed, adaptive_concurrency=False
+                )
+                sweep[fixed] = count / seconds
+                print(
+                    f"fixed {fixed:2d} in flight: {seconds:5.2f} s, {count / seconds:8,.0f} samples/s, "
+                    f"{throttled}/{requests} requests throttled"
+                )
+            best = max(sweep, key=lambda c: sweep[c])
+            fresh(limit)
+            seconds, result, requests, throttled = run(emulator, count, "adaptive")
+            adaptive = count / seconds
+            share = throttled / requests if requests else 0.0
+            print(
+                f"adaptive (defaults, no tuning): {seconds:5.2f} s, {adaptive:8,.0f} samples/s = "
+                f"{adaptive / sweep[best]:.2f} x the best fixed ({best} in flight); {throttled}/{requests} "
+                f"requests throttled ({share:.1%}); reached {result['peak_concurrency']} in flight"
+            )
+            # check() compares a figure against an upper limit: express "at least 0.9x" as best / adaptive.
+            rows.append(
+                check(
+                    "3. Adaptive concurrency",
+                    f"limit of {limit} in flight, {args.latency_ms:.0f} ms: best fixed / adaptive throughput",
+                    sweep[best] / adaptive,
+                    1 / RATIO_TARGET,
+                    fmt=".2f",
+                    unit=" x",
+                    note=(
+                        f"adaptive {adaptive:,.0f} samples/s = {adaptive / sweep[best]:.2f} x the best fixed "
+                        f"({best} in flight, {sweep[best]:,.0f}/s; target >= {RATIO_TARGET} x); sweep: "
+                        + ", ".join(f"{c}: {v:,.0f}/s" for c, v in sorted(sweep.items()))
+                    ),
+                )
+            )
+            rows.append(
+                check(
+                    "3. Adaptive concurrency",
+                    f"limit of {limit} in flight: share of requests throttled",
+                    share * 100,
+                    THROTTLED_TARGET * 100,
+                    fmt=".1f",
+                    unit=" %",
+                    note=f"{throttled} of {requests} add-sample requests answered 429 (retries included)",
+                )
+            )
+
+            fresh(None)
+            default_seconds, _, _, _ = run(
+                emulator, count, "default4", max_concurrency=4, adaptive_concurrency=False
+            )
+            fresh(None)
+            free_seconds, free_result, _, _ = run(emulator, count, "adaptivefree")
+            reached = free_result["peak_concurrency"]
+            print(
+                f"no limit: adaptive {free_seconds:5.2f} s (reached {reached} in flight) "
+                f"vs the old fixed default of 4: {default_seconds:5.2f} s"
+            )
+            rows.append(
+                check(
+                    "3. Adaptive concurrency",
+                    f"no limit, {args.latency_ms:.0f} ms: adaptive time / old fixed default (4) time",
+                    free_seconds / default_seconds,
+                    1.0,
+                    fmt=".2f",
+                    unit=" x",
+                    note=(
+                        f"adaptive {free_seconds:.2f} s, reached {reached} in flight; "
+                        f"fixed 4: {default_seconds:.2f} s"
+                    ),
+                )
+            )
+    emit(rows)
+
+
+if __name__ == "__main__":
+    main()
