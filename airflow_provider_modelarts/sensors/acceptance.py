@@ -176,6 +176,16 @@ class AcceptanceSensor(ModelArtsBaseOperator, BaseSensorOperator):
         # would pay although only the deferring task (and the triggerer) needs it.
         from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
 
+        # Said here, in the task's own section of the log: Airflow's lines about deferring come later, in a
+        # collapsed group.
+        self.log.info(
+            "Deferring: the triggerer now waits for %s on team labeling task %s (a look every %.0f s, "
+            "at most %.0f s). No worker slot is held meanwhile; the log speaks again on a change.",
+            self._criteria().describe(),
+            self.workforce_task_id,
+            self.poke_interval,
+            self.timeout,
+        )
         self.defer(
             trigger=AcceptanceTrigger(
                 dataset_id=self.dataset_id,
