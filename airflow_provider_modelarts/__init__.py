@@ -72,8 +72,8 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
     "console_url": {
         "label": "Console URL",
         "description": (
-            "Base URL of the web console the ModelArts Dataset / Team Task links open, for private clouds and "
-            "the local emulator. Leave empty for the public console of the region."
+            "Base URL of the web console the ModelArts Dataset / Team Task links open, for private clouds "
+            "and the local emulator. Leave empty for the public console of the region."
         ),
         "schema": {"type": ["string", "null"], "format": "uri", "examples": list(_CONSOLE_EXAMPLES)},
     },

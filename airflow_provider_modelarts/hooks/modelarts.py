@@ -24,12 +24,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_modelarts import acceptance, assets, export, team_tasks
 from airflow_provider_modelarts.acceptance import rounds
 from airflow_provider_modelarts.assets import endpoint_host
-from airflow_provider_modelarts.bulk import operations
-from airflow_provider_modelarts.bulk.planning import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_BATCH_BYTES,
-    DEFAULT_MAX_CONCURRENCY,
-)
+from airflow_provider_modelarts.bulk import operations, planning
 from airflow_provider_modelarts.bulk.sources import Source
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient, RetryPolicy
 from airflow_provider_modelarts.hooks.connection import (
@@ -101,9 +96,9 @@ class ModelArtsHook(BaseHook):
         *,
         final_annotation: bool | None = None,
         label_format: Any = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        batch_size: int = planning.DEFAULT_BATCH_SIZE,
+        max_concurrency: int = planning.DEFAULT_MAX_CONCURRENCY,
+        max_batch_bytes: int = planning.DEFAULT_MAX_BATCH_BYTES,
         on_invalid: str = "fail",
         adaptive_concurrency: bool = True,
     ) -> dict[str, Any]:
@@ -134,9 +129,9 @@ class ModelArtsHook(BaseHook):
         worker_email: str | None = None,
         worker_id: str | None = None,
         allow_label_deletion: bool = False,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        batch_size: int = planning.DEFAULT_BATCH_SIZE,
+        max_concurrency: int = planning.DEFAULT_MAX_CONCURRENCY,
+        max_batch_bytes: int = planning.DEFAULT_MAX_BATCH_BYTES,
         on_invalid: str = "fail",
         adaptive_concurrency: bool = True,
     ) -> dict[str, Any]:
@@ -372,11 +367,10 @@ class ModelArtsHook(BaseHook):
         return assets.asset_uri(endpoint_host(self.endpoint), self.project_id, dataset_id, workforce_task_id)
 
     def export_labels(self, dataset_id: str, target: Any, **options: Any) -> export.ExportResult:
-        """Stream the labeled samples of a dataset into a JSON Lines manifest at ``target``, page by page.
+        """A dataset's labeled samples (``workforce_task_id=``: a team task's accepted ones) into a JSON
+        Lines manifest at ``target``, page by page; a retry replaces it whole.
 
-        ``options``: ``workforce_task_id`` (the accepted samples of that team task instead),
-        ``sample_state``, ``page_size``, the list pages' filters (:func:`~.export.export_labels`).
-        Safe to repeat: a local manifest is replaced whole, never appended to.
+        Options and targets: :func:`airflow_provider_modelarts.export.export_labels`.
         """
         return export.export_labels(self.get_conn(), dataset_id, target, **options)
 
