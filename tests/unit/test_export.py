@@ -187,3 +187,22 @@ def test_the_hook_hands_its_client_to_the_export(tmp_path: Path) -> None:
         router.get(DATASET_LIST).mock(side_effect=_pages([_sample(1)], []))
         result = ModelArtsHook().export_labels("d1", tmp_path / "h.jsonl")
     assert isinstance(result, ExportResult) and result.samples == 1
+
+
+def test_the_export_announces_its_manifest_only_through_an_alias_it_is_given(tmp_path: Path) -> None:
+    from airflow.sdk import AssetAlias
+    from airflow.sdk.execution_time.context import OutletEventAccessors
+
+    quiet = ExportLabelsOperator(task_id="q", dataset_id="d1", path=str(tmp_path / "q.jsonl"))
+    loud = ExportLabelsOperator(
+        task_id="l", dataset_id="d1", path=str(tmp_path / "l.jsonl"), asset_alias="labels-exported"
+    )
+    assert quiet.outlets == [] and loud.outlets == [AssetAlias("labels-exported")]
+    accessors = OutletEventAccessors()
+    with respx.mock() as router:
+        router.get(DATASET_LIST).mock(side_effect=_pages([_sample(1)], []))
+        quiet.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
+        loud.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
+    ((event),) = accessors[AssetAlias("labels-exported")].asset_alias_events
+    assert event.dest_asset_key.uri == f"file://{tmp_path / 'l.jsonl'}"
+    assert event.extra["samples"] == 1 and event.extra["path"] == str(tmp_path / "l.jsonl")
