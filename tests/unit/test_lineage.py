@@ -138,3 +138,24 @@ def test_importing_the_operators_and_dags_imports_nothing_of_openlineage() -> No
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_openlineage_providers_extractor_reports_what_the_operator_recorded() -> None:
+    """The path the openlineage listener takes on task success: its extractor manager finds the operator's
+    ``get_openlineage_facets_on_complete`` (no extractor of ours is registered) and returns our datasets."""
+    from types import SimpleNamespace
+
+    from airflow.providers.openlineage.extractors import ExtractorManager
+    from airflow.sdk import DAG
+    from airflow.utils.state import TaskInstanceState
+
+    with DAG("lineage_check", schedule=None):
+        op = _decide(1.0)
+    lineage = ExtractorManager().extract_metadata(
+        dagrun=SimpleNamespace(run_id="manual__1"),
+        task=op,
+        task_instance_state=TaskInstanceState.SUCCESS,
+        task_instance=None,
+    )
+    team_task = Dataset(namespace=f"modelarts://{HOST}", name="p1/datasets/d1/workforce-tasks/t1")
+    assert lineage.inputs == [team_task] and lineage.outputs == [team_task]
