@@ -56,7 +56,8 @@ main{padding:16px 24px}h1{font-size:22px}h2{font-size:18px;margin-top:28px}
 table{border-collapse:collapse;background:white}
 td,th{border:1px solid #d9e2ec;padding:4px 10px;text-align:left}
 .cards{display:flex;flex-wrap:wrap;gap:14px}.card{background:white;border:1px solid #d9e2ec;padding:8px;
-width:340px}.card h3{font-size:14px;margin:6px 0;word-break:break-all}.muted{color:#7b8794}
+width:340px}.card.wide{width:auto;display:inline-block}
+.card h3{font-size:14px;margin:6px 0;word-break:break-all}.muted{color:#7b8794}
 .labels{list-style:none;padding:0;margin:4px 0}.swatch{display:inline-block;width:10px;height:10px;
 margin-right:6px}.status{font-weight:bold}.state{font-size:12px;color:#52606d}
 """
