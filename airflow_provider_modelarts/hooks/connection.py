@@ -259,7 +259,7 @@ class _Extras:
         return text
 
     def get_console_url(self) -> str | None:
-        """``console_url``: an absolute http(s) URL (a typo would otherwise only show later, as a dead link)."""
+        """``console_url``: an absolute http(s) URL; a typo would otherwise show only as dead links."""
         value = self.get("console_url")
         if value is not None and not (value.startswith(("http://", "https://")) and value.split("://")[1]):
             raise ModelArtsConfigError(
