@@ -174,7 +174,7 @@ def main() -> None:
                 fmt=".0f",
                 unit=" B",
                 op="<",
-                note="the walk's seen-id set; the samples and the manifest are never held",
+                note="what grows is nothing: the walk keeps two pages of ids, never the samples or manifest",
             )
         )
     emit(rows)

@@ -1,9 +1,12 @@
 """Paging state for the clients' ``iter_*`` helpers (samples, team labeling tasks), shared by both clients.
 
 The list pages define ``offset`` as the *start page of the paging list* (default 0), so it counts pages,
-not records: page ``n`` is ``offset=n`` with ``limit=page_size``. An item whose id was already yielded is not
-yielded again (pages shift when items are added while iterating), and a page made only of repeats ends the
-iteration, so a server that ignores ``offset`` cannot cause an endless loop. An empty page always ends it.
+not records: page ``n`` is ``offset=n`` with ``limit=page_size``. An item whose id was yielded by one of the
+last :data:`REMEMBERED_PAGES` pages is not yielded again (pages shift when items are added while iterating),
+and a page made only of repeats ends the iteration, so a server that ignores ``offset`` cannot cause an
+endless loop. An empty page always ends it. Only recent pages are remembered, so a walk of 100,000 samples
+holds a few hundred ids, not 100,000 (an export's memory stays flat); an item pushed back by more than a page
+during one walk is not recognised as a repeat.
 
 Where the list ends (:meth:`Pager.accept_counted`, for team labeling tasks and both sample lists):
 ListWorkforceTasks documents ``limit`` as the "Maximum number of records returned on each page" and
@@ -20,18 +23,22 @@ empty) when the whole list fits in one page.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-__all__ = ["Pager"]
+__all__ = ["REMEMBERED_PAGES", "Pager"]
 
 ItemT = TypeVar("ItemT")
+
+#: Pages whose item ids a walk remembers to skip repeats: the page before and the page just read.
+REMEMBERED_PAGES = 2
 
 
 class Pager(Generic[ItemT]):
     """Which page to fetch next and which of its items are new; ``max_page_size`` is the page's limit."""
 
-    __slots__ = ("_item_id", "_seen", "done", "offset", "page_size", "received")
+    __slots__ = ("_item_id", "_recent", "done", "offset", "page_size", "received")
 
     def __init__(self, page_size: int, max_page_size: int, item_id: Callable[[ItemT], str | None]) -> None:
         if (
@@ -46,18 +53,20 @@ class Pager(Generic[ItemT]):
         #: Distinct items yielded so far (items without an id each count once).
         self.received = 0
         self._item_id = item_id
-        self._seen: set[str] = set()
+        self._recent: deque[set[str]] = deque(maxlen=REMEMBERED_PAGES)
 
     def _fresh(self, items: Sequence[ItemT] | None) -> tuple[list[ItemT], int]:
         page = list(items or ())
         fresh: list[ItemT] = []
+        keys: set[str] = set()
         for item in page:
             key = self._item_id(item)
             if key is not None:
-                if key in self._seen:
+                if key in keys or any(key in seen for seen in self._recent):
                     continue
-                self._seen.add(key)
+                keys.add(key)
             fresh.append(item)
+        self._recent.append(keys)
         self.offset += 1
         self.received += len(fresh)
         return fresh, len(page)

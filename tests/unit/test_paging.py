@@ -127,3 +127,16 @@ def test_a_count_that_may_be_the_page_size_keeps_the_other_guards() -> None:
     p = pager(2)
     p.accept_counted(samples("a"), None, count_may_be_page_size=True)
     assert not p.done and p.accept_counted(None, None, count_may_be_page_size=True) == [] and p.done
+
+
+def test_a_long_walk_remembers_only_the_recent_pages_so_its_memory_stays_flat() -> None:
+    p = pager()
+    for page in range(1000):  # 2,000 distinct samples
+        p.accept_counted([{"sample_id": f"s{2 * page}"}, {"sample_id": f"s{2 * page + 1}"}], 10_000)
+    assert p.received == 2000 and not p.done
+    # A repeat of the page before is still skipped (a page shifted by an insertion) ...
+    assert p.accept_counted([{"sample_id": "s1997"}, {"sample_id": "new-1"}], 10_000) == [
+        {"sample_id": "new-1"}
+    ]
+    # ... an id from a thousand pages ago is not remembered any more: what is kept does not grow.
+    assert p.accept_counted([{"sample_id": "s0"}], 10_000) == [{"sample_id": "s0"}]
