@@ -46,7 +46,11 @@ pytestmark = pytest.mark.system
 def test_example_dags_import_without_errors() -> None:
     bag = DagBag(dag_folder=str(DAGS))
     assert bag.import_errors == {}
-    assert set(bag.dag_ids) == {"modelarts_labeling_pipeline", "modelarts_dataset_label_updates"}
+    assert set(bag.dag_ids) == {
+        "modelarts_labeling_pipeline",
+        "modelarts_dataset_label_updates",
+        "modelarts_accepted_labels_export",
+    }
 
     pipeline = bag.dags.get("modelarts_labeling_pipeline")  # get_dag() would query the metadata DB
     assert pipeline is not None
@@ -65,7 +69,7 @@ def test_example_dags_import_without_errors() -> None:
         "batch_already_accepted",
     }
     batch = pipeline.params.get_param("batch")
-    assert (batch.value, batch.schema["title"]) == ("auto", "Batch") and "auto" in batch.schema["description"]
+    assert (batch.value, batch.schema["title"]) == ("auto", "Batch") and "auto" in (batch.description or "")
     for task_id in ("update_labels", "start_acceptance", "wait_for_acceptance", "decide_by_pass_rate"):
         assert "create_team_task" in getattr(pipeline.get_task(task_id), "workforce_task_id", ""), task_id
 
