@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -166,6 +167,30 @@ def machine() -> dict[str, Any]:
     }
 
 
+_PROGRESS = re.compile(r"\bbatch [\d,]+/[\d,]+: ")
+
+
+def clip_output(text: str, head: int = 150, tail: int = 100) -> str:
+    """A benchmark's output for results.md, without the operators' per-batch progress lines and at most
+    ``head + tail`` other lines (the run itself printed everything).
+
+    The operators log one line per batch; a benchmark that leaves them on would bury its figures under
+    thousands of progress lines.
+    """
+    lines = text.splitlines()
+    kept = [line for line in lines if not _PROGRESS.search(line)]
+    if len(kept) < len(lines):
+        kept.append(f"[{len(lines) - len(kept):,} per-batch progress lines of the operators left out]")
+    if len(kept) > head + tail:
+        left_out = len(kept) - head - tail
+        kept = [
+            *kept[:head],
+            f"[... {left_out:,} lines left out here; the run printed them ...]",
+            *kept[-tail:],
+        ]
+    return "\n".join(kept)
+
+
 def write_results(
     path: Path,
     rows: list[Row],
@@ -202,7 +227,7 @@ def write_results(
             f"<details><summary>{key}</summary>",
             "",
             "```text",
-            text.strip() or "(no output)",
+            clip_output(text.strip()) or "(no output)",
             "```",
             "",
             "</details>",
