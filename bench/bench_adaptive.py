@@ -106,7 +106,7 @@ def main() -> None:
             # check() compares a figure against an upper limit: express "at least 0.9x" as best / adaptive.
             rows.append(
                 check(
-                    "3. Adaptive concurrency",
+                    "7. Adaptive concurrency",
                     f"limit of {limit} in flight, {args.latency_ms:.0f} ms: best fixed / adaptive throughput",
                     sweep[best] / adaptive,
                     1 / RATIO_TARGET,
@@ -121,7 +121,7 @@ def main() -> None:
             )
             rows.append(
                 check(
-                    "3. Adaptive concurrency",
+                    "7. Adaptive concurrency",
                     f"limit of {limit} in flight: share of requests throttled",
                     share * 100,
                     THROTTLED_TARGET * 100,
@@ -144,7 +144,7 @@ def main() -> None:
             )
             rows.append(
                 check(
-                    "3. Adaptive concurrency",
+                    "7. Adaptive concurrency",
                     f"no limit, {args.latency_ms:.0f} ms: adaptive time / old fixed default (4) time",
                     free_seconds / default_seconds,
                     1.0,

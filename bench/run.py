@@ -41,6 +41,7 @@ class Bench:
 
 BENCHES = [
     Bench("throughput", "bench_throughput.py", quick_args=("--samples", "4000")),
+    Bench("adaptive", "bench_adaptive.py", quick_args=("--samples", "8000")),
     Bench("memory", "bench_streaming_memory.py", quick_args=("--sizes", "2000,20000")),
     Bench("export", "bench_export_memory.py", quick_args=("--sizes", "2000,20000")),
     Bench("signing", "bench_signing.py", quick_args=("--requests", "500", "--rounds", "3")),
