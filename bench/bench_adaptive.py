@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import Emulator, Row, airflow_env, check, emit, pin_self
+from bench_throughput import quiet_stdout
 
 RATIO_TARGET = 0.9
 THROTTLED_TARGET = 0.05
@@ -46,9 +47,10 @@ def run(emulator: Emulator, count: int, tag: str, **options: Any) -> tuple[float
     op = AddSamplesOperator(
         task_id=f"bench_{tag}", dataset_id=DATASET, samples=samples(count, tag), **options
     )
-    started = time.perf_counter()
-    result = op.execute(context={})
-    elapsed = time.perf_counter() - started
+    with quiet_stdout():  # per-batch progress and retry lines: written, not shown
+        started = time.perf_counter()
+        result = op.execute(context={})
+        elapsed = time.perf_counter() - started
     if result["added"] != count or result["failed"]:
         raise RuntimeError(f"run {tag} incomplete: {result}")
     route = emulator.admin("GET", "stats")["routes"].get("add_samples", {})
