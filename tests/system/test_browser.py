@@ -278,11 +278,19 @@ def test_trigger_button_with_the_forms_defaults_labels_a_new_batch(
     page: Page, deployment: SystemDeployment
 ) -> None:
     """What a new user does: open the DAG, press Trigger, press Trigger again without changing anything. The
-    3.3 form fills in the logical date (now) and unpauses the DAG, which also starts today's scheduled run;
-    the manual run must still label a batch (its own), and the grid must show it did."""
+    3.3 form fills in the logical date (now); unpausing the DAG also starts today's scheduled run; the manual
+    run must still label a batch (its own), and the grid must show it did.
+
+    The DAG is unpaused through the REST API first, as the form's "Unpause on trigger" would. Left to the
+    form, its two requests (create the run, unpause) reach Airflow 3.3.2 at the same moment, and on this
+    test's SQLite database they once locked each other for the whole busy timeout (unpause answered 500):
+    which request wins is chance, and a test must not depend on it. What the issue is about, what our
+    pipeline does with the form's defaults while the scheduled run of the day exists, is unchanged.
+    """
     with deployment.api() as api:
         _parsed(api)
         before = {run["dag_run_id"] for run in api.get(f"/dags/{PIPELINE}/dagRuns").json()["dag_runs"]}
+        api.patch(f"/dags/{PIPELINE}", json={"is_paused": False}).raise_for_status()
 
     page.goto(f"{deployment.base_url}/dags/{PIPELINE}")
     page.get_by_role("button", name="Trigger").first.click()
