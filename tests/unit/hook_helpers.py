@@ -84,3 +84,17 @@ def iam_token_route(router: respx.MockRouter, iam: str = "https://iam.cn-north-4
             json={"token": {"expires_at": "2099-01-01T00:00:00.000000Z"}},
         )
     )
+
+
+UNIT_ENDPOINT = "https://modelarts.unit.test"
+
+
+def set_unit_conn(monkeypatch: pytest.MonkeyPatch, conn_id: str = "modelarts_default") -> None:
+    """The AK/SK connection the operator tests share: endpoint ``modelarts.unit.test``, project ``p1``."""
+    conn = {
+        "conn_type": "modelarts",
+        "login": "UNITTESTAK0000000001",
+        "password": "unit-test-secret-key-0123456789",
+        "extra": {"endpoint": UNIT_ENDPOINT, "project_id": "p1"},
+    }
+    set_conn(monkeypatch, conn, conn_id)

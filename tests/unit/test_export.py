@@ -13,6 +13,7 @@ import pytest
 import respx
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import ObjectStoragePath
+from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 from upath import UPath
 
 from airflow_provider_modelarts.client import ModelArtsClient
@@ -20,20 +21,14 @@ from airflow_provider_modelarts.export import ExportResult, export_labels, manif
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
 
-ENDPOINT = "https://modelarts.unit.test"
+ENDPOINT = UNIT_ENDPOINT
 DATASET_LIST = f"{ENDPOINT}/v2/p1/datasets/d1/data-annotations/samples"
 TASK_LIST = f"{ENDPOINT}/v2/p1/datasets/d1/workforce-tasks/t1/data-annotations/samples"
 
 
 @pytest.fixture(autouse=True)
 def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {
-        "conn_type": "modelarts",
-        "login": "UNITTESTAK0000000001",
-        "password": "unit-test-secret-key-0123456789",
-        "extra": {"endpoint": ENDPOINT, "project_id": "p1"},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", json.dumps(conn))
+    set_unit_conn(monkeypatch)
 
 
 def _sample(i: int, labels: list[str] | None = None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import respx
 from airflow.providers.common.compat.openlineage.facet import Dataset
 from airflow.providers.openlineage.extractors import OperatorLineage
 from airflow.sdk import Asset
+from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 
 from airflow_provider_modelarts.lineage import (
     convert_asset_to_openlineage,
@@ -23,7 +24,7 @@ from airflow_provider_modelarts.lineage import (
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
-ENDPOINT = "https://modelarts.unit.test"
+ENDPOINT = UNIT_ENDPOINT
 HOST = "modelarts.unit.test"
 TASK_URL = f"{ENDPOINT}/v2/p1/datasets/d1/workforce-tasks/t1"
 DATASET = f"modelarts://{HOST}/p1/datasets/d1"
@@ -32,13 +33,7 @@ TEAM_TASK = f"{DATASET}/workforce-tasks/t1"
 
 @pytest.fixture(autouse=True)
 def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {
-        "conn_type": "modelarts",
-        "login": "UNITTESTAK0000000001",
-        "password": "unit-test-secret-key-0123456789",
-        "extra": {"endpoint": ENDPOINT, "project_id": "p1"},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", json.dumps(conn))
+    set_unit_conn(monkeypatch)
 
 
 @pytest.mark.parametrize(

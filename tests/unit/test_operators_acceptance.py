@@ -13,11 +13,12 @@ import httpx
 import pytest
 import respx
 from airflow.providers.common.compat.sdk import AirflowFailException
+from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 
 from airflow_provider_modelarts.errors import ModelArtsAPIError, ModelArtsError
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 
-ENDPOINT = "https://modelarts.unit.test"
+ENDPOINT = UNIT_ENDPOINT
 TASK_URL = f"{ENDPOINT}/v2/p1/datasets/d1/workforce-tasks/t1"
 START_URL = f"{TASK_URL}/acceptance"
 STATUS_URL = f"{TASK_URL}/acceptance/status"
@@ -26,13 +27,7 @@ REPORT_URL = f"{TASK_URL}/acceptance/report"
 
 @pytest.fixture(autouse=True)
 def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {
-        "conn_type": "modelarts",
-        "login": "UNITTESTAK0000000001",
-        "password": "unit-test-secret-key-0123456789",
-        "extra": {"endpoint": ENDPOINT, "project_id": "p1"},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_UNIT", json.dumps(conn))
+    set_unit_conn(monkeypatch, "modelarts_unit")
 
 
 def run(**kwargs: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 import respx
 from airflow.sdk import Asset, AssetAlias
 from airflow.sdk.execution_time.context import OutletEventAccessors
+from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 from airflow_provider_modelarts.operators.base import (
@@ -23,7 +24,7 @@ from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
 
-ENDPOINT = "https://modelarts.unit.test"
+ENDPOINT = UNIT_ENDPOINT
 DATASET_URL = f"{ENDPOINT}/v2/p1/datasets/d1"
 TASK_URL = f"{DATASET_URL}/workforce-tasks/t1"
 DATASET = "modelarts://modelarts.unit.test/p1/datasets/d1"
@@ -32,13 +33,7 @@ TEAM_TASK = f"{DATASET}/workforce-tasks/t1"
 
 @pytest.fixture(autouse=True)
 def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = {
-        "conn_type": "modelarts",
-        "login": "UNITTESTAK0000000001",
-        "password": "unit-test-secret-key-0123456789",
-        "extra": {"endpoint": ENDPOINT, "project_id": "p1"},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", json.dumps(conn))
+    set_unit_conn(monkeypatch)
 
 
 def _aliases(op: Any) -> list[str]:
