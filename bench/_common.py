@@ -19,7 +19,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,3 +284,46 @@ def rss_kb(field_name: str = "VmRSS") -> int:
             if line.startswith(field_name + ":"):
                 return int(line.split()[1])
     raise RuntimeError(f"{field_name} not in /proc/self/status")
+
+
+def measure_peak(run: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+    """Call ``run()`` and measure this process's memory around it: ``(its result, figures)``.
+
+    The baseline is the resident size now (after imports, before ``run``); the peak is the higher of a 10 ms
+    sampler's readings and the kernel's high-water mark, which is reset to the baseline first where
+    ``/proc/self/clear_refs`` allows (``hwm_reset``). Figures: ``baseline_mb``, ``peak_mb``,
+    ``above_baseline_mb``, ``hwm_reset``, ``seconds``.
+    """
+    baseline_kb = rss_kb()
+    reset = True
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # resets VmHWM to the current RSS
+    except OSError:
+        reset = False
+    sampled_peak = baseline_kb
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal sampled_peak
+        while not stop.is_set():
+            sampled_peak = max(sampled_peak, rss_kb())
+            stop.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        result = run()
+    finally:
+        elapsed = time.perf_counter() - started
+        stop.set()
+        sampler.join()
+    peak_kb = max(sampled_peak, rss_kb("VmHWM") if reset else 0)
+    return result, {
+        "baseline_mb": baseline_kb / 1024,
+        "peak_mb": peak_kb / 1024,
+        "above_baseline_mb": (peak_kb - baseline_kb) / 1024,
+        "hwm_reset": reset,
+        "seconds": elapsed,
+    }

@@ -24,15 +24,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import ROOT, Emulator, Row, airflow_env, check, emit, rss_kb  # noqa: E402
+from _common import ROOT, Emulator, Row, airflow_env, check, emit, measure_peak  # noqa: E402
 
 TARGET_MB = 50.0
 TARGET_BYTES_PER_SAMPLE = 200.0
@@ -63,36 +61,9 @@ def child(path: str) -> dict[str, Any]:
 
     logging.disable(logging.INFO)
     op = ExportLabelsOperator(task_id="bench_export", dataset_id=DATASET, path=path)
-    baseline_kb = rss_kb()
-    reset = True
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")  # resets VmHWM to the current RSS
-    except OSError:
-        reset = False
-    sampled_peak = baseline_kb
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal sampled_peak
-        while not stop.is_set():
-            sampled_peak = max(sampled_peak, rss_kb())
-            stop.wait(0.01)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    started = time.perf_counter()
-    result = op.execute(context={})
-    elapsed = time.perf_counter() - started
-    stop.set()
-    sampler.join()
-    peak_kb = max(sampled_peak, rss_kb("VmHWM") if reset else 0)
+    result, figures = measure_peak(lambda: op.execute(context={}))
     return {
-        "baseline_mb": baseline_kb / 1024,
-        "peak_mb": peak_kb / 1024,
-        "above_baseline_mb": (peak_kb - baseline_kb) / 1024,
-        "hwm_reset": reset,
-        "seconds": elapsed,
+        **figures,
         "samples": result["samples"],
         "bytes": result["bytes"],
     }

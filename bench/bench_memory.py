@@ -28,21 +28,12 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 TARGET_MB = 150.0
 _ROOT = Path(__file__).resolve().parent.parent
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def write_manifest(path: Path, count: int, sample_bytes: int) -> None:
@@ -106,40 +97,15 @@ def child(manifest: str, dataset_id: str) -> dict[str, Any]:
     """Runs in a fresh process: baseline after imports, then the operator, then the peak."""
     import logging
 
+    from _common import measure_peak
+
     from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
     logging.disable(logging.INFO)  # one line per batch is not what is measured here
     op = AddSamplesOperator(task_id="bench_add", dataset_id=dataset_id, manifest=manifest)
-    baseline_kb = _status_kb("VmRSS")
-    reset = True
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")  # resets VmHWM to the current RSS
-    except OSError:
-        reset = False
-    sampled_peak = baseline_kb
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal sampled_peak
-        while not stop.is_set():
-            sampled_peak = max(sampled_peak, _status_kb("VmRSS"))
-            stop.wait(0.01)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    started = time.perf_counter()
-    result = op.execute(context={})
-    elapsed = time.perf_counter() - started
-    stop.set()
-    sampler.join()
-    peak_kb = max(sampled_peak, _status_kb("VmHWM") if reset else 0)
+    result, figures = measure_peak(lambda: op.execute(context={}))
     return {
-        "baseline_mb": baseline_kb / 1024,
-        "peak_mb": peak_kb / 1024,
-        "above_baseline_mb": (peak_kb - baseline_kb) / 1024,
-        "hwm_reset": reset,
-        "seconds": elapsed,
+        **figures,
         "added": result["added"],
         "already_present": result["already_present"],
         "failed": result["failed"],
