@@ -72,7 +72,7 @@ MODULES = (
     # took a quarter of an hour on its own (each mutant reaches ~800 tests). Its own tests check every
     # mapping, hint and message; the retry tests check is_transient, the one thing retries take from it.
     Module("errors.py", 90, ("test_errors*.py", "test_retries*.py")),
-    Module("bulk/sending.py", 90, ("test_bulk_sending*.py",)),
+    Module("bulk/sending.py", 90, ("test_bulk_sending*.py", "test_bulk_concurrency*.py")),
     Module("retries.py", 90, ("test_retries*.py",)),
     Module(
         "team_tasks.py",
@@ -81,6 +81,7 @@ MODULES = (
     ),
     Module("acceptance/decision.py", 95, ("test_acceptance_decision*.py",)),
     Module("acceptance/rounds.py", 90, ("test_acceptance_rounds*.py", "test_hook_acceptance*.py")),
+    Module("bulk/concurrency.py", 90, ("test_bulk_concurrency*.py",)),
 )
 
 

@@ -204,3 +204,38 @@ def test_without_a_limit_it_grows_to_max_concurrency() -> None:
     assert peak == 16 and service.throttled == 0 and limit.decreases == 0
     default_turns, _ = _run(_ThrottlingService(capacity=100), FixedLimit(START), 300)
     assert turns < default_turns / 2  # far quicker than the old fixed default of 4
+
+
+def test_a_maximum_of_one_and_a_start_below_one_both_mean_one_request() -> None:
+    assert AdaptiveLimit(maximum=1).current == 1
+    assert AdaptiveLimit(maximum=20, start=0).limit == 1.0
+
+
+@pytest.mark.parametrize("backoff", [0.0, 1.0, 1.5, -0.5])
+def test_a_backoff_outside_zero_to_one_is_refused(backoff: float) -> None:
+    with pytest.raises(ValueError, match=f"backoff must be between 0 and 1, got {backoff}"):
+        AdaptiveLimit(maximum=20, backoff=backoff)
+
+
+def test_a_latency_of_exactly_twice_the_lowest_is_not_yet_queueing() -> None:
+    limit = AdaptiveLimit(maximum=20, start=8)
+    _answer(limit, latency=0.05)
+    _answer(limit, latency=0.1)
+    assert limit.decreases == 0
+
+
+def test_a_clock_that_did_not_move_turns_the_latency_signal_off() -> None:
+    # A zero latency (a coarse or fake clock) would make every later answer look infinitely slow.
+    limit = AdaptiveLimit(maximum=20, start=8)
+    _answer(limit, latency=0.05)
+    _answer(limit, latency=0.0)
+    _answer(limit, latency=1.0)
+    assert limit.decreases == 0 and limit.lowest_latency == 0.0
+
+
+def test_the_slow_climb_starts_exactly_one_below_the_throttled_level() -> None:
+    limit = AdaptiveLimit(maximum=20, start=3, backoff=1 / 3)
+    _answer(limit, throttled=True)
+    assert (limit.throttled_at, limit.limit) == (3.0, 1.0)
+    _answer(limit)  # a full step would reach 2.0 = one below the throttled level: so it is already slow
+    assert limit.limit == 1.0 + 1 / 16

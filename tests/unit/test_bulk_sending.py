@@ -453,3 +453,17 @@ def test_the_failure_warning_says_how_many_failures_it_does_not_list(
     (warning,) = _messages(caplog, logging.WARNING)
     assert warning.startswith("103 of 103 samples failed:\n  #0 ('0.jpg'): E.1: bad\n")
     assert warning.endswith("\n  #99 ('99.jpg'): E.1: bad\n  ... and 3 more")
+
+
+def test_a_pinned_concurrency_says_so_and_sends_exactly_that_many(caplog: pytest.LogCaptureFixture) -> None:
+    client = _Client()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        return [ItemResult(Outcome.DONE)] * len(batch)
+
+    operation, _ = _operation(send, client)
+    operation.adaptive_concurrency = False
+    with caplog.at_level(logging.INFO, logger=LOG.name):
+        result = operation.run(ListSource([{"name": f"s{i}.jpg"} for i in range(5)]), dataset_id="d1")
+    assert result["added"] == 5 and result["peak_concurrency"] == 1
+    assert _messages(caplog, logging.INFO)[0].endswith("in 3 batches of up to 2, 1 requests at a time")
