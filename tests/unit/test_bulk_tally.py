@@ -427,3 +427,13 @@ def test_log_lines_make_one_record_and_say_how_many_more() -> None:
         (logging.WARNING, "2 of 5 failed:\n  #0: a\n  #1: b\n  ... and 3 more"),
         (logging.INFO, "all listed:\n  #0: a"),
     ]
+
+
+def test_the_summary_line_says_how_often_the_service_asked_to_slow_down_and_how_many_went_at_once() -> None:
+    tally = BulkTally(done_key="added", key_field="name")
+    tally.retries, tally.throttled, tally.peak_concurrency = 4, 3, 7
+    assert tally.summary_line() == (
+        "0 added, 0 already present, 0 failed of 0 samples in 0 batches, 0.0 s, 4 retried requests "
+        "(3 answers asked to slow down), up to 7 at a time"
+    )
+    assert tally.as_result()["throttled"] == 3 and tally.as_result()["peak_concurrency"] == 7
