@@ -377,7 +377,7 @@ class ModelArtsHook(BaseHook):
     # -- UI helpers ----------------------------------------------------------------------------------------
 
     def console_url(self, dataset_id: str, workforce_task_id: str | None = None) -> str:
-        """Link to the dataset (and team labeling task) in the console of the connection's region."""
+        """Link to the dataset (and team task) in the ``console_url`` extra's console, else the region's."""
         return console_url(self.settings, dataset_id, workforce_task_id)
 
     def test_connection(self) -> tuple[bool, str]:
