@@ -38,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import functools
 import gc
 import inspect
 import io
@@ -139,14 +140,65 @@ def check_complete(result: dict[str, Any], count: int) -> None:
         raise RuntimeError(f"operator run incomplete: {result}")
 
 
+@functools.cache
+def plain_adapters() -> dict[str, Any]:
+    """The least validation a client can do: plain pydantic models of the benchmark's two sample shapes.
+
+    Types and unknown keys only (``extra="forbid"``), none of the pages' value rules, no context switches,
+    no wrap validators: what any client that checks its input with pydantic pays at the least.
+    """
+    from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+    class PlainLabel(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str | None = None
+        type: int | None = None
+        score: float | None = None
+        annotated_by: str | None = None
+
+    class PlainSample(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str | None = None
+        sample_type: int | None = None
+        data: str | None = None
+        labels: list[PlainLabel] | None = None
+
+    class PlainLabels(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        sample_id: str | None = None
+        labels: list[PlainLabel] | None = None
+
+    return {"add": TypeAdapter(PlainSample), "update": TypeAdapter(PlainLabels)}
+
+
+def plainly_validated_bodies(kind: str, samples: list[dict[str, Any]]) -> list[bytes]:
+    """Batch bodies of the minimal validating client: each sample validated and serialised on its own."""
+    adapter = plain_adapters()[kind]
+    return [
+        b'{"samples":['
+        + b",".join(adapter.dump_json(adapter.validate_python(raw), exclude_none=True) for raw in batch)
+        + b"]}"
+        for batch in batches(samples)
+    ]
+
+
 def bare_client(
-    base_url: str, auth: Any, path: str, kind: str, samples: list[dict[str, Any]]
+    base_url: str,
+    auth: Any,
+    path: str,
+    kind: str,
+    samples: list[dict[str, Any]],
+    *,
+    validate: bool = False,
 ) -> tuple[float, float]:
     """Pre-serialised, signed batch bodies posted by an ``httpx.AsyncClient`` with :data:`CONCURRENCY`
-    workers; (wall seconds, CPU seconds of this process). Serialising the bodies is not timed."""
+    workers; (wall seconds, CPU seconds of this process). Serialising the bodies is not timed, unless
+    ``validate``: then the timed run first validates and serialises every sample with plain pydantic models
+    (:func:`plainly_validated_bodies`), the floor of any client that validates."""
     import httpx
 
-    bodies = [json.dumps({"samples": b}).encode() for b in batches(samples)]
+    if not validate:
+        bodies = [json.dumps({"samples": b}).encode() for b in batches(samples)]
     method = "POST" if kind == "add" else "PUT"
 
     async def run() -> None:
@@ -165,6 +217,8 @@ def bare_client(
             await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
 
     started, cpu_started = time.perf_counter(), time.process_time()
+    if validate:
+        bodies = plainly_validated_bodies(kind, samples)
     asyncio.run(run())
     return time.perf_counter() - started, time.process_time() - cpu_started
 
@@ -221,9 +275,11 @@ class Runs:
         return elapsed, cpu, result
 
     # -- bare: pre-serialised bodies, same concurrency -----------------------------------------------------
-    def bare(self, kind: str, samples: list[dict[str, Any]]) -> tuple[float, float]:
+    def bare(
+        self, kind: str, samples: list[dict[str, Any]], *, validate: bool = False
+    ) -> tuple[float, float]:
         """(wall seconds, CPU seconds) of the bare client moving ``samples`` to the emulator."""
-        return bare_client(self.emulator.base_url, self.auth, self.path, kind, samples)
+        return bare_client(self.emulator.base_url, self.auth, self.path, kind, samples, validate=validate)
 
     # -- naive: one request at a time, plain httpx loop ----------------------------------------------------
     def naive(self, kind: str, samples: list[dict[str, Any]]) -> float:
@@ -259,6 +315,8 @@ def timed_pair(
         return runs.operator(kind, samples)
     if way == "bare":
         return (*runs.bare(kind, samples), None)
+    if way == "plain":
+        return (*runs.bare(kind, samples, validate=True), None)
     started = time.process_time()
     return runs.naive(kind, samples), time.process_time() - started, None
 
@@ -411,6 +469,7 @@ def main() -> None:
                 bare_w: list[float] = []
                 ours_c: list[float] = []
                 bare_c: list[float] = []
+                plain_c: list[float] = []
                 for i in range(args.repeat):
                     wall, cpu, _ = timed_pair(runs, kind, count, 0, f"o{i}-{kind}", "ours")
                     ours_w.append(wall)
@@ -418,6 +477,9 @@ def main() -> None:
                     wall, cpu, _ = timed_pair(runs, kind, count, 0, f"b{i}-{kind}", "bare")
                     bare_w.append(wall)
                     bare_c.append(cpu)
+                    _, cpu, _ = timed_pair(runs, kind, count, 0, f"p{i}-{kind}", "plain")
+                    plain_c.append(cpu)
+                plain_us = statistics.median(plain_c) / count * 1e6
                 ours_us = statistics.median(ours_c) / count * 1e6
                 bare_us = statistics.median(bare_c) / count * 1e6
                 cpu_ratio = ours_us / bare_us
@@ -452,6 +514,30 @@ def main() -> None:
                             "ours_us": ours_us,
                             "bare_us": bare_us,
                         },
+                    )
+                )
+                print(
+                    f"{LABEL[kind]} minimal validating client (plain pydantic models, then the bare client): "
+                    f"{plain_us:.1f} us/sample = {plain_us / bare_us:.2f} x bare; ours = "
+                    f"{ours_us / plain_us:.2f} x it"
+                )
+                rows.append(
+                    Row(
+                        bench="2. Client CPU vs bare client",
+                        metric=(
+                            f"{LABEL[kind]} {count // 1000}k, CPU per sample: minimal validating client / "
+                            "bare (the floor of any client that validates)"
+                        ),
+                        value=(
+                            f"{plain_us / bare_us:.2f} x ({plain_us:.1f} µs); ours = "
+                            f"{ours_us / plain_us:.2f} x it"
+                        ),
+                        note=(
+                            "context: plain pydantic models of the same shapes (types and unknown keys, none "
+                            "of the pages' rules) validate and serialise each sample, then the bare client "
+                            f"sends; median of {args.repeat}"
+                        ),
+                        extra={"plain_cpu": plain_c, "plain_us": plain_us},
                     )
                 )
                 rows.append(
