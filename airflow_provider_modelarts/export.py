@@ -44,6 +44,7 @@ __all__ = [
     "export_labels",
     "manifest_line",
     "open_target",
+    "public_location",
     "sample_state_filter",
     "write_manifest",
 ]
@@ -143,7 +144,7 @@ def open_target(target: Any) -> Iterator[tuple[IO[str], str]]:
     path = _local_path(target)
     if path is None:
         with _open_remote(target) as stream:
-            yield stream, str(target)
+            yield stream, public_location(str(target))
         return
     path = path.expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +159,20 @@ def open_target(target: Any) -> Iterator[tuple[IO[str], str]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def public_location(url: str) -> str:
+    """``url`` without its userinfo, as the export reports it (log, XCom, lineage, asset event).
+
+    Airflow's ``ObjectStoragePath`` writes its ``conn_id`` there (``s3://aws_default@bucket/key``), and a URL
+    may carry a user and password: the location of the data is ``s3://bucket/key`` whichever connection
+    wrote it, and a password must never reach a log or XCom.
+    """
+    scheme, separator, rest = url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    if not separator or "@" not in authority:
+        return url
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
 
 
 def _local_path(target: Any) -> Path | None:

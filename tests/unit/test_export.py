@@ -17,7 +17,13 @@ from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 from upath import UPath
 
 from airflow_provider_modelarts.client import ModelArtsClient
-from airflow_provider_modelarts.export import ExportResult, export_labels, manifest_line, open_target
+from airflow_provider_modelarts.export import (
+    ExportResult,
+    export_labels,
+    manifest_line,
+    open_target,
+    public_location,
+)
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
 
@@ -201,3 +207,42 @@ def test_the_export_announces_its_manifest_only_through_an_alias_it_is_given(tmp
     ((event),) = accessors[AssetAlias("labels-exported")].asset_alias_events
     assert event.dest_asset_key.uri == f"file://{tmp_path / 'l.jsonl'}"
     assert event.extra["samples"] == 1 and event.extra["path"] == str(tmp_path / "l.jsonl")
+
+
+def test_the_operator_writes_a_remote_path_through_airflow_object_storage_with_its_connection() -> None:
+    """A URL ``path`` goes through Airflow's own ``ObjectStoragePath`` with ``storage_conn_id``, as an
+    ``s3://`` target would: the filesystem attached for that connection (Airflow's public ``attach``; an
+    in-memory one here, since no cloud is reachable) receives the manifest, and the summary names the URL."""
+    from airflow.sdk.io import attach
+
+    memory = fsspec.filesystem("memory")
+    attach("memory", conn_id="export_unit_store", fs=memory)
+    op = ExportLabelsOperator(
+        task_id="export",
+        dataset_id="d1",
+        path="memory://exports/remote-d1.jsonl",
+        storage_conn_id="export_unit_store",
+    )
+    assert isinstance(op._target(), ObjectStoragePath)
+    with respx.mock() as router:
+        router.get(DATASET_LIST).mock(side_effect=_pages([_sample(1), _sample(2, ["dog"])], []))
+        summary = op.execute(context={})
+    # Where it went, without the connection id ObjectStoragePath keeps in the URL's userinfo.
+    assert summary["path"] == "memory:///exports/remote-d1.jsonl"
+    with memory.open("/exports/remote-d1.jsonl", "r") as written:
+        lines = [json.loads(line) for line in written.read().splitlines()]
+    assert [line["sample_id"] for line in lines] == ["s0001", "s0002"]
+
+
+@pytest.mark.parametrize(
+    ("url", "reported"),
+    [
+        ("s3://aws_default@bucket/labels/d1.jsonl", "s3://bucket/labels/d1.jsonl"),
+        ("sftp://user:s3cret-pass@host:22/labels.jsonl", "sftp://host:22/labels.jsonl"),
+        ("gs://bucket/labels.jsonl", "gs://bucket/labels.jsonl"),
+        ("memory://store@/exports/a.jsonl", "memory:///exports/a.jsonl"),
+    ],
+)
+def test_a_remote_location_is_reported_without_its_userinfo(url: str, reported: str) -> None:
+    """A connection id or a user and password in the URL never reach the log, XCom or an asset event."""
+    assert public_location(url) == reported
