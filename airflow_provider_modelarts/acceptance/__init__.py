@@ -48,8 +48,6 @@ from airflow_provider_modelarts.acceptance.waiting import (
     ProgressLog,
     evaluate,
     evaluate_snapshot,
-    is_token_expiry,
-    poll_again,
 )
 
 __all__ = [
@@ -73,12 +71,10 @@ __all__ = [
     "evaluate",
     "evaluate_snapshot",
     "field_of",
-    "is_token_expiry",
     "parse_action",
     "parse_min_pass_rate",
     "parse_status",
     "passes",
-    "poll_again",
     "read_snapshot",
     "read_status",
     "report_round",

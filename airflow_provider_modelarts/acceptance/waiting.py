@@ -25,9 +25,6 @@ from airflow_provider_modelarts.acceptance.figures import (
 )
 from airflow_provider_modelarts.models import TaskStatus
 
-# The retry module decides which errors a wait shrugs off; re-exported here for the sensor and the trigger.
-from airflow_provider_modelarts.retries import is_token_expiry, poll_again
-
 __all__ = [
     "EVENT_STATUSES",
     "HEARTBEAT_SECONDS",
@@ -37,8 +34,6 @@ __all__ = [
     "ProgressLog",
     "evaluate",
     "evaluate_snapshot",
-    "is_token_expiry",
-    "poll_again",
 ]
 
 # The only values an AcceptanceTrigger puts in an event's "status"; execute_complete rejects anything else.

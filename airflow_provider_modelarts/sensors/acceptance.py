@@ -29,7 +29,6 @@ from airflow_provider_modelarts.acceptance import (
     AcceptanceEvaluation,
     AcceptanceState,
     ProgressLog,
-    poll_again,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
 from airflow_provider_modelarts.models import TaskStatus
@@ -127,6 +126,10 @@ class AcceptanceSensor(ModelArtsBaseOperator, BaseSensorOperator):
                 self.dataset_id, self.workforce_task_id, self._criteria(), self._checking_task_id()
             )
         except ModelArtsError as exc:
+            # The retry rules load on the first error, not with the module: DAG files import this one on
+            # every parse (bench/bench_parse.py).
+            from airflow_provider_modelarts.retries import poll_again
+
             if not poll_again(exc):
                 raise
             self.log.warning("Transient error while polling acceptance; will poll again: %s", exc)

@@ -29,10 +29,9 @@ from airflow_provider_modelarts.acceptance import (
     ProgressLog,
     aread_snapshot,
     evaluate_snapshot,
-    is_token_expiry,
-    poll_again,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.retries import is_token_expiry, poll_again
 from airflow_provider_modelarts.triggers.clients import POLLS_AT_ONCE, shared_clients
 
 if TYPE_CHECKING:

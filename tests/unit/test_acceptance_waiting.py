@@ -14,8 +14,6 @@ from airflow_provider_modelarts.acceptance import (
     ProgressLog,
     evaluate,
     evaluate_snapshot,
-    is_token_expiry,
-    poll_again,
 )
 from airflow_provider_modelarts.errors import (
     ModelArtsAuthError,
@@ -28,6 +26,7 @@ from airflow_provider_modelarts.errors import (
     error_from_response,
 )
 from airflow_provider_modelarts.models import RESPONSE_CONTEXT, AcceptanceReport, TaskStatus
+from airflow_provider_modelarts.retries import is_token_expiry, poll_again
 
 DEFAULT = AcceptanceCriteria()
 CHECKED = AcceptanceCriteria.build(target_statuses=None, check_complete=True)
