@@ -1,11 +1,22 @@
 """The example pipelines in a real deployment, day after day, driven only through Airflow's public REST API.
 
 One test, because the runs share the deployment and each other's emulator state on purpose: a daily pipeline
-must keep working on its second and third day (issue 9). It backfills three consecutive days, triggers a run
-with no logical date (the REST API's and the UI's default), lets the scheduler add its own latest scheduled
-run when the DAG is unpaused, and runs the label-update DAG beside them. Every run must succeed, every
+must keep working on its second and third day (issue 9). It triggers a run with no logical date (the REST
+API's and the UI's default), lets the scheduler add its own latest scheduled run when the DAG is unpaused,
+backfills three consecutive days, and runs the label-update DAG beside them. Every run must succeed, every
 pipeline run must have created its own team labeling task, and every acceptance sensor must have been
 deferred and resumed by the triggerer.
+
+The order in which things start is fixed where Airflow needs it. The first asset event for a new asset,
+and the first through each alias to it, make Airflow's API server insert the asset (and the alias link) when
+the task reports success; two tasks reporting such a first event at the same moment both insert, one hits the
+unique constraint, and Airflow (3.1.8, 3.3.2) marks that task failed without a retry (the API server logs
+"Error updating Task Instance state"). Every ``add_samples`` here announces the same dataset asset through the
+same alias, so the first pipeline run adds its samples alone: the backfill is paused as soon as it is created
+(the DAG is still paused then) and the label-update DAG stays paused until that first ``add_samples`` has
+succeeded; then both run beside the remaining runs. README, *Assets*, says what users may see. All runs are
+created before anything runs, because creating a backfill on SQLite fails when another process writes at
+the same moment (``_create_backfill`` below).
 
 No timing assumptions: the emulator's clock (reviewers, sampling, synchronizing) moves only when this test
 advances it, and it never does while a sensor is about to take its first look, so the sensor always finds
@@ -65,6 +76,65 @@ def _task_log(api: httpx.Client, dag_id: str, run_id: str, task_id: str, try_num
     return json.dumps(response.json())
 
 
+def _create_backfill(api: httpx.Client, attempts: int = 10) -> int:
+    """Create the three days' backfill; returns its id.
+
+    On SQLite, creating a backfill fails with "database is locked" whenever another process commits between
+    its reads and its first write (a savepoint's snapshot cannot be upgraded; the busy timeout does not
+    apply), and the scheduler and dag-processor commit every few seconds even when nothing runs. Airflow
+    3.3 answers 503 "Backfill creation is not supported on SQLite under concurrent access" and removes what
+    it had written; 3.1 answers 500 and leaves the backfill without runs, so it is cancelled before the next
+    attempt. Each attempt fails only by that coincidence, so a few attempts make a failure negligible.
+    """
+    body = {
+        "dag_id": PIPELINE,
+        "from_date": f"{BACKFILL[0]}T00:00:00Z",
+        "to_date": f"{BACKFILL[1]}T00:00:00Z",
+        "max_active_runs": 1,
+    }
+    answers = []
+    for _ in range(attempts):
+        created = api.post("/backfills", json=body)
+        if created.status_code == 200:
+            return int(created.json()["id"])
+        assert created.status_code in (500, 503), created.text
+        answers.append(created.status_code)
+        listed = api.get("/backfills", params={"dag_id": PIPELINE})
+        listed.raise_for_status()
+        for backfill in listed.json()["backfills"]:
+            if backfill["completed_at"] is None:
+                api.put(f"/backfills/{backfill['id']}/cancel").raise_for_status()
+    raise AssertionError(f"creating the backfill failed {attempts} times: {answers}")
+
+
+def _first_samples_added(api: httpx.Client) -> bool | None:
+    """True once a pipeline run's ``add_samples`` succeeded; fails at once if one ended otherwise."""
+    for run in _runs(api, PIPELINE):
+        state = _task_states(api, PIPELINE, run["dag_run_id"]).get("add_samples")
+        if state == "success":
+            return True
+        assert state not in ("failed", "upstream_failed"), (run["dag_run_id"], state)
+    return None
+
+
+def _failed_task_logs(api: httpx.Client, failed: dict[str, dict[str, str | None]]) -> str:
+    """The end of the last try's log of every failed task, so a failure in CI explains itself."""
+    parts = []
+    for run_id, states in failed.items():
+        dag_id = UPDATES if run_id in {run["dag_run_id"] for run in _runs(api, UPDATES)} else PIPELINE
+        for task_id, state in states.items():
+            if state != "failed":
+                continue
+            response = api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+            try_number = max(1, int(response.json().get("try_number") or 1)) if response.is_success else 1
+            try:
+                log = _task_log(api, dag_id, run_id, task_id, try_number)
+            except httpx.HTTPError as exc:
+                log = f"(no log: {exc})"
+            parts.append(f"--- {dag_id} {run_id} {task_id} try {try_number}:\n{log[-3000:]}")
+    return "\n".join(parts)
+
+
 def _drive(deployment: SystemDeployment, api: httpx.Client) -> set[str]:
     """Advance the emulator's clock until every run has ended; return the runs whose sensor was deferred.
 
@@ -108,23 +178,19 @@ def test_pipelines_run_day_after_day_in_a_real_deployment(airflow_deployment: Sy
                 return True if api.get(f"/dags/{dag_id}").status_code == 200 else None
 
             poll(f"{dag_id} parsed by the dag-processor", parsed, timeout=300)
-        backfill = api.post(
-            "/backfills",
-            json={
-                "dag_id": PIPELINE,
-                "from_date": f"{BACKFILL[0]}T00:00:00Z",
-                "to_date": f"{BACKFILL[1]}T00:00:00Z",
-                "max_active_runs": 1,
-            },
-        )
-        assert backfill.status_code == 200, backfill.text
+        # Everything is created while both DAGs are paused and nothing runs (see the module docstring).
+        backfill_id = _create_backfill(api)
+        api.put(f"/backfills/{backfill_id}/pause").raise_for_status()
         # Runs with no logical date, as the UI's Trigger button and the REST API create them by default.
         for dag_id in (PIPELINE, UPDATES):
             triggered = api.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
             assert triggered.status_code == 200, triggered.text
             assert triggered.json()["logical_date"] is None
-        for dag_id in (PIPELINE, UPDATES):
-            api.patch(f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+        api.patch(f"/dags/{PIPELINE}", json={"is_paused": False}).raise_for_status()
+        # The first asset event for the dataset alone, then everything else beside the remaining runs.
+        poll("a pipeline run's samples added", lambda: _first_samples_added(api), timeout=RUNS_TIMEOUT)
+        api.put(f"/backfills/{backfill_id}/unpause").raise_for_status()
+        api.patch(f"/dags/{UPDATES}", json={"is_paused": False}).raise_for_status()
 
         deferred_seen = _drive(deployment, api)
 
@@ -135,7 +201,8 @@ def test_pipelines_run_day_after_day_in_a_real_deployment(airflow_deployment: Sy
             for run in pipeline_runs + update_runs
             if run["state"] != "success"
         }
-        assert not failed, f"runs that did not succeed (see {deployment.log_file}): {failed}"
+        logs = _failed_task_logs(api, failed)
+        assert not failed, f"runs that did not succeed (see {deployment.log_file}): {failed}\n{logs}"
         by_type: dict[str, list[dict[str, Any]]] = {}
         for run in pipeline_runs:
             by_type.setdefault(run["run_type"], []).append(run)
