@@ -117,21 +117,22 @@ def _first_samples_added(api: httpx.Client) -> bool | None:
     return None
 
 
-def _failed_task_logs(api: httpx.Client, failed: dict[str, dict[str, str | None]]) -> str:
-    """The end of the last try's log of every failed task, so a failure in CI explains itself."""
+def _failed_task_logs(api: httpx.Client, runs: list[dict[str, Any]]) -> str:
+    """The end of the last try's log of every failed task of ``runs``, so a failure in CI explains itself."""
     parts = []
-    for run_id, states in failed.items():
-        dag_id = UPDATES if run_id in {run["dag_run_id"] for run in _runs(api, UPDATES)} else PIPELINE
-        for task_id, state in states.items():
-            if state != "failed":
+    for run in runs:
+        dag_id, run_id = run["dag_id"], run["dag_run_id"]
+        response = api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
+        response.raise_for_status()
+        for ti in response.json()["task_instances"]:
+            if ti["state"] != "failed":
                 continue
-            response = api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
-            try_number = max(1, int(response.json().get("try_number") or 1)) if response.is_success else 1
+            try_number = max(1, int(ti.get("try_number") or 1))
             try:
-                log = _task_log(api, dag_id, run_id, task_id, try_number)
+                log = _task_log(api, dag_id, run_id, ti["task_id"], try_number)
             except httpx.HTTPError as exc:
                 log = f"(no log: {exc})"
-            parts.append(f"--- {dag_id} {run_id} {task_id} try {try_number}:\n{log[-3000:]}")
+            parts.append(f"--- {dag_id} {run_id} {ti['task_id']} try {try_number}:\n{log[-3000:]}")
     return "\n".join(parts)
 
 
@@ -196,12 +197,11 @@ def test_pipelines_run_day_after_day_in_a_real_deployment(airflow_deployment: Sy
 
         pipeline_runs = _runs(api, PIPELINE)
         update_runs = _runs(api, UPDATES)
+        unsuccessful = [run for run in pipeline_runs + update_runs if run["state"] != "success"]
         failed = {
-            run["dag_run_id"]: _task_states(api, run["dag_id"], run["dag_run_id"])
-            for run in pipeline_runs + update_runs
-            if run["state"] != "success"
+            run["dag_run_id"]: _task_states(api, run["dag_id"], run["dag_run_id"]) for run in unsuccessful
         }
-        logs = _failed_task_logs(api, failed)
+        logs = _failed_task_logs(api, unsuccessful)
         assert not failed, f"runs that did not succeed (see {deployment.log_file}): {failed}\n{logs}"
         by_type: dict[str, list[dict[str, Any]]] = {}
         for run in pipeline_runs:

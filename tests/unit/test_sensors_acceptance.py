@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from typing import Any
@@ -107,6 +108,19 @@ def test_sensor_rejects_impossible_criteria_at_parse_time() -> None:
     assert sensor(min_pass_rate="{{ params.rate }}").min_pass_rate == "{{ params.rate }}"
 
 
+def _loaded_by(imports: list[str], watched: list[str], *, count_preloaded: bool = False) -> list[str]:
+    """Which of ``watched`` a fresh interpreter holds after ``import airflow.sdk`` and then ``imports``;
+    what ``airflow.sdk`` itself loaded counts only with ``count_preloaded`` (its imports are not ours)."""
+    code = (
+        "import sys, airflow.sdk\n"
+        f"preloaded = set() if {count_preloaded} else set(sys.modules)\n"
+        + "".join(f"import {m}\n" for m in imports)
+        + f"print([m for m in {watched!r} if m in sys.modules and m not in preloaded])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return list(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+
+
 def test_sensor_modules_import_without_client_or_models() -> None:
     """DAG files import the sensor on every parse; the client, models and hook load only when it polls."""
     modules = [
@@ -115,14 +129,8 @@ def test_sensor_modules_import_without_client_or_models() -> None:
         "airflow_provider_modelarts.hooks.modelarts",
         "airflow_provider_modelarts.auth",
     ]
-    code = (
-        "import sys, airflow.sdk\n"
-        "import airflow_provider_modelarts.sensors.acceptance\n"
-        "import airflow_provider_modelarts.triggers.acceptance\n"
-        f"print([m for m in {modules!r} if m in sys.modules])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    imports = [f"airflow_provider_modelarts.{m}.acceptance" for m in ("sensors", "triggers")]
+    assert _loaded_by(imports, modules, count_preloaded=True) == []
 
 
 def test_dag_parse_leaves_the_retry_rules_to_the_first_error() -> None:
@@ -136,15 +144,8 @@ def test_dag_parse_leaves_the_retry_rules_to_the_first_error() -> None:
         "operators.team_tasks",
         "sensors.acceptance",
     ]
-    code = (
-        "import sys, airflow.sdk\n"
-        "preloaded = set(sys.modules)\n"
-        + "".join(f"import airflow_provider_modelarts.{m}\n" for m in modules)
-        + "name = 'airflow_provider_modelarts.retries'\n"
-        "print(name in sys.modules and name not in preloaded)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "False"
+    imports = [f"airflow_provider_modelarts.{m}" for m in modules]
+    assert _loaded_by(imports, ["airflow_provider_modelarts.retries"]) == []
 
 
 def test_sensor_module_leaves_the_trigger_to_the_deferring_task() -> None:
@@ -152,12 +153,5 @@ def test_sensor_module_leaves_the_trigger_to_the_deferring_task() -> None:
 
     (Airflow 3.1's ``airflow.sdk`` loads ``airflow.triggers.base`` itself; then only our trigger module is
     ours to keep out.)"""
-    code = (
-        "import sys, airflow.sdk\n"
-        "preloaded = set(sys.modules)\n"
-        "import airflow_provider_modelarts.sensors.acceptance\n"
-        "print([m for m in ('airflow_provider_modelarts.triggers.acceptance', 'airflow.triggers.base')"
-        " if m in sys.modules and m not in preloaded])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    watched = ["airflow_provider_modelarts.triggers.acceptance", "airflow.triggers.base"]
+    assert _loaded_by(["airflow_provider_modelarts.sensors.acceptance"], watched) == []
