@@ -10,8 +10,8 @@ Every run (scheduled, backfilled, or triggered by hand or through the REST API):
 4. ``create_team_task`` creates and starts this batch's team labeling task, ``labeling-<batch>``, which takes
    in the dataset's unlabeled samples. A retry or a cleared run finds the task by that name and adopts it
    instead of creating a second one. Accepted tasks are final, so every batch gets its own.
-   ``check_batch`` goes on to the labeling, or, when that task is already accepted, to
-   ``batch_already_accepted``: the grid then shows that row green and the labeling rows skipped.
+   ``check_batch`` reads that task's status now and goes where a run can go on from it (see "A re-run"
+   below): to the labeling, to the acceptance round already open, or to ``batch_already_accepted``.
 5. ``team_task_labels`` picks each new sample's label in that task: the model's prediction, unless a person
    corrected it in the batch's ``corrections.json``; it resolves file names to the task's sample ids.
 6. ``update_labels`` writes those labels into the team task, which queues the samples for acceptance.
@@ -19,6 +19,21 @@ Every run (scheduled, backfilled, or triggered by hand or through the REST API):
 8. ``wait_for_acceptance`` waits, deferred (no worker slot), until reviewers checked every sampled sample.
 9. ``decide_by_pass_rate`` passes all samples when the round's pass rate reaches ``min_pass_rate``, otherwise
    rejects all so the team relabels in that task.
+
+**A re-run** of a batch (a cleared run, a retry, a backfill over done days, a batch named again) goes on from
+the status its team task is in when ``check_batch`` reads it (the team task details page's ``status``), so it
+never writes labels where the service refuses them:
+
+* RUNNING (1) or REJECTED (4): labels can be written, so it labels (again), starts a new acceptance round and
+  waits for it.
+* ACCEPTING (2), SAMPLING (7) or SYNCHRONIZING (5): an acceptance round is open (for example the run's wait
+  timed out after 3 days and the run was cleared), and labels cannot be written while it is (the service
+  answers ``ModelArts.4623``). The run skips the labeling; ``start_acceptance`` adopts the open round instead
+  of starting one, ``wait_for_acceptance`` waits for its reviewers and ``decide_by_pass_rate`` applies the
+  outcome (or counts it as applied when the round already holds it).
+* ACCEPTED (3): final; the run ends in ``batch_already_accepted`` (that row green, the rest skipped).
+* CREATED (6), STARTING (0) or a status the page does not list: labels cannot be written yet and the run has
+  nothing to wait on, so ``check_batch`` fails, naming the status (its retry reads it again).
 
 **The batch** of a run is the ``batch`` param. Its default, ``auto``, means: the logical day (``YYYYMMDD``)
 for scheduled runs and backfills, so a re-run of a day works on that day's folder and task; for every other
@@ -46,8 +61,11 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import AirflowException
 from airflow.sdk import DAG, Param, get_current_context, task
 
+from airflow_provider_modelarts.acceptance import read_status, status_name
+from airflow_provider_modelarts.models import TaskStatus
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 from airflow_provider_modelarts.operators.base import LABELS_ACCEPTED_ALIAS
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
@@ -59,8 +77,6 @@ DAILY_DROP = Path(__file__).parent / "data" / "daily_drop"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp"}
 POKE_INTERVAL = timedelta(seconds=float(os.environ.get("MODELARTS_EXAMPLE_POKE_INTERVAL", "300")))
 # Templates every task renders the same way, whatever kind of run it is (see "The batch" above).
-#: TaskStatus.ACCEPTED in the team task details: final, no more labels go in.
-ACCEPTED = 3
 BATCH = "{{ batch_of(dag_run, params.batch) }}"
 BATCH_DIR = "{{ batch_dir(params.landing_dir, batch_of(dag_run, params.batch)) }}"
 #: The ``batch`` param's default: the logical day for scheduled runs and backfills, a new batch otherwise.
@@ -72,6 +88,19 @@ DAY_RUNS = frozenset({"scheduled", "backfill"})
 TEAM_TASK_ID = "{{ ti.xcom_pull(task_ids='create_team_task')['workforce_task_id'] }}"
 CHECKING_TASK_ID = "{{ ti.xcom_pull(task_ids='start_acceptance')['checking_task_id'] }}"
 log = logging.getLogger(__name__)
+
+#: Where ``check_batch`` sends a run, by the team task's status (the team task details page, ``status``;
+#: see "A re-run" above). Labels can be written only in RUNNING and REJECTED; in the statuses of an open
+#: acceptance round the service refuses them (``ModelArts.4623``) and the round is adopted, waited on and
+#: decided instead; ACCEPTED is final. Any other status has no step here: ``check_batch`` fails on it.
+NEXT_STEP: dict[int, str] = {
+    TaskStatus.RUNNING: "team_task_labels",
+    TaskStatus.REJECTED: "team_task_labels",
+    TaskStatus.ACCEPTING: "start_acceptance",
+    TaskStatus.SAMPLING: "start_acceptance",
+    TaskStatus.SYNCHRONIZING: "start_acceptance",
+    TaskStatus.ACCEPTED: "batch_already_accepted",
+}
 
 
 def batch_of(dag_run: Any, batch: str = AUTO) -> str:
@@ -89,6 +118,31 @@ def batch_of(dag_run: Any, batch: str = AUTO) -> str:
     if dag_run.logical_date is not None and run_type in DAY_RUNS:
         return str(dag_run.logical_date.strftime("%Y%m%d"))
     return "m" + str(dag_run.run_after.strftime("%Y%m%dT%H%M%S%f"))
+
+
+def next_step(client: Any, dataset_id: str, workforce_task_id: str) -> str:
+    """The task a run of the batch goes on with, by its team task's status as it is now (:data:`NEXT_STEP`).
+
+    Read now, not taken from ``create_team_task``'s XCom: a run cleared from ``check_batch`` on meets the
+    task as the earlier run left it. Raises ``AirflowException`` for a status with no step (CREATED,
+    STARTING, one the page does not list, none), naming it.
+    """
+    status = read_status(client.get_workforce_task(dataset_id, workforce_task_id))
+    step = NEXT_STEP.get(status) if status is not None else None
+    if step is None:
+        raise AirflowException(
+            f"Team labeling task {workforce_task_id} is {status_name(status)} ({status}): labels cannot be "
+            "written into it and no acceptance round is open to wait on, so this run cannot go on. Start the "
+            "task (CREATED, 6) or wait until it is RUNNING, then clear this task."
+        )
+    log.info(
+        "Team labeling task %s is %s (%s): going on with %s.",
+        workforce_task_id,
+        status_name(status),
+        status,
+        step,
+    )
+    return step
 
 
 def batch_dir(landing_dir: str, batch: str) -> str:
@@ -212,12 +266,14 @@ with DAG(
         return updates
 
     @task.branch
-    def check_batch() -> str:
-        """Label the batch, unless its team task is already accepted (a cleared run, a backfill over done
-        days, a batch named again): accepted labels are final, so the run goes to ``batch_already_accepted``.
-        """
-        team_task = get_current_context()["ti"].xcom_pull(task_ids="create_team_task") or {}
-        return "batch_already_accepted" if team_task.get("status") == ACCEPTED else "team_task_labels"
+    def check_batch(workforce_task_id: str) -> str:
+        """Go on from where the batch's team task is (see "A re-run" in the DAG's docs): label it, adopt and
+        wait for its open acceptance round, or end in ``batch_already_accepted`` when it is accepted."""
+        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+        params = get_current_context()["params"]
+        with ModelArtsHook().get_client() as client:
+            return next_step(client, params["dataset_id"], workforce_task_id)
 
     @task(
         doc_md="The batch's team labeling task was already accepted, so this run labeled nothing: accepted "
@@ -254,7 +310,7 @@ with DAG(
     )
 
     labels = team_task_labels(day_dir=BATCH_DIR, batch=BATCH, workforce_task_id=TEAM_TASK_ID)
-    batch_open = check_batch()
+    batch_open = check_batch(workforce_task_id=TEAM_TASK_ID)
     already_accepted = batch_already_accepted(batch=BATCH, workforce_task_id=TEAM_TASK_ID)
 
     update_labels = UpdateLabelsOperator(
@@ -268,8 +324,10 @@ with DAG(
         task_id="start_acceptance",
         dataset_id="{{ params.dataset_id }}",
         workforce_task_id=TEAM_TASK_ID,
-        start_acceptance=True,
+        start_acceptance=True,  # adopts the round already open when check_batch sends a re-run here
         sampling_rate="{{ params.sampling_rate }}",
+        # Runs after update_labels, or straight after check_batch (labeling skipped) for an open round.
+        trigger_rule="none_failed_min_one_success",
     )
 
     wait_for_acceptance = AcceptanceSensor(
@@ -297,4 +355,5 @@ with DAG(
     )
 
     landed >> manifest >> add_samples >> create_team_task >> batch_open >> [labels, already_accepted]
+    batch_open >> start_acceptance
     update_labels >> start_acceptance >> wait_for_acceptance >> decide_by_pass_rate
