@@ -7,7 +7,7 @@ rate) live in the hook and in :mod:`airflow_provider_modelarts.acceptance`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -109,37 +109,19 @@ class AcceptanceOperator(ModelArtsBaseOperator):
         require_all_checked: bool = True,
         **kwargs: Any,
     ) -> None:
-        if start_acceptance and "asset_alias" not in kwargs:
-            kwargs["asset_alias"] = None  # starting a round accepts nothing: no alias in the outlets
+        arguments = {
+            "action": action,
+            "overwrite_last_result": overwrite_last_result,
+            "locale": locale,
+            "start_acceptance": start_acceptance,
+            "sampling_rate": sampling_rate,
+            "sampling_num": sampling_num,
+            "min_pass_rate": min_pass_rate,
+        }
+        self.check_arguments({**arguments, **kwargs})
+        if "asset_alias" not in kwargs:
+            kwargs["asset_alias"] = self.default_alias(arguments)
         super().__init__(**kwargs)
-        modes = [
-            name
-            for name, given in (
-                ("action", action is not None),
-                ("start_acceptance=True", bool(start_acceptance)),
-                ("min_pass_rate", min_pass_rate is not None),
-            )
-            if given
-        ]
-        if len(modes) != 1:
-            raise ValueError(
-                "AcceptanceOperator needs exactly one of action=, start_acceptance=True or min_pass_rate= "
-                f"(given: {', '.join(modes) or 'none'})"
-            )
-        if not start_acceptance and (sampling_rate is not None or sampling_num is not None):
-            raise ValueError("sampling_rate / sampling_num only apply with start_acceptance=True")
-        if start_acceptance and sampling_rate is None and sampling_num is None:
-            raise ValueError("start_acceptance=True needs sampling_rate (0-1] or sampling_num")
-        if start_acceptance and sampling_rate is not None and sampling_num is not None:
-            raise ValueError("give sampling_rate or sampling_num, not both (the service takes one)")
-        if not isinstance(locale, str):
-            raise ValueError(f"locale must be a language code such as 'en-us', got {quote(locale)}")
-        if isinstance(min_pass_rate, (int, float)):  # templates are checked once rendered, in execute
-            parse_min_pass_rate(min_pass_rate)
-        if overwrite_last_result is not None and not isinstance(overwrite_last_result, bool):
-            raise ValueError(
-                f"overwrite_last_result must be True, False or None, got {quote(overwrite_last_result)}"
-            )
         self.dataset_id = dataset_id
         self.workforce_task_id = workforce_task_id
         self.action = action
@@ -152,6 +134,53 @@ class AcceptanceOperator(ModelArtsBaseOperator):
         self.checking_task_id = checking_task_id
         self.require_all_checked = require_all_checked
         self.console_links: dict[str, str] = {}
+
+    @classmethod
+    def check_arguments(cls, arguments: Mapping[str, Any]) -> None:
+        """The base's checks and this operator's: one mode, sampling only to start, plain-typed flags.
+
+        An argument absent from ``arguments`` (mapped by ``expand``) is unknown, so a rule that needs it
+        waits for the mapped task's own ``__init__``; templates are checked once rendered, in ``execute``.
+        """
+        super().check_arguments(arguments)
+        start = arguments.get("start_acceptance")
+        modes = [
+            name
+            for name, given in (
+                ("action", arguments.get("action") is not None),
+                ("start_acceptance=True", bool(start)),
+                ("min_pass_rate", arguments.get("min_pass_rate") is not None),
+            )
+            if given
+        ]
+        all_known = {"action", "start_acceptance", "min_pass_rate"}.issubset(arguments)
+        if len(modes) > 1 or (not modes and all_known):
+            raise ValueError(
+                "AcceptanceOperator needs exactly one of action=, start_acceptance=True or min_pass_rate= "
+                f"(given: {', '.join(modes) or 'none'})"
+            )
+        rate, num = arguments.get("sampling_rate"), arguments.get("sampling_num")
+        if "start_acceptance" in arguments and not start and (rate is not None or num is not None):
+            raise ValueError("sampling_rate / sampling_num only apply with start_acceptance=True")
+        sampling_known = {"sampling_rate", "sampling_num"}.issubset(arguments)
+        if start and sampling_known and rate is None and num is None:
+            raise ValueError("start_acceptance=True needs sampling_rate (0-1] or sampling_num")
+        if start and rate is not None and num is not None:
+            raise ValueError("give sampling_rate or sampling_num, not both (the service takes one)")
+        locale = arguments.get("locale", "en-us")
+        if not isinstance(locale, str):
+            raise ValueError(f"locale must be a language code such as 'en-us', got {quote(locale)}")
+        min_pass_rate = arguments.get("min_pass_rate")
+        if isinstance(min_pass_rate, (int, float)):  # templates are checked once rendered, in execute
+            parse_min_pass_rate(min_pass_rate)
+        overwrite = arguments.get("overwrite_last_result")
+        if overwrite is not None and not isinstance(overwrite, bool):
+            raise ValueError(f"overwrite_last_result must be True, False or None, got {quote(overwrite)}")
+
+    @classmethod
+    def default_alias(cls, arguments: Mapping[str, Any]) -> str | None:
+        """Starting a round accepts nothing: no alias in the outlets then (mapped tasks included)."""
+        return None if arguments.get("start_acceptance") else super().default_alias(arguments)
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.dataset_id or not self.workforce_task_id:

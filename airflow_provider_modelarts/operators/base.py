@@ -21,6 +21,12 @@ acceptance), and an event through an alias starts the DAGs scheduled on that ali
 not those scheduled on another alias. An ``Asset`` the user lists in ``outlets`` gets the same ``extra`` when
 its URI is the one changed.
 
+**Parse time, mapped tasks included:** the argument checks that need no rendered template live in each
+operator's :meth:`~ModelArtsBaseOperator.check_arguments`. ``__init__`` runs them, and so does
+:meth:`ModelArtsBaseOperator.partial` on what ``partial`` receives, because a mapped task's
+(``.partial(...).expand(...)``) operator is built only when each mapped task instance runs; ``partial`` also
+puts the alias in the outlets, so a mapped task declares it when the DAG is parsed.
+
 **Lineage:** :meth:`ModelArtsBaseOperator.get_openlineage_facets_on_complete` reports what the task recorded
 with :meth:`~ModelArtsBaseOperator.record_lineage`; the openlineage provider is imported only inside it.
 """
@@ -48,6 +54,7 @@ __all__ = [
     "ModelArtsBaseOperator",
     "modelarts_hook",
     "modelarts_template_fields",
+    "with_alias",
 ]
 
 #: Default alias of each kind of change (``asset_alias`` of the operators that make it).
@@ -68,6 +75,17 @@ def modelarts_hook(
     from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
     return ModelArtsHook(modelarts_conn_id, project_id=project_id or None, retry=retry)
+
+
+def with_alias(outlets: Any, alias: str) -> list[Any]:
+    """``outlets`` (``None``, one outlet or a list) as a list that ends with ``AssetAlias(alias)``, once.
+
+    A mapped task's operator is built from the outlets ``partial`` already completed: the alias is not
+    added twice.
+    """
+    listed = [] if outlets is None else list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
+    declared = AssetAlias(alias)
+    return listed if declared in listed else [*listed, declared]
 
 
 def modelarts_template_fields(*template_fields: str) -> tuple[str, ...]:
@@ -100,16 +118,9 @@ class ModelArtsBaseOperator(BaseOperator):
         asset_alias: str | None = _CLASS_DEFAULT,
         **kwargs: Any,
     ) -> None:
-        alias = self.default_asset_alias if asset_alias is _CLASS_DEFAULT else asset_alias
+        alias = self.declared_asset_alias({"asset_alias": asset_alias})
         if alias is not None:
-            if not isinstance(alias, str) or not alias.strip():
-                raise ValueError(f"asset_alias must be an alias name or None, got {quote(alias)}")
-            outlets = kwargs.get("outlets")
-            outlets = (
-                [] if outlets is None else list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
-            )
-            kwargs["outlets"] = [*outlets, AssetAlias(alias.strip())]
-            alias = alias.strip()
+            kwargs["outlets"] = with_alias(kwargs.get("outlets"), alias)
         super().__init__(**kwargs)
         self.modelarts_conn_id = modelarts_conn_id
         self.project_id = project_id
@@ -117,6 +128,53 @@ class ModelArtsBaseOperator(BaseOperator):
         self.asset_alias = alias
         #: ``(inputs, outputs)``: URIs or paths this try read and wrote, for OpenLineage.
         self.lineage_uris: tuple[list[str], list[str]] = ([], [])
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:
+        """``BaseOperator.partial`` (``.partial(...).expand(...)``) with what ``__init__`` does at parse time.
+
+        A mapped task's operator is built only when each mapped task instance runs, so the parse-time checks
+        and the alias in the outlets are applied here to the arguments ``partial`` receives: the same
+        :meth:`check_arguments` and :meth:`declared_asset_alias` that ``__init__`` uses. (Airflow's operator
+        metaclass lets operator classes override ``partial``.)
+        """
+        cls.check_arguments(kwargs)
+        alias = cls.declared_asset_alias(kwargs)
+        if alias is not None:
+            kwargs["outlets"] = with_alias(kwargs.get("outlets"), alias)
+        return super().partial(**kwargs)
+
+    @classmethod
+    def check_arguments(cls, arguments: Mapping[str, Any]) -> None:
+        """Raise ``ValueError`` for an argument that can be judged before the templates are rendered.
+
+        ``arguments`` holds the arguments given by name (all of them from ``__init__``; from ``partial``
+        only those not mapped). Each check looks only at the arguments present in it. Subclasses extend
+        this and call it from their ``__init__``; the base checks ``asset_alias``.
+        """
+        cls.declared_asset_alias(arguments)
+
+    @classmethod
+    def default_alias(cls, arguments: Mapping[str, Any]) -> str | None:
+        """The alias used when ``asset_alias`` is not given: :attr:`default_asset_alias` (subclasses may
+        let it depend on their ``arguments``)."""
+        return cls.default_asset_alias
+
+    @classmethod
+    def declared_asset_alias(cls, arguments: Mapping[str, Any]) -> str | None:
+        """The alias name a task given ``arguments`` declares in its outlets (``None``: none).
+
+        ``asset_alias`` if given (``None``: none), else :meth:`default_alias`. Raises ``ValueError`` for an
+        ``asset_alias`` that is neither a non-blank name nor ``None``.
+        """
+        alias = arguments.get("asset_alias", _CLASS_DEFAULT)
+        if alias is _CLASS_DEFAULT:
+            alias = cls.default_alias(arguments)
+        if alias is None:
+            return None
+        if not isinstance(alias, str) or not alias.strip():
+            raise ValueError(f"asset_alias must be an alias name or None, got {quote(alias)}")
+        return alias.strip()
 
     @cached_property
     def hook(self) -> ModelArtsHook:

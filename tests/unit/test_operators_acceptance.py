@@ -122,3 +122,50 @@ def test_the_decision_reads_the_report_of_the_given_round() -> None:
     assert report.calls[0].request.url.params["checking_task_id"] == "chk-1"
     assert result["decision"] == "reject_all" and result["checking_task_id"] == "chk-1"
     assert json.loads(status.calls[0].request.content)["action"] == 1
+
+
+# -- parse-time checks of a mapped AcceptanceOperator (issue 25, item 13) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("partial", "message"),
+    [
+        ({"action": "pass_all", "min_pass_rate": 0.9}, "given: action, min_pass_rate"),
+        ({"start_acceptance": True, "action": 0}, "given: action, start_acceptance=True"),
+        ({"start_acceptance": True, "sampling_rate": 0.2, "sampling_num": 3}, "not both"),
+        (
+            {"action": 0, "start_acceptance": False, "sampling_rate": 0.2},
+            "only apply with start_acceptance=True",
+        ),
+        ({"start_acceptance": True, "sampling_rate": None, "sampling_num": None}, "needs sampling_rate"),
+        ({"min_pass_rate": 95}, "between 0 and 1"),
+        ({"action": 0, "locale": 7}, "locale must be a language code"),
+        ({"action": 0, "overwrite_last_result": "yes"}, "overwrite_last_result must be True, False or None"),
+        ({"action": 0, "asset_alias": ""}, "asset_alias must be an alias name or None"),
+    ],
+)
+def test_a_mapped_acceptance_refuses_what_partial_receives_when_the_dag_is_parsed(
+    partial: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        AcceptanceOperator.partial(task_id="t", dataset_id="d", **partial)
+    with pytest.raises(ValueError, match=message):  # the same rule, the same words, unmapped
+        AcceptanceOperator(task_id="t", dataset_id="d", workforce_task_id="w", **partial)
+
+
+@pytest.mark.parametrize(
+    ("partial", "mapped"),
+    [
+        ({"start_acceptance": True}, {"sampling_rate": [0.5, 1.0]}),  # the sampling is mapped
+        ({"sampling_rate": 0.5}, {"start_acceptance": [True]}),  # the mode is mapped
+        ({}, {"action": ["pass_all", "reject_all"]}),
+        ({"min_pass_rate": "{{ params.rate }}"}, {"workforce_task_id": ["t1", "t2"]}),  # a template
+    ],
+)
+def test_a_mapped_acceptance_leaves_what_is_mapped_to_each_mapped_task(
+    partial: dict[str, Any], mapped: dict[str, Any]
+) -> None:
+    """An argument ``expand`` maps is unknown when the DAG is parsed: a rule that needs it waits."""
+    expand = {"workforce_task_id": ["t1"], **mapped}
+    operator = AcceptanceOperator.partial(task_id="t", dataset_id="d", **partial).expand(**expand)
+    assert operator.task_id == "t"

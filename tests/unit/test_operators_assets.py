@@ -4,6 +4,7 @@ adds to it (and with which ``extra``), and that a rejected acceptance announces 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,7 +12,13 @@ import pytest
 import respx
 from airflow.sdk import Asset, AssetAlias
 from airflow.sdk.execution_time.context import OutletEventAccessors
+from airflow.serialization.serialized_objects import LazyDeserializedDAG
 from hook_helpers import UNIT_ENDPOINT, set_unit_conn
+
+try:
+    from airflow.dag_processing.dagbag import DagBag
+except ImportError:  # Airflow 3.1 keeps DagBag in airflow.models
+    from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 from airflow_provider_modelarts.operators.base import (
@@ -184,3 +191,78 @@ def test_nothing_updated_announces_nothing() -> None:
     with respx.mock(assert_all_called=False):
         op.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
     assert _events(accessors, LABELS_UPDATED_ALIAS) == []
+
+
+# -- mapped operators (issue 25, item 13) ----------------------------------------------------------------
+
+MAPPED_DAG = """
+import pendulum
+from airflow.sdk import DAG, Asset
+
+from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
+from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
+
+with DAG("mapped_assets", schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC")):
+    AddSamplesOperator.partial(task_id="add", dataset_id="d1").expand(samples=[[], []])
+    UpdateLabelsOperator.partial(task_id="update", dataset_id="d1").expand(samples=[[], []])
+    UpdateLabelsOperator.partial(
+        task_id="mine", dataset_id="d1", asset_alias="ds1-labels", outlets=[Asset("modelarts://h/p/datasets/d1")]
+    ).expand(samples=[[]])
+    UpdateLabelsOperator.partial(task_id="none", dataset_id="d1", asset_alias=None).expand(samples=[[]])
+    AcceptanceOperator.partial(task_id="decide", dataset_id="d1", min_pass_rate=0.9).expand(
+        workforce_task_id=["t1", "t2"]
+    )
+    AcceptanceOperator.partial(
+        task_id="start", dataset_id="d1", start_acceptance=True, sampling_rate=1
+    ).expand(workforce_task_id=["t1", "t2"])
+    CreateTeamTaskOperator.partial(task_id="create", dataset_id="d1").expand(task_name=["a", "b"])
+"""
+
+
+def _serialized_dag(tmp_path: Path) -> dict[str, Any]:
+    """The DAG file parsed as the DAG processor parses it, then serialized as it goes to the database."""
+    (tmp_path / "mapped_assets.py").write_text(MAPPED_DAG)
+    bag = DagBag(dag_folder=str(tmp_path))
+    assert bag.import_errors == {}
+    return dict(LazyDeserializedDAG.from_dag(bag.dags["mapped_assets"]).data["dag"])
+
+
+def _serialized_aliases(task: dict[str, Any]) -> list[str]:
+    outlets = (
+        task["partial_kwargs"].get("outlets", []) if "partial_kwargs" in task else task.get("outlets", [])
+    )
+    return [outlet["__var"]["name"] for outlet in outlets if outlet.get("__type") == "asset_alias"]
+
+
+def test_mapped_operators_declare_their_alias_when_the_dag_is_parsed(tmp_path: Path) -> None:
+    dag = _serialized_dag(tmp_path)
+    tasks = {task["__var"]["task_id"]: task["__var"] for task in dag["tasks"]}
+    assert all(task.get("_is_mapped") for task in tasks.values())
+    assert {task_id: _serialized_aliases(task) for task_id, task in tasks.items()} == {
+        "add": [SAMPLES_ADDED_ALIAS],
+        "update": [LABELS_UPDATED_ALIAS],
+        "mine": ["ds1-labels"],
+        "none": [],
+        "decide": [LABELS_ACCEPTED_ALIAS],
+        "start": [],  # starting a round accepts nothing
+        "create": [],  # creating a team task changes no labeling data
+    }
+    # What the scheduler reads to start the DAGs scheduled on an alias.
+    declared = {d["dependency_id"] for d in dag["dag_dependencies"] if d["dependency_type"] == "asset-alias"}
+    assert declared == {SAMPLES_ADDED_ALIAS, LABELS_UPDATED_ALIAS, LABELS_ACCEPTED_ALIAS, "ds1-labels"}
+
+
+def test_a_mapped_task_instance_declares_the_alias_partial_put_in_its_outlets_once() -> None:
+    """Each mapped task instance builds its operator from the outlets ``partial`` completed."""
+    mine = Asset("modelarts://modelarts.unit.test/p1/datasets/d1")
+    op = UpdateLabelsOperator(
+        task_id="u", dataset_id="d1", samples=[], outlets=[mine, AssetAlias(LABELS_UPDATED_ALIAS)]
+    )
+    assert op.outlets == [mine, AssetAlias(LABELS_UPDATED_ALIAS)]
+
+
+def test_a_mapped_operator_with_a_blank_alias_fails_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match="asset_alias must be an alias name or None"):
+        UpdateLabelsOperator.partial(task_id="u", dataset_id="d1", asset_alias=" ")
