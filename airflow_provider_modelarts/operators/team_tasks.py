@@ -7,15 +7,20 @@ batch every day needs a new task every day. The task's name, derived from the ru
 (the example pipeline uses its logical day, or ``dag_run.run_after`` for a run without a logical date), is
 what makes the operator safe to retry: :meth:`ModelArtsHook.create_team_task` adopts an existing task of
 that name instead of creating a second one, including after an answer that got lost on the way back.
+
+``create_options`` carries the create request's other fields; a key that one of the operator's own arguments
+sets (:data:`SET_BY_ARGUMENTS`) is refused, naming the key and the argument to use: when the DAG is parsed
+for a dict given there (``partial`` included), and once rendered for a templated value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.links import (
     ModelArtsDatasetLink,
     ModelArtsTeamTaskLink,
@@ -26,7 +31,43 @@ from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, mod
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-__all__ = ["CreateTeamTaskOperator"]
+__all__ = ["SET_BY_ARGUMENTS", "CreateTeamTaskOperator", "create_options_problem"]
+
+#: The keys ``create_options`` must not hold, each with why: the request fields the operator fills from its
+#: own arguments, and the parameters of ``ModelArtsHook.create_team_task`` besides its ``**options`` (a
+#: second value for one of those would be a ``TypeError`` at run time).
+SET_BY_ARGUMENTS: Mapping[str, str] = {
+    **{
+        name: f"the operator's {name}= argument sets it; give it there"
+        for name in (
+            "dataset_id",
+            "task_name",
+            "workforces_config",
+            "synchronize_data",
+            "start",
+            "wait_started",
+        )
+    },
+    "self": "it is not a field of the create request",
+}
+
+
+def create_options_problem(create_options: Any) -> str | None:
+    """Why ``create_options`` (as given, or as rendered) cannot be sent; ``None`` when it can.
+
+    It must be ``None`` or a mapping whose keys are strings and none of :data:`SET_BY_ARGUMENTS`. The values
+    are the create page's to judge (the client validates the request).
+    """
+    if create_options is None:
+        return None
+    if not isinstance(create_options, Mapping):
+        return f"create_options must be a dict of create request fields, got {quote(create_options)}"
+    for key in create_options:
+        if not isinstance(key, str):
+            return f"create_options keys must be create request field names, got {quote(key)}"
+        if key in SET_BY_ARGUMENTS:
+            return f"create_options must not hold {key!r}: {SET_BY_ARGUMENTS[key]}"
+    return None
 
 
 class CreateTeamTaskOperator(ModelArtsBaseOperator):
@@ -46,7 +87,10 @@ class CreateTeamTaskOperator(ModelArtsBaseOperator):
     :param synchronize_data: whether samples added to the dataset later join this task (default ``False``:
         a batch's task keeps the batch it was created for).
     :param create_options: other fields of the create request (``sample_conditions``, ``repetition``,
-        ``auto_sync_dataset``, ``data_sync_type``, ``synchronize_auto_labeling_data``).
+        ``auto_sync_dataset``, ``data_sync_type``, ``synchronize_auto_labeling_data``), templated. A key
+        that an argument of this operator sets (``task_name``, ``start``, ...: :data:`SET_BY_ARGUMENTS`) is
+        refused: a ``ValueError`` when the DAG is parsed, or, for a templated value, an
+        ``AirflowFailException`` naming the key once rendered.
     :param start: start the task when it is still CREATED (default ``True``); the operator then returns only
         once it has left STARTING (RUNNING or later), so the next task can label in it.
     :param wait_started: seconds to wait for the task to leave STARTING (default 300); a task still
@@ -80,6 +124,7 @@ class CreateTeamTaskOperator(ModelArtsBaseOperator):
         wait_started: float = 300.0,
         **kwargs: Any,
     ) -> None:
+        self.check_arguments({**kwargs, "create_options": create_options})
         super().__init__(**kwargs)
         self.dataset_id = dataset_id
         self.task_name = task_name
@@ -92,9 +137,22 @@ class CreateTeamTaskOperator(ModelArtsBaseOperator):
         self.workforce_task_id: str | None = None
         self.console_links: dict[str, str] = {}
 
+    @classmethod
+    def check_arguments(cls, arguments: Mapping[str, Any]) -> None:
+        """The base's checks, and ``create_options`` unless it is still a template (or an XCom reference)."""
+        super().check_arguments(arguments)
+        options = arguments.get("create_options")
+        if options is None or isinstance(options, (Mapping, list, tuple, int, float)):
+            problem = create_options_problem(options)
+            if problem:
+                raise ValueError(problem)
+
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.dataset_id or not self.task_name:
             raise AirflowFailException("dataset_id and task_name must not be empty")
+        problem = create_options_problem(self.create_options)  # rendered now: templates are checked here
+        if problem:
+            raise AirflowFailException(problem)
         options: dict[str, Any] = dict(self.create_options or {})
         options["synchronize_data"] = self.synchronize_data
         if self.workforces_config:

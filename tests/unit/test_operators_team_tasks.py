@@ -6,14 +6,18 @@ task) and a create whose answer was lost both adopt the task instead of creating
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
+from hypothesis import given
+from hypothesis import strategies as st
 from team_task_helpers import FAST_RETRY, FakeService
 
-from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
+from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+from airflow_provider_modelarts.operators.team_tasks import SET_BY_ARGUMENTS, CreateTeamTaskOperator
 from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError
 
 
@@ -123,3 +127,80 @@ def test_a_task_still_starting_after_wait_started_fails_the_try_for_a_retry(serv
 def test_the_docstring_claims_no_name_rule_the_create_page_does_not_state() -> None:
     doc = CreateTeamTaskOperator.__doc__ or ""
     assert "64" not in doc and "4396" not in doc
+
+
+# -- create_options that collide with the operator's own arguments (issue 25, item 13) ----------------------
+
+#: Fields of the create request that only create_options carries (creating_a_team_labeling_task.rst, Table 2).
+REQUEST_ONLY_FIELDS = (
+    "sample_conditions",
+    "repetition",
+    "auto_sync_dataset",
+    "data_sync_type",
+    "synchronize_auto_labeling_data",
+)
+
+
+def mapped(**partial: Any) -> Any:
+    """A mapped CreateTeamTaskOperator: ``partial`` gets ``partial``, the task names are mapped."""
+    return CreateTeamTaskOperator.partial(task_id="mapped", dataset_id="ds-1", **partial).expand(
+        task_name=["labeling-a", "labeling-b"]
+    )
+
+
+def test_every_argument_of_the_create_call_is_refused_in_create_options() -> None:
+    """What could collide: every named parameter of the hook call (a second value is a TypeError) and every
+    create request field the operator fills from an argument of its own."""
+    hook_call = inspect.signature(ModelArtsHook.create_team_task).parameters
+    named = {name for name, p in hook_call.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    own_fields = {"task_name", "workforces_config", "synchronize_data"}
+    assert named | own_fields <= set(SET_BY_ARGUMENTS)
+    assert not set(SET_BY_ARGUMENTS) & set(REQUEST_ONLY_FIELDS)
+
+
+@given(keys=st.lists(st.sampled_from((*SET_BY_ARGUMENTS, *REQUEST_ONLY_FIELDS)), max_size=4, unique=True))
+def test_create_options_are_refused_when_the_dag_is_parsed_iff_a_key_collides(keys: list[str]) -> None:
+    options = {key: 1 for key in keys}
+    colliding = [key for key in keys if key in SET_BY_ARGUMENTS]
+    if not colliding:
+        operator(create_options=options)
+        mapped(create_options=options)
+        return
+    for build in (lambda: operator(create_options=options), lambda: mapped(create_options=options)):
+        with pytest.raises(ValueError, match=rf"create_options must not hold '{colliding[0]}'"):
+            build()
+
+
+def test_create_options_that_are_not_a_dict_are_refused_when_parsed() -> None:
+    with pytest.raises(ValueError, match="create_options must be a dict"):
+        operator(create_options=["repetition", 2])
+    with pytest.raises(ValueError, match="create_options keys must be create request field names"):
+        operator(create_options={1: 2})
+
+
+@pytest.mark.parametrize("key", sorted(SET_BY_ARGUMENTS))
+def test_a_templated_create_options_is_checked_once_rendered_naming_the_key(
+    service: FakeService, key: str
+) -> None:
+    op = operator(create_options="{{ params.create_options }}")  # a template: nothing to judge yet
+    op.create_options = {"repetition": 2, key: False}  # what rendering produced
+
+    with pytest.raises(AirflowFailException, match=rf"create_options must not hold '{key}'"):
+        op.execute(context={})
+
+    assert service.creates.call_count == 0  # refused before any request
+
+
+def test_a_rendered_create_options_that_is_not_a_dict_fails_the_task(service: FakeService) -> None:
+    op = operator(create_options="{{ params.create_options }}")
+    op.create_options = "repetition=2"
+
+    with pytest.raises(AirflowFailException, match="create_options must be a dict"):
+        op.execute(context={})
+
+
+def test_create_options_that_collide_with_nothing_reach_the_create_request(service: FakeService) -> None:
+    operator(create_options={"repetition": 2}).execute(context={})
+
+    (call,) = service.creates.calls
+    assert json.loads(call.request.content)["repetition"] == 2
