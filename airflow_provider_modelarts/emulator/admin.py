@@ -13,6 +13,9 @@ POST   /_emulator/advance                  {"steps": n} and/or {"seconds": s}
 GET    /_emulator/clock, POST /_emulator/clock   {"offset_seconds": s}: set the clock offset
 POST   /_emulator/tokens/expire            {"token": "..."} or {} for all tokens
 GET    /_emulator/tokens                   issued tokens without their values
+GET    /_emulator/access-keys              the AKs accepted (never an SK)
+PUT    /_emulator/access-keys/{ak}         {"secret_key": "..."}: accept that AK with that SK (add or rotate)
+DELETE /_emulator/access-keys/{ak}         stop accepting that AK (404 if unknown)
 GET    /_emulator/config, POST /_emulator/config   read / change reviewer pace, pass rate, step, ttl, auth,
                                            and the replies the pages allow (config.py: not_found_status,
                                            task_stats_by_flag, task_page_cap, sample_page_cap,
@@ -29,7 +32,7 @@ from fastapi.responses import Response
 
 from . import lifecycle, sample_lists
 from .faults import FaultRule
-from .security import revoke_tokens, token_summary
+from .security import access_key_ids, remove_access_key, revoke_tokens, set_access_key, token_summary
 from .seed import apply_seed, default_seed
 from .state import EmulatorState
 
@@ -237,6 +240,23 @@ def admin_router(state: EmulatorState) -> APIRouter:
     async def tokens(request: Request) -> Response:
         return _json({"tokens": token_summary(state)})
 
+    async def access_keys(request: Request) -> Response:
+        return _json({"access_keys": access_key_ids(state)})
+
+    async def put_access_key(request: Request) -> Response:
+        """Add an AK or rotate its SK: requests signed with the old SK are refused from now on."""
+        payload = await _payload(request)
+        if not isinstance(payload, dict) or "secret_key" not in payload:
+            raise _AdminError('body must be {"secret_key": "..."}')
+        replaced = set_access_key(state, request.path_params["access_key"], payload["secret_key"])
+        return _json({"access_keys": access_key_ids(state), "replaced": replaced})
+
+    async def delete_access_key(request: Request) -> Response:
+        access_key = request.path_params["access_key"]
+        if not remove_access_key(state, access_key):
+            return _bad(f"no access key {access_key!r}", 404)
+        return _json({"access_keys": access_key_ids(state)})
+
     async def get_config(request: Request) -> Response:
         return _json(state.config.public())
 
@@ -265,6 +285,9 @@ def admin_router(state: EmulatorState) -> APIRouter:
     add("POST", "/clock", set_clock)
     add("POST", "/tokens/expire", expire_tokens)
     add("GET", "/tokens", tokens)
+    add("GET", "/access-keys", access_keys)
+    add("PUT", "/access-keys/{access_key}", put_access_key)
+    add("DELETE", "/access-keys/{access_key}", delete_access_key)
     add("GET", "/config", get_config)
     add("POST", "/config", set_config)
     return router

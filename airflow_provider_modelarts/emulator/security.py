@@ -5,6 +5,10 @@ off the emulator clock -> 401 ``APIGW.0301`` with the cause in ``error_msg``; an
 ``ModelArts.4201``; an expired or invalidated one -> 401 ``ModelArts.4127``; no credentials -> 401
 ``APIGW.0301``. The signature check is :func:`airflow_provider_modelarts.auth.verify_signature`, the very
 function the client's signing is tested against.
+
+Key rotation (the admin API, ``/_emulator/access-keys``): :func:`set_access_key` adds an AK or replaces its
+SK, :func:`remove_access_key` removes one; a request signed with a replaced SK or a removed AK is refused from
+then on, as the service refuses a rotated key. Neither answers with a secret.
 """
 
 from __future__ import annotations
@@ -20,7 +24,15 @@ from .records import TokenRecord
 from .signature import verify_signature
 from .state import EmulatorState
 
-__all__ = ["authenticate", "issue_token", "revoke_tokens", "token_summary"]
+__all__ = [
+    "access_key_ids",
+    "authenticate",
+    "issue_token",
+    "remove_access_key",
+    "revoke_tokens",
+    "set_access_key",
+    "token_summary",
+]
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
@@ -168,3 +180,29 @@ def token_summary(state: EmulatorState) -> list[dict[str, Any]]:
             }
             for record in state.tokens.values()
         ]
+
+
+def access_key_ids(state: EmulatorState) -> list[str]:
+    """The AKs the emulator accepts, sorted (never their SKs)."""
+    with state.lock:
+        return sorted(state.config.access_keys)
+
+
+def set_access_key(state: EmulatorState, access_key: str, secret_key: Any) -> bool:
+    """Accept ``access_key`` with ``secret_key`` from now on (a new key, or a rotation of its SK); returns
+    whether it replaced an SK. The AK is printable text without spaces, commas or ``=`` (it travels in the
+    ``Authorization`` header); the SK a non-empty string."""
+    if not access_key or not access_key.isprintable() or any(c in access_key for c in " ,="):
+        raise ValueError(f"access key {access_key!r} must be printable text without spaces, commas or '='")
+    if not isinstance(secret_key, str) or not secret_key:
+        raise ValueError("secret_key must be a non-empty string")
+    with state.lock:
+        replaced = access_key in state.config.access_keys
+        state.config.access_keys[access_key] = secret_key
+        return replaced
+
+
+def remove_access_key(state: EmulatorState, access_key: str) -> bool:
+    """Stop accepting ``access_key``; returns whether it was known."""
+    with state.lock:
+        return state.config.access_keys.pop(access_key, None) is not None

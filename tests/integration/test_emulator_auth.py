@@ -6,6 +6,8 @@ import asyncio
 import json
 
 import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from airflow_provider_modelarts.auth import AkSkAuth, IamTokenAuth
 from airflow_provider_modelarts.auth.signing import sign
@@ -242,3 +244,98 @@ def test_signature_check_uses_the_raw_path_as_sent(emulator: EmulatorServer) -> 
     response = httpx.get(url, headers=headers)
     assert response.status_code == 400  # authenticated, then: no such dataset (the error table's status)
     assert response.json()["error_code"] == "ModelArts.4352"
+
+
+# -- key rotation through the admin API (issue 25 item 5: the integration tier rotates keys) ---------------
+
+ROTATED_SECRET = "emulator-rotated-secret-key-0001"
+ACCESS_KEYS = "access-keys"
+
+
+def _status(emulator: EmulatorServer, **signing: str) -> tuple[int, str | None]:
+    with httpx.Client() as http:
+        response = http.send(_signed(emulator, "GET", DATASETS, **signing))
+    return response.status_code, (response.json().get("error_code") if response.status_code >= 400 else None)
+
+
+def _admin(emulator: EmulatorServer, method: str, path: str, payload: object = None) -> httpx.Response:
+    with httpx.Client(base_url=emulator.base_url) as http:
+        return http.request(method, f"/_emulator/{path}", json=payload)
+
+
+def test_rotating_a_secret_key_refuses_the_old_one_from_then_on(emulator: EmulatorServer) -> None:
+    assert _status(emulator) == (200, None)
+    answer = _admin(emulator, "PUT", f"{ACCESS_KEYS}/{DEFAULT_ACCESS_KEY}", {"secret_key": ROTATED_SECRET})
+    assert answer.status_code == 200
+    assert answer.json() == {"access_keys": [DEFAULT_ACCESS_KEY], "replaced": True}
+    assert ROTATED_SECRET not in answer.text and DEFAULT_SECRET_KEY not in answer.text
+    assert _status(emulator) == (401, "APIGW.0301")
+    assert _status(emulator, secret_key=ROTATED_SECRET) == (200, None)
+    listed = _admin(emulator, "GET", ACCESS_KEYS)
+    assert listed.json() == {"access_keys": [DEFAULT_ACCESS_KEY]} and ROTATED_SECRET not in listed.text
+    emulator.admin.reset()  # a reset goes back to the startup keys
+    assert _status(emulator) == (200, None)
+    assert _status(emulator, secret_key=ROTATED_SECRET) == (401, "APIGW.0301")
+
+
+def test_a_new_access_key_can_replace_the_old_one_which_is_then_unknown(emulator: EmulatorServer) -> None:
+    added = _admin(emulator, "PUT", f"{ACCESS_KEYS}/NEWAK0000000000002", {"secret_key": ROTATED_SECRET})
+    assert added.json() == {
+        "access_keys": sorted([DEFAULT_ACCESS_KEY, "NEWAK0000000000002"]),
+        "replaced": False,
+    }
+    assert _status(emulator, access_key="NEWAK0000000000002", secret_key=ROTATED_SECRET) == (200, None)
+    assert _status(emulator) == (200, None)  # both work while both are listed
+    removed = _admin(emulator, "DELETE", f"{ACCESS_KEYS}/{DEFAULT_ACCESS_KEY}")
+    assert removed.json() == {"access_keys": ["NEWAK0000000000002"]}
+    with httpx.Client() as http:
+        response = http.send(_signed(emulator, "GET", DATASETS))
+    assert _error(response)[:2] == (401, "APIGW.0301") and "unknown access key" in _error(response)[2]
+    assert _admin(emulator, "DELETE", f"{ACCESS_KEYS}/{DEFAULT_ACCESS_KEY}").status_code == 404
+
+
+def test_access_key_changes_are_checked_before_anything_changes(emulator: EmulatorServer) -> None:
+    bad = [
+        ("PUT", f"{ACCESS_KEYS}/{DEFAULT_ACCESS_KEY}", {}),
+        ("PUT", f"{ACCESS_KEYS}/{DEFAULT_ACCESS_KEY}", {"secret_key": ""}),
+        ("PUT", f"{ACCESS_KEYS}/{DEFAULT_ACCESS_KEY}", {"secret_key": 42}),
+        ("PUT", f"{ACCESS_KEYS}/{DEFAULT_ACCESS_KEY}", ["not", "an", "object"]),
+        ("PUT", f"{ACCESS_KEYS}/AK%20WITH%20SPACE", {"secret_key": ROTATED_SECRET}),
+        ("PUT", f"{ACCESS_KEYS}/AK,COMMA", {"secret_key": ROTATED_SECRET}),
+        ("PUT", f"{ACCESS_KEYS}/AK=EQUALS", {"secret_key": ROTATED_SECRET}),
+    ]
+    for method, path, payload in bad:
+        response = _admin(emulator, method, path, payload)
+        assert response.status_code == 400, (path, payload, response.text)
+        assert response.json()["error_code"] == "EMULATOR.0400"
+    assert _admin(emulator, "GET", ACCESS_KEYS).json() == {"access_keys": [DEFAULT_ACCESS_KEY]}
+    assert _status(emulator) == (200, None)
+
+
+KEYS = ["ROTAK0000000000001", "ROTAK0000000000002"]
+SECRETS = ["rotation-secret-one", "rotation-secret-two", "rotation-secret-three"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    changes=st.lists(
+        st.tuples(st.sampled_from(KEYS), st.one_of(st.none(), st.sampled_from(SECRETS))), max_size=6
+    )
+)
+def test_after_any_rotations_exactly_the_current_key_pairs_are_accepted(
+    emulator: EmulatorServer, changes: list[tuple[str, str | None]]
+) -> None:
+    emulator.admin.reset()
+    expected = {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}
+    for access_key, secret_key in changes:  # None: remove the key
+        if secret_key is None:
+            known = _admin(emulator, "DELETE", f"{ACCESS_KEYS}/{access_key}").status_code == 200
+            assert known == (expected.pop(access_key, None) is not None)
+        else:
+            _admin(emulator, "PUT", f"{ACCESS_KEYS}/{access_key}", {"secret_key": secret_key})
+            expected[access_key] = secret_key
+    assert _admin(emulator, "GET", ACCESS_KEYS).json() == {"access_keys": sorted(expected)}
+    for access_key in KEYS:
+        for secret_key in SECRETS:
+            accepted = _status(emulator, access_key=access_key, secret_key=secret_key)[0] == 200
+            assert accepted == (expected.get(access_key) == secret_key), (access_key, secret_key)
