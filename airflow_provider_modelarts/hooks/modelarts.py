@@ -345,14 +345,14 @@ class ModelArtsHook(BaseHook):
         return self.client_class(**client_kwargs(self.settings, retry or self.retry, on_token=mask_token))
 
     async def get_async_client(
-        self, *, retry: RetryPolicy | None = None, max_connections: int = 20
+        self, *, retry: RetryPolicy | None = None, max_connections: int = 20, transport: Any = None
     ) -> AsyncModelArtsClient:
         """A new async client (bulk runs, triggers); ``async with await hook.get_async_client() as c:``.
 
-        A coroutine because the connection lookup itself must not block the triggerer's event loop.
+        A coroutine: the connection lookup must not block the event loop. ``transport``: send through it.
         """
         options = client_kwargs(await self.asettings(), retry or self.retry, on_token=amask_token)
-        return self.async_client_class(**options, max_connections=max_connections)
+        return self.async_client_class(**options, max_connections=max_connections, transport=transport)
 
     def close(self) -> None:
         """Close the shared client from :meth:`get_conn`, if any."""

@@ -4,10 +4,17 @@ Human review takes hours or days. The trigger holds no worker slot while it wait
 (and the acceptance report) with the async client and fires exactly one event when the shared evaluation in
 :mod:`airflow_provider_modelarts.acceptance` says the wait is over, or when its deadline passes.
 
-The trigger gets its client in one place, :meth:`AcceptanceTrigger._get_client`: one client per connection
-shared by all the triggers of the triggerer's event loop (:mod:`.clients`), built once from a hook made by
-:func:`~airflow_provider_modelarts.operators.base.modelarts_hook` like every task's. A poll is then one or
-two requests on a warm connection and the evaluation; nothing is set up per poll.
+The trigger gets its client in one place, :meth:`AcceptanceTrigger._get_client`: it reads the connection
+through a hook made by :func:`~airflow_provider_modelarts.operators.base.modelarts_hook` like every task's,
+once when it starts, and shares the client of those settings with the other triggers of the triggerer's
+event loop (:mod:`.clients`: which client, and how its requests take turns). A poll is then one or two
+requests on a warm connection and the evaluation; nothing is set up per poll. When the service refuses the
+client's credentials, the trigger lets the client go (retired), reads the connection again and, if the
+settings changed since (a rotated key) or a token expired, reads once more with the client of the new ones.
+
+Deadline: a wait always finishes its first poll (so its event can say what it saw, even when it starts after
+its deadline, as after a triggerer restart); after that no poll outlives the deadline: one still waiting for
+a turn or an answer is cut off there and the ``timeout`` event fires at once.
 
 It logs when something changes (status, counts, pass rate) and otherwise a short heartbeat every few
 minutes (:class:`~airflow_provider_modelarts.acceptance.ProgressLog`), then one sentence with the outcome.
@@ -26,15 +33,24 @@ from airflow_provider_modelarts.acceptance import (
     EVENT_STATUSES,
     AcceptanceCriteria,
     AcceptanceEvaluation,
+    AcceptanceSnapshot,
     ProgressLog,
     aread_snapshot,
     evaluate_snapshot,
 )
 from airflow_provider_modelarts.errors import ModelArtsError
 from airflow_provider_modelarts.retries import is_token_expiry, poll_again
-from airflow_provider_modelarts.triggers.clients import POLLS_AT_ONCE, shared_clients
+from airflow_provider_modelarts.triggers.clients import (
+    Turns,
+    credentials_refused,
+    settings_fingerprint,
+    shared_clients,
+    turn_transport,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
+
     from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
 
 __all__ = ["EVENT_STATUSES", "AcceptanceTrigger"]
@@ -80,6 +96,7 @@ class AcceptanceTrigger(BaseTrigger):
         self.modelarts_conn_id = modelarts_conn_id
         self.project_id = project_id
         self._client: AsyncModelArtsClient | None = None
+        self._key: Hashable | None = None  # of the client got last (its settings' fingerprint)
         self._last_error: str | None = None
         self._progress = ProgressLog()
 
@@ -99,19 +116,25 @@ class AcceptanceTrigger(BaseTrigger):
         )
 
     async def _get_client(self) -> AsyncModelArtsClient:
+        """The shared client of the connection's settings as they are now (read once per call with no client
+        held: a start, or after a refusal; never per poll)."""
         if self._client is None:
+            # Imported here: the hook pulls in the Task SDK connection machinery, which the scheduler
+            # does not need when it only deserialises this trigger.
+            from airflow_provider_modelarts.operators.base import modelarts_hook
+
+            hook = modelarts_hook(self.modelarts_conn_id, project_id=self.project_id)
+            settings = await hook.asettings()
             policy = self._retry_policy()
 
-            async def build() -> AsyncModelArtsClient:
-                # Imported here: the hook pulls in the Task SDK connection machinery, which the scheduler
-                # does not need when it only deserialises this trigger.
-                from airflow_provider_modelarts.operators.base import modelarts_hook
+            async def build(turns: Turns) -> AsyncModelArtsClient:
+                transport = turn_transport(turns, settings.verify)
+                return await hook.get_async_client(retry=policy, transport=transport)
 
-                hook = modelarts_hook(self.modelarts_conn_id, project_id=self.project_id)
-                return await hook.get_async_client(retry=policy, max_connections=POLLS_AT_ONCE)
-
-            key = (self.modelarts_conn_id, self.project_id, policy)
-            self._client = await shared_clients().acquire(key, build)
+            fingerprint = settings_fingerprint(settings)  # a digest: the key holds no secret
+            key = (self.modelarts_conn_id, self.project_id, self.poll_interval, fingerprint)
+            self._client = await shared_clients().acquire(key, build, poll_interval=self.poll_interval)
+            self._key = key
         return self._client
 
     def _retry_policy(self) -> RetryPolicy:
@@ -119,12 +142,12 @@ class AcceptanceTrigger(BaseTrigger):
 
         return trigger_call_retry(self.poll_interval)
 
-    async def _close_client(self, *, stale: bool = False) -> None:
-        """Let go of the shared client (closed once no trigger uses it; ``stale``: nobody gets it again)."""
+    async def _close_client(self, *, refused: bool = False) -> None:
+        """Let go of the shared client (closed once no trigger uses it; ``refused``: nobody gets it again)."""
         client, self._client = self._client, None
         if client is not None:
             try:
-                await shared_clients().release(client, retire=stale)
+                await shared_clients().release(client, refused=refused)
             except Exception:  # closing must never mask the event or the original error
                 self.log.warning("Closing the ModelArts client failed", exc_info=True)
 
@@ -150,14 +173,34 @@ class AcceptanceTrigger(BaseTrigger):
             payload["api_error"] = True
         return TriggerEvent(payload)
 
+    async def _read_once(self) -> AcceptanceSnapshot:
+        client = await self._get_client()
+        try:
+            return await aread_snapshot(
+                client, self.dataset_id, self.workforce_task_id, self.checking_task_id
+            )
+        except ModelArtsError as exc:
+            if credentials_refused(exc):
+                await self._close_client(refused=True)
+            raise
+
+    async def _read(self) -> AcceptanceSnapshot:
+        """A snapshot; after a refusal, once more when the connection changed since or a token expired."""
+        try:
+            return await self._read_once()
+        except ModelArtsError as exc:
+            refused_key = self._key
+            if not credentials_refused(exc):
+                raise
+            await self._get_client()  # the connection as it is now
+            if self._key == refused_key and not is_token_expiry(exc):
+                raise  # the same settings again: this will not heal by itself
+            return await self._read_once()
+
     async def _poll(self) -> AcceptanceEvaluation | None:
         """One poll; ``None`` when a transient error means 'try again on the next poll'."""
         try:
-            client = await self._get_client()
-            async with shared_clients().turn(client):
-                snapshot = await aread_snapshot(
-                    client, self.dataset_id, self.workforce_task_id, self.checking_task_id
-                )
+            snapshot = await self._read()
         except ModelArtsError as exc:
             if not poll_again(exc):
                 raise
@@ -168,18 +211,25 @@ class AcceptanceTrigger(BaseTrigger):
                 self.poll_interval,
                 exc,
             )
-            if is_token_expiry(exc):
-                # A fresh client re-reads the connection and fetches a new token.
-                await self._close_client(stale=True)
             return None
         return evaluate_snapshot(snapshot, self._criteria)
 
+    async def _poll_in_time(self, first: bool) -> AcceptanceEvaluation | None:
+        """:meth:`_poll`, cut off at the deadline (``None`` then) except the first (see the docstring)."""
+        if first or self.deadline is None:
+            return await self._poll()
+        try:
+            return await asyncio.wait_for(self._poll(), self.deadline - self._now())
+        except TimeoutError:
+            return None
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         last: AcceptanceEvaluation | None = None
+        first = True
         try:
             while True:
                 try:
-                    evaluation = await self._poll()
+                    evaluation = await self._poll_in_time(first)
                 except ModelArtsError as exc:
                     await self._close_client()
                     figures = last.figures if last else {}
@@ -190,6 +240,7 @@ class AcceptanceTrigger(BaseTrigger):
                         api_error=True,
                     )
                     return
+                first = False
                 now = self._now()
                 if evaluation is not None:
                     last = evaluation

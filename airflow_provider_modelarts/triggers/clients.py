@@ -1,96 +1,280 @@
-"""One async client per connection for all the acceptance triggers of a triggerer.
+"""The acceptance triggers of a triggerer share async clients: which client a trigger gets, and how its
+requests take turns.
 
 A triggerer runs every trigger of its process in one event loop. A thousand sensors deferred on one
-connection would otherwise each read the connection, build an HTTP client with its own TLS context and
-connection pool, and, at a 60 s poll interval, open a fresh connection for nearly every poll (idle
-connections expire after 5 s). Sharing one client per (connection, project, poll policy) keeps a few
-connections warm for all of them and does the setup once.
+connection would otherwise each build an HTTP client with its own TLS context and connection pool and, at a
+60 s poll interval, open a fresh connection for nearly every poll (idle connections expire after 5 s).
 
-Polls take turns: at most :data:`POLLS_AT_ONCE` use a shared client at the same time, and the client keeps
-as many connections. Without the turns, a thousand triggers polling in the same second would queue a
-thousand requests inside the HTTP connection pool, which re-scans its whole queue on every change: the cost
-of a poll would grow with the number of triggers.
+**Which client.** A trigger reads its connection when it starts (once per start, never per poll) and asks
+for the client of ``(connection id, project, poll interval, settings fingerprint)``. The fingerprint
+(:func:`settings_fingerprint`) is an HMAC-SHA256 of every setting, secrets included, under a key drawn when
+this module is imported: equal settings give equal fingerprints, and no secret can be read back from it.
+So a trigger started after the connection changed (a rotated AK/SK, a new password) gets a client built from
+the new settings, never the one older waits still hold. A client is shared only inside the event loop that
+built it (an ``httpx.AsyncClient`` belongs to its loop), counted by its users, and closed when the last one
+lets go. Any refusal of its credentials (:func:`credentials_refused`: every ``ModelArtsAuthError``, 401 /
+403, ``APIGW.0301``, an expired or invalid token) retires it: nobody new gets it, and it is closed once its
+current users let go. Clients are built per key: triggers asking for a key being built wait for that build
+only; no lock is held across a build, and the connection lookup happens before, in the trigger, so a slow
+connection never holds up the triggers of another.
 
-A client is shared only inside the event loop that built it (an ``httpx.AsyncClient`` belongs to its loop),
-counted by its users, and closed when the last one lets go. A client whose credentials went stale (an
-expired token) is retired: nobody new gets it, and it is closed once its current users let go.
+**Turns.** Each HTTP request takes a turn while it is sent and its answer read; not a whole poll, so a
+turn is never held between the two requests of a poll nor through a retry's sleep. Without turns, a
+thousand triggers polling in the same second would queue a thousand requests inside the HTTP connection
+pool, which re-scans its whole queue on every change. The number of turns is sized for the latency the
+client sees (Little's law, with the headroom of a whole round)::
+
+    turns = ceil(REQUESTS_PER_POLL x users x latency / (ROUND_SHARE x poll_interval)),
+            within [MIN_TURNS, MAX_TURNS]
+
+``latency`` is a moving average of successful answers (:data:`FIRST_LATENCY` until the first one). That
+lets every user of the client poll once within a tenth of its interval even when all of them poll at the
+same moment: 1,000 waits at a 60 s interval and 200 ms per answer get 67 turns, and a round of all their
+polls is answered within about 6 s. At :data:`MAX_TURNS` (also the connections the pool keeps; it opens only
+those the turns use), 1,000 waits at 60 s still poll once per interval at up to 3 s per answer. A poll
+whose deadline passes while it waits for a turn or an answer is cut off there, so a timeout never waits
+behind other triggers' polls (``AcceptanceTrigger._poll_in_time``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hashlib
+import hmac
+import math
+import secrets
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
-from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["POLLS_AT_ONCE", "SharedClients", "shared_clients"]
+import httpx
 
-#: Polls in flight at once on one shared client, and the connections it keeps (a few carry a thousand
-#: waits at a 60 s interval: ~17 polls a second of a few milliseconds each).
-POLLS_AT_ONCE = 4
+from airflow_provider_modelarts.errors import ModelArtsAuthError
+
+__all__ = [
+    "FIRST_LATENCY",
+    "MAX_TURNS",
+    "MIN_TURNS",
+    "REQUESTS_PER_POLL",
+    "ROUND_SHARE",
+    "SharedClients",
+    "TurnTransport",
+    "Turns",
+    "credentials_refused",
+    "settings_fingerprint",
+    "shared_clients",
+    "turn_transport",
+]
+
+#: Requests of one poll at most (the task details, then the acceptance report of an open round).
+REQUESTS_PER_POLL = 2
+#: Share of the poll interval within which a whole round of polls (every user once) is answered.
+ROUND_SHARE = 0.1
+#: Turns a client has at least, and at most (the connections its pool may keep).
+MIN_TURNS = 4
+MAX_TURNS = 100
+#: Latency assumed (seconds) before the first successful answer: rather too many turns than too few.
+FIRST_LATENCY = 1.0
+#: Weight of each new successful answer in the moving average of the latency.
+LATENCY_WEIGHT = 0.2
+
+_FINGERPRINT_KEY = secrets.token_bytes(32)
 
 
-@dataclass
+def settings_fingerprint(settings: Any) -> str:
+    """An HMAC-SHA256 (hex) of every field of the dataclass ``settings``, secrets included (see the module
+    docstring): equal for equal settings in this process, different when any of them changed."""
+    fields = [(field.name, getattr(settings, field.name)) for field in dataclasses.fields(settings)]
+    return hmac.new(_FINGERPRINT_KEY, repr(fields).encode(), hashlib.sha256).hexdigest()
+
+
+def credentials_refused(error: BaseException) -> bool:
+    """Whether ``error`` retires the client that met it: any refusal of its credentials."""
+    return isinstance(error, ModelArtsAuthError)
+
+
+class Turns:
+    """The turns of one shared client's requests, sized by the rule of the module docstring.
+
+    ``users`` is kept by :class:`SharedClients`; ``clock`` (seconds) defaults to the running loop's time.
+    Waiting requests are served first come, first served; a request cancelled while it waits leaves no trace.
+    """
+
+    def __init__(self, poll_interval: float, *, clock: Callable[[], float] | None = None) -> None:
+        self.poll_interval = poll_interval
+        self.users = 0
+        self.in_flight = 0
+        self.latency = FIRST_LATENCY
+        self._clock = clock or (lambda: asyncio.get_running_loop().time())
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def limit(self) -> int:
+        """Requests that may be in flight at once now."""
+        if self.poll_interval <= 0:
+            return MAX_TURNS
+        wanted = REQUESTS_PER_POLL * self.users * self.latency / (ROUND_SHARE * self.poll_interval)
+        return max(MIN_TURNS, min(MAX_TURNS, math.ceil(wanted)))
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def join(self) -> None:
+        self.users += 1
+        self._wake()
+
+    def leave(self) -> None:
+        self.users -= 1
+
+    async def take(self) -> None:
+        """Wait for a turn (at once while fewer than :attr:`limit` are in flight and nobody waits)."""
+        if not self._waiting and self.in_flight < self.limit:
+            self.in_flight += 1
+            return
+        granted = asyncio.get_running_loop().create_future()
+        self._waiting.append(granted)
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.cancelled():
+                with contextlib.suppress(ValueError):  # already dropped by _wake
+                    self._waiting.remove(granted)
+            else:  # given a turn just as it was cancelled: pass it on
+                self.give_back()
+            raise
+
+    def give_back(self) -> None:
+        self.in_flight -= 1
+        self._wake()
+
+    def answered(self, seconds: float) -> None:
+        """A successful answer took ``seconds``: the latency the turns are sized for moves towards it."""
+        self.latency += LATENCY_WEIGHT * (seconds - self.latency)
+        self._wake()
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[Callable[[], None]]:
+        """One request's turn; call the yielded function once its answer was successful (times it)."""
+        await self.take()
+        started = self._clock()
+        try:
+            yield lambda: self.answered(self._clock() - started)
+        finally:
+            self.give_back()
+
+    def _wake(self) -> None:
+        while self._waiting and self.in_flight < self.limit:
+            granted = self._waiting.popleft()
+            if not granted.done():
+                self.in_flight += 1
+                granted.set_result(None)
+
+
+class TurnTransport(httpx.AsyncBaseTransport):
+    """Sends each request in a turn of ``turns`` and reads its whole answer inside that turn."""
+
+    def __init__(self, turns: Turns, inner: httpx.AsyncBaseTransport) -> None:
+        self.turns = turns
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        async with self.turns.turn() as answered:
+            response = await self._inner.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            if response.is_success:
+                answered()
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def turn_transport(turns: Turns, verify: Any) -> TurnTransport:
+    """The transport of a shared client: a pool of up to :data:`MAX_TURNS` connections behind ``turns``
+    (``verify``: the connection's TLS setting, as the client would take it)."""
+    from airflow_provider_modelarts.client._base import ssl_verify  # the client loads when a trigger runs
+
+    limits = httpx.Limits(max_connections=MAX_TURNS, max_keepalive_connections=MAX_TURNS)
+    return TurnTransport(turns, httpx.AsyncHTTPTransport(verify=ssl_verify(verify), limits=limits))
+
+
+@dataclasses.dataclass
 class _Entry:
+    key: Hashable
     client: Any
-    users: int = 0
-    retired: bool = False
-    turns: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(POLLS_AT_ONCE))
+    turns: Turns
 
 
 class SharedClients:
     """Clients of one event loop, shared by key; see the module docstring."""
 
     def __init__(self) -> None:
-        self._by_key: dict[Hashable, _Entry] = {}
+        self._live: dict[Hashable, _Entry] = {}
+        self._building: dict[Hashable, asyncio.Event] = {}
         self._by_client: dict[int, _Entry] = {}
-        self._lock = asyncio.Lock()
-        #: Clients built so far (a test counts them: one per connection, not one per trigger or poll).
+        #: Clients built so far (tests count them: one per settings, not one per trigger or poll).
         self.built = 0
 
-    async def acquire(self, key: Hashable, build: Callable[[], Awaitable[Any]]) -> Any:
-        """The live client for ``key``, built by ``build()`` if there is none; release it when done."""
-        async with self._lock:  # two triggers starting together must not build two clients
-            entry = self._by_key.get(key)
-            if entry is None:
-                entry = _Entry(await build())
-                self.built += 1
-                self._by_key[key] = entry
-                self._by_client[id(entry.client)] = entry
-            entry.users += 1
-            return entry.client
+    async def acquire(
+        self, key: Hashable, build: Callable[[Turns], Awaitable[Any]], *, poll_interval: float
+    ) -> Any:
+        """The live client for ``key``, built by ``build(turns)`` if there is none; release it when done."""
+        entry = self._live.get(key)
+        while entry is None:
+            building = self._building.get(key)
+            if building is None:
+                entry = await self._build(key, build, Turns(poll_interval))
+            else:  # wait for that build (it may fail or be retired at once: then look again)
+                await building.wait()
+                entry = self._live.get(key)
+        entry.turns.join()
+        return entry.client
 
-    async def release(self, client: Any, *, retire: bool = False) -> None:
-        """Stop using ``client``; ``retire=True`` when its credentials went stale (see the docstring)."""
+    async def _build(self, key: Hashable, build: Callable[[Turns], Awaitable[Any]], turns: Turns) -> _Entry:
+        building = self._building[key] = asyncio.Event()
+        try:
+            entry = _Entry(key, await build(turns), turns)
+        finally:
+            del self._building[key]
+            building.set()
+        self.built += 1
+        self._live[key] = entry
+        self._by_client[id(entry.client)] = entry
+        return entry
+
+    async def release(self, client: Any, *, refused: bool = False) -> None:
+        """Stop using ``client``; ``refused=True`` when it met :func:`credentials_refused` (retires it)."""
         entry = self._by_client.get(id(client))
         if entry is None or entry.client is not client:
             return
-        entry.users -= 1
-        if retire and not entry.retired:
-            entry.retired = True
-            self._by_key = {key: e for key, e in self._by_key.items() if e is not entry}
-        if entry.users > 0:
+        entry.turns.leave()
+        if refused:
+            self._retire(entry)
+        if entry.turns.users > 0:
             return
         del self._by_client[id(client)]
-        if not entry.retired:
-            self._by_key = {key: e for key, e in self._by_key.items() if e is not entry}
+        self._retire(entry)
         await client.aclose()
 
-    @contextlib.asynccontextmanager
-    async def turn(self, client: Any) -> AsyncIterator[None]:
-        """Wait for a turn to use ``client`` (one poll); a client not from here needs none."""
-        entry = self._by_client.get(id(client))
-        if entry is None or entry.client is not client:
-            yield
-            return
-        async with entry.turns:
-            yield
+    def _retire(self, entry: _Entry) -> None:
+        if self._live.get(entry.key) is entry:
+            del self._live[entry.key]
 
     def users(self, client: Any) -> int:
         entry = self._by_client.get(id(client))
-        return entry.users if entry is not None and entry.client is client else 0
+        return entry.turns.users if entry is not None and entry.client is client else 0
+
+    def turns(self, client: Any) -> Turns | None:
+        """The turns of a client from here (``None`` for any other)."""
+        entry = self._by_client.get(id(client))
+        return entry.turns if entry is not None and entry.client is client else None
 
 
 _REGISTRIES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SharedClients] = weakref.WeakKeyDictionary()

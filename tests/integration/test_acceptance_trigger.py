@@ -31,8 +31,8 @@ from airflow.providers.common.compat.sdk import (
 )
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_modelarts.emulator import DEFAULT_SECRET_KEY
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
+from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from airflow_provider_modelarts.emulator.testing import EmulatorServer, connection_dict
 from airflow_provider_modelarts.models import AcceptanceAction
 from airflow_provider_modelarts.sensors.acceptance import AcceptanceSensor
 from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
@@ -168,3 +168,57 @@ def test_trigger_runs_with_iam_password_connection(
     assert "emulator-password" not in repr(trigger)
     event = run_trigger(trigger, world)
     assert event.payload["status"] == "success"
+
+
+class SteppedTrigger(AcceptanceTrigger):
+    """Sleeps until the test wakes it (``asleep`` is set after each poll): no waiting on the clock."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.asleep = asyncio.Event()
+        self.wake = asyncio.Event()
+
+    async def _sleep(self, seconds: float) -> None:
+        self.asleep.set()
+        await self.wake.wait()
+        self.wake.clear()
+        self.asleep.clear()
+
+
+def test_after_a_key_rotation_new_waits_use_the_new_key_and_old_ones_recover_after_one_refusal(
+    world: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over HTTP: the emulator rotates the SK while a wait is deferred; the connection is updated. A wait
+    deferred after that signs with the new key at once; the older one is refused once, lets its client go,
+    reads the connection again and goes on with the new key."""
+    rotated = "emulator-secret-key-after-rotation"
+    round_id = start_round(world)
+    old_kwargs = defer(check_complete_sensor(round_id, deferrable=True)).serialize()[1]
+
+    def rotate() -> None:
+        world.admin.call("PUT", f"access-keys/{DEFAULT_ACCESS_KEY}", {"secret_key": rotated})
+        connection = connection_dict(world.base_url, world.project_id, secret_key=rotated)
+        monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", json.dumps(connection))
+        review_all(world)
+
+    async def scenario() -> tuple[TriggerEvent, TriggerEvent]:
+        old = SteppedTrigger(**old_kwargs)
+        old_run = asyncio.ensure_future(anext(old.run()))
+        await old.asleep.wait()  # it polled with the first key: nothing checked yet
+        await asyncio.to_thread(rotate)
+        assert world.admin.stats()["refused"] == 0
+        new = AcceptanceTrigger(**{**old_kwargs, "poll_interval": 0.05})
+        new_event = await anext(new.run())
+        assert world.admin.stats()["refused"] == 0  # the new wait signed with the new key at once
+        old.wake.set()
+        old_event = await old_run
+        await old.cleanup()
+        await new.cleanup()
+        return old_event, new_event
+
+    old_event, new_event = asyncio.run(scenario())
+    assert new_event.payload["status"] == "success" and old_event.payload["status"] == "success"
+    assert old_event.payload["figures"]["checked"] == 6
+    stats = world.admin.stats()
+    assert stats["refused"] == 1  # the old wait's first request with the old key, and nothing more
+    assert stats["routes"]["get_workforce_task"]["status_401"] == 1

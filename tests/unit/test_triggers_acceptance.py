@@ -326,7 +326,8 @@ def test_triggers_on_one_connection_share_one_client_and_nothing_is_set_up_per_p
     events = asyncio.run(scenario())
     assert [e.payload["status"] for e in events] == ["success"] * 50
     assert sorted(polls.values()) == [3] * 50
-    assert len(hooks) == 1 and len(clients) == 1  # one connection lookup and one client for all 150 polls
+    # One connection lookup per trigger start (never per poll: 150 polls) and one client for the settings.
+    assert len(hooks) == 50 and len(clients) == 1
 
 
 def test_shared_clients_close_a_client_when_its_last_user_lets_go_and_retire_stale_ones() -> None:
@@ -341,19 +342,252 @@ def test_shared_clients_close_a_client_when_its_last_user_lets_go_and_retire_sta
     async def scenario() -> None:
         shared = SharedClients()
 
-        async def build() -> Client:
+        async def build(turns: object) -> Client:
             return Client()
 
-        first = await shared.acquire("conn", build)
-        assert await shared.acquire("conn", build) is first and shared.users(first) == 2
-        await shared.release(first, retire=True)  # its token expired: nobody new gets it
-        fresh = await shared.acquire("conn", build)
+        first = await shared.acquire("conn", build, poll_interval=60)
+        assert await shared.acquire("conn", build, poll_interval=60) is first and shared.users(first) == 2
+        await shared.release(first, refused=True)  # its credentials were refused: nobody new gets it
+        fresh = await shared.acquire("conn", build, poll_interval=60)
         assert fresh is not first and shared.built == 2
         assert first.closed == 0  # still used by the other trigger
         await shared.release(first)
         assert first.closed == 1
         await shared.release(fresh)
         assert fresh.closed == 1 and shared.users(fresh) == 0
-        assert await shared.acquire("conn", build) is not fresh  # a closed client is never handed out
+        assert await shared.acquire("conn", build, poll_interval=60) is not fresh  # never a closed one
 
     asyncio.run(scenario())
+
+
+# -- key rotation, slow connections, real latency (issue 25, items 5 and 6) --------------------------------
+
+ACCESS_KEY = "UNITTESTAK0000000001"
+ROTATED_SECRET = "unit-test-rotated-secret-9876543210"
+
+
+def settings_for(conn_id: str, secret_key: str = SECRET_KEY) -> Any:
+    from airflow_provider_modelarts.hooks.connection import ModelArtsConnectionSettings
+
+    return ModelArtsConnectionSettings(
+        conn_id=conn_id,
+        auth_type="aksk",
+        project_id="p1",
+        region=None,
+        endpoint=ENDPOINT,
+        access_key=ACCESS_KEY,
+        secret_key=secret_key,
+    )
+
+
+class FakeConnections:
+    """The connection lookup of the hook, replaced: settings by connection id, changed by the test, each
+    lookup counted, and ``gates`` holding up the lookups of a connection until set."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> None:
+        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+        self.settings = settings
+        self.lookups: list[str] = []
+        self.gates: dict[str, asyncio.Event] = {}
+        connections = self
+
+        async def asettings(hook: ModelArtsHook) -> Any:
+            if hook._settings is None:  # read once per hook, as the real lookup does
+                connections.lookups.append(hook.modelarts_conn_id)
+                if (gate := connections.gates.get(hook.modelarts_conn_id)) is not None:
+                    await gate.wait()
+                hook._settings = connections.settings[hook.modelarts_conn_id]
+            return hook._settings
+
+        monkeypatch.setattr(ModelArtsHook, "asettings", asettings)
+
+
+class SteppedTrigger(AcceptanceTrigger):
+    """Sleeps until the test wakes it: ``asleep`` is set after each poll."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.asleep = asyncio.Event()
+        self.wake = asyncio.Event()
+
+    async def _sleep(self, seconds: float) -> None:
+        self.asleep.set()
+        await self.wake.wait()
+        self.wake.clear()
+        self.asleep.clear()
+
+
+def signed_with(secrets: dict[str, str], request: httpx.Request) -> bool:
+    """Whether ``request`` carries a valid AK/SK signature under the secrets the service holds now."""
+    from airflow_provider_modelarts.emulator.signature import verify_signature
+
+    raw = request.url.raw_path.decode()
+    path, _, query = raw.partition("?")
+    return verify_signature(
+        request.method, path, query, dict(request.headers), request.content, secrets.get
+    ).ok
+
+
+@respx.mock
+def test_a_rotated_key_reaches_new_waits_at_once_and_old_waits_after_one_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connections = FakeConnections(monkeypatch, modelarts_unit=settings_for("modelarts_unit"))
+    service = {ACCESS_KEY: SECRET_KEY}  # what the service accepts
+    checked = {"count": 1}
+    refusals: list[str] = []
+    refused = httpx.Response(
+        401, json={"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication"}
+    )
+
+    def answer(body: dict[str, Any]) -> Any:
+        def respond(request: httpx.Request) -> httpx.Response:
+            if not signed_with(service, request):
+                refusals.append(request.url.path)
+                return refused
+            return httpx.Response(200, json=body() if callable(body) else body)
+
+        return respond
+
+    respx.get(TASK_URL).mock(side_effect=answer(accepting(0)))
+    respx.get(REPORT_URL).mock(side_effect=answer(lambda: report(checked["count"])))  # type: ignore[arg-type]
+
+    async def scenario() -> tuple[TriggerEvent, TriggerEvent, int]:
+        from airflow_provider_modelarts.triggers.clients import shared_clients
+
+        old = SteppedTrigger(**make_trigger().serialize()[1])
+        old_run = asyncio.ensure_future(first_event(old))
+        await old.asleep.wait()  # polled with the first key: 1/4 checked
+        first_client = old._client
+        # The key is rotated: the service takes only the new secret, and the connection holds it.
+        service[ACCESS_KEY] = ROTATED_SECRET
+        connections.settings["modelarts_unit"] = settings_for("modelarts_unit", ROTATED_SECRET)
+        checked["count"] = 4
+        new = SteppedTrigger(**make_trigger().serialize()[1])
+        new_event = await first_event(new)  # deferred after the change: the new key at once
+        assert refusals == [] and shared_clients().users(first_client) == 1  # the old wait still holds it
+        old.wake.set()  # the old wait polls with the old key once, is refused, then uses the new one
+        old_event = await old_run
+        assert old._client is None and shared_clients().turns(first_client) is None  # closed, let go
+        return old_event, new_event, shared_clients().built
+
+    old_event, new_event, built = asyncio.run(scenario())
+    assert new_event.payload["status"] == "success" and old_event.payload["status"] == "success"
+    assert refusals == ["/v2/p1/datasets/d1/workforce-tasks/t1"]
+    # The first key's client, the new wait's (closed when it ended), the old wait's of the new key.
+    assert built == 3
+    # A lookup per trigger start, and one after the refusal; none per poll.
+    assert connections.lookups == ["modelarts_unit"] * 3
+
+
+@respx.mock
+def test_a_refusal_with_unchanged_settings_ends_the_wait_after_one_fresh_look(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connections = FakeConnections(monkeypatch, modelarts_unit=settings_for("modelarts_unit"))
+    route = respx.get(TASK_URL).mock(
+        return_value=httpx.Response(403, json={"error_code": "ModelArts.0203", "error_msg": "Forbidden"})
+    )
+
+    async def scenario() -> tuple[TriggerEvent, int]:
+        from airflow_provider_modelarts.triggers.clients import shared_clients
+
+        event = await first_event(make_trigger())
+        return event, shared_clients().built
+
+    event, built = asyncio.run(scenario())
+    assert event.payload["status"] == "failure" and "ModelArts.0203" in event.payload["message"]
+    # The refused client was retired and the connection read again; the same settings are not retried.
+    assert route.call_count == 1 and built == 2 and connections.lookups == ["modelarts_unit"] * 2
+
+
+@respx.mock
+def test_a_slow_connection_lookup_does_not_hold_up_the_triggers_of_another_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connections = FakeConnections(
+        monkeypatch,
+        modelarts_slow=settings_for("modelarts_slow"),
+        modelarts_unit=settings_for("modelarts_unit"),
+    )
+    connections.gates["modelarts_slow"] = asyncio.Event()
+    respx.get(TASK_URL).mock(return_value=httpx.Response(200, json=accepting(4)))
+    respx.get(REPORT_URL).mock(return_value=httpx.Response(200, json=report(4)))
+
+    async def scenario() -> tuple[TriggerEvent, TriggerEvent]:
+        slow = asyncio.ensure_future(first_event(make_trigger(modelarts_conn_id="modelarts_slow")))
+        await asyncio.sleep(0)
+        fast = asyncio.ensure_future(first_event(make_trigger()))
+        for _ in range(200):  # event-loop turns, not time: the other connection's wait ends meanwhile
+            await asyncio.sleep(0)
+            if fast.done():
+                break
+        assert fast.done() and not slow.done()
+        connections.gates["modelarts_slow"].set()
+        return await slow, await fast
+
+    slow_event, fast_event = asyncio.run(scenario())
+    assert slow_event.payload["status"] == fast_event.payload["status"] == "success"
+
+
+def test_waits_at_200_ms_per_answer_poll_on_time_and_time_out_at_their_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """250 waits on one connection at a 15 s interval: the load of 1,000 waits at 60 s (16.7 polls a
+    second), at 200 ms per answer, in virtual time. Every poll's first request goes out within a tenth of
+    the interval after the poll was due, and every timeout fires at its deadline."""
+    from test_triggers_clients import run_virtual
+
+    from airflow_provider_modelarts.triggers.clients import ROUND_SHARE
+
+    waits, interval, latency = 250, 15.0, 0.2
+    FakeConnections(monkeypatch, modelarts_unit=settings_for("modelarts_unit"))
+    late: list[float] = []
+    fired: list[float] = []
+    by_task: dict[str, VirtualTrigger] = {}
+
+    class VirtualTrigger(AcceptanceTrigger):
+        due = 0.0
+
+        def _now(self) -> float:
+            return asyncio.get_running_loop().time()
+
+        async def _sleep(self, seconds: float) -> None:
+            await asyncio.sleep(seconds)
+            self.due = self._now()
+
+    async def details(request: httpx.Request, task: str) -> httpx.Response:
+        late.append(asyncio.get_running_loop().time() - by_task[task].due)
+        await asyncio.sleep(latency)
+        return httpx.Response(200, json={**accepting(0), "task_id": task})
+
+    async def figures(request: httpx.Request, task: str) -> httpx.Response:
+        await asyncio.sleep(latency)
+        return httpx.Response(200, json=report(1))
+
+    base = f"{re.escape(ENDPOINT)}/v2/p1/datasets/d1/workforce-tasks/(?P<task>t\\d+)"
+
+    async def scenario() -> list[TriggerEvent]:
+        async def one(trigger: VirtualTrigger) -> TriggerEvent:
+            event = await first_event(trigger)
+            fired.append(trigger._now() - (trigger.deadline or 0))
+            return event
+
+        triggers = []
+        for i in range(waits):
+            kwargs = make_trigger(workforce_task_id=f"t{i}").serialize()[1]
+            deadline = interval * (1 + 2 * i / waits)  # spread over the second and third interval
+            triggers.append(VirtualTrigger(**{**kwargs, "poll_interval": interval, "deadline": deadline}))
+            by_task[f"t{i}"] = triggers[-1]
+        return list(await asyncio.gather(*(one(t) for t in triggers)))
+
+    with respx.mock:
+        respx.get(re.compile(base + "$")).mock(side_effect=details)
+        respx.get(re.compile(base + "/acceptance/report")).mock(side_effect=figures)
+        events = run_virtual(scenario())
+    assert [e.payload["status"] for e in events] == ["timeout"] * waits
+    assert "1/4 sampled samples checked" in events[-1].payload["message"]
+    assert len(late) >= 2 * waits  # every wait polled at least twice
+    assert max(late) <= ROUND_SHARE * interval
+    assert max(fired) <= 1e-6  # at the deadline, not behind other triggers' polls (target: one interval)
