@@ -64,9 +64,11 @@ def test_example_dags_import_without_errors() -> None:
     create = pipeline.get_task("create_team_task")
     assert create.downstream_task_ids == {"check_batch"}
     # A batch already accepted ends in a task whose name says so, the first thing the grid shows.
+    # An open acceptance round (a re-run) goes straight to start_acceptance, which takes it over.
     assert pipeline.get_task("check_batch").downstream_task_ids == {
         "team_task_labels",
         "batch_already_accepted",
+        "start_acceptance",
     }
     batch = pipeline.params.get_param("batch")
     assert (batch.value, batch.schema["title"]) == ("auto", "Batch") and "auto" in (batch.description or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import distribution, entry_points
@@ -288,3 +289,20 @@ def test_hook_meta_api_serves_labels_placeholders_and_formats() -> None:
         assert extra[name]["description"] == spec["description"], name
         assert served_schema.get("examples") == spec["schema"].get("examples"), name
         assert extra[name]["value"] == spec["schema"].get("default"), name
+
+
+# README facts that follow the code (issue 25 item 14: a miscounted example list, a misquoted form label).
+README = Path(__file__).resolve().parents[2] / "README.md"
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def test_the_readme_quotes_the_forms_relabeled_port_as_the_package_labels_it() -> None:
+    readme = " ".join(README.read_text(encoding="utf-8").split())  # a quote may wrap across lines
+    relabeling = _conn_type(get_provider_info())["ui-field-behaviour"]["relabeling"]
+    quoted = re.findall(r"\*(Port \([^)]*\))\*", readme)
+    assert quoted and set(quoted) == {relabeling["port"]}
+
+
+def test_the_readme_counts_the_example_dags() -> None:
+    dags = sorted((README.parent / "dags_examples").glob("*.py"))
+    assert f"holds {NUMBER_WORDS[len(dags)]} complete pipelines" in README.read_text(encoding="utf-8")
