@@ -13,6 +13,15 @@ leniently and conclusions drawn strictly:
   both (:class:`AmbiguousTeamTaskError`), never a guess.
 * Only ``ModelArts.4619`` ("Workforce task does not exist", error table) means a team task is gone; a
   missing dataset, team or URL is an error, even on delete.
+* The list walk proves it saw every task or raises (``client/_paging.py``): a task is never created because
+  the list was read short (a low ``count``, a list that changed while it was read).
+* Only a listed task object with a ``task_id`` string is adopted. An item that is not an object cannot be
+  the task (it is skipped, and counted in the error below); a task of the name without a ``task_id`` cannot
+  be addressed, so nothing is created beside it (:class:`UnadoptableTeamTaskError`).
+* A create answered ``ModelArts.4620`` ("The workforce task already exists") lists again and adopts the task;
+  only if the list still does not show it is that an error (:class:`TeamTaskNameTakenError`).
+* A listed task whose status is missing or not in the list page's table is started only if its details say
+  it is CREATED (6): the list proves nothing either way.
 
 Whether a step is tried again is decided in :mod:`airflow_provider_modelarts.retries`; ``ModelArtsHook``
 calls :func:`create_or_adopt` and :func:`delete` with its client.
@@ -23,14 +32,22 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_modelarts.client import ModelArtsClient, RetryPolicy
-from airflow_provider_modelarts.errors import TEAM_TASK_MISSING, ModelArtsError, ModelArtsNotFoundError
-from airflow_provider_modelarts.models import TaskStatus
+from airflow_provider_modelarts.errors import (
+    TEAM_TASK_EXISTS,
+    TEAM_TASK_MISSING,
+    ModelArtsAPIError,
+    ModelArtsError,
+    ModelArtsNotFoundError,
+)
+from airflow_provider_modelarts.models import TaskStatus, WorkforceTask
 from airflow_provider_modelarts.retries import repeat_steps, wait_until
 
 __all__ = [
     "AmbiguousTeamTaskError",
+    "TeamTaskNameTakenError",
     "TeamTaskNotListedError",
     "TeamTaskNotStartedError",
+    "UnadoptableTeamTaskError",
     "create_or_adopt",
     "delete",
     "team_task_named",
@@ -85,6 +102,37 @@ class TeamTaskNotListedError(ModelArtsError):
         return True  # the list may show it on the next look
 
 
+class TeamTaskNameTakenError(ModelArtsError):
+    """Create answered ``ModelArts.4620`` (a task of that name exists) but the dataset's task list, read
+    completely, shows no task of that name: the name is taken where the list does not look (another scope),
+    or the list lags behind. ``unreadable``: listed items that were not task objects."""
+
+    def __init__(self, dataset_id: str, task_name: str, unreadable: int) -> None:
+        self.dataset_id, self.task_name, self.unreadable = dataset_id, task_name, unreadable
+        skipped = f" ({unreadable} listed items were not task objects)" if unreadable else ""
+        super().__init__(
+            f"Creating the team labeling task {task_name!r} on dataset {dataset_id} was refused with "
+            f"ModelArts.4620 (a task of that name already exists), but the dataset's task list shows none of "
+            f"that name{skipped}. The name may be taken outside this dataset; choose another name."
+        )
+
+    @property
+    def is_transient(self) -> bool:
+        return True  # the list may show it on the next look
+
+
+class UnadoptableTeamTaskError(ModelArtsError):
+    """The dataset's task list shows a task of the name without a usable ``task_id`` (a non-empty string):
+    it cannot be addressed (started, labeled, deleted), and creating a second one beside it is not safe."""
+
+    def __init__(self, dataset_id: str, task_name: str, task_id: Any) -> None:
+        self.dataset_id, self.task_name, self.task_id = dataset_id, task_name, task_id
+        super().__init__(
+            f"Dataset {dataset_id} lists a team labeling task named {task_name!r} without a usable task_id "
+            f"(got {task_id!r}), so it cannot be adopted; refusing to create a second task of that name."
+        )
+
+
 class TeamTaskNotStartedError(ModelArtsError):
     """The task did not reach a started status (RUNNING or later) within ``wait_started`` seconds."""
 
@@ -115,12 +163,44 @@ def _new_task_id(reply: Any) -> str | None:
     return task_id if isinstance(task_id, str) and task_id.strip() else None
 
 
-def team_task_named(client: ModelArtsClient, dataset_id: str, task_name: str) -> Any:
-    """The dataset's one team task of that name, or None; more raise :class:`AmbiguousTeamTaskError`."""
-    named = [task for task in client.iter_workforce_tasks(dataset_id) if task.task_name == task_name]
+def _named(client: ModelArtsClient, dataset_id: str, task_name: str) -> tuple[WorkforceTask | None, int]:
+    """The dataset's one team task of that name (or None) and how many listed items were not task objects;
+    more than one raise :class:`AmbiguousTeamTaskError`, one without a ``task_id``
+    :class:`UnadoptableTeamTaskError`."""
+    named: list[WorkforceTask] = []
+    unreadable = 0
+    for task in client.iter_workforce_tasks(dataset_id):
+        if not isinstance(task, WorkforceTask):
+            unreadable += 1
+        elif task.task_name == task_name:
+            named.append(task)
     if len(named) > 1:
         raise AmbiguousTeamTaskError(dataset_id, task_name, [(task.task_id, task.status) for task in named])
-    return named[0] if named else None
+    if named and _new_task_id(named[0]) is None:
+        raise UnadoptableTeamTaskError(dataset_id, task_name, named[0].task_id)
+    return (named[0] if named else None), unreadable
+
+
+def team_task_named(client: ModelArtsClient, dataset_id: str, task_name: str) -> WorkforceTask | None:
+    """The dataset's one team task of that name, or None; more raise :class:`AmbiguousTeamTaskError`, one
+    without a ``task_id`` :class:`UnadoptableTeamTaskError`."""
+    return _named(client, dataset_id, task_name)[0]
+
+
+def _create(
+    client: ModelArtsClient, dataset_id: str, body: dict[str, Any]
+) -> tuple[Any, WorkforceTask | None]:
+    """Send the create once: ``(reply, None)``, or, when the service answers ``ModelArts.4620`` (the name
+    exists), ``(None, the task of that name)`` from a second look at the list."""
+    try:
+        return client.create_workforce_task(dataset_id, body), None
+    except ModelArtsAPIError as exc:
+        if exc.error_code != TEAM_TASK_EXISTS:
+            raise
+        task, unreadable = _named(client, dataset_id, body["task_name"])
+        if task is None:
+            raise TeamTaskNameTakenError(dataset_id, body["task_name"], unreadable) from exc
+        return None, task
 
 
 def create_or_adopt(
@@ -149,11 +229,13 @@ def create_or_adopt(
             elif created_without_id:  # created already: only look again, never create twice
                 raise TeamTaskNotListedError(dataset_id, task_name)
             else:
-                sent_create = True
-                new_id = _new_task_id(
-                    client.create_workforce_task(dataset_id, {**options, "task_name": task_name})
-                )
-                if new_id is None:
+                sent_before, sent_create = sent_create, True
+                reply, task = _create(client, dataset_id, {**options, "task_name": task_name})
+                new_id = _new_task_id(reply)
+                if task is not None:  # refused: the name exists, and the list shows it now
+                    sent_create = sent_before
+                    task_id, status = str(task.task_id), task.status
+                elif new_id is None:
                     created_without_id = True
                     task = team_task_named(client, dataset_id, task_name)
                     if task is None:
@@ -163,6 +245,8 @@ def create_or_adopt(
                     # The list page: "6: Created. The task has been created by the owner but has not been
                     # started."
                     task_id, status = new_id, TaskStatus.CREATED
+            if start and not isinstance(status, TaskStatus):  # none, or not in the page's table
+                status = client.get_workforce_task(dataset_id, task_id).status
             if start and status == TaskStatus.CREATED:
                 sent_start = True
                 client.start_workforce_task(dataset_id, task_id)

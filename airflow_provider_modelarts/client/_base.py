@@ -178,13 +178,23 @@ class ClientBase:
         page_size: int,
         max_page_size: int,
         key: str,
+        *,
+        on_incomplete: str = "raise",
+        count_may_be_page_size: bool = False,
         **arguments: Any,
     ) -> tuple[Callable[[int], ApiCall[T]], Pager[Any]]:
-        """The page builder and pager of an ``iter_*`` method; the arguments are checked now, not at the
-        first ``next()``, so a typo fails where it is made."""
-        pager: Pager[Any] = Pager(page_size, max_page_size, item_id(key))
+        """The page builder and pager of an ``iter_*`` method (``key``: the items' id field, see _paging.py);
+        the arguments are checked now, not at the first ``next()``, so a typo fails where it is made."""
+        pager: Pager[Any] = Pager(
+            page_size,
+            max_page_size,
+            item_id(key),
+            count_may_be_page_size=count_may_be_page_size,
+            on_incomplete=on_incomplete,
+        )
         build = functools.partial(builder, self.project_id, *ids, limit=page_size, **arguments)
-        build(offset=0)
+        first = build(offset=0)
+        pager.what = f"{first.method} {first.path}"
         return (lambda offset: build(offset=offset)), pager
 
     def __repr__(self) -> str:

@@ -1,90 +1,299 @@
-"""Paging state for the clients' ``iter_*`` helpers (samples, team labeling tasks), shared by both clients.
+"""Walks over the service's lists (samples, team labeling tasks, their samples; import tasks next): the rule.
 
-The list pages define ``offset`` as the *start page of the paging list* (default 0), so it counts pages,
-not records: page ``n`` is ``offset=n`` with ``limit=page_size``. An item whose id was yielded by one of the
-last :data:`REMEMBERED_PAGES` pages is not yielded again (pages shift when items are added while iterating),
-and a page made only of repeats ends the iteration, so a server that ignores ``offset`` cannot cause an
-endless loop. An empty page always ends it. Only recent pages are remembered, so a walk of 100,000 samples
-holds a few hundred ids, not 100,000 (an export's memory stays flat); an item pushed back by more than a page
-during one walk is not recognised as a repeat.
+The list pages define ``offset`` as the *start page of the paging list* (default 0), so it counts pages, not
+records (page ``n`` is ``offset=n`` with ``limit=page_size``), and ``limit`` as the "Maximum number of records
+returned on each page" (``querying_the_sample_list.rst``, ``querying_the_sample_list_of_a_team_labeling_task
+_by_page.rst``, ``querying_the_team_labeling_task_list_of_a_dataset.rst``): a short page proves nothing. Items
+are added and removed while a walk reads (a run adds samples, a labeler finishes one, a task is deleted), and
+the reply's count may be missing, low or high. A walk is correct under all of that when it yields every item
+that was in the list from its first request to its last, never one item twice, or says it could not:
 
-Where the list ends (:meth:`Pager.accept_counted`, for team labeling tasks and both sample lists):
-ListWorkforceTasks documents ``limit`` as the "Maximum number of records returned on each page" and
-``count`` as the "Total number of team labeling tasks"
-(``querying_the_team_labeling_task_list_of_a_dataset.rst``), so a short page proves nothing: the walk goes on
-while pages are non-empty and fewer than ``count`` distinct items were seen. Without a ``count`` (replies
-are read leniently) only an empty page, or a page of repeats, ends it. The sample lists
-(``querying_the_sample_list.rst``, ``querying_the_sample_list_of_a_team_labeling_task_by_page.rst``)
-document the same ``limit`` but call ``sample_count`` only the "Number of samples.": the total, or perhaps
-the size of the page it came with. With ``count_may_be_page_size`` a count equal to the page's size is not
-trusted as the total, so the walk is right under both readings; it costs one request more (answered
-empty) when the whole list fits in one page.
+* **Passes.** A pass reads pages 0, 1, 2, ... Every non-empty page earns another request (a full one and a
+  short one alike); only an **empty page** ends a pass as read to the end. A page whose items all repeat ones
+  this pass already read (a server that ignores ``offset``), a reply whose items are not a list, or reaching
+  the pass's page cap end it too, *unproven*. The cap is ``ceil(basis / page) + MARGIN_PAGES`` with ``basis``
+  the largest count seen and the distinct ids seen, ``page`` the average length of the non-empty pages read.
+* **Never twice.** Every id yielded is remembered for the whole walk as an 8-byte BLAKE2b digest in
+  :class:`IdDigests` (about 9 bytes per item: an export's memory stays flat), so a pass yields only what no
+  earlier page yielded. Two distinct ids share a digest with odds of n^2 / 2^65 (1 in 37 million walks of a
+  million items); the second is then skipped as a repeat.
+* **Proof.** One pass never proves anything: between two pages one item before the reader's position can be
+  deleted (the next item slides onto a page already read) while another is added at the end, and neither
+  the count nor the ids show it. A walk is *complete* when its last two passes read the same pages (the same
+  ids in the same places, the same counts), both ended by an empty page, and no page of the last pass
+  reported a count above the distinct items that pass read. An item that was in the list throughout and
+  was skipped in a pass was skipped because an item that pass read was deleted during it; that item cannot
+  be in the next pass, so the two passes differ. (The proof assumes ids are never reused, and fails in one
+  case only: an item added *behind* the reader and deleted again while it reads, in both passes at the same
+  pages, so that they look alike.) A count below what two equal passes read is only wrong:
+  the walk is complete (the team task list's count, issue 25 item 7). A count above it is a possible short
+  result: incomplete.
+* **Bounded.** After each unproven pass the walk reads again, yielding only new items, at most
+  :data:`MAX_PASSES` passes; when two passes read the same pages and still prove nothing, the walk stops
+  there (another pass would read them again). It then raises
+  :class:`~airflow_provider_modelarts.errors.IncompleteListError` (transient: a later walk may find the list
+  quiet) naming the distinct items seen, the counts the pages reported and the pages read, or, where the
+  caller passed ``on_incomplete="warn"``, logs that message as a warning. Never a silent short result.
+* **Items without an id** (a lenient read keeps them) cannot be told apart: they are yielded in the first
+  pass only, and such a walk is complete only if its second pass reads the same pages as its first (so the
+  same id-less items, in the same places); otherwise it is incomplete rather than yield one twice.
+* **Order.** Where a page offers a stable order, a walk that must be complete asks for it: the dataset
+  sample list documents ``order`` (asc / desc, default desc) and is walked with ``order=asc`` unless the
+  caller passes ``order``. The team task list and the team task sample list document no order parameter.
+* **``count_may_be_page_size``**: the sample lists call ``sample_count`` only the "Number of samples.":
+  the total, or perhaps the size of the page it came with. A count equal to its page's length is therefore
+  not used as a total (not in the cap, not in the count check); every other count is.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import hashlib
+import logging
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
+from heapq import merge
 from typing import Generic, TypeVar
 
-__all__ = ["REMEMBERED_PAGES", "Pager"]
+from airflow_provider_modelarts.errors import IncompleteListError
+
+__all__ = ["MARGIN_PAGES", "MAX_PASSES", "ON_INCOMPLETE", "IdDigests", "Pager"]
+
+log = logging.getLogger("airflow_provider_modelarts.client")
 
 ItemT = TypeVar("ItemT")
 
-#: Pages whose item ids a walk remembers to skip repeats: the page before and the page just read.
-REMEMBERED_PAGES = 2
+#: Passes a walk makes at most; the first can never prove itself complete, so this allows two retries.
+MAX_PASSES = 4
+#: Pages a pass may read beyond what the largest count and the ids seen need (the empty page, and growth).
+MARGIN_PAGES = 2
+#: What a walk that cannot prove itself complete does: raise (the default), or log a warning.
+ON_INCOMPLETE = ("raise", "warn")
+#: Digests kept in a plain set before they are merged into the sorted array (and at least 1/8 of it).
+MERGE_AT = 1024
+
+
+def digest(key: str) -> bytes:
+    """The 8-byte digest a walk remembers an id by."""
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+class IdDigests:
+    """A set of 8-byte digests in about 9 bytes each: a sorted ``array('Q')`` and a small set of recent ones,
+    merged into the array when the set outgrows :data:`MERGE_AT` and an eighth of the array."""
+
+    __slots__ = ("_recent", "_sorted")
+
+    def __init__(self) -> None:
+        self._sorted = array("Q")
+        self._recent: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self._sorted) + len(self._recent)
+
+    def add(self, value: bytes) -> bool:
+        """Remember ``value``; ``True`` when it was not remembered yet."""
+        number = int.from_bytes(value, "big")
+        if number in self._recent:
+            return False
+        at = bisect_left(self._sorted, number)
+        if at < len(self._sorted) and self._sorted[at] == number:
+            return False
+        self._recent.add(number)
+        if len(self._recent) > max(MERGE_AT, len(self._sorted) >> 3):
+            self._sorted = array("Q", merge(self._sorted, sorted(self._recent)))
+            self._recent = set()
+        return True
+
+
+def usable_count(total: object) -> int | None:
+    """A reply's count if it is one (a non-negative integer; replies are read leniently), else ``None``."""
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
 
 
 class Pager(Generic[ItemT]):
-    """Which page to fetch next and which of its items are new; ``max_page_size`` is the page's limit."""
+    """One walk: which page to fetch next (:attr:`offset`), which items of a page are new
+    (:meth:`accept_counted`) and, once :attr:`done`, whether it proved itself complete (:meth:`finish`).
 
-    __slots__ = ("_item_id", "_recent", "done", "offset", "page_size", "received")
+    ``max_page_size`` is the page's documented limit; ``what`` names the list in messages (method and path).
+    """
 
-    def __init__(self, page_size: int, max_page_size: int, item_id: Callable[[ItemT], str | None]) -> None:
+    __slots__ = (
+        "_counts",
+        "_fingerprint",
+        "_idless_in_pass",
+        "_in_pass",
+        "_item_id",
+        "_items_read",
+        "_largest_count",
+        "_nonempty_pages",
+        "_pass_count",
+        "_previous",
+        "_yielded",
+        "count_may_be_page_size",
+        "done",
+        "idless",
+        "offset",
+        "on_incomplete",
+        "page_size",
+        "pages",
+        "passes",
+        "problem",
+        "what",
+    )
+
+    def __init__(
+        self,
+        page_size: int,
+        max_page_size: int,
+        item_id: Callable[[ItemT], str | None],
+        *,
+        count_may_be_page_size: bool = False,
+        on_incomplete: str = "raise",
+        what: str = "list",
+    ) -> None:
         if (
             isinstance(page_size, bool)
             or not isinstance(page_size, int)
             or not 1 <= page_size <= max_page_size
         ):
             raise ValueError(f"page_size must be an integer from 1 to {max_page_size}, got {page_size!r}")
+        if on_incomplete not in ON_INCOMPLETE:
+            raise ValueError(f"on_incomplete must be 'raise' or 'warn', got {on_incomplete!r}")
         self.page_size = page_size
-        self.offset = 0
-        self.done = False
-        #: Distinct items yielded so far (items without an id each count once).
-        self.received = 0
+        self.count_may_be_page_size = count_may_be_page_size
+        self.on_incomplete = on_incomplete
+        self.what = what
         self._item_id = item_id
-        self._recent: deque[set[str]] = deque(maxlen=REMEMBERED_PAGES)
+        #: Page number of the next request within the current pass (1-based :attr:`passes`).
+        self.offset = 0
+        self.passes = 1
+        self.pages = 0
+        self.done = False
+        #: Why the walk is not complete, once it is :attr:`done` (``None``: complete).
+        self.problem: str | None = None
+        #: Items without an id yielded (first pass only).
+        self.idless = 0
+        self._yielded = IdDigests()
+        self._in_pass = self._yielded  # the first pass's ids are the walk's; later passes get their own
+        self._idless_in_pass = 0
+        self._counts: list[int] = []
+        self._largest_count = 0
+        self._pass_count = 0
+        self._items_read = 0
+        self._nonempty_pages = 0
+        self._fingerprint = hashlib.blake2b(digest_size=16)
+        self._previous: bytes | None = None
 
-    def _fresh(self, items: Sequence[ItemT] | None) -> tuple[list[ItemT], int]:
-        page = list(items or ())
+    @property
+    def received(self) -> int:
+        """Distinct items yielded so far (each item without an id counts once)."""
+        return len(self._yielded) + self.idless
+
+    def accept_counted(self, items: Sequence[ItemT] | None, total: object) -> list[ItemT]:
+        """Record the page just read at :attr:`offset` (its items and the reply's count); returns the items
+        to yield, and moves :attr:`offset` on or ends the pass (see the module docstring)."""
+        self.pages += 1
+        readable = items is None or isinstance(items, (list, tuple))
+        page: Sequence[ItemT] = (items or ()) if readable else ()
+        count = usable_count(total)
+        if count is not None and count not in self._counts:
+            self._counts.append(count)
+        if count is not None and not (self.count_may_be_page_size and count == len(page)):
+            self._largest_count = max(self._largest_count, count)
+            self._pass_count = max(self._pass_count, count)
+        self._fingerprint.update(f"|{self.offset}:{count}:{len(page)}:{readable}|".encode())
+        fresh, repeats_only = self._take(page)
+        if not readable:
+            self._end_pass(proper=False, reason="a reply whose items are not a list")
+        elif not page:
+            self._end_pass(proper=True, reason="")
+        elif repeats_only:
+            self._end_pass(proper=False, reason="a page of items that pass had read already")
+        elif self.offset + 1 >= self._page_cap():
+            self._end_pass(proper=False, reason=f"no empty page within {self.offset + 1} pages")
+        else:
+            self.offset += 1
+        return fresh
+
+    def _take(self, page: Sequence[ItemT]) -> tuple[list[ItemT], bool]:
         fresh: list[ItemT] = []
-        keys: set[str] = set()
+        repeats_only = True
         for item in page:
             key = self._item_id(item)
-            if key is not None:
-                if key in keys or any(key in seen for seen in self._recent):
-                    continue
-                keys.add(key)
-            fresh.append(item)
-        self._recent.append(keys)
-        self.offset += 1
-        self.received += len(fresh)
-        return fresh, len(page)
+            if key is None:
+                repeats_only = False
+                self._idless_in_pass += 1
+                self._fingerprint.update(b"-")
+                if self.passes == 1:
+                    self.idless += 1
+                    fresh.append(item)
+                continue
+            value = digest(key)
+            self._fingerprint.update(value)
+            if self._in_pass.add(value):
+                repeats_only = False
+                if self._in_pass is self._yielded or self._yielded.add(value):
+                    fresh.append(item)
+        if page:
+            self._items_read += len(page)
+            self._nonempty_pages += 1
+        return fresh, repeats_only
 
-    def accept_counted(
-        self, items: Sequence[ItemT] | None, total: object, *, count_may_be_page_size: bool = False
-    ) -> list[ItemT]:
-        """Record one page of a list whose reply carries the ``total`` number of items; returns the new ones.
+    def _page_cap(self) -> int:
+        basis = max(self._largest_count, len(self._yielded), len(self._in_pass))
+        per_page = max(1, self._items_read // max(1, self._nonempty_pages))
+        return -(-basis // per_page) + MARGIN_PAGES
 
-        A short page does not end the walk (the page size is only a maximum); an empty page, a page of
-        repeats, or having seen ``total`` distinct items does. A ``total`` that is not a non-negative integer
-        is ignored (read leniently), leaving the empty page to end the walk. With ``count_may_be_page_size``
-        (the sample lists, see the module docstring) a ``total`` equal to this page's size is ignored too.
-        """
-        fresh, size = self._fresh(items)
-        count = total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
-        if count_may_be_page_size and count == size:
-            count = None
-        if not fresh or (count is not None and self.received >= count):
+    def _end_pass(self, *, proper: bool, reason: str) -> None:
+        fingerprint = self._fingerprint.digest() + (b"+" if proper else b"-")
+        same = fingerprint == self._previous
+        read = len(self._in_pass) + self._idless_in_pass
+        if proper and same and self._pass_count <= read:
             self.done = True
-        return fresh
+            return
+        if same:
+            self.problem = (
+                f"two passes read the same {read} items, fewer than the count {self._pass_count} the pages "
+                "reported"
+                if proper
+                else f"two passes read the same pages and ended at {reason}"
+            )
+        elif self.passes > 1 and (self.idless or self._idless_in_pass):
+            self.problem = "items without an id were listed and the list changed between passes"
+        elif self.passes == MAX_PASSES:
+            self.problem = f"the list changed during each of {MAX_PASSES} passes"
+        if self.problem is not None:
+            self.done = True
+            return
+        self.passes += 1
+        self.offset = 0
+        self._previous = fingerprint
+        self._in_pass = IdDigests()
+        self._idless_in_pass = 0
+        self._pass_count = 0
+        self._fingerprint = hashlib.blake2b(digest_size=16)
+
+    def error(self) -> IncompleteListError | None:
+        """The walk's :class:`IncompleteListError` once it is :attr:`done` without proof, else ``None``."""
+        if self.problem is None:
+            return None
+        return IncompleteListError(
+            what=self.what,
+            reason=self.problem,
+            distinct=self.received,
+            counts=tuple(self._counts),
+            pages=self.pages,
+            passes=self.passes,
+        )
+
+    def finish(self) -> None:
+        """After the last page: raise the walk's :class:`IncompleteListError`, or log it as a warning where
+        the caller passed ``on_incomplete="warn"``; nothing when the walk is complete."""
+        error = self.error()
+        if error is None:
+            return
+        if self.on_incomplete == "warn":
+            log.warning("%s", error)
+            return
+        raise error

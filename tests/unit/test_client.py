@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from airflow_provider_modelarts.client import (
     ModelArtsClient,
     UnparsedReply,
 )
+from airflow_provider_modelarts.errors import IncompleteListError
 from airflow_provider_modelarts.models import (
     AcceptanceAction,
     Sample,
@@ -224,31 +226,80 @@ def test_list_samples_rejects_bad_paging_and_unknown_filters(
     assert not api.calls
 
 
-def test_iter_samples_walks_pages_and_stops(api: respx.MockRouter, client: ModelArtsClient) -> None:
+def test_iter_samples_walks_in_ascending_order_and_a_second_pass_confirms(
+    api: respx.MockRouter, client: ModelArtsClient
+) -> None:
     route = api.get(f"{DS}/data-annotations/samples").mock(side_effect=paged(5))
     ids = [s.sample_id for s in client.iter_samples("ds-1", sample_state="__ALL__", page_size=2)]
     assert ids == ["s0", "s1", "s2", "s3", "s4"]
-    assert [c.request.url.params["offset"] for c in route.calls] == ["0", "1", "2"]
+    # 2 + 2 + 1, the empty page; then the same again: two passes that agree (client/_paging.py)
+    assert [c.request.url.params["offset"] for c in route.calls] == ["0", "1", "2", "3"] * 2
     assert all(c.request.url.params["sample_state"] == "__ALL__" for c in route.calls)
+    assert {c.request.url.params["order"] for c in route.calls} == {"asc"}  # the page's stable order
 
 
-def test_iter_samples_exact_multiple_ends_once_sample_count_were_seen(
+def test_iter_samples_keeps_the_callers_order_and_the_task_sample_list_sends_none(
     api: respx.MockRouter, client: ModelArtsClient
 ) -> None:
-    route = api.get(f"{TASK}/data-annotations/samples").mock(side_effect=paged(4))
-    ids = [s.sample_id for s in client.iter_workforce_task_samples("ds-1", "task-1", page_size=2)]
-    assert ids == ["s0", "s1", "s2", "s3"]
-    assert route.call_count == 2  # sample_count 4 reached: no empty page needed
+    route = api.get(f"{DS}/data-annotations/samples").mock(side_effect=paged(3))
+    assert len(list(client.iter_samples("ds-1", order="desc"))) == 3
+    assert {c.request.url.params["order"] for c in route.calls} == {"desc"}
+    task_route = api.get(f"{TASK}/data-annotations/samples").mock(side_effect=paged(3))
+    assert len(list(client.iter_workforce_task_samples("ds-1", "task-1"))) == 3
+    assert all("order" not in c.request.url.params for c in task_route.calls)  # not documented there
 
 
-def test_iter_samples_terminates_when_server_ignores_offset(
+def _growing_sample_list(initial: int, added: int, per_page: int) -> Any:
+    """A dataset's sample list as the service orders it (``order``: asc or desc, desc the default) that gains
+    ``per_page`` new samples after each page it serves until ``added`` were added."""
+    ids = [f"s{i:04d}" for i in range(initial)]
+    pending = [f"n{i:04d}" for i in range(added)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        limit, offset = int(request.url.params["limit"]), int(request.url.params["offset"])
+        listed = ids if request.url.params.get("order") == "asc" else ids[::-1]
+        page = listed[offset * limit : (offset + 1) * limit]
+        reply = {"sample_count": len(ids), "samples": [{"sample_id": i} for i in page]}
+        ids.extend(pending[:per_page])
+        del pending[:per_page]
+        return httpx.Response(200, json=reply)
+
+    return handler
+
+
+@pytest.mark.parametrize("order", [None, "desc", "asc"])
+def test_issue_25_item_1_samples_added_during_the_walk_do_not_hide_the_others(
+    api: respx.MockRouter, client: ModelArtsClient, order: str | None
+) -> None:
+    """300 labeled samples, 100 added while the export reads (25 after each of the first four pages): the
+    walk used to read newest first and stop at the first page of repeats, writing 100."""
+    route = api.get(f"{DS}/data-annotations/samples").mock(side_effect=_growing_sample_list(300, 100, 25))
+    filters = {} if order is None else {"order": order}
+    ids = [s.sample_id for s in client.iter_samples("ds-1", sample_state="__ALL__", **filters)]
+    assert len(ids) == len(set(ids)) == 400
+    assert route.call_count <= 4 * 6  # at most MAX_PASSES passes of 5 pages and the margin
+
+
+def test_iter_samples_against_a_server_that_ignores_offset_fails_instead_of_a_short_result(
     api: respx.MockRouter, client: ModelArtsClient
 ) -> None:
     route = api.get(f"{DS}/data-annotations/samples").respond(
         200, json={"sample_count": 5, "samples": [{"sample_id": "a"}, {"sample_id": "b"}]}
     )
-    assert [s.sample_id for s in client.iter_samples("ds-1", page_size=2)] == ["a", "b"]
-    assert route.call_count == 2  # the second page only repeats the first: the walk ends
+    walk = client.iter_samples("ds-1", page_size=2)
+    assert [next(walk).sample_id, next(walk).sample_id] == ["a", "b"]
+    with pytest.raises(IncompleteListError, match="2 distinct items seen, counts reported: 5, 4 pages"):
+        next(walk)
+    assert route.call_count == 4  # a page of repeats ends each pass; the second reads the same
+
+
+def test_items_without_ids_no_count_and_offset_ignored_end_the_walk(
+    api: respx.MockRouter, client: ModelArtsClient
+) -> None:
+    """Issue 25 item 8: this walk never ended."""
+    api.get(f"{DS}/workforce-tasks").respond(200, json={"tasks": [{"task_name": "a"}, {"task_name": "b"}]})
+    with pytest.raises(IncompleteListError, match="no empty page within 2 pages"):
+        list(client.iter_workforce_tasks("ds-1", page_size=2))
 
 
 def _capped_pages(ids: list[str], cap: int, count: Callable[[list[str]], int | None]) -> Any:
@@ -269,7 +320,7 @@ def _capped_pages(ids: list[str], cap: int, count: Callable[[list[str]], int | N
 
 
 @pytest.mark.parametrize("lister", ["dataset", "task"])
-def test_iter_samples_goes_on_after_short_pages_until_sample_count(
+def test_iter_samples_goes_on_after_short_pages_to_the_empty_page(
     api: respx.MockRouter, client: ModelArtsClient, lister: str
 ) -> None:
     # Both sample list pages: limit is the "Maximum number of records returned on each page".
@@ -282,59 +333,55 @@ def test_iter_samples_goes_on_after_short_pages_until_sample_count(
         else client.iter_workforce_task_samples("ds-1", "task-1", page_size=100)
     )
     assert [s.sample_id for s in walk] == ids
-    # pages of 3, 3, 1: the short first page did not end the walk, the seventh sample did
-    assert [c.request.url.params["offset"] for c in route.calls] == ["0", "1", "2"]
+    # pages of 3, 3, 1 and the empty page: a short page ends nothing, even once sample_count was seen
+    assert [c.request.url.params["offset"] for c in route.calls] == ["0", "1", "2", "3"] * 2
     assert {c.request.url.params["limit"] for c in route.calls} == {"100"}
 
 
-def test_iter_samples_reads_a_sample_count_equal_to_the_page_as_maybe_the_page_size(
-    api: respx.MockRouter, client: ModelArtsClient
+@pytest.mark.parametrize(
+    "count", [len, lambda page: None, lambda page: 2], ids=["per-page", "missing", "low"]
+)
+def test_iter_samples_reads_every_sample_whatever_sample_count_says_below_the_total(
+    api: respx.MockRouter, client: ModelArtsClient, count: Callable[[list[str]], int | None]
 ) -> None:
-    """The page calls sample_count the "Number of samples.": the total, or this page's size? Either way
-    no sample is lost."""
+    """The page calls sample_count the "Number of samples.": the total, or this page's size? Either way,
+    and without one, no sample is lost."""
     ids = [f"s{i}" for i in range(5)]
-    route = api.get(f"{DS}/data-annotations/samples").mock(side_effect=_capped_pages(ids, 2, len))
+    route = api.get(f"{DS}/data-annotations/samples").mock(side_effect=_capped_pages(ids, 2, count))
     assert [s.sample_id for s in client.iter_samples("ds-1", page_size=100)] == ids
-    assert route.call_count == 4  # 2, 2, 1, then the empty page ends it
-
-    route.reset()
-    route.side_effect = _capped_pages(ids[:2], 2, lambda page: 2)  # the whole list in one full page
-    assert [s.sample_id for s in client.iter_samples("ds-1", page_size=2)] == ids[:2]
-    assert route.call_count == 2  # one request more than the total alone would need, answered empty
+    assert route.call_count == 8  # 2, 2, 1, empty; twice
 
 
-def test_iter_samples_without_a_usable_sample_count_ends_at_an_empty_page(
-    api: respx.MockRouter, client: ModelArtsClient
-) -> None:
-    ids = [f"s{i}" for i in range(5)]
-    route = api.get(f"{DS}/data-annotations/samples").mock(
-        side_effect=_capped_pages(ids, 2, lambda page: None)
-    )
-    assert [s.sample_id for s in client.iter_samples("ds-1", page_size=100)] == ids
-    assert route.call_count == 4
-
-
-def test_iter_samples_ends_at_an_empty_page_even_if_sample_count_promises_more(
-    api: respx.MockRouter, client: ModelArtsClient
+def test_iter_samples_with_a_sample_count_above_the_list_fails_or_warns(
+    api: respx.MockRouter, client: ModelArtsClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     ids = [f"s{i}" for i in range(3)]
     route = api.get(f"{DS}/data-annotations/samples").mock(side_effect=_capped_pages(ids, 2, lambda page: 9))
-    assert [s.sample_id for s in client.iter_samples("ds-1", page_size=100)] == ids
-    assert route.call_count == 3  # 2, 1, then empty: no endless loop on a count that is too high
+    walk = client.iter_samples("ds-1", page_size=100)
+    assert [next(walk).sample_id for _ in ids] == ids  # every sample first, then the verdict
+    with pytest.raises(IncompleteListError, match="fewer than the count 9") as raised:
+        next(walk)
+    assert raised.value.is_transient and route.call_count == 6  # 2, 1, empty; twice
+    assert "/v2/proj-1/datasets/ds-1/data-annotations/samples" in str(raised.value)
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_modelarts.client"):
+        assert len(list(client.iter_samples("ds-1", page_size=100, on_incomplete="warn"))) == 3
+    assert [r.getMessage() for r in caplog.records] == [str(raised.value)]
 
 
-def test_async_iter_samples_walks_short_pages_too(clock: FakeClock) -> None:
+def test_async_iter_samples_walks_short_pages_and_raises_at_the_end_too(clock: FakeClock) -> None:
     ids = [f"s{i}" for i in range(5)]
 
-    async def scenario() -> list[str]:
+    async def scenario(count: int) -> list[str]:
         with respx.mock(base_url=BASE) as router:
             router.get(f"{TASK}/data-annotations/samples").mock(
-                side_effect=_capped_pages(ids, 2, lambda page: len(ids))
+                side_effect=_capped_pages(ids, 2, lambda page: count)
             )
             async with make_async_client(clock) as c:
                 return [s.sample_id async for s in c.iter_workforce_task_samples("ds-1", "task-1")]
 
-    assert asyncio.run(scenario()) == ids
+    assert asyncio.run(scenario(len(ids))) == ids
+    with pytest.raises(IncompleteListError, match="5 distinct items seen"):
+        asyncio.run(scenario(6))
 
 
 def test_list_datasets(api: respx.MockRouter, client: ModelArtsClient) -> None:
@@ -380,6 +427,8 @@ def test_async_iter_checks_arguments_eagerly(clock: FakeClock) -> None:
                 c.iter_samples("ds-1", bogus=1)
             with pytest.raises(ValueError, match="page_size"):
                 c.iter_workforce_task_samples("ds-1", "task-1", page_size=101)
+            with pytest.raises(ValueError, match="on_incomplete"):
+                c.iter_workforce_tasks("ds-1", on_incomplete="skip")
 
     asyncio.run(scenario())
 
@@ -486,7 +535,9 @@ def test_iter_workforce_tasks_walks_every_page(api: respx.MockRouter, client: Mo
         "t3",
         "t4",
     ]
-    assert [c.request.url.params["offset"] for c in route.calls] == ["0", "1", "2"]
+    # to the empty page, twice (client/_paging.py); the list page documents no order parameter
+    assert [c.request.url.params["offset"] for c in route.calls] == ["0", "1", "2", "3"] * 2
+    assert all("order" not in c.request.url.params for c in route.calls)
     with pytest.raises(ValueError, match="page_size"):
         client.iter_workforce_tasks("ds-1", page_size=1001)
 

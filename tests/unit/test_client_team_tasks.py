@@ -15,6 +15,8 @@ import pytest
 import respx
 from client_helpers import BASE, DS, FakeClock, make_async_client, make_client
 
+from airflow_provider_modelarts.errors import IncompleteListError
+
 TASKS = f"{DS}/workforce-tasks"
 IDS = [f"t{i}" for i in range(7)]
 
@@ -33,7 +35,8 @@ def short_pages(cap: int, *, count: bool = True) -> Any:
     return handler
 
 
-@pytest.mark.parametrize(("cap", "count", "pages"), [(3, True, 3), (3, False, 4), (100, True, 1)])
+# Each pass reads to the empty page and a second pass confirms the first (client/_paging.py, issue 25).
+@pytest.mark.parametrize(("cap", "count", "pages"), [(3, True, 8), (3, False, 8), (100, True, 4)])
 def test_sync_walk_sees_every_task_through_short_pages(cap: int, count: bool, pages: int) -> None:
     with respx.mock(base_url=BASE) as api:
         route = api.get(TASKS).mock(side_effect=short_pages(cap, count=count))
@@ -51,13 +54,16 @@ def test_async_walk_sees_every_task_through_short_pages() -> None:
     with respx.mock(base_url=BASE) as api:
         route = api.get(TASKS).mock(side_effect=short_pages(2))
         assert asyncio.run(scenario()) == IDS
-    assert route.call_count == 4  # 2 + 2 + 2 + 1 = count
+    assert route.call_count == 10  # 2 + 2 + 2 + 1 and the empty page, twice
 
 
-def test_a_count_larger_than_the_list_ends_at_the_empty_page() -> None:
-    replies = iter([{"count": 50, "tasks": [{"task_id": "a"}]}, {"count": 50, "tasks": []}])
+def test_a_count_larger_than_the_list_ends_at_the_empty_page_and_says_the_list_may_be_short() -> None:
+    replies = [{"count": 50, "tasks": [{"task_id": "a"}]}, {"count": 50, "tasks": []}] * 2
     with respx.mock(base_url=BASE) as api:
-        route = api.get(TASKS).mock(side_effect=lambda request: httpx.Response(200, json=next(replies)))
+        route = api.get(TASKS).mock(side_effect=lambda request: httpx.Response(200, json=replies.pop(0)))
         with make_client(FakeClock()) as client:
-            assert [t.task_id for t in client.iter_workforce_tasks("ds-1")] == ["a"]
-    assert route.call_count == 2
+            walk = client.iter_workforce_tasks("ds-1")
+            assert next(walk).task_id == "a"
+            with pytest.raises(IncompleteListError, match="1 distinct items seen, counts reported: 50"):
+                next(walk)
+    assert route.call_count == 4

@@ -8,16 +8,23 @@ wrong task.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 from team_task_helpers import FAST_RETRY, FakeService, error
 
-from airflow_provider_modelarts.errors import ModelArtsNotFoundError
+from airflow_provider_modelarts.client import RetryPolicy
+from airflow_provider_modelarts.errors import ModelArtsNotFoundError, ModelArtsValidationError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.team_tasks import (
     AmbiguousTeamTaskError,
+    TeamTaskNameTakenError,
     TeamTaskNotListedError,
     TeamTaskNotStartedError,
+    UnadoptableTeamTaskError,
 )
 
 
@@ -125,8 +132,8 @@ def test_2_short_pages_do_not_hide_an_existing_task(service: FakeService, send_c
     assert result["workforce_task_id"] == "old-4" and result["created"] is False
     assert service.creates.call_count == 0
     offsets = [call.request.url.params["offset"] for call in service.lists.calls]
-    # With count: pages 0-2 (5 of 5 seen). Without: until the empty page 3.
-    assert offsets == (["0", "1", "2"] if send_count else ["0", "1", "2", "3"])
+    # Pages of 2, 2, 1 and the empty page 3, count or not; a second pass confirms (client/_paging.py).
+    assert offsets == ["0", "1", "2", "3"] * 2
 
 
 # ------------------------------------------------------------ 3. only "task does not exist" is "gone"
@@ -187,7 +194,9 @@ def test_4_two_tasks_with_the_name_are_an_error_naming_both(
 
 
 def test_4_ambiguity_found_after_a_create_without_task_id_is_an_error_too(service: FakeService) -> None:
-    original, lists = service.lists.side_effect, iter([httpx.Response(200, json={"count": 0, "tasks": []})])
+    # The first walk (two passes of one empty page) shows no task of the name.
+    empty = [httpx.Response(200, json={"count": 0, "tasks": []}) for _ in range(2)]
+    original, lists = service.lists.side_effect, iter(empty)
     service.lists.side_effect = lambda request: next(lists, None) or original(request)
     service.add("task-other", "dup", 1)  # not in the first list; there after the create, with its twin
     service.create_body = b"{}"
@@ -223,3 +232,120 @@ def test_5_without_start_the_task_is_returned_as_it_is(service: FakeService) -> 
     result = hook().create_team_task("ds-1", "labeling-later", start=False, wait_started=0)
     assert (result["status"], result["started"]) == (6, False)
     assert service.details.call_count == 0  # a create's task is CREATED by definition (list page)
+
+
+# ------------------------------------------------------ issue 25 items 7 and 8: lists the walk must not trust
+
+
+def rewrite_lists(service: FakeService, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """The fake's list replies, changed by ``change`` (a count the service gets wrong, odd items, ...)."""
+    original = service.lists.side_effect
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=change(original(request).json()))
+
+    service.lists.side_effect = handler
+
+
+def refuse_taken_names(service: FakeService) -> None:
+    """Creates answer ModelArts.4620 for a name the dataset already has (names unique per dataset)."""
+    original = service.creates.side_effect
+
+    def create(request: httpx.Request) -> httpx.Response:
+        name = json.loads(request.content)["task_name"]
+        if any(task["task_name"] == name for task in service.tasks.values()):
+            return error(400, "ModelArts.4620", "The workforce task already exists")
+        return original(request)
+
+    service.creates.side_effect = create
+
+
+@pytest.mark.parametrize("unique_names", [False, True], ids=["names-may-repeat", "names-unique"])
+def test_7_a_low_count_with_a_full_first_page_still_finds_the_task(
+    service: FakeService, unique_names: bool
+) -> None:
+    """About 100 days into a daily pipeline the list needs a second page; a count of 100 (low) with a full
+    first page of 100 used to end the walk there: a second task was created, or 4620 failed the run."""
+    for day in range(120):
+        service.add(f"old-{day}", f"labeling-day-{day}", 3)
+    rewrite_lists(service, lambda reply: {**reply, "count": 100})
+    if unique_names:
+        refuse_taken_names(service)
+    result = hook().create_team_task("ds-1", "labeling-day-110")
+    assert (result["workforce_task_id"], result["created"]) == ("old-110", False)
+    assert service.creates.call_count == 0 and len(service.tasks) == 120
+
+
+@pytest.mark.parametrize("listed", [{}, {"status": 42}], ids=["no-status", "undocumented-status"])
+def test_8_a_listed_task_whose_status_proves_nothing_is_started_if_its_details_say_created(
+    service: FakeService, listed: dict[str, Any]
+) -> None:
+    service.add("task-7", "labeling-quiet", 6)  # CREATED in its details
+    rewrite_lists(
+        service, lambda reply: {**reply, "tasks": [_without_status(t, listed) for t in reply["tasks"]]}
+    )
+    result = hook().create_team_task("ds-1", "labeling-quiet", wait_started=0)
+    assert (result["workforce_task_id"], result["started"], result["status"]) == ("task-7", True, 1)
+    assert service.starts.call_count == 1 and service.creates.call_count == 0
+    # Details of a task already running: no second start.
+    again = hook().create_team_task("ds-1", "labeling-quiet", wait_started=0)
+    assert (again["started"], service.starts.call_count) == (False, 1)
+
+
+def _without_status(task: dict[str, Any], listed: dict[str, Any]) -> dict[str, Any]:
+    return {**{key: value for key, value in task.items() if key != "status"}, **listed}
+
+
+def test_8_items_that_are_not_task_objects_are_skipped_not_an_attribute_error(service: FakeService) -> None:
+    service.add("task-3", "labeling-odd", 1)
+    odd = [7, "labeling-odd", None]  # at the head of the list: on its first page
+    rewrite_lists(
+        service, lambda reply: {**reply, "tasks": [*odd, *reply["tasks"]] if reply["tasks"] else []}
+    )
+    result = hook().create_team_task("ds-1", "labeling-odd")
+    assert (result["workforce_task_id"], result["created"]) == ("task-3", False)
+    assert service.creates.call_count == 0
+
+
+@pytest.mark.parametrize("task_id", [None, "", 17], ids=["missing", "empty", "number"])
+def test_8_a_task_of_the_name_without_a_task_id_is_never_adopted(service: FakeService, task_id: Any) -> None:
+    service.add("task-x", "labeling-anon", 6)
+    rewrite_lists(
+        service, lambda reply: {**reply, "tasks": [{**t, "task_id": task_id} for t in reply["tasks"]]}
+    )
+    with pytest.raises(UnadoptableTeamTaskError, match="labeling-anon") as raised:
+        hook().create_team_task("ds-1", "labeling-anon")
+    assert raised.value.task_id == task_id and not raised.value.is_transient
+    assert service.creates.call_count == 0 and service.starts.call_count == 0
+    assert service.details.call_count == 0  # never ".../workforce-tasks/None"
+
+
+def test_4620_lists_again_and_adopts_the_task_in_the_same_attempt(service: FakeService) -> None:
+    """A create refused with 4620 because another run created the task meanwhile: even with no attempt
+    left to repeat the step, the second look at the list adopts it."""
+    original = service.creates.side_effect
+
+    def created_by_another_run(request: httpx.Request) -> httpx.Response:
+        original(request)
+        return error(400, "ModelArts.4620", "The workforce task already exists")
+
+    service.creates.side_effect = created_by_another_run
+    once = RetryPolicy(max_attempts=1, backoff_base=0.0, backoff_max=0.0, deadline=30.0)
+    result = ModelArtsHook(retry=once).create_team_task("ds-1", "labeling-race", start=False)
+    assert (result["workforce_task_id"], result["created"]) == ("task-1", False)
+    assert service.creates.call_count == 1
+
+
+def test_4620_for_a_name_the_list_does_not_show_is_a_clear_error(service: FakeService) -> None:
+    service.creates.side_effect = lambda request: error(
+        400, "ModelArts.4620", "The workforce task already exists"
+    )
+    service.add("task-2", "labeling-other", 1)
+    rewrite_lists(
+        service, lambda reply: {**reply, "tasks": ["garbled", *reply["tasks"]] if reply["tasks"] else []}
+    )
+    with pytest.raises(TeamTaskNameTakenError, match=r"1 listed items were not task objects") as raised:
+        hook().create_team_task("ds-1", "labeling-elsewhere")
+    assert raised.value.is_transient  # the list may show it on the next look
+    assert isinstance(raised.value.__cause__, ModelArtsValidationError)
+    assert service.creates.call_count == FAST_RETRY.max_attempts  # each attempt looked again first

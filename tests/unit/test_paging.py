@@ -1,142 +1,442 @@
-"""_paging.py: page numbers, de-duplication across shifting pages, and the end of the iteration."""
+"""_paging.py: a walk yields every item that was listed throughout it, each once, or says it could not.
+
+The walks here read a list the test holds (:class:`World`), page by page as the service pages (``offset`` a
+page number, ``limit`` a maximum), and the test changes the list between pages. The property test at the end
+varies everything the module docstring allows: items added (at the end, at the front, anywhere) and deleted
+between pages, and a count that is true, missing, low, high, or noisy.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+import pickle
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airflow_provider_modelarts.client._base import item_id
-from airflow_provider_modelarts.client._paging import Pager
+from airflow_provider_modelarts.client._paging import (
+    MARGIN_PAGES,
+    MAX_PASSES,
+    MERGE_AT,
+    IdDigests,
+    Pager,
+    digest,
+    usable_count,
+)
+from airflow_provider_modelarts.errors import IncompleteListError, ModelArtsError
+
+Item = dict[str, Any]
+Count = Callable[[int, list[Item]], object]
 
 
-def pager(size: int = 2) -> Pager[Any]:
-    return Pager(size, 100, item_id("sample_id"))
+def true_count(size: int, page: list[Item]) -> object:
+    return size
 
 
-def test_pages_are_numbered_and_a_short_page_does_not_end_a_counted_walk() -> None:
-    p = pager()
-    assert p.accept_counted([{"sample_id": "a"}, {"sample_id": "b"}], 3) == [
-        {"sample_id": "a"},
-        {"sample_id": "b"},
-    ]
-    assert (p.offset, p.done) == (1, False)
-    assert p.accept_counted([{"sample_id": "c"}], 3) == [{"sample_id": "c"}]
-    assert (p.offset, p.done) == (2, True)  # the count was reached
+class World:
+    """A list as the service pages it: ``cap`` items per page at most whatever ``limit`` asks (``offset``
+    then counts pages of that size), ``count(size, page)`` the reply's count (``None``: no count)."""
+
+    def __init__(
+        self,
+        ids: list[str],
+        *,
+        count: Count = true_count,
+        cap: int | None = None,
+        ignore_offset: bool = False,
+    ) -> None:
+        self.items: list[Item] = [{"sample_id": i} for i in ids]
+        self.count = count
+        self.cap = cap
+        self.ignore_offset = ignore_offset
+        self.offsets: list[int] = []
+
+    def ids(self) -> list[str]:
+        return [item["sample_id"] for item in self.items]
+
+    def serve(self, offset: int, limit: int) -> tuple[list[Item], object]:
+        self.offsets.append(offset)
+        size = min(limit, self.cap) if self.cap else limit
+        start = 0 if self.ignore_offset else offset * size
+        page = self.items[start : start + size]
+        return page, self.count(len(self.items), page)
 
 
-def test_items_seen_on_an_earlier_page_are_skipped_and_a_page_of_repeats_ends_the_walk() -> None:
-    p = pager()
-    p.accept_counted([{"sample_id": "a"}, {"sample_id": "b"}], 9)
-    assert p.accept_counted([{"sample_id": "b"}, {"sample_id": "c"}], 9) == [{"sample_id": "c"}]  # an insert
-    assert p.accept_counted([{"sample_id": "b"}, {"sample_id": "c"}], 9) == []  # a server that ignores offset
-    assert p.done
+def run(
+    pager: Pager[Any], world: World, between: Callable[[int], None] | None = None
+) -> tuple[list[str], IncompleteListError | None]:
+    """Walk ``world`` to the end (``between(n)`` changes it after the n-th page); the ids yielded and the
+    error the walk ends with."""
+    yielded: list[str] = []
+    while not pager.done:
+        items, total = world.serve(pager.offset, pager.page_size)
+        yielded += [item.get("sample_id") for item in pager.accept_counted(items, total)]
+        if between is not None:
+            between(pager.pages)
+        assert pager.pages <= 10_000, "the walk does not end"
+    return yielded, pager.error()
 
 
-def test_items_without_an_id_are_kept_and_none_is_an_empty_page() -> None:
-    p = pager()
-    assert p.accept_counted([{"other": 1}, {"sample_id": 5}], None) == [{"other": 1}, {"sample_id": 5}]
-    assert p.accept_counted(None, None) == [] and p.done
+def pager(size: int = 2, **options: Any) -> Pager[Any]:
+    return Pager(size, 100, item_id("sample_id"), **options)
 
 
-def test_page_size_must_fit_the_page_limit() -> None:
+def ids(n: int, prefix: str = "s") -> list[str]:
+    return [f"{prefix}{i}" for i in range(n)]
+
+
+# ------------------------------------------------------------------------------------- a quiet list
+
+
+def test_a_quiet_list_is_read_twice_each_pass_to_its_empty_page_and_yielded_once() -> None:
+    world = World(ids(5))
+    walk = pager(2)
+    assert run(walk, world) == (ids(5), None)
+    assert world.offsets == [0, 1, 2, 3] * 2  # 2 + 2 + 1, then the empty page; a second pass confirms
+    assert (walk.done, walk.passes, walk.pages, walk.received) == (True, 2, 8, 5)
+    walk.finish()  # complete: nothing raised
+
+
+def test_an_empty_list_is_two_empty_pages() -> None:
+    world = World([], count=lambda size, page: None)
+    assert run(pager(), world) == ([], None)
+    assert world.offsets == [0, 0]
+
+
+@pytest.mark.parametrize("count", [None, 0, 3, 7, -1, True, "70", 20.5], ids=repr)
+def test_every_non_empty_page_earns_another_request_whatever_the_count(count: object) -> None:
+    """Issue 25 item 7: a count at or below what was read never ends a pass; only an empty page does."""
+    world = World(ids(7), count=lambda size, page: count)
+    yielded, error = run(pager(3), world)
+    assert yielded == ids(7)
+    assert world.offsets == [0, 1, 2, 3, 0, 1, 2, 3]
+    assert error is None  # a low (or missing, or unusable) count is only wrong, not a short result
+
+
+def test_a_server_that_caps_its_pages_below_the_limit_is_read_to_its_empty_page() -> None:
+    world = World(ids(7), cap=2)  # "limit: Maximum number of records returned on each page"
+    assert run(pager(50), world) == (ids(7), None)
+    assert world.offsets == [0, 1, 2, 3, 4] * 2
+
+
+# ------------------------------------------------------------------------- lists that change meanwhile
+
+
+def test_issue_25_item_1_samples_added_newest_first_during_the_walk_are_all_yielded() -> None:
+    """Newest first, 6 samples and 3 more added after each of the first pages: each new sample pushes old
+    ones onto pages already read, so pages repeat; the walk reads again until two passes agree."""
+    world = World(ids(6, "old"))
+    added = iter(ids(9, "new"))
+
+    def add_newest(page: int) -> None:
+        if page <= 3:
+            world.items[:0] = [{"sample_id": next(added)} for _ in range(3)]
+
+    yielded, error = run(pager(2), world, add_newest)
+    assert error is None
+    assert sorted(yielded) == sorted(ids(6, "old") + ids(9, "new")) and len(yielded) == 15
+    assert world.offsets.count(0) == 3  # changed during the first pass, confirmed by the second and third
+
+
+def test_one_pass_proves_nothing_a_deletion_behind_the_reader_hides_an_item() -> None:
+    """Between two pages one sample already read is deleted and another added at the end: the count stays,
+    and ``c`` slides onto a page already read. Only a second pass finds it."""
+    world = World(["a", "b", "c", "d"])
+
+    def swap(page: int) -> None:
+        if page == 1:
+            del world.items[0]
+            world.items.append({"sample_id": "e"})
+
+    yielded, error = run(pager(2), world, swap)
+    assert yielded == ["a", "b", "d", "e", "c"] and error is None
+    assert world.offsets == [0, 1, 2] + [0, 1, 2] * 2
+
+
+def test_a_list_that_never_stops_changing_ends_after_the_last_pass_with_the_numbers() -> None:
+    world = World(ids(3, "x"), count=true_count)
+    fresh = iter(ids(1000, "n"))
+    between = lambda page: world.items.append({"sample_id": next(fresh)})  # noqa: E731
+    yielded, error = run(pager(2), world, between)
+    assert error is not None and world.offsets.count(0) == MAX_PASSES
+    assert len(yielded) == len(set(yielded)) == error.distinct
+    assert error.reason == f"the list changed during each of {MAX_PASSES} passes"
+    assert (error.pages, error.passes) == (len(world.offsets), MAX_PASSES)
+    assert error.counts[0] == 3 and error.counts[-1] == len(world.items) - 1
+    assert set(ids(3, "x")) <= set(yielded)
+
+
+# ---------------------------------------------------------------------------------- the count's word
+
+
+def test_a_count_above_what_two_equal_passes_read_is_a_possible_short_result() -> None:
+    world = World(ids(3), count=lambda size, page: 50)
+    walk = pager(2)
+    yielded, error = run(walk, world)
+    assert yielded == ids(3)
+    assert error is not None and error.is_transient and not isinstance(error, ValueError)
+    assert error.reason == "two passes read the same 3 items, fewer than the count 50 the pages reported"
+    assert (error.distinct, error.counts, error.pages, error.passes) == (3, (50,), 6, 2)
+    with pytest.raises(IncompleteListError, match="3 distinct items seen, counts reported: 50, 6 pages"):
+        walk.finish()
+
+
+def test_a_count_equal_to_what_was_read_is_complete() -> None:
+    for total in (4, 3):  # exactly the items, or fewer (a low count: only wrong)
+        assert run(pager(2), World(ids(4), count=lambda size, page, t=total: t)) == (ids(4), None)
+
+
+def test_a_count_that_may_be_the_page_size_is_not_taken_for_a_total() -> None:
+    """The sample lists: "sample_count: Number of samples." A count equal to its page's length may be that
+    page's size, so it is neither a total to miss nor a cap; any other count is a total."""
+    per_page = World(ids(5), count=lambda size, page: len(page))
+    assert run(pager(2, count_may_be_page_size=True), per_page) == (ids(5), None)
+    high = World(ids(5), count=lambda size, page: 9)
+    assert run(pager(2, count_may_be_page_size=True), high)[1] is not None  # 9 is no page's size
+    # Read as a total, the per-page counts (2, 2, 1, 0) would be below the 5 items read: still complete.
+    assert run(pager(2), World(ids(5), count=lambda size, page: len(page))) == (ids(5), None)
+    # 2 on a page of 2 is not a total; 2 on the empty page is, and it is below 5: complete.
+    walk = pager(2, count_may_be_page_size=True)
+    assert run(walk, World(ids(5), count=lambda size, page: 2))[1] is None
+    # 6 beside a page of 6 may be its size; beside the empty page it is the total, and all 6 were read.
+    walk = pager(6, count_may_be_page_size=True)
+    assert run(walk, World(ids(6), count=lambda size, page: 6)) == (ids(6), None)
+
+
+# --------------------------------------------------------------------- servers that never end a pass
+
+
+def test_a_server_that_ignores_offset_ends_the_walk_after_two_passes() -> None:
+    world = World(ids(2), count=lambda size, page: 5, ignore_offset=True)
+    yielded, error = run(pager(2), world)
+    assert yielded == ids(2) and world.offsets == [0, 1, 0, 1]
+    assert error is not None
+    assert error.reason == (
+        "two passes read the same pages and ended at a page of items that pass had read already"
+    )
+
+
+def test_the_page_cap_grows_with_the_count_and_the_ids_seen() -> None:
+    world = World(ids(4), count=lambda size, page: 4)
+    walk = pager(2)
+    walk.accept_counted(*world.serve(0, 2))
+    assert walk.offset == 1  # 2 pages for 4 items, plus the margin
+    assert walk._page_cap() == math.ceil(4 / 2) + MARGIN_PAGES
+    walk.accept_counted([{"sample_id": "z1"}, {"sample_id": "z2"}, {"sample_id": "z3"}], 9)
+    assert walk._page_cap() == math.ceil(9 / 2) + MARGIN_PAGES  # average page 2 (5 items in 2 pages)
+
+
+def test_a_repeating_server_with_no_count_ends_at_the_margin() -> None:
+    """Items without ids, no count, offset ignored (issue 25 item 8): this walked forever; it ends now."""
+    page = [{"name": "a"}, {"name": "b"}]
+    walk = pager(2)
+    requests = 0
+    while not walk.done:
+        walk.accept_counted(page, None)
+        requests += 1
+    assert requests == 2 * MARGIN_PAGES  # no basis: MARGIN_PAGES per pass, one confirming pass
+    assert walk.idless == 2 * MARGIN_PAGES and walk.problem is not None
+    assert "no empty page within 2 pages" in walk.problem
+
+
+def test_a_reply_whose_items_are_not_a_list_is_never_an_end() -> None:
+    walk = pager(2)
+    assert walk.accept_counted({"sample_id": "a"}, 1) == []  # type: ignore[arg-type]
+    assert walk.passes == 2 and walk.offset == 0 and not walk.done  # the pass ended, unproven
+    walk.accept_counted({"sample_id": "a"}, 1)  # type: ignore[arg-type]
+    assert (
+        walk.done
+        and walk.problem == "two passes read the same pages and ended at a reply whose items are not a list"
+    )
+
+
+# ------------------------------------------------------------------------------- items without an id
+
+
+def test_items_without_an_id_are_yielded_in_the_first_pass_only() -> None:
+    world = World(ids(2))
+    world.items.insert(1, {"other": 1})
+    world.items.append({"sample_id": 5})  # not a string: no id
+    walk = pager(2)
+    yielded, error = run(walk, world)
+    assert yielded == ["s0", None, "s1", 5] and error is None
+    assert walk.idless == 2 and walk.received == 4
+
+
+def test_items_without_an_id_fail_a_list_that_changed_rather_than_be_yielded_twice() -> None:
+    world = World(["a", "b"])
+    world.items.append({"other": 1})
+
+    def add(page: int) -> None:
+        if page == 1:
+            world.items.append({"sample_id": "c"})
+
+    walk = pager(2)
+    yielded, error = run(walk, world, add)
+    assert yielded.count(None) == 1 and error is not None
+    assert error.reason == "items without an id were listed and the list changed between passes"
+    assert walk.passes == 2
+
+
+def test_items_without_an_id_that_appear_in_a_later_pass_fail_the_walk() -> None:
+    world = World(["a", "b", "c"])
+
+    def add(page: int) -> None:
+        if page == 2:
+            world.items.append({"other": 1})
+
+    yielded, error = run(pager(2), world, add)
+    assert None not in yielded and error is not None and "without an id" in error.reason
+
+
+# -------------------------------------------------------------------------------------- the results
+
+
+def test_on_incomplete_warn_logs_the_numbers_instead_of_raising(caplog: pytest.LogCaptureFixture) -> None:
+    walk = pager(2, on_incomplete="warn", what="GET /v2/p/datasets/d/data-annotations/samples")
+    run(walk, World(ids(1), count=lambda size, page: 3))
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_modelarts.client"):
+        walk.finish()
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        "GET /v2/p/datasets/d/data-annotations/samples: could not prove every item was read (two passes read "
+        "the same 1 items, fewer than the count 3 the pages reported): 1 distinct items seen, counts "
+        "reported: 3, 4 pages read in 2 passes."
+    )
+
+
+def test_the_error_is_a_transient_picklable_modelarts_error_naming_its_numbers() -> None:
+    walk = pager(2)
+    run(walk, World(ids(1), count=lambda size, page: 3))
+    error = walk.error()
+    assert isinstance(error, ModelArtsError) and not isinstance(error, ValueError)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), str(copy), copy.counts) == (IncompleteListError, str(error), (3,))
+    with pytest.raises(IncompleteListError) as raised:
+        walk.finish()
+    assert raised.value.what == "list"
+
+
+def test_arguments_are_checked() -> None:
     for bad in (0, 101, True, 2.5):
-        with pytest.raises(ValueError, match="page_size"):
+        with pytest.raises(ValueError, match="page_size must be an integer from 1 to 100"):
             Pager(bad, 100, item_id("task_id"))  # type: ignore[arg-type]
+    assert Pager(100, 100, item_id("task_id")).page_size == 100
+    assert Pager(1, 100, item_id("task_id")).page_size == 1
+    with pytest.raises(ValueError, match="on_incomplete must be 'raise' or 'warn', got 'ignore'"):
+        Pager(2, 100, item_id("task_id"), on_incomplete="ignore")
 
 
-def tasks(*ids: str) -> list[dict[str, str]]:
-    return [{"task_id": task_id} for task_id in ids]
+@pytest.mark.parametrize(
+    ("total", "expected"), [(0, 0), (7, 7), (-1, None), (True, None), ("3", None), (2.0, None), (None, None)]
+)
+def test_only_a_non_negative_integer_is_a_count(total: object, expected: int | None) -> None:
+    assert usable_count(total) == expected
 
 
-def task_pager(size: int = 3) -> Pager[Any]:
-    return Pager(size, 1000, item_id("task_id"))
+# ------------------------------------------------------------------------------ remembering the ids
 
 
-def test_counted_pages_go_on_after_a_short_page_until_count_items_were_seen() -> None:
-    # ListWorkforceTasks: limit is the "Maximum number of records returned on each page", count the total.
-    p = task_pager()
-    assert p.accept_counted(tasks("a"), 4) == tasks("a") and not p.done  # short, yet not the end
-    assert p.accept_counted(tasks("b", "c"), 4) == tasks("b", "c") and not p.done
-    assert p.accept_counted(tasks("d"), 4) == tasks("d")
-    assert (p.done, p.offset, p.received) == (True, 3, 4)
+def test_ids_are_remembered_as_8_byte_digests_across_merges() -> None:
+    assert len(digest("s1")) == 8 and digest("s1") != digest("s2")
+    assert len(digest("\ud800")) == 8  # a lone surrogate (a lenient read keeps what the JSON held)
+    seen = IdDigests()
+    n = MERGE_AT * 3
+    assert all(seen.add(digest(f"id-{i}")) for i in range(n))
+    assert len(seen) == n
+    assert len(seen._recent) <= MERGE_AT  # the rest went into the sorted array
+    assert list(seen._sorted) == sorted(seen._sorted)
+    assert not any(seen.add(digest(f"id-{i}")) for i in range(n))  # remembered, merged or not
+    assert len(seen) == n
 
 
-def test_counted_pages_without_a_usable_count_end_only_at_an_empty_page() -> None:
-    for count in (None, "4", -1, True, 2.5):
-        p = task_pager()
-        p.accept_counted(tasks("a"), count)
-        p.accept_counted(tasks("b"), count)
-        assert not p.done, count
-        assert p.accept_counted([], count) == [] and p.done
+def test_digests_merge_when_the_recent_set_outgrows_an_eighth_of_the_array() -> None:
+    seen = IdDigests()
+    for i in range(MERGE_AT + 1):
+        seen.add(digest(f"a{i}"))
+    assert (len(seen._sorted), len(seen._recent)) == (MERGE_AT + 1, 0)  # the first merge: more than 1024
+    for i in range(MERGE_AT):
+        seen.add(digest(f"b{i}"))
+    assert len(seen._recent) == MERGE_AT  # not more than max(1024, 1025 // 8): not merged yet
+    seen.add(digest("b-last"))
+    assert len(seen._recent) == 0
 
 
-def test_counted_pages_end_at_an_empty_page_or_a_page_of_repeats_whatever_count_says() -> None:
-    p = task_pager()
-    p.accept_counted(tasks("a", "b"), 10)
-    assert p.accept_counted(None, 10) == [] and p.done  # fewer than count exist after all: no endless loop
-    p = task_pager()
-    p.accept_counted(tasks("a", "b"), 10)
-    assert p.accept_counted(tasks("a", "b"), 10) == [] and p.done  # a server that ignores offset
+def test_a_long_walk_keeps_about_nine_bytes_per_id() -> None:
+    walk = pager(100)
+    for page in range(200):
+        walk.accept_counted([{"sample_id": f"s{100 * page + i}"} for i in range(100)], 20_000)
+    assert walk.received == 20_000
+    seen = walk._yielded
+    assert seen._sorted.itemsize == 8 and len(seen._recent) <= len(seen._sorted) // 8 + 1
 
 
-def test_counted_pages_follow_the_latest_count() -> None:
-    p = task_pager(2)
-    p.accept_counted(tasks("a", "b"), 2)
-    assert p.done  # the whole list in one page: no second request
-    p = task_pager(2)
-    p.accept_counted(tasks("a", "b"), 3)
-    assert p.accept_counted(tasks("b", "c"), 4) == tasks("c") and not p.done  # shifted by an insert
-    assert p.accept_counted(tasks("d"), 4) == tasks("d") and p.done
+# ------------------------------------------------------------------- the property: never a short result
 
 
-def samples(*ids: str) -> list[dict[str, str]]:
-    return [{"sample_id": sample_id} for sample_id in ids]
+@st.composite
+def worlds(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "size": draw(st.integers(0, 14)),
+        "page": draw(st.integers(1, 4)),
+        "cap": draw(st.one_of(st.none(), st.integers(1, 3))),
+        "where": draw(st.sampled_from(["end", "front", "anywhere"])),
+        "count": draw(st.sampled_from(["true", "missing", "offset", "noisy"])),
+        "offset": draw(st.integers(-3, 3)),
+    }
 
 
-def test_a_count_that_may_be_the_page_size_is_not_trusted_when_it_equals_the_page() -> None:
-    # The sample lists call sample_count the "Number of samples.": the total, or this page's size.
-    p = pager(2)
-    assert p.accept_counted(samples("a", "b"), 2, count_may_be_page_size=True) == samples("a", "b")
-    assert not p.done  # 2 could be this page's size: one more page decides
-    assert p.accept_counted([], 2, count_may_be_page_size=True) == [] and p.done
-    assert p.offset == 2
+@settings(max_examples=400)
+@given(world=worlds(), data=st.data())
+def test_a_walk_yields_every_item_listed_throughout_once_or_raises(world: dict[str, Any], data: Any) -> None:
+    """Items are added and deleted between any two pages (what is deleted was listed when the walk began:
+    the module docstring's one blind spot is an item added and deleted again unseen), and the count is
+    true, missing, off by a constant, or noisy. Whatever happens: no item twice, a bounded number of
+    requests, and every item listed from the first request to the last yielded, or IncompleteListError."""
+    noise = data.draw(st.lists(st.integers(-2, 2), min_size=1, max_size=8), label="noise")
+    counts = {
+        "true": lambda size, page: size,
+        "missing": lambda size, page: None,
+        "offset": lambda size, page: max(0, size + world["offset"]),
+        "noisy": lambda size, page: max(0, size + noise[len(lists.offsets) % len(noise)]),
+    }
+    lists = World(ids(world["size"], "o"), count=counts[world["count"]], cap=world["cap"])
+    original = set(lists.ids())
+    deleted: set[str] = set()
+    largest = [world["size"], 0]
+    new_ids = iter(ids(10_000, "n"))
+    added = [0]
+    changes = data.draw(st.integers(0, 12), label="changes")  # how many pages have a change after them
 
+    def change(page: int) -> None:
+        if page > changes:
+            return
+        for _ in range(data.draw(st.integers(0, 2), label="adds")):
+            at = {"end": len(lists.items), "front": 0}.get(world["where"])
+            if at is None:
+                at = data.draw(st.integers(0, len(lists.items)), label="at")
+            lists.items.insert(at, {"sample_id": next(new_ids)})
+            added[0] += 1
+        removable = [i for i, item in enumerate(lists.items) if item["sample_id"] in original]
+        for _ in range(data.draw(st.integers(0, min(2, len(removable))), label="deletes")):
+            index = data.draw(st.sampled_from(removable), label="delete")
+            removable.remove(index)
+            deleted.add(lists.items[index]["sample_id"])
+            lists.items[index] = {"sample_id": None}  # placeholder so the indexes stay valid
+        lists.items = [item for item in lists.items if item["sample_id"] is not None]
+        largest[0] = max(largest[0], len(lists.items))
 
-def test_a_count_that_may_be_the_page_size_still_ends_the_walk_once_it_is_clearly_the_total() -> None:
-    p = pager(100)
-    p.accept_counted(samples("a", "b"), 3, count_may_be_page_size=True)  # short page, count above it
-    assert not p.done
-    assert p.accept_counted(samples("c"), 3, count_may_be_page_size=True) == samples("c")
-    assert (p.done, p.offset, p.received) == (True, 2, 3)  # no empty page needed
-
-
-def test_per_page_counts_walk_to_the_empty_page() -> None:
-    p = pager(2)
-    for page in (samples("a", "b"), samples("c", "d"), samples("e")):
-        p.accept_counted(page, len(page), count_may_be_page_size=True)
-        assert not p.done
-    assert p.accept_counted([], 0, count_may_be_page_size=True) == [] and p.done
-    assert p.received == 5
-
-
-def test_a_count_that_may_be_the_page_size_keeps_the_other_guards() -> None:
-    p = pager(2)
-    p.accept_counted(samples("a", "b"), 9, count_may_be_page_size=True)
-    assert p.accept_counted(samples("a", "b"), 9, count_may_be_page_size=True) == [] and p.done  # repeats
-    p = pager(2)
-    p.accept_counted(samples("a"), None, count_may_be_page_size=True)
-    assert not p.done and p.accept_counted(None, None, count_may_be_page_size=True) == [] and p.done
-
-
-def test_a_long_walk_remembers_only_the_recent_pages_so_its_memory_stays_flat() -> None:
-    p = pager()
-    for page in range(1000):  # 2,000 distinct samples
-        p.accept_counted([{"sample_id": f"s{2 * page}"}, {"sample_id": f"s{2 * page + 1}"}], 10_000)
-    assert p.received == 2000 and not p.done
-    # A repeat of the page before is still skipped (a page shifted by an insertion) ...
-    assert p.accept_counted([{"sample_id": "s1997"}, {"sample_id": "new-1"}], 10_000) == [
-        {"sample_id": "new-1"}
-    ]
-    # ... an id from a thousand pages ago is not remembered any more: what is kept does not grow.
-    assert p.accept_counted([{"sample_id": "s0"}], 10_000) == [{"sample_id": "s0"}]
+    walk = pager(world["page"])
+    yielded, error = run(walk, lists, change)
+    assert len(yielded) == len(set(yielded)), "an item was yielded twice"
+    basis = max(largest[0], world["size"] + added[0], *walk._counts)
+    assert walk.pages <= MAX_PASSES * (basis + MARGIN_PAGES + 1)
+    if error is None:
+        throughout = original - deleted
+        assert throughout <= set(yielded), f"silently missed {sorted(throughout - set(yielded))}"

@@ -14,8 +14,10 @@ from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.models import TaskStatus
 from airflow_provider_modelarts.team_tasks import (
     AmbiguousTeamTaskError,
+    TeamTaskNameTakenError,
     TeamTaskNotListedError,
     TeamTaskNotStartedError,
+    UnadoptableTeamTaskError,
     _new_task_id,
     create_or_adopt,
 )
@@ -44,6 +46,36 @@ def test_a_created_task_the_list_does_not_show_is_worth_another_look() -> None:
         "task_id) but the dataset's task list does not show it."
     )
     assert (error.dataset_id, error.task_name, error.is_transient) == ("ds-1", "labeling-a", True)
+
+
+def test_a_name_the_service_says_is_taken_but_the_list_does_not_show_says_where_to_look() -> None:
+    error = TeamTaskNameTakenError("ds-1", "labeling-a", 2)
+    assert str(error) == (
+        "Creating the team labeling task 'labeling-a' on dataset ds-1 was refused with ModelArts.4620 (a "
+        "task of that name already exists), but the dataset's task list shows none of that name (2 listed "
+        "items were not task objects). The name may be taken outside this dataset; choose another name."
+    )
+    assert (error.dataset_id, error.task_name, error.unreadable, error.is_transient) == (
+        "ds-1",
+        "labeling-a",
+        2,
+        True,
+    )
+    assert "listed items" not in str(TeamTaskNameTakenError("ds-1", "labeling-a", 0))
+
+
+def test_a_task_of_the_name_without_a_task_id_is_named_in_the_error() -> None:
+    error = UnadoptableTeamTaskError("ds-1", "labeling-a", None)
+    assert str(error) == (
+        "Dataset ds-1 lists a team labeling task named 'labeling-a' without a usable task_id (got None), so "
+        "it cannot be adopted; refusing to create a second task of that name."
+    )
+    assert (error.dataset_id, error.task_name, error.task_id, error.is_transient) == (
+        "ds-1",
+        "labeling-a",
+        None,
+        False,
+    )
 
 
 def test_a_task_still_starting_says_how_long_and_in_which_status() -> None:

@@ -121,16 +121,26 @@ class AsyncModelArtsClient(AsyncClientCore):
         )
 
     def iter_samples(
-        self, dataset_id: str, *, sample_state: str | Enum | None = None, page_size: int = 100, **filters: Any
+        self,
+        dataset_id: str,
+        *,
+        sample_state: str | Enum | None = None,
+        page_size: int = 100,
+        on_incomplete: str = "raise",
+        **filters: Any,
     ) -> AsyncIterator[DescribeSampleResp]:
-        """Every sample matching the filters, fetched page by page as the iterator is consumed.
+        """Every sample matching the filters, each once, fetched page by page as the iterator is consumed.
 
-        The list page documents ``limit`` as a *maximum* per page, so a page shorter than ``page_size`` does
-        not end the walk: it goes on until ``sample_count`` samples were seen or a page is empty or only
-        repeats (see :meth:`Pager.accept_counted`). Arguments are checked now, not at the first ``next()``,
-        so a typo fails where it is made.
+        Walked in passes until two read the same pages (``client/_paging.py``), in ``order=asc`` (the page's
+        stable order) unless ``order`` is given. A walk that cannot prove it saw every sample (the list kept
+        changing, or its count says more) raises ``IncompleteListError`` after the last sample, or with
+        ``on_incomplete="warn"`` logs a warning with the numbers. Arguments are checked now, not at the
+        first ``next()``, so a typo fails where it is made.
         """
-        return self._sample_walk(req.list_samples, (dataset_id,), page_size, sample_state, filters)
+        filters.setdefault("order", "asc")
+        return self._sample_walk(
+            req.list_samples, (dataset_id,), page_size, sample_state, on_incomplete, filters
+        )
 
     async def list_workforce_task_samples(
         self,
@@ -162,12 +172,19 @@ class AsyncModelArtsClient(AsyncClientCore):
         *,
         sample_state: str | Enum | None = None,
         page_size: int = 100,
+        on_incomplete: str = "raise",
         **filters: Any,
     ) -> AsyncIterator[DescribeSampleResp]:
-        """Every sample of a team labeling task matching the filters, fetched page by page (walked as
-        :meth:`iter_samples` walks: its page documents the same ``limit`` and ``sample_count``)."""
+        """Every sample of a team labeling task matching the filters, each once, fetched page by page;
+        walked as :meth:`iter_samples` walks (its page documents the same ``limit`` and ``sample_count``)
+        except for the order: this page documents no ``order`` parameter."""
         return self._sample_walk(
-            req.list_workforce_task_samples, (dataset_id, workforce_task_id), page_size, sample_state, filters
+            req.list_workforce_task_samples,
+            (dataset_id, workforce_task_id),
+            page_size,
+            sample_state,
+            on_incomplete,
+            filters,
         )
 
     def _sample_walk(
@@ -176,16 +193,23 @@ class AsyncModelArtsClient(AsyncClientCore):
         ids: tuple[str, ...],
         page_size: int,
         sample_state: str | Enum | None,
+        on_incomplete: str,
         filters: dict[str, Any],
     ) -> AsyncIterator[DescribeSampleResp]:
         """The walk of both sample lists (the dataset's and a team task's: the same page shape)."""
         build, pager = self._page_source(
-            builder, ids, page_size, req.MAX_PAGE_SIZE, "sample_id", sample_state=sample_state, **filters
+            builder,
+            ids,
+            page_size,
+            req.MAX_PAGE_SIZE,
+            "sample_id",
+            on_incomplete=on_incomplete,
+            # "sample_count: Number of samples." -- the total, or maybe this page's size: see _paging.py.
+            count_may_be_page_size=True,
+            sample_state=sample_state,
+            **filters,
         )
-        # "sample_count: Number of samples." -- the total, or maybe this page's size: see _paging.py.
-        return self._pages(
-            build, pager, lambda page: (page.samples, page.sample_count), count_may_be_page_size=True
-        )
+        return self._pages(build, pager, lambda page: (page.samples, page.sample_count))
 
     # --------------------------------------------------------------------------------------- acceptance
 
@@ -282,16 +306,22 @@ class AsyncModelArtsClient(AsyncClientCore):
         )
 
     def iter_workforce_tasks(
-        self, dataset_id: str, *, page_size: int = 100, **filters: Any
+        self, dataset_id: str, *, page_size: int = 100, on_incomplete: str = "raise", **filters: Any
     ) -> AsyncIterator[WorkforceTask]:
-        """Every team labeling task of a dataset, fetched page by page as the iterator is consumed.
+        """Every team labeling task of a dataset, each once, fetched page by page as it is consumed.
 
-        The list page documents ``limit`` as a *maximum* per page and ``count`` as the total, so a page
-        shorter than ``page_size`` does not end the walk: it goes on until ``count`` tasks were seen or a
-        page is empty (see :meth:`Pager.accept_counted`).
+        Walked in passes until two read the same pages (``client/_paging.py``; the page documents no order
+        parameter). A walk that cannot prove it saw every task raises ``IncompleteListError`` after the last
+        one, or with ``on_incomplete="warn"`` logs a warning with the numbers.
         """
         build, pager = self._page_source(
-            team.list_workforce_tasks, (dataset_id,), page_size, team.MAX_TASK_PAGE_SIZE, "task_id", **filters
+            team.list_workforce_tasks,
+            (dataset_id,),
+            page_size,
+            team.MAX_TASK_PAGE_SIZE,
+            "task_id",
+            on_incomplete=on_incomplete,
+            **filters,
         )
         return self._pages(build, pager, lambda page: (page.tasks, page.count))
 

@@ -165,14 +165,14 @@ class AsyncClientCore(ClientBase):
         build: Callable[[int], ApiCall[P]],
         pager: Pager[ItemT],
         read: Callable[[P], tuple[Sequence[ItemT] | None, object]],
-        *,
-        count_may_be_page_size: bool = False,
     ) -> AsyncIterator[ItemT]:
-        """Walk a list page by page; ``read`` gives a page's items and its documented count (see _paging)."""
+        """Walk a list page by page, pass after pass, until the pager is done; ``read`` gives a page's items
+        and its documented count. A walk it cannot prove complete raises or warns at the end (_paging.py)."""
         while not pager.done:
             items, total = read(await self._call(build(pager.offset)))
-            for item in pager.accept_counted(items, total, count_may_be_page_size=count_may_be_page_size):
+            for item in pager.accept_counted(items, total):
                 yield item
+        pager.finish()
 
     async def send_raw(
         self,

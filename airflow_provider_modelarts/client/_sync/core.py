@@ -166,13 +166,13 @@ class ClientCore(ClientBase):
         build: Callable[[int], ApiCall[P]],
         pager: Pager[ItemT],
         read: Callable[[P], tuple[Sequence[ItemT] | None, object]],
-        *,
-        count_may_be_page_size: bool = False,
     ) -> Iterator[ItemT]:
-        """Walk a list page by page; ``read`` gives a page's items and its documented count (see _paging)."""
+        """Walk a list page by page, pass after pass, until the pager is done; ``read`` gives a page's items
+        and its documented count. A walk it cannot prove complete raises or warns at the end (_paging.py)."""
         while not pager.done:
             items, total = read(self._call(build(pager.offset)))
-            yield from pager.accept_counted(items, total, count_may_be_page_size=count_may_be_page_size)
+            yield from pager.accept_counted(items, total)
+        pager.finish()
 
     def send_raw(
         self,
