@@ -4,7 +4,8 @@ Querying the Sample List (``querying_the_sample_list.rst``) and Querying the Sam
 Task by Page (``querying_the_sample_list_of_a_team_labeling_task_by_page.rst``): ``sample_state`` filters,
 ``label_name``, ``order`` and paging (``limit`` 1-100, ``offset`` a page number). ``sample_count`` ("Number
 of samples.") is the number of samples matching the query, all pages together (README assumption). A bad
-query parameter is ``ModelArts.0104`` "Parameter error." (the tsv's generic row, see ``codes.py``).
+query parameter is ``ModelArts.0104`` "Parameter error." (the tsv's generic row, see ``codes.py``). The
+settings of ``list_churn.py`` change a list between its pages, shape its count and ignore ``offset``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from airflow_provider_modelarts._text import quote
 
+from . import list_churn
 from .codes import PARAMETER_ERROR, ApiError
 from .payloads import query_int
 from .records import BUCKET, DatasetRecord, SampleRecord, TaskSample, WorkforceTaskRecord
@@ -140,14 +142,15 @@ def _state_name(query: Mapping[str, str]) -> str | None:
     return state
 
 
-def _page(items: list[Any], query: Mapping[str, str], cap: int | None) -> list[Any]:
+def _page(items: list[Any], query: Mapping[str, str], state: EmulatorState) -> list[Any]:
     """``limit`` 1-100 (default 10); ``offset`` is the start *page* (default 0), as the pages define it.
 
     ``limit`` is the "Maximum number of records returned on each page" (both sample list pages): with
     ``config.sample_page_cap`` set, pages hold at most that many samples and ``offset`` counts pages of that
     size, while ``sample_count`` stays the number of matching samples."""
     limit = query_int(query, "limit", 10, low=1, high=100)
-    offset = query_int(query, "offset", 0, low=0)
+    offset = list_churn.page_number(state, query_int(query, "offset", 0, low=0))
+    cap = state.config.sample_page_cap
     if cap is not None:
         limit = min(limit, cap)
     start = offset * limit
@@ -185,13 +188,15 @@ def list_dataset_samples(
         if sample_type is not None:
             records = [r for r in records if r.sample_type == sample_type]
         records = _order(records, query)
-        page = _page(records, query, state.config.sample_page_cap)
+        page = _page(records, query, state)
         task = next(iter(dataset.tasks.values()), None)
         workers = worker_index(task)
-        return {
-            "sample_count": len(records),
+        reply = {
+            **list_churn.counted(state, "sample_count", len(records)),
             "samples": [dataset_sample_view(dataset, r, workers) for r in page],
         }
+        list_churn.after_page(state, dataset, None, "samples")
+        return reply
 
 
 def _dataset_state_matches(dataset: DatasetRecord, record: SampleRecord, sample_state: str) -> bool:
@@ -226,12 +231,14 @@ def list_task_samples(
         if label_name is not None:
             pairs = [pair for pair in pairs if _has_label(pair[1].labels, label_name)]
         pairs = _order(pairs, query)
-        page = _page(pairs, query, state.config.sample_page_cap)
+        page = _page(pairs, query, state)
         workers = worker_index(task)
-        return {
-            "sample_count": len(pairs),
+        reply = {
+            **list_churn.counted(state, "sample_count", len(pairs)),
             "samples": [task_sample_view(dataset, record, ts, workers) for record, ts in page],
         }
+        list_churn.after_page(state, dataset, task, "task_samples")
+        return reply
 
 
 def list_datasets(state: EmulatorState, project_id: str, query: Mapping[str, str]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from airflow_provider_modelarts.models import (
     UpdateWorkforceTaskRequest,
 )
 
+from . import list_churn
 from .codes import ApiError
 from .lifecycle import check_stats
 from .payloads import query_bool, query_int, validated_body
@@ -152,17 +153,19 @@ def list_tasks(
     the order they were created. Query parameters the page does not document are ignored.
 
     ``limit`` is the "Maximum number of records returned on each page": with ``config.task_page_cap`` set,
-    pages hold at most that many tasks and ``offset`` counts pages of that size; ``count`` is always the
-    "Total number of team labeling tasks"."""
+    pages hold at most that many tasks and ``offset`` counts pages of that size; ``count`` is the "Total
+    number of team labeling tasks" (unless ``list_churn.py``'s settings shape it or change the list)."""
     limit = query_int(query, "limit", _MAX_PAGE, low=1, high=_MAX_PAGE)
-    offset = query_int(query, "offset", 0, low=0)
+    offset = list_churn.page_number(state, query_int(query, "offset", 0, low=0))
     if state.config.task_page_cap is not None:
         limit = min(limit, state.config.task_page_cap)
     with state.lock:
         dataset = state.dataset(project_id, dataset_id)
         tasks = list(dataset.tasks.values())
         page = tasks[offset * limit : offset * limit + limit]
-        return {"count": len(tasks), "tasks": [_view(dataset, task) for task in page]}
+        reply = {**list_churn.counted(state, "count", len(tasks)), "tasks": [_view(dataset, t) for t in page]}
+        list_churn.after_page(state, dataset, None, "tasks")
+        return reply
 
 
 def start_task(

@@ -194,5 +194,6 @@ def test_iter_samples_walks_short_pages_to_the_end(emulator: EmulatorServer) -> 
     assert dataset == names
     assert in_task == {sid(name) for name in names}  # task-1 synchronizes new data
     routes = emulator.admin.stats()["routes"]
-    # 9 samples in pages of 2: five pages, the last short, and the count ends the walk (no empty page).
-    assert routes["list_samples"]["requests"] == routes["list_workforce_task_samples"]["requests"] == 5
+    # 9 samples in pages of 2: five pages, the last short, then the empty page ends the pass; a second pass
+    # reads the same and proves the walk complete (client/_paging.py).
+    assert routes["list_samples"]["requests"] == routes["list_workforce_task_samples"]["requests"] == 12
