@@ -16,10 +16,30 @@ Any other documented filter value can be given instead; anything else is refused
 A sample that comes back without labels is counted (``unlabeled_skipped``) and not written: the manifest
 holds labeled samples only, whatever the filter let through.
 
-Where to (``target``): a local path (written to a temporary file beside it and renamed into place once every
-page was written, so a reader never sees half a manifest), anything with an ``open(mode)`` method (Airflow's
-``ObjectStoragePath``, a ``UPath``), or a URL fsspec can open (``s3://...``; written in place, as object
-stores have no rename). Airflow-free: the hook passes its client in.
+Where to (``target``), and the rule every target kind follows: **all or nothing**. The manifest is written
+under a temporary name beside the target (``.<name>.<random hex>.part``, in the same directory or under the
+same key prefix) and moved onto the target only once every page was written; when anything fails first (a
+page the walk cannot read, a sample the manifest cannot hold, the move itself, the task being killed), the
+temporary is deleted and the error raised. So a failed try leaves the target as it was (absent, or the
+previous manifest byte for byte), never a truncated file that looks complete. The target kinds:
+
+* a local path (``str`` / ``PathLike`` without ``://``, a ``file://`` URL, a ``file`` ``ObjectStoragePath``):
+  a temporary file renamed into place with ``os.replace`` (atomic on one filesystem);
+* a URL fsspec can open (``s3://bucket/key``, ``memory://...``, chained URLs), through
+  ``fsspec.core.url_to_fs``, and a path object (Airflow's ``ObjectStoragePath``, a ``UPath``), through its
+  public ``fs`` and ``path`` (for ``ObjectStoragePath`` the filesystem attached for its connection): the
+  temporary key is written with ``fs.open``, moved with ``fs.mv`` (an object store copies it, then deletes it:
+  a reader sees the previous object or the new one) and deleted with ``fs.rm`` on failure (only a store
+  that cannot be reached then keeps it). A temporary key is needed because fsspec's buffered files upload
+  what they hold when closed, also when the writer raised.
+
+Where it went (:attr:`ExportResult.path`; the log, XCom, lineage and asset event all take it from there):
+
+* a local path is made absolute (against the working directory of the try) before it is reported, so its
+  asset URI (:func:`location_uri`) is ``file:///abs/path``, never ``file://exports/...`` (host "exports");
+* a URL is reported by :func:`public_location`: without credentials, query string or fragment.
+
+Airflow-free: the hook passes its client in.
 """
 
 from __future__ import annotations
@@ -27,21 +47,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from airflow_provider_modelarts.errors import ModelArtsError
 
 __all__ = [
+    "CONTAINER_AT_ACCOUNT",
     "DATASET_SAMPLE_STATE",
     "TEAM_TASK_SAMPLE_STATE",
     "ExportArgumentError",
     "ExportResult",
     "export_labels",
+    "location_uri",
     "manifest_line",
     "open_target",
     "public_location",
@@ -140,20 +164,33 @@ def write_manifest(samples: Iterable[Any], stream: IO[str], result: ExportResult
 
 @contextlib.contextmanager
 def open_target(target: Any) -> Iterator[tuple[IO[str], str]]:
-    """``(text stream, where it goes)`` for a local path, an object with ``open()``, or an fsspec URL."""
+    """``(text stream, where it goes)`` for ``target``; what was written replaces the target only when the
+    ``with`` block ends without an error (the module's all-or-nothing rule)."""
     path = _local_path(target)
-    if path is None:
-        with _open_remote(target) as stream:
-            yield stream, public_location(str(target))
+    if path is not None:
+        with _replace_local(path) as stream:
+            yield stream, str(path)
         return
-    path = path.expanduser()
+    fs, key = _filesystem(target)
+    with _replace_remote(fs, key) as stream:
+        yield stream, _remote_location(target)
+
+
+def _temporary_name(name: str) -> str:
+    """The name written first, beside the target: hidden, never ending like a manifest, unique per try, and
+    without ``*``, ``?`` or ``[`` (fsspec's ``mv`` and ``rm`` read those as a glob)."""
+    return f".{re.sub(r'[*?[]', '_', name)}.{uuid.uuid4().hex}.part"
+
+
+@contextlib.contextmanager
+def _replace_local(path: Path) -> Iterator[IO[str]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Created with the umask's permissions (unlike mkstemp's 0600): whoever reads the manifest next may be
     # another user, as a plain open() would allow.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    tmp = path.with_name(_temporary_name(path.name))
     try:
         with open(tmp, "x", encoding="utf-8", newline="\n") as stream:
-            yield stream, str(path)
+            yield stream
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -161,42 +198,118 @@ def open_target(target: Any) -> Iterator[tuple[IO[str], str]]:
         raise
 
 
-def public_location(url: str) -> str:
-    """``url`` without its userinfo, as the export reports it (log, XCom, lineage, asset event).
+@contextlib.contextmanager
+def _replace_remote(fs: Any, key: str) -> Iterator[IO[str]]:
+    directory, slash, name = key.rpartition("/")
+    tmp = f"{directory}{slash}{_temporary_name(name)}"
+    try:
+        with fs.open(tmp, "w", encoding="utf-8", newline="\n") as stream:
+            yield stream
+        fs.mv(tmp, key)
+    except BaseException:
+        with contextlib.suppress(Exception):  # not there (the open failed), or the store is unreachable
+            fs.rm(tmp)
+        raise
 
-    Airflow's ``ObjectStoragePath`` writes its ``conn_id`` there (``s3://aws_default@bucket/key``), and a URL
-    may carry a user and password: the location of the data is ``s3://bucket/key`` whichever connection
-    wrote it, and a password must never reach a log or XCom.
+
+#: fsspec protocols whose URLs name a container before ``@`` (adlfs: ``abfs://container@account.dfs.core.
+#: windows.net/path``): there the part before ``@`` is where the data is, not a credential.
+CONTAINER_AT_ACCOUNT = frozenset({"abfs", "abfss", "az", "adl", "wasb", "wasbs"})
+
+
+def public_location(url: str) -> str:
+    """``url`` as the export reports it (log, XCom, lineage, asset event): the place, no credentials.
+
+    * The userinfo goes (``s3://aws_default@bucket/key``: Airflow's ``ObjectStoragePath`` keeps its
+      ``conn_id`` there; ``sftp://user:password@host/...``), except where the protocol names a container
+      there (:data:`CONTAINER_AT_ACCOUNT`, a userinfo without ``:``).
+    * Where the userinfo ends: at the last ``@`` of the authority (RFC 3986: up to the first ``/``, ``?`` or
+      ``#``), as a host never holds one. Passwords are pasted unencoded, though, and a ``/``, ``?`` or ``#``
+      in one ends the authority early (``sftp://user:pa/ss@host/key``, which ``urlsplit`` reads as host
+      ``user``, port ``pa``); an ``@`` in one comes before the host's. So when the authority holds a ``:``
+      (a password, or a port: the two cannot be told apart), the userinfo ends at the first ``@`` after
+      which the host and path (up to the next ``?`` or ``#``) are not empty and hold no ``@`` (or else at
+      the last ``@``). A path holding an ``@`` in such a URL loses its start too, and a password with an
+      ``@`` and later a ``?`` or ``#`` reads as a host, a path and a query of its own: whatever the
+      userinfo holds, no password is ever kept whole.
+    * The query string and fragment go (``?sig=...``, ``?X-Amz-Signature=...``: tokens, not a place).
+
+    A path (no ``://``) is returned as it is.
     """
     scheme, separator, rest = url.partition("://")
-    authority, slash, tail = rest.partition("/")
-    if not separator or "@" not in authority:
+    if not separator:
         return url
-    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
+    at = _userinfo_end(rest)
+    userinfo, place = rest[: max(at, 0)], rest[at + 1 :]
+    if userinfo and ":" not in userinfo and scheme.rpartition("::")[2].lower() in CONTAINER_AT_ACCOUNT:
+        place = f"{userinfo}@{place}"
+    try:
+        parts = urlsplit(f"//{place}")
+    except ValueError:  # a host urllib refuses (an unbalanced "[" ...): the same split by hand
+        return f"{scheme}://{re.split('[?#]', place, maxsplit=1)[0]}"
+    return f"{scheme}://{parts.netloc}{parts.path}"
+
+
+def _userinfo_end(rest: str) -> int:
+    """Where the userinfo of ``rest`` (a URL after ``://``) ends: at this ``@``, or -1 (none); the rule is
+    :func:`public_location`'s."""
+    authority = re.split("[/?#]", rest, maxsplit=1)[0]
+    if ":" not in authority:
+        return authority.rfind("@")
+    for at in re.finditer("@", rest):
+        place = re.split("[?#]", rest[at.end() :], maxsplit=1)[0]
+        if place and "@" not in place:
+            return at.start()
+    return rest.rfind("@")
+
+
+def location_uri(location: str) -> str:
+    """The asset URI of a reported location: a URL as it is, a local (absolute) path as a ``file:`` URI."""
+    return location if "://" in location else Path(location).as_uri()
+
+
+def _remote_location(target: Any) -> str:
+    """Where a remote ``target`` goes: without the ``conn_id`` an ``ObjectStoragePath`` puts in its URL (an
+    Azure container sits in the same place, so the connection is removed by name, not by position). A
+    "connection id" with a ``:`` is a ``user:password`` that ``ObjectStoragePath`` took for one (a connection
+    id holds none): :func:`public_location` removes it as credentials."""
+    text = str(target)
+    conn_id = getattr(target, "conn_id", None)
+    if isinstance(conn_id, str) and conn_id and ":" not in conn_id:
+        text = text.replace(f"://{conn_id}@", "://", 1)
+    return public_location(text)
 
 
 def _local_path(target: Any) -> Path | None:
-    """The local file ``target`` names, or None when it is remote (written through its own ``open``)."""
+    """The absolute local file ``target`` names, or None when it is remote (fsspec writes it)."""
     protocol = getattr(target, "protocol", None)
     if isinstance(protocol, str):  # ObjectStoragePath / UPath
-        return Path(target.path) if protocol in ("", "file", "local") else None
+        return Path(target.path).absolute() if protocol in ("", "file", "local") else None
     if isinstance(target, (str, os.PathLike)):
         text = os.fspath(target)
         if isinstance(text, bytes):
             text = os.fsdecode(text)
         if text.startswith("file://"):
-            return Path(text[len("file://") :])
-        return None if "://" in text else Path(text)
+            text = text[len("file://") :]
+        elif "://" in text:
+            return None
+        return Path(text).expanduser().absolute()
     return None
 
 
-def _open_remote(target: Any) -> Any:
-    """ObjectStoragePath / UPath open themselves; a URL string goes through fsspec (Airflow installs it)."""
-    if hasattr(target, "open") and not isinstance(target, str):
-        return target.open("w", encoding="utf-8")
-    import fsspec
+def _filesystem(target: Any) -> tuple[Any, str]:
+    """``(fsspec filesystem, path in it)`` of a URL or of a path object (``ObjectStoragePath``, ``UPath``)."""
+    if isinstance(target, str):
+        from fsspec.core import url_to_fs
 
-    return fsspec.open(target, "w", encoding="utf-8")
+        return url_to_fs(target)
+    fs, path = getattr(target, "fs", None), getattr(target, "path", None)
+    if fs is None or not isinstance(path, str):
+        raise ExportArgumentError(
+            f"target must be a local path, a URL or a path object such as ObjectStoragePath, "
+            f"got {type(target).__name__}"
+        )
+    return fs, path
 
 
 def export_labels(

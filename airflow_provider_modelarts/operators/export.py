@@ -39,10 +39,12 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
     sample_state=__ACCEPTED__`` ("accepted"), as the two sample-list pages document them.
 
     :param dataset_id: the dataset (templated).
-    :param path: where the manifest goes (templated): a local path (written beside it under a temporary
-        name, then renamed into place: a reader never sees half a manifest; a retry replaces it whole), or a
-        URL of any filesystem Airflow's ``ObjectStoragePath`` supports (``s3://bucket/key.jsonl``, ...;
-        written in place).
+    :param path: where the manifest goes (templated): a local path (a relative one against the worker's
+        working directory; reported absolute), or a URL of any filesystem Airflow's ``ObjectStoragePath``
+        supports (``s3://bucket/key.jsonl``, ...; reported without credentials or query string). Either way
+        written beside it under a temporary name and moved into place once complete: a failed try leaves
+        the previous manifest or none, never half of one; a retry replaces it whole
+        (:mod:`airflow_provider_modelarts.export`).
     :param workforce_task_id: export this team labeling task's samples instead (templated; empty: the
         dataset's).
     :param sample_state: another documented ``sample_state`` filter (templated); default ``__ALL__`` for a
@@ -55,6 +57,11 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
     Returns (XCom) ``dataset_id``, ``workforce_task_id``, ``sample_state``, ``source`` (the ``modelarts://``
     URI read), ``path``, ``samples``, ``labels``, ``unlabeled_skipped``, ``bytes``, ``label_counts`` (the 50
     most frequent label names) and ``label_names``.
+
+    Fails for good (``AirflowFailException``) on arguments that would fail again (an undocumented
+    ``sample_state``, an empty ``path``); anything else, such as a sample walk that could not prove it read
+    every sample (a transient ``ModelArtsError``), a network or storage error, is raised as it is, so
+    Airflow retries the task.
     """
 
     template_fields: Sequence[str] = modelarts_template_fields(
@@ -134,7 +141,9 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
         )
         self.record_lineage([source], [result.path])
         if self.asset_alias is not None:
-            self.announce(context, result.path if "://" in result.path else f"file://{result.path}", summary)
+            from airflow_provider_modelarts.export import location_uri
+
+            self.announce(context, location_uri(result.path), summary)
         return summary
 
     def _target(self) -> Any:

@@ -1,0 +1,445 @@
+"""Every export target is all or nothing; every location is reported absolute and without a secret.
+
+A failure at any page (hypothesis picks the page, the kind of failure and what the target held before)
+leaves each kind of target as it was, with no temporary beside it: a local path, a ``file://`` URL, an
+fsspec URL, a ``UPath``, and Airflow's ``ObjectStoragePath`` on a store attached for its connection (the way
+an ``s3://`` connection is used; the store is an in-memory fsspec filesystem of its own). The walk is a fake
+sync client (the export takes any client with the two sample walks); the operator's tests go through HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import fsspec
+import httpx
+import pytest
+import respx
+from airflow.sdk import AssetAlias, ObjectStoragePath
+from airflow.sdk.execution_time.context import OutletEventAccessors
+from airflow.sdk.io import attach
+from fsspec.implementations.memory import MemoryFileSystem
+from hook_helpers import UNIT_ENDPOINT, set_unit_conn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from upath import UPath
+
+from airflow_provider_modelarts import errors
+from airflow_provider_modelarts.errors import ModelArtsError, ModelArtsServerError
+from airflow_provider_modelarts.export import export_labels, location_uri, manifest_line, public_location
+from airflow_provider_modelarts.lineage import operator_lineage
+from airflow_provider_modelarts.operators.export import ExportLabelsOperator
+from airflow_provider_modelarts.retries import RetryPolicy
+
+DATASET_LIST = f"{UNIT_ENDPOINT}/v2/p1/datasets/d1/data-annotations/samples"
+NAME = "labels.jsonl"
+ALIAS = "labels-exported"
+
+
+class _Store(MemoryFileSystem):
+    """An object store of its own (fsspec's ``memory://`` shares one store per process)."""
+
+    store: ClassVar[dict[str, Any]] = {}
+    pseudo_dirs: ClassVar[list[str]] = [""]
+
+
+class _RefusingStore(_Store):
+    """A store whose copy onto the target fails (a quota, a permission, a network error)."""
+
+    def mv(self, path1: Any, path2: Any, *args: Any, **kwargs: Any) -> None:
+        raise PermissionError("the store refused the copy")
+
+
+STORE_CONN, REFUSING_CONN = "export_targets_store", "export_targets_refusing"
+attach("s3", conn_id=STORE_CONN, fs=_Store())
+attach("s3", conn_id=REFUSING_CONN, fs=_RefusingStore())
+attach("abfs", conn_id=STORE_CONN, fs=_Store())
+
+
+class _ListIncomplete(ModelArtsError):
+    """Stands in for the walk's transient "could not prove it read every sample" error where errors.py does
+    not have it yet: a ModelArtsError, transient, not a ValueError."""
+
+    @property
+    def is_transient(self) -> bool:
+        return True
+
+
+def _incomplete_list() -> ModelArtsError:
+    """The error a sample walk raises when it cannot prove it read every sample (``IncompleteListError``)."""
+    error_class = getattr(errors, "IncompleteListError", None)
+    if error_class is None:
+        return _ListIncomplete("sample_count says 300, 200 were read")
+    counts = {"distinct": 200, "counts": (300,), "pages": 2, "passes": 1}
+    error: ModelArtsError = error_class(what="samples of dataset d1", reason="the count changed", **counts)
+    return error
+
+
+class _Killed(BaseException):
+    """The task being stopped mid-write (not an ``Exception``)."""
+
+
+@dataclass
+class _Walk:
+    """A sync client whose sample walk yields ``pages`` and, at page ``fail_at`` (``len(pages)``: after the
+    last one, where a walk reconciles what it read with the count), raises ``error`` or, for ``"unwritable"``,
+    yields a sample the manifest cannot hold."""
+
+    pages: list[list[dict[str, Any]]]
+    fail_at: int | None = None
+    error: BaseException | str | None = None
+
+    def iter_samples(self, dataset_id: str, *, sample_state: str, page_size: int, **filters: Any) -> Any:
+        assert (dataset_id, sample_state, page_size, filters) == ("d1", "__ALL__", 100, {})
+        for number, page in enumerate([*self.pages, []]):
+            if number == self.fail_at:
+                if self.error == "unwritable":
+                    yield {"sample_id": "bad", "labels": [{"name": "cat"}], "metadata": {"x": object()}}
+                else:
+                    assert isinstance(self.error, BaseException)
+                    raise self.error
+            yield from page
+
+
+@dataclass
+class _Place:
+    """One target of one kind: what the export is given, the location it must report, and the directory
+    (on ``fs``) it is written in."""
+
+    target: Any
+    location: str
+    fs: Any
+    directory: str
+
+    def put(self, data: bytes) -> None:
+        self.fs.makedirs(self.directory, exist_ok=True)
+        self.fs.pipe_file(f"{self.directory}/{NAME}", data)
+
+    def read(self) -> bytes | None:
+        path = f"{self.directory}/{NAME}"
+        return self.fs.cat_file(path) if self.fs.exists(path) else None
+
+    def names(self) -> list[str]:
+        """Every file in the directory (a temporary left behind would show here)."""
+        if not self.fs.exists(self.directory):
+            return []
+        return sorted(path.rsplit("/", 1)[-1] for path in self.fs.find(self.directory))
+
+    def remove(self) -> None:
+        if self.fs.exists(self.directory):
+            self.fs.rm(self.directory, recursive=True)
+
+
+def _place(kind: str, root: Path) -> _Place:
+    unique = uuid.uuid4().hex
+    local = root / unique
+    local_fs = fsspec.filesystem("file")
+    if kind == "local path":
+        return _Place(local / NAME, str(local / NAME), local_fs, str(local))
+    if kind == "file URL":
+        return _Place(f"file://{local}/{NAME}", str(local / NAME), local_fs, str(local))
+    if kind == "fsspec URL":
+        url = f"memory://exports/{unique}/{NAME}"
+        return _Place(url, url, fsspec.filesystem("memory"), f"/exports/{unique}")
+    if kind == "UPath":
+        url = f"memory://exports/{unique}/{NAME}"
+        return _Place(UPath(url), url, fsspec.filesystem("memory"), f"/exports/{unique}")
+    conn, fs = (REFUSING_CONN, _RefusingStore()) if kind == "refusing store" else (STORE_CONN, _Store())
+    url = f"s3://bucket/{unique}/{NAME}"
+    return _Place(ObjectStoragePath(url, conn_id=conn), url, fs, f"bucket/{unique}")
+
+
+KINDS = ("local path", "file URL", "fsspec URL", "UPath", "ObjectStoragePath")
+sample = st.builds(
+    lambda i, labels: {"sample_id": f"s{i}", "labels": [{"name": name} for name in labels]},
+    st.integers(0, 999),
+    st.lists(st.sampled_from(["cat", "dog", "猫"]), max_size=2),
+)
+pages = st.lists(st.lists(sample, max_size=3), max_size=4)
+failures = st.sampled_from(["list incomplete", "server error", "unwritable", "killed"])
+previous = st.none() | st.binary(max_size=40)
+
+
+def _error(failure: str) -> BaseException | str:
+    if failure == "list incomplete":
+        return _incomplete_list()
+    if failure == "server error":
+        return ModelArtsServerError(status=503, error_code="ModelArts.0001", error_msg="busy")
+    return "unwritable" if failure == "unwritable" else _Killed()
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("export-targets")
+
+
+@settings(max_examples=120, deadline=None)
+@given(kind=st.sampled_from(KINDS), pages=pages, data=st.data(), failure=failures, before=previous)
+def test_a_failure_at_any_page_leaves_every_kind_of_target_as_it_was(
+    root: Path,
+    kind: str,
+    pages: list[list[dict[str, Any]]],
+    data: st.DataObject,
+    failure: str,
+    before: bytes | None,
+) -> None:
+    fail_at = data.draw(st.integers(0, len(pages)), label="fail_at")
+    place = _place(kind, root)
+    try:
+        if before is not None:
+            place.put(before)
+        with pytest.raises((ModelArtsError, TypeError, _Killed)) as raised:
+            export_labels(_Walk(pages, fail_at, _error(failure)), "d1", place.target)
+        assert failure != "unwritable" or isinstance(raised.value, TypeError)
+        assert place.read() == before  # absent, or the previous manifest byte for byte
+        assert place.names() == ([NAME] if before is not None else [])  # and no temporary left behind
+    finally:
+        place.remove()
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from(KINDS), pages=pages, before=previous)
+def test_a_complete_export_replaces_every_kind_of_target_whole(
+    root: Path, kind: str, pages: list[list[dict[str, Any]]], before: bytes | None
+) -> None:
+    place = _place(kind, root)
+    try:
+        if before is not None:
+            place.put(before)
+        result = export_labels(_Walk(pages), "d1", place.target)
+        expected = "".join(manifest_line(s) for page in pages for s in page if s["labels"]).encode()
+        assert place.read() == expected and place.names() == [NAME]
+        assert (result.path, result.bytes) == (place.location, len(expected))
+    finally:
+        place.remove()
+
+
+@pytest.mark.parametrize("before", [None, b"previous manifest\n"])
+def test_a_move_the_store_refuses_leaves_the_previous_object_and_no_temporary(
+    root: Path, before: bytes | None
+) -> None:
+    place = _place("refusing store", root)
+    if before is not None:
+        place.put(before)
+    with pytest.raises(PermissionError, match="refused"):
+        export_labels(_Walk([[{"sample_id": "s1", "labels": [{"name": "cat"}]}]]), "d1", place.target)
+    assert place.read() == before and place.names() == ([NAME] if before is not None else [])
+
+
+def test_a_target_that_is_no_path_url_or_path_object_is_refused_before_any_request() -> None:
+    walk = _Walk([[{"sample_id": "s1", "labels": [{"name": "cat"}]}]], fail_at=0, error=_Killed())
+    with pytest.raises(ValueError, match="target must be a local path, a URL or a path object"):
+        export_labels(walk, "d1", object())
+
+
+def _attach_userinfo(url: str) -> None:
+    """ObjectStoragePath takes a URL's userinfo for its connection id (as ``urlsplit`` reads it): give that
+    "connection" a store, before the path is built (building it caches a store without one)."""
+    userinfo = urlsplit(url).netloc.rpartition("@")[0]
+    if userinfo:
+        attach(urlsplit(url).scheme, conn_id=userinfo, fs=_Store())
+
+
+# -- where it went --------------------------------------------------------------------------------------
+
+
+def test_a_relative_local_path_is_reported_absolute(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(root)
+    result = export_labels(_Walk([]), "d1", f"relative/{NAME}")
+    assert result.path == str(root / "relative" / NAME) and (root / "relative" / NAME).exists()
+    assert location_uri(result.path) == f"file://{root}/relative/{NAME}"
+    assert location_uri("s3://bucket/key.jsonl") == "s3://bucket/key.jsonl"
+
+
+def test_the_asset_uri_of_a_local_path_is_percent_encoded() -> None:
+    assert location_uri("/data/my labels#1.jsonl") == "file:///data/my%20labels%231.jsonl"
+
+
+# Passwords and tokens as people paste them: unencoded "/", ":", "@", "%", "?", "#" included.
+secret = st.text(string.ascii_letters + string.digits + "/:@%?#&=+!$*~._-", min_size=1, max_size=24).map(
+    lambda text: f"Zq{text}"
+)
+bucket = st.from_regex(r"[a-z0-9][a-z0-9.-]{2,20}", fullmatch=True)
+key = st.lists(st.from_regex(r"[A-Za-z0-9._-]{1,12}", fullmatch=True), min_size=1, max_size=3).map("/".join)
+scheme = st.sampled_from(["s3", "gs", "sftp", "https", "memory", "simplecache::s3"])
+
+
+@settings(max_examples=300)
+@given(
+    scheme=scheme, bucket=bucket, key=key, password=secret, token=secret, user=st.sampled_from(["u", "a.b"])
+)
+def test_a_reported_location_keeps_the_bucket_and_key_and_no_secret(
+    scheme: str, bucket: str, key: str, password: str, token: str, user: str
+) -> None:
+    """Passwords with "/", ":", "@", "%", "?", "#"; tokens too, alone or with a password. The one shape that
+    cannot be read back is a password with an ``@`` and later a ``?`` or ``#`` (``u:a@b?c@bucket/key``
+    reads as host ``b`` and a query as well): then only "no secret" holds (the module's rule)."""
+    for url in (
+        f"{scheme}://{user}:{password}@{bucket}/{key}",
+        f"{scheme}://{user}:{password}@{bucket}/{key}?sig={token}",
+        f"{scheme}://{bucket}/{key}?sig={token}&se=2030",  # a signed URL's token
+        f"{scheme}://{bucket}/{key}#{token}",
+        f"{scheme}://aws_default@{bucket}/{key}?X-Amz-Signature={token}",  # ObjectStoragePath's conn_id
+    ):
+        reported = public_location(url)
+        assert password not in reported and token not in reported, url
+        if password not in url or not re.search("@.*[?#]", password):
+            assert reported == f"{scheme}://{bucket}/{key}", url
+
+
+@pytest.mark.parametrize(
+    ("url", "reported"),
+    [
+        (
+            "abfs://labels@account.dfs.core.windows.net/d1.jsonl",
+            "abfs://labels@account.dfs.core.windows.net/d1.jsonl",
+        ),
+        (
+            "ABFSS://labels@account.dfs.core.windows.net/d1.jsonl?sv=1&sig=x",
+            "ABFSS://labels@account.dfs.core.windows.net/d1.jsonl",
+        ),
+        ("simplecache::az://labels@account/d1.jsonl", "simplecache::az://labels@account/d1.jsonl"),
+        ("wasbs://user:pass@account/d1.jsonl", "wasbs://account/d1.jsonl"),  # with a ":" it is a credential
+        ("s3://aws_default@bucket/v@2/d1.jsonl", "s3://bucket/v@2/d1.jsonl"),  # an "@" in a key is kept
+        ("sftp://user:pa/ss@host:22/d1.jsonl", "sftp://host:22/d1.jsonl"),
+        ("s3://bu[cket/d1.jsonl?sig=x", "s3://bu[cket/d1.jsonl"),  # a host urllib refuses
+        ("s3://bucket//d1.jsonl", "s3://bucket//d1.jsonl"),
+        ("abfs://labels/d1.jsonl", "abfs://labels/d1.jsonl"),  # the short form: no "@" at all
+        ("relative/d1.jsonl", "relative/d1.jsonl"),
+    ],
+)
+def test_a_container_at_account_is_a_place_not_a_credential(url: str, reported: str) -> None:
+    assert public_location(url) == reported
+
+
+def test_an_object_storage_path_is_reported_without_its_connection_whatever_the_protocol(root: Path) -> None:
+    """An Azure ``ObjectStoragePath`` holds its connection where a container could be: removed by name."""
+    target = ObjectStoragePath(f"abfs://labels/{uuid.uuid4().hex}/{NAME}?sig=tok", conn_id=STORE_CONN)
+    assert str(target).startswith(f"abfs://{STORE_CONN}@labels/")
+    result = export_labels(_Walk([[{"sample_id": "s1", "labels": [{"name": "cat"}]}]]), "d1", target)
+    assert result.path == str(target).replace(f"{STORE_CONN}@", "").partition("?")[0]
+    # A "connection id" holding ":" is a password ObjectStoragePath took for one: never reported.
+    url = f"s3://user:Zq-secret@bucket/{uuid.uuid4().hex}/{NAME}"
+    _attach_userinfo(url)
+    result = export_labels(_Walk([]), "d1", ObjectStoragePath(url, conn_id=STORE_CONN))
+    assert result.path.startswith("s3://bucket/") and "Zq-secret" not in result.path
+
+
+# -- the operator ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_unit_conn(monkeypatch)
+
+
+def _answers(pages: int, fail_at: int | None = None) -> Any:
+    """One sample a page (the service says ``pages`` samples), empty pages after them; 503 at ``fail_at``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params["offset"])
+        if number == fail_at:
+            return httpx.Response(503, json={"error_code": "ModelArts.0001", "error_msg": "busy"})
+        samples = [{"sample_id": f"s{number}", "labels": [{"name": "cat"}]}] if number < pages else []
+        return httpx.Response(200, json={"sample_count": pages, "samples": samples})
+
+    return answer
+
+
+@pytest.mark.usefixtures("_connection")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["local path", "ObjectStoragePath"]), pages=st.integers(1, 3), data=st.data())
+def test_the_operator_fails_retryably_and_leaves_no_file_when_the_walk_breaks_off(
+    root: Path, kind: str, pages: int, data: st.DataObject
+) -> None:
+    fail_at = data.draw(st.integers(0, pages - 1), label="fail_at")
+    place = _place(kind, root)
+    path = str(place.target) if kind == "local path" else place.location
+    op = ExportLabelsOperator(
+        task_id="export", dataset_id="d1", path=path, page_size=1, asset_alias=ALIAS,
+        storage_conn_id=STORE_CONN, client_retry=RetryPolicy(max_attempts=1),
+    )  # fmt: skip
+    accessors = OutletEventAccessors()
+    try:
+        with respx.mock() as router:
+            router.get(DATASET_LIST).mock(side_effect=_answers(pages, fail_at))
+            with pytest.raises(ModelArtsServerError) as raised:  # not AirflowFailException: Airflow retries
+                op.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
+        assert raised.value.is_transient
+        assert place.names() == [] and op.lineage_uris == ([], [])
+        assert accessors[AssetAlias(ALIAS)].asset_alias_events == []
+    finally:
+        place.remove()
+
+
+@pytest.mark.usefixtures("_connection")
+def test_the_operator_lets_a_transient_walk_error_through_for_a_retry(root: Path) -> None:
+    """The walk's "cannot prove it read every sample" is transient and no ValueError: the try fails, Airflow
+    retries it, and the target is left absent (the hook's client replaced by a walk that raises it)."""
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+    place = _place("ObjectStoragePath", root)
+    op = ExportLabelsOperator(
+        task_id="export", dataset_id="d1", path=place.location, storage_conn_id=STORE_CONN
+    )
+    error = _incomplete_list()
+    assert error.is_transient and not isinstance(error, ValueError)
+    walk = _Walk([[{"sample_id": "s1", "labels": [{"name": "cat"}]}]], fail_at=1, error=error)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ModelArtsHook, "get_conn", lambda self: walk)
+        with pytest.raises(type(error)):  # not AirflowFailException
+            op.execute(context={})
+    assert place.names() == []
+
+
+@pytest.mark.usefixtures("_connection")
+def test_a_relative_path_becomes_an_absolute_file_uri_and_lineage_name(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(root)
+    op = ExportLabelsOperator(task_id="export", dataset_id="d1", path=f"exports/{NAME}", asset_alias=ALIAS)
+    accessors = OutletEventAccessors()
+    with respx.mock() as router:
+        router.get(DATASET_LIST).mock(side_effect=_answers(1))
+        summary = op.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
+    absolute = str(root / "exports" / NAME)
+    ((event),) = accessors[AssetAlias(ALIAS)].asset_alias_events
+    assert event.dest_asset_key.uri == f"file://{absolute}" and absolute.startswith("/")
+    assert summary["path"] == absolute and op.lineage_uris[1] == [absolute]
+    assert [(d.namespace, d.name) for d in operator_lineage(*op.lineage_uris).outputs] == [("file", absolute)]
+
+
+@pytest.mark.usefixtures("_connection")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(password=secret, token=secret, bucket=st.from_regex(r"[a-z0-9]{3,12}", fullmatch=True))
+def test_no_secret_of_the_path_reaches_the_log_xcom_lineage_or_asset_event(
+    caplog: pytest.LogCaptureFixture, password: str, token: str, bucket: str
+) -> None:
+    url = f"s3://user:{password}@{bucket}/exports/{NAME}?sig={token}"
+    _attach_userinfo(url)
+    op = ExportLabelsOperator(
+        task_id="export", dataset_id="d1", path=url, storage_conn_id=STORE_CONN, asset_alias=ALIAS
+    )
+    accessors = OutletEventAccessors()
+    caplog.clear()
+    with caplog.at_level("DEBUG"), respx.mock() as router:
+        router.get(DATASET_LIST).mock(side_effect=_answers(1))
+        summary = op.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
+    ((event),) = accessors[AssetAlias(ALIAS)].asset_alias_events
+    lineage = operator_lineage(*op.lineage_uris)
+    # fsspec's own debug lines name the keys it touches, and a password ObjectStoragePath misread into the
+    # key is in the key: every other logger is checked (the task's, this package's, Airflow's).
+    logged = [r.getMessage() for r in caplog.records if not r.name.startswith("fsspec")]
+    shown = [json.dumps(summary), *logged, repr(lineage), event.dest_asset_key.uri, json.dumps(event.extra)]
+    assert summary["samples"] == 1 and summary["path"].startswith("s3://")
+    if not re.search("[/?#@]", password):  # (any of those, and ObjectStoragePath misreads the URL itself)
+        assert summary["path"] == f"s3://{bucket}/exports/{NAME}"
+    for text in shown:
+        assert password not in text and token not in text
