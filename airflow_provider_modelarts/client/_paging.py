@@ -35,8 +35,8 @@ that was in the list from its first request to its last, never one item twice, o
   quiet) naming the distinct items seen, the counts the pages reported and the pages read, or, where the
   caller passed ``on_incomplete="warn"``, logs that message as a warning. Never a silent short result.
 * **Items without an id** (a lenient read keeps them) cannot be told apart: they are yielded in the first
-  pass only, and such a walk is complete only if its second pass reads the same pages as its first (so the
-  same id-less items, in the same places); otherwise it is incomplete rather than yield one twice.
+  pass only. A later pass that lists any ends the walk: complete if it read the same pages as the pass
+  before (so the same id-less items, as many on each page), else incomplete rather than yield one twice.
 * **Order.** Where a page offers a stable order, a walk that must be complete asks for it: the dataset
   sample list documents ``order`` (asc / desc, default desc) and is walked with ``order=asc`` unless the
   caller passes ``order``. The team task list and the team task sample list document no order parameter.
@@ -165,8 +165,6 @@ class Pager(Generic[ItemT]):
         self.on_incomplete = on_incomplete
         self.what = what
         self._item_id = item_id
-        #: Page number of the next request within the current pass (1-based :attr:`passes`).
-        self.offset = 0
         self.passes = 1
         self.pages = 0
         self.done = False
@@ -175,15 +173,20 @@ class Pager(Generic[ItemT]):
         #: Items without an id yielded (first pass only).
         self.idless = 0
         self._yielded = IdDigests()
-        self._in_pass = self._yielded  # the first pass's ids are the walk's; later passes get their own
-        self._idless_in_pass = 0
         self._counts: list[int] = []
         self._largest_count = 0
-        self._pass_count = 0
         self._items_read = 0
         self._nonempty_pages = 0
-        self._fingerprint = hashlib.blake2b(digest_size=16)
         self._previous: bytes | None = None
+        self._new_pass(self._yielded)  # the first pass's ids are the walk's; later passes get their own
+
+    def _new_pass(self, ids: IdDigests) -> None:
+        #: Page number of the next request within the current pass (1-based :attr:`passes`).
+        self.offset = 0
+        self._in_pass = ids
+        self._idless_in_pass = 0
+        self._pass_count = 0  # the largest count the pass's pages reported (one that is a total)
+        self._fingerprint = hashlib.blake2b()
 
     @property
     def received(self) -> int:
@@ -202,31 +205,32 @@ class Pager(Generic[ItemT]):
         if count is not None and not (self.count_may_be_page_size and count == len(page)):
             self._largest_count = max(self._largest_count, count)
             self._pass_count = max(self._pass_count, count)
-        self._fingerprint.update(f"|{self.offset}:{count}:{len(page)}:{readable}|".encode())
-        fresh, repeats_only = self._take(page)
+        fresh, repeats_only, idless = self._take(page)
+        # The page as the pass fingerprint sees it: where, what count, how many items and without an id.
+        self._fingerprint.update(repr((self.offset, count, len(page), idless, readable)).encode())
         if not readable:
-            self._end_pass(proper=False, reason="a reply whose items are not a list")
+            self._end_pass("a reply whose items are not a list")
         elif not page:
-            self._end_pass(proper=True, reason="")
+            self._end_pass(None)
         elif repeats_only:
-            self._end_pass(proper=False, reason="a page of items that pass had read already")
+            self._end_pass("a page of items that pass had read already")
         elif self.offset + 1 >= self._page_cap():
-            self._end_pass(proper=False, reason=f"no empty page within {self.offset + 1} pages")
+            self._end_pass(f"no empty page within {self.offset + 1} pages")
         else:
             self.offset += 1
         return fresh
 
-    def _take(self, page: Sequence[ItemT]) -> tuple[list[ItemT], bool]:
+    def _take(self, page: Sequence[ItemT]) -> tuple[list[ItemT], bool, int]:
+        """The page's items to yield, whether it only repeats items of this pass, its items without an id."""
         fresh: list[ItemT] = []
         repeats_only = True
+        idless = 0
         for item in page:
             key = self._item_id(item)
             if key is None:
                 repeats_only = False
-                self._idless_in_pass += 1
-                self._fingerprint.update(b"-")
+                idless += 1
                 if self.passes == 1:
-                    self.idless += 1
                     fresh.append(item)
                 continue
             value = digest(key)
@@ -238,28 +242,32 @@ class Pager(Generic[ItemT]):
         if page:
             self._items_read += len(page)
             self._nonempty_pages += 1
-        return fresh, repeats_only
+        if self.passes == 1:
+            self.idless += idless
+        self._idless_in_pass += idless
+        return fresh, repeats_only, idless
 
     def _page_cap(self) -> int:
-        basis = max(self._largest_count, len(self._yielded), len(self._in_pass))
+        basis = max(self._largest_count, len(self._yielded))
         per_page = max(1, self._items_read // max(1, self._nonempty_pages))
         return -(-basis // per_page) + MARGIN_PAGES
 
-    def _end_pass(self, *, proper: bool, reason: str) -> None:
-        fingerprint = self._fingerprint.digest() + (b"+" if proper else b"-")
+    def _end_pass(self, unproven: str | None) -> None:
+        """End the pass: at an empty page (``unproven`` None) or, unproven, for that reason; then decide."""
+        fingerprint = self._fingerprint.digest()
         same = fingerprint == self._previous
         read = len(self._in_pass) + self._idless_in_pass
-        if proper and same and self._pass_count <= read:
+        if unproven is None and same and self._pass_count <= read:
             self.done = True
             return
         if same:
             self.problem = (
-                f"two passes read the same {read} items, fewer than the count {self._pass_count} the pages "
-                "reported"
-                if proper
-                else f"two passes read the same pages and ended at {reason}"
+                f"two passes read the same pages and ended at {unproven}"
+                if unproven
+                else f"two passes read the same {read} items, fewer than the count {self._pass_count} the "
+                "pages reported"
             )
-        elif self.passes > 1 and (self.idless or self._idless_in_pass):
+        elif self.passes > 1 and self._idless_in_pass:
             self.problem = "items without an id were listed and the list changed between passes"
         elif self.passes == MAX_PASSES:
             self.problem = f"the list changed during each of {MAX_PASSES} passes"
@@ -267,12 +275,8 @@ class Pager(Generic[ItemT]):
             self.done = True
             return
         self.passes += 1
-        self.offset = 0
         self._previous = fingerprint
-        self._in_pass = IdDigests()
-        self._idless_in_pass = 0
-        self._pass_count = 0
-        self._fingerprint = hashlib.blake2b(digest_size=16)
+        self._new_pass(IdDigests())
 
     def error(self) -> IncompleteListError | None:
         """The walk's :class:`IncompleteListError` once it is :attr:`done` without proof, else ``None``."""
