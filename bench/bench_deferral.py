@@ -1,6 +1,7 @@
 """Deferral scale: 1,000 AcceptanceTriggers in one event loop polling the emulator.
 
-Usage: ``python bench/bench_deferral.py [--triggers 1000] [--poll-interval 15] [--window 45]``
+Usage: ``python bench/bench_deferral.py [--triggers 1000] [--poll-interval 15] [--window 45] [--speed 2]
+[--scenario all|cpu|timeliness]``
 
 What a triggerer process pays to keep many acceptance waits alive. This process plays the triggerer: one
 asyncio event loop runs ``AcceptanceTrigger.run()`` for every trigger, exactly as the triggerer does (each
@@ -22,6 +23,16 @@ Figures:
 
 Target (issue 17): under 1 CPU second per minute for 1,000 triggers at the default 60 s interval; the
 other rows are reported for capacity planning (memory per trigger has no target).
+
+**Timeliness at real latency** (issue 25, ``--scenario timeliness``): the same triggers wait on a team task
+whose acceptance round is open (two requests a poll) while the emulator answers every request after 200 ms,
+at a 60 s interval, with deadlines spread over the third interval. The run is ``--speed`` times faster than
+that (default 2: a 30 s interval and 100 ms per answer, the same load per turn; the client's CPU per second
+doubles), which the rows say. Figures: the worst lateness of a ``timeout`` event after its deadline (target:
+at most one interval), and whether every wait polled on time: every poll after the first answered before
+the wait's next poll would have been due (so each wait looks once per interval), with the share answered
+within a tenth of the interval (what the turns are sized for, ``triggers/clients.py``) and the worst delay.
+The first polls, all due at the same moment, are start-up and reported apart.
 """
 
 from __future__ import annotations
@@ -144,6 +155,131 @@ async def bare_get_cpu_ms(emulator: Emulator, requests: int = 2000) -> float:
         return (cpu_seconds() - started) / requests * 1000
 
 
+async def timeliness(count: int, interval: float) -> dict[str, Any]:
+    """``count`` waits until their deadlines (the third to fifth interval); see the module docstring."""
+    from airflow_provider_modelarts.acceptance import AcceptanceCriteria
+    from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
+
+    delays: list[float] = []  # due -> answered, polls after the first
+    first: list[float] = []  # start -> answered, first polls
+    late: list[float] = []
+
+    class Measured(AcceptanceTrigger):
+        due: float | None = None
+
+        async def _sleep(self, seconds: float) -> None:
+            await asyncio.sleep(seconds)
+            self.due = self._now()
+
+        async def _poll(self) -> Any:
+            due = self.due
+            result = await super()._poll()
+            (first if due == self.started else delays).append(self._now() - (due or 0.0))
+            return result
+
+    from airflow_provider_modelarts.operators.base import modelarts_hook
+
+    # What a triggerer does once per process, outside the figures: import the hook, client and models.
+    async with await modelarts_hook("modelarts_default").get_async_client() as client:
+        await client.get_workforce_task("ds-images", "task-1")
+    criteria = AcceptanceCriteria(target_statuses=(), check_complete=True).to_dict()
+    start = time.time()
+    triggers = []
+    for i in range(count):
+        trigger = Measured(
+            dataset_id="ds-images",
+            workforce_task_id="task-1",
+            criteria=criteria,
+            poll_interval=interval,
+            deadline=start + interval * (2 + i / count),
+        )
+        trigger.started = trigger.due = start
+        triggers.append(trigger)
+
+    async def wait(trigger: Measured) -> str:
+        async for event in trigger.run():
+            late.append(trigger._now() - (trigger.deadline or 0.0))
+            return str(event.payload["status"])
+        return "none"
+
+    statuses = await asyncio.gather(*(wait(t) for t in triggers))
+    on_time = sum(delay < interval for delay in delays)
+    return {
+        "tenth": sum(delay <= interval / 10 for delay in delays),
+        "statuses": sorted(set(statuses)),
+        "worst_late": max(late),
+        "polls": len(delays),
+        "on_time": on_time,
+        "worst_delay": max(delays, default=0.0),
+        "first_worst": max(first, default=0.0),
+    }
+
+
+def timeliness_rows(workdir: Path, count: int, speed: float) -> list[Row]:
+    interval, latency_ms = 60.0 / speed, 200.0 / speed
+    with Emulator(workdir, "--latency-ms", str(latency_ms)) as emulator:
+        emulator.use_as_default_connection()
+        emulator.admin("POST", "config", json={"step_seconds": None})  # reviewers never move
+        from airflow_provider_modelarts.client import ModelArtsClient
+        from airflow_provider_modelarts.emulator import DEFAULT_PROJECT_ID
+
+        auth = emulator.connection()
+        with ModelArtsClient(
+            project_id=DEFAULT_PROJECT_ID, endpoint=emulator.base_url, auth=_aksk(auth)
+        ) as client:  # an open acceptance round: every poll reads the task and its report
+            client.start_acceptance("ds-images", "task-1", sampling_rate=1.0)
+        emulator.admin("POST", "advance", json={"steps": 1})
+        cpu_before, emu_before, wall_before = cpu_seconds(), emulator_cpu(emulator.pid), time.perf_counter()
+        with quiet_stdout():
+            fig = asyncio.run(timeliness(count, interval))
+        wall = time.perf_counter() - wall_before
+        cpu, emu = cpu_seconds() - cpu_before, emulator_cpu(emulator.pid) - emu_before
+        print(f"{wall:.0f} s: this process {cpu / wall:.0%} of a core, the emulator {emu / wall:.0%}")
+    if fig["statuses"] != ["timeout"]:
+        raise RuntimeError(f"expected every wait to time out, got {fig['statuses']}")
+    every = fig["on_time"] == fig["polls"]
+    tenth = fig["tenth"] / max(fig["polls"], 1)
+    print(
+        f"{count:,} waits, {interval:g} s interval, {latency_ms:g} ms per answer: worst timeout "
+        f"{fig['worst_late']:.2f} s after its deadline; {fig['on_time']:,} of {fig['polls']:,} polls "
+        f"answered within the interval, {tenth:.0%} within a tenth of it (worst "
+        f"{fig['worst_delay']:.2f} s); first polls (start-up) answered within {fig['first_worst']:.2f} s"
+    )
+    bench = "6. Deferral scale"
+    label = (
+        f"{count:,} waits at 200 ms per answer, 60 s interval "
+        f"(run {speed:g}x faster: {interval:g} s, {latency_ms:g} ms)"
+    )
+    return [
+        check(
+            bench,
+            f"{label}: worst timeout lateness, in intervals",
+            fig["worst_late"] / interval,
+            1.0,
+            fmt=".3f",
+            unit="",
+            note=f"{fig['worst_late']:.2f} s after the deadline at a {interval:g} s interval",
+        ),
+        Row(
+            bench,
+            f"{label}: every wait polled on time (each poll answered within its interval)",
+            "yes" if every else "no",
+            target="yes",
+            ok=every,
+            note=f"{fig['on_time']:,} of {fig['polls']:,} polls after the first answered within the "
+            f"interval, {tenth:.0%} within a tenth of it; worst {fig['worst_delay']:.2f} s after it was "
+            f"due. First polls, all due at once: answered within {fig['first_worst']:.2f} s",
+        ),
+    ]
+
+
+def _aksk(connection: dict[str, Any]) -> Any:
+    from airflow_provider_modelarts.auth import AkSkAuth
+
+    project = connection["extra"]["project_id"]
+    return AkSkAuth(connection["login"], connection["password"], project_id=project)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -151,6 +287,8 @@ def main() -> None:
     parser.add_argument("--triggers", type=int, default=1000)
     parser.add_argument("--poll-interval", type=float, default=15.0)
     parser.add_argument("--window", type=float, default=45.0)
+    parser.add_argument("--speed", type=float, default=2.0, help="timeliness: times faster than real")
+    parser.add_argument("--scenario", choices=("all", "cpu", "timeliness"), default="all")
     args = parser.parse_args()
     if args.window < args.poll_interval:
         parser.error("--window must be at least one --poll-interval, or some triggers never poll in it")
@@ -159,15 +297,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-deferral-") as tmp:
         workdir = Path(tmp)
         airflow_env(workdir)
-        with Emulator(workdir) as emulator:
-            emulator.use_as_default_connection()
-            print(f"emulator pid {emulator.pid} at {emulator.base_url}; {pin_self()}")
-            logging.getLogger("airflow_provider_modelarts").setLevel(logging.INFO)
-            import airflow_provider_modelarts.triggers.acceptance  # noqa: F401 -- import cost outside the figures
+        print(pin_self())
+        logging.getLogger("airflow_provider_modelarts").setLevel(logging.INFO)
+        if args.scenario in ("all", "cpu"):
+            rows += cpu_rows(workdir, args)
+        if args.scenario in ("all", "timeliness"):
+            rows += timeliness_rows(workdir, args.triggers, args.speed)
+    emit(rows)
 
-            with quiet_stdout():  # one INFO line per poll per trigger: written, not shown
-                fig = asyncio.run(scenario(emulator, args.triggers, args.poll_interval, args.window))
-            bare_ms = asyncio.run(bare_get_cpu_ms(emulator))
+
+def cpu_rows(workdir: Path, args: argparse.Namespace) -> list[Row]:
+    """The CPU, memory and start-up rows (the module docstring's first figures)."""
+    rows: list[Row] = []
+    with Emulator(workdir) as emulator:
+        emulator.use_as_default_connection()
+        print(f"emulator pid {emulator.pid} at {emulator.base_url}")
+        import airflow_provider_modelarts.triggers.acceptance  # noqa: F401 -- import cost outside the figures
+
+        with quiet_stdout():  # one INFO line per poll per trigger: written, not shown
+            fig = asyncio.run(scenario(emulator, args.triggers, args.poll_interval, args.window))
+        bare_ms = asyncio.run(bare_get_cpu_ms(emulator))
     n = args.triggers
     per_min = fig["cpu"] / fig["window"] * 60
     per_poll_ms = fig["cpu"] / max(fig["polls"], 1) * 1000
@@ -225,10 +374,11 @@ def main() -> None:
             bench,
             f"start-up of {n:,} triggers (first poll each)",
             f"{fig['startup_wall']:.1f} s wall, {fig['startup_cpu']:.1f} s CPU",
-            note="the triggers share one hook + async client per connection (triggers/clients.py)",
+            note="each trigger reads its connection once; they share one async client per connection "
+            "settings (triggers/clients.py)",
         ),
     ]
-    emit(rows)
+    return rows
 
 
 if __name__ == "__main__":

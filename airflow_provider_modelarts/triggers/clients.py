@@ -30,10 +30,13 @@ client sees (Little's law, with the headroom of a whole round)::
 ``latency`` is a moving average of successful answers (:data:`FIRST_LATENCY` until the first one). That
 lets every user of the client poll once within a tenth of its interval even when all of them poll at the
 same moment: 1,000 waits at a 60 s interval and 200 ms per answer get 67 turns, and a round of all their
-polls is answered within about 6 s. At :data:`MAX_TURNS` (also the connections the pool keeps; it opens only
-those the turns use), 1,000 waits at 60 s still poll once per interval at up to 3 s per answer. A poll
-whose deadline passes while it waits for a turn or an answer is cut off there, so a timeout never waits
-behind other triggers' polls (``AcceptanceTrigger._poll_in_time``).
+polls is answered within about 6 s. At :data:`MAX_TURNS`, 1,000 waits at 60 s still poll once per interval
+at up to 3 s per answer. A poll whose deadline passes while it waits for a turn or an answer is cut off
+there, so a timeout never waits behind other triggers' polls (``AcceptanceTrigger._poll_in_time``).
+
+The connections are kept in pools of :data:`POOL_SIZE`, as many as the turns in use need (a request goes to
+the first pool with a free connection): an HTTP pool checks every connection it holds each time a request
+comes or goes, so one pool of a hundred connections would cost each request a hundred checks.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ __all__ = [
     "FIRST_LATENCY",
     "MAX_TURNS",
     "MIN_TURNS",
+    "POOL_SIZE",
     "REQUESTS_PER_POLL",
     "ROUND_SHARE",
     "SharedClients",
@@ -73,9 +77,11 @@ __all__ = [
 REQUESTS_PER_POLL = 2
 #: Share of the poll interval within which a whole round of polls (every user once) is answered.
 ROUND_SHARE = 0.1
-#: Turns a client has at least, and at most (the connections its pool may keep).
+#: Turns a client has at least, and at most (the connections it may keep).
 MIN_TURNS = 4
 MAX_TURNS = 100
+#: Connections per HTTP pool (a client has as many pools as the turns in use need).
+POOL_SIZE = 4
 #: Latency assumed (seconds) before the first successful answer: rather too many turns than too few.
 FIRST_LATENCY = 1.0
 #: Weight of each new successful answer in the moving average of the latency.
@@ -174,35 +180,61 @@ class Turns:
                 granted.set_result(None)
 
 
-class TurnTransport(httpx.AsyncBaseTransport):
-    """Sends each request in a turn of ``turns`` and reads its whole answer inside that turn."""
+@dataclasses.dataclass
+class _Pool:
+    transport: httpx.AsyncBaseTransport
+    in_flight: int = 0
 
-    def __init__(self, turns: Turns, inner: httpx.AsyncBaseTransport) -> None:
+
+class TurnTransport(httpx.AsyncBaseTransport):
+    """Sends each request in a turn of ``turns``, through the first pool with a free connection (a new one
+    from ``new_pool()`` when all are busy), and reads its whole answer inside that turn."""
+
+    def __init__(self, turns: Turns, new_pool: Callable[[], httpx.AsyncBaseTransport]) -> None:
         self.turns = turns
-        self._inner = inner
+        self._new_pool = new_pool
+        self._pools: list[_Pool] = []
+
+    @property
+    def pools(self) -> int:
+        return len(self._pools)
+
+    def _free_pool(self) -> _Pool:
+        for pool in self._pools:
+            if pool.in_flight < POOL_SIZE:
+                return pool
+        self._pools.append(_Pool(self._new_pool()))
+        return self._pools[-1]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         async with self.turns.turn() as answered:
-            response = await self._inner.handle_async_request(request)
+            pool = self._free_pool()
+            pool.in_flight += 1
             try:
-                await response.aread()
+                response = await pool.transport.handle_async_request(request)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
             finally:
-                await response.aclose()
+                pool.in_flight -= 1
             if response.is_success:
                 answered()
         return response
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        for pool in self._pools:
+            await pool.transport.aclose()
 
 
 def turn_transport(turns: Turns, verify: Any) -> TurnTransport:
-    """The transport of a shared client: a pool of up to :data:`MAX_TURNS` connections behind ``turns``
+    """The transport of a shared client: pools of :data:`POOL_SIZE` connections behind ``turns``
     (``verify``: the connection's TLS setting, as the client would take it)."""
     from airflow_provider_modelarts.client._base import ssl_verify  # the client loads when a trigger runs
 
-    limits = httpx.Limits(max_connections=MAX_TURNS, max_keepalive_connections=MAX_TURNS)
-    return TurnTransport(turns, httpx.AsyncHTTPTransport(verify=ssl_verify(verify), limits=limits))
+    tls = ssl_verify(verify)
+    limits = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
+    return TurnTransport(turns, lambda: httpx.AsyncHTTPTransport(verify=tls, limits=limits))
 
 
 @dataclasses.dataclass

@@ -34,6 +34,7 @@ from airflow_provider_modelarts.triggers.clients import (
     LATENCY_WEIGHT,
     MAX_TURNS,
     MIN_TURNS,
+    POOL_SIZE,
     REQUESTS_PER_POLL,
     ROUND_SHARE,
     SharedClients,
@@ -485,26 +486,49 @@ class Inner(httpx.AsyncBaseTransport):
 
 
 def test_each_request_takes_a_turn_and_reads_its_answer_in_it() -> None:
-    async def scenario() -> tuple[Inner, Turns, list[Any], float]:
-        inner, turns = Inner(0.2), Turns(60)
+    async def scenario() -> tuple[list[Inner], Turns, list[Any], float]:
+        pools: list[Inner] = []
+        turns = Turns(60)
         turns.users = 1  # MIN_TURNS at once
-        async with httpx.AsyncClient(transport=TurnTransport(turns, inner), base_url="https://t") as http:
+        transport = TurnTransport(turns, lambda: pools.append(Inner(0.2)) or pools[-1])
+        async with httpx.AsyncClient(transport=transport, base_url="https://t") as http:
             replies = await asyncio.gather(*(http.get("/x") for _ in range(10)))
         loop = asyncio.get_running_loop()
-        return inner, turns, [r.json() for r in replies], loop.time()
+        assert transport.pools == len(pools)
+        return pools, turns, [r.json() for r in replies], loop.time()
 
-    inner, turns, bodies, elapsed = run_virtual(scenario())
-    assert bodies == [{"task_id": "t1"}] * 10 and inner.closed
-    assert inner.most == MIN_TURNS and turns.in_flight == 0
+    pools, turns, bodies, elapsed = run_virtual(scenario())
+    assert bodies == [{"task_id": "t1"}] * 10
+    assert len(pools) == 1 and pools[0].closed and pools[0].most == MIN_TURNS == POOL_SIZE
+    assert turns.in_flight == 0
     assert elapsed == pytest.approx(0.6)  # 10 requests, 4 at a time, 0.2 s each
     assert turns.latency == pytest.approx(0.2 + (FIRST_LATENCY - 0.2) * 0.8**10)  # ten answers of 0.2 s
+
+
+@pytest.mark.parametrize("users", [1, 150, 161, 1000])
+def test_requests_fill_the_first_pools_with_free_connections_and_no_pool_holds_more(users: int) -> None:
+    async def scenario() -> tuple[list[Inner], int]:
+        pools: list[Inner] = []
+        turns = Turns(60)
+        turns.users, turns.latency = users, 0.3
+        transport = TurnTransport(turns, lambda: pools.append(Inner(0.3)) or pools[-1])
+        requests = [transport.handle_async_request(httpx.Request("GET", "https://t/x")) for _ in range(400)]
+        await asyncio.gather(*requests)
+        await transport.aclose()
+        return pools, turns.limit
+
+    pools, limit = run_virtual(scenario())
+    assert len(pools) == math.ceil(limit / POOL_SIZE)  # as many pools as the turns need, no more
+    rest = limit - POOL_SIZE * (len(pools) - 1)
+    assert [pool.most for pool in pools] == [POOL_SIZE] * (len(pools) - 1) + [rest]
+    assert all(pool.closed for pool in pools)
 
 
 @pytest.mark.parametrize("status", [503, 599])
 def test_a_failed_request_gives_its_turn_back_and_teaches_no_latency(status: int) -> None:
     async def scenario() -> Turns:
         turns = Turns(60)
-        transport = TurnTransport(turns, Inner(0.05, status))
+        transport = TurnTransport(turns, lambda: Inner(0.05, status))
         request = httpx.Request("GET", "https://t/x")
         try:
             assert (await transport.handle_async_request(request)).status_code == status
@@ -516,10 +540,11 @@ def test_a_failed_request_gives_its_turn_back_and_teaches_no_latency(status: int
     assert turns.in_flight == 0 and turns.latency == FIRST_LATENCY
 
 
-def test_the_shared_transport_pools_as_many_connections_as_turns() -> None:
-    transport = turn_transport(Turns(60), verify=True)
-    assert isinstance(transport, TurnTransport)
-    assert isinstance(transport.turns, Turns)
+def test_the_shared_transport_opens_pools_only_when_requests_come() -> None:
+    turns = Turns(60)
+    transport = turn_transport(turns, verify=True)
+    assert isinstance(transport, TurnTransport) and transport.turns is turns and transport.pools == 0
+    assert POOL_SIZE == 4
     asyncio.run(transport.aclose())
 
 
