@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import struct
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -71,6 +72,8 @@ MARGIN_PAGES = 2
 ON_INCOMPLETE = ("raise", "warn")
 #: Digests kept in a plain set before they are merged into the sorted array (and at least 1/8 of it).
 MERGE_AT = 1024
+#: A digest as the number the sorted array keeps.
+_NUMBER = struct.Struct(">Q")
 
 
 def digest(key: str) -> bytes:
@@ -93,7 +96,7 @@ class IdDigests:
 
     def add(self, value: bytes) -> bool:
         """Remember ``value``; ``True`` when it was not remembered yet."""
-        number = int.from_bytes(value, "big")
+        (number,) = _NUMBER.unpack(value)
         if number in self._recent:
             return False
         at = bisect_left(self._sorted, number)
@@ -101,7 +104,7 @@ class IdDigests:
             return False
         self._recent.add(number)
         if len(self._recent) > max(MERGE_AT, len(self._sorted) >> 3):
-            self._sorted = array("Q", merge(self._sorted, sorted(self._recent)))
+            self._sorted = array(self._sorted.typecode, merge(self._sorted, sorted(self._recent)))
             self._recent = set()
         return True
 
@@ -129,6 +132,7 @@ class Pager(Generic[ItemT]):
         "_nonempty_pages",
         "_pass_count",
         "_previous",
+        "_read_in_pass",
         "_yielded",
         "count_may_be_page_size",
         "done",
@@ -184,6 +188,7 @@ class Pager(Generic[ItemT]):
         #: Page number of the next request within the current pass (1-based :attr:`passes`).
         self.offset = 0
         self._in_pass = ids
+        self._read_in_pass = 0  # distinct items the pass read (each without an id counts once)
         self._idless_in_pass = 0
         self._pass_count = 0  # the largest count the pass's pages reported (one that is a total)
         self._fingerprint = hashlib.blake2b()
@@ -205,14 +210,14 @@ class Pager(Generic[ItemT]):
         if count is not None and not (self.count_may_be_page_size and count == len(page)):
             self._largest_count = max(self._largest_count, count)
             self._pass_count = max(self._pass_count, count)
-        fresh, repeats_only, idless = self._take(page)
+        fresh, listed, idless = self._take(page)
         # The page as the pass fingerprint sees it: where, what count, how many items and without an id.
         self._fingerprint.update(repr((self.offset, count, len(page), idless, readable)).encode())
         if not readable:
             self._end_pass("a reply whose items are not a list")
         elif not page:
             self._end_pass(None)
-        elif repeats_only:
+        elif not listed:
             self._end_pass("a page of items that pass had read already")
         elif self.offset + 1 >= self._page_cap():
             self._end_pass(f"no empty page within {self.offset + 1} pages")
@@ -220,32 +225,32 @@ class Pager(Generic[ItemT]):
             self.offset += 1
         return fresh
 
-    def _take(self, page: Sequence[ItemT]) -> tuple[list[ItemT], bool, int]:
-        """The page's items to yield, whether it only repeats items of this pass, its items without an id."""
+    def _take(self, page: Sequence[ItemT]) -> tuple[list[ItemT], int, int]:
+        """The page's items to yield, how many this pass had not read (0: a page of repeats), and how many
+        have no id."""
         fresh: list[ItemT] = []
-        repeats_only = True
-        idless = 0
+        listed = idless = 0
         for item in page:
             key = self._item_id(item)
             if key is None:
-                repeats_only = False
+                listed += 1
                 idless += 1
                 if self.passes == 1:
                     fresh.append(item)
+                    self.idless += 1
                 continue
             value = digest(key)
             self._fingerprint.update(value)
             if self._in_pass.add(value):
-                repeats_only = False
+                listed += 1
                 if self._in_pass is self._yielded or self._yielded.add(value):
                     fresh.append(item)
         if page:
             self._items_read += len(page)
             self._nonempty_pages += 1
-        if self.passes == 1:
-            self.idless += idless
+        self._read_in_pass += listed
         self._idless_in_pass += idless
-        return fresh, repeats_only, idless
+        return fresh, listed, idless
 
     def _page_cap(self) -> int:
         basis = max(self._largest_count, len(self._yielded))
@@ -256,7 +261,7 @@ class Pager(Generic[ItemT]):
         """End the pass: at an empty page (``unproven`` None) or, unproven, for that reason; then decide."""
         fingerprint = self._fingerprint.digest()
         same = fingerprint == self._previous
-        read = len(self._in_pass) + self._idless_in_pass
+        read = self._read_in_pass
         if unproven is None and same and self._pass_count <= read:
             self.done = True
             return
@@ -298,6 +303,6 @@ class Pager(Generic[ItemT]):
         if error is None:
             return
         if self.on_incomplete == "warn":
-            log.warning("%s", error)
+            log.warning(str(error))
             return
         raise error

@@ -342,9 +342,9 @@ def test_4620_for_a_name_the_list_does_not_show_is_a_clear_error(service: FakeSe
     )
     service.add("task-2", "labeling-other", 1)
     rewrite_lists(
-        service, lambda reply: {**reply, "tasks": ["garbled", *reply["tasks"]] if reply["tasks"] else []}
+        service, lambda reply: {**reply, "tasks": ["garbled", 7, *reply["tasks"]] if reply["tasks"] else []}
     )
-    with pytest.raises(TeamTaskNameTakenError, match=r"1 listed items were not task objects") as raised:
+    with pytest.raises(TeamTaskNameTakenError, match=r"2 listed items were not task objects") as raised:
         hook().create_team_task("ds-1", "labeling-elsewhere")
     assert raised.value.is_transient  # the list may show it on the next look
     assert isinstance(raised.value.__cause__, ModelArtsValidationError)

@@ -238,12 +238,17 @@ def test_pages_of_one_item_without_a_count_are_read_to_the_end() -> None:
     assert world.offsets == list(range(7)) * 2
 
 
-def test_a_page_that_lists_one_item_twice_counts_it_once() -> None:
-    """Two entries of one id under a count of 2: one item was read, so the list may hold one more."""
-    world = World(["a", "a"], count=lambda size, page: size)
+@pytest.mark.parametrize("per_page", [False, True], ids=["total", "page-length"])
+def test_a_page_that_lists_one_item_twice_counts_it_once(per_page: bool) -> None:
+    """Two entries of one id under a count of 2 (the total, or the page's length): one item was read, so
+    the list may hold one more; only where the count may be the page's size is 2 no total."""
+    world = World(["a", "a"], count=(lambda size, page: len(page)) if per_page else true_count)
     yielded, error = run(pager(2), world)
     assert yielded == ["a"] and error is not None
     assert error.reason == "two passes read the same 1 items, fewer than the count 2 the pages reported"
+    yielded, error = run(pager(2, count_may_be_page_size=True), World(["a", "a"], count=world.count))
+    assert yielded == ["a"]
+    assert (error is None) == per_page  # the empty page's 2 is a total; its 0 is its size
 
 
 def test_a_repeating_server_with_no_count_ends_at_the_margin() -> None:
@@ -278,6 +283,7 @@ def test_items_without_an_id_are_yielded_in_the_first_pass_only() -> None:
     world.items.insert(1, {"other": 1})
     world.items.append({"sample_id": 5})  # not a string: no id
     walk = pager(2)
+    assert walk.done is False
     yielded, error = run(walk, world)
     assert yielded == ["s0", None, "s1", 5] and error is None
     assert walk.idless == 2 and walk.received == 4
@@ -305,8 +311,10 @@ def test_items_without_an_id_that_appear_in_a_later_pass_fail_the_walk() -> None
         if page == 2:
             world.items.append({"other": 1})
 
-    yielded, error = run(pager(2), world, add)
+    walk = pager(2)
+    yielded, error = run(walk, world, add)
     assert None not in yielded and error is not None and "without an id" in error.reason
+    assert (walk.idless, walk.received, walk.passes) == (0, 3, 2)  # never yielded: it came in pass 2
 
 
 # -------------------------------------------------------------------------------------- the results
