@@ -273,7 +273,9 @@ class Pager(Generic[ItemT]):
                 "pages reported"
             )
         elif self.passes > 1 and self._idless_in_pass:
-            self.problem = "items without an id were listed and the list changed between passes"
+            self.problem = (
+                f"the list changed, and pass {self.passes} listed {self._idless_in_pass} items without an id"
+            )
         elif self.passes == MAX_PASSES:
             self.problem = f"the list changed during each of {MAX_PASSES} passes"
         if self.problem is not None:

@@ -34,6 +34,7 @@ def hook() -> ModelArtsHook:
 
 def test_a_task_of_that_name_is_adopted_not_created_again(service: FakeService) -> None:
     first = hook().create_team_task("ds-1", "labeling-a")
+    assert service.lists.call_count == 2  # one walk of the empty list (two passes of one empty page)
     again = hook().create_team_task("ds-1", "labeling-a")
     assert (first["created"], again["created"]) == (True, False)
     assert again["workforce_task_id"] == first["workforce_task_id"]
@@ -97,6 +98,7 @@ def test_1_a_create_reply_without_task_id_adopts_the_created_task_by_name(
     service.create_body = body
     result = hook().create_team_task("ds-1", "labeling-no-id")
     assert service.creates.call_count == 1 and len(service.tasks) == 1
+    assert service.lists.call_count == 2 + 4  # a walk before the create (empty), one after it (the task)
     assert result["workforce_task_id"] == "task-1" and result["created"] is True
     assert result["started"] is True and result["status"] == 1
     asked = {call.request.url.path.rsplit("/", 1)[1] for call in service.details.calls}
@@ -115,8 +117,9 @@ def test_1_a_list_lagging_behind_the_create_is_read_again_without_creating_again
 def test_1_a_created_task_the_list_never_shows_fails_without_a_second_create(service: FakeService) -> None:
     service.create_body = b"{}"
     service.lagging_lists = 100
-    with pytest.raises(TeamTaskNotListedError, match="labeling-hidden"):
+    with pytest.raises(TeamTaskNotListedError, match="labeling-hidden") as raised:
         hook().create_team_task("ds-1", "labeling-hidden")
+    assert (raised.value.dataset_id, raised.value.task_name) == ("ds-1", "labeling-hidden")
     assert service.creates.call_count == 1 and len(service.tasks) == 1
 
 
@@ -190,6 +193,7 @@ def test_4_two_tasks_with_the_name_are_an_error_naming_both(
     for task_id, status, _ in others:
         assert task_id in message and f"status {status}" in message
     assert raised.value.tasks == [(task_id, status) for task_id, status, _ in others]
+    assert (raised.value.dataset_id, raised.value.task_name) == ("ds-1", "dup")
     assert service.creates.call_count == 0 and service.starts.call_count == 0
 
 
@@ -213,6 +217,7 @@ def test_5_a_task_still_starting_after_the_wait_is_an_error_not_a_result(service
     with pytest.raises(TeamTaskNotStartedError, match="still in status 0 STARTING") as raised:
         hook().create_team_task("ds-1", "labeling-slow", wait_started=0)
     assert raised.value.is_transient  # an Airflow retry adopts the task and waits again
+    assert (raised.value.dataset_id, raised.value.workforce_task_id) == ("ds-1", "task-1")
     service.tasks["task-1"]["status"] = 1  # allocation finished
     again = hook().create_team_task("ds-1", "labeling-slow", wait_started=0)
     assert (again["workforce_task_id"], again["status"], again["created"]) == ("task-1", 1, False)
@@ -292,6 +297,14 @@ def test_8_a_listed_task_whose_status_proves_nothing_is_started_if_its_details_s
     assert (again["started"], service.starts.call_count) == (False, 1)
 
 
+def test_8_without_start_a_listed_task_without_a_status_is_returned_as_listed(service: FakeService) -> None:
+    service.add("task-7", "labeling-later", 6)
+    rewrite_lists(service, lambda reply: {**reply, "tasks": [_without_status(t, {}) for t in reply["tasks"]]})
+    result = hook().create_team_task("ds-1", "labeling-later", start=False)
+    assert (result["workforce_task_id"], result["status"], result["started"]) == ("task-7", None, False)
+    assert service.details.call_count == 0  # nothing to decide without a start
+
+
 def _without_status(task: dict[str, Any], listed: dict[str, Any]) -> dict[str, Any]:
     return {**{key: value for key, value in task.items() if key != "status"}, **listed}
 
@@ -316,6 +329,7 @@ def test_8_a_task_of_the_name_without_a_task_id_is_never_adopted(service: FakeSe
     with pytest.raises(UnadoptableTeamTaskError, match="labeling-anon") as raised:
         hook().create_team_task("ds-1", "labeling-anon")
     assert raised.value.task_id == task_id and not raised.value.is_transient
+    assert (raised.value.dataset_id, raised.value.task_name) == ("ds-1", "labeling-anon")
     assert service.creates.call_count == 0 and service.starts.call_count == 0
     assert service.details.call_count == 0  # never ".../workforce-tasks/None"
 
@@ -344,8 +358,9 @@ def test_4620_for_a_name_the_list_does_not_show_is_a_clear_error(service: FakeSe
     rewrite_lists(
         service, lambda reply: {**reply, "tasks": ["garbled", 7, *reply["tasks"]] if reply["tasks"] else []}
     )
-    with pytest.raises(TeamTaskNameTakenError, match=r"2 listed items were not task objects") as raised:
+    with pytest.raises(TeamTaskNameTakenError, match=r"\(2 listed items were not task objects\)") as raised:
         hook().create_team_task("ds-1", "labeling-elsewhere")
     assert raised.value.is_transient  # the list may show it on the next look
+    assert (raised.value.dataset_id, raised.value.task_name) == ("ds-1", "labeling-elsewhere")
     assert isinstance(raised.value.__cause__, ModelArtsValidationError)
     assert service.creates.call_count == FAST_RETRY.max_attempts  # each attempt looked again first

@@ -61,7 +61,9 @@ def test_a_name_the_service_says_is_taken_but_the_list_does_not_show_says_where_
         2,
         True,
     )
-    assert "listed items" not in str(TeamTaskNameTakenError("ds-1", "labeling-a", 0))
+    assert str(TeamTaskNameTakenError("ds-1", "labeling-a", 0)).endswith(
+        "shows none of that name. The name may be taken outside this dataset; choose another name."
+    )
 
 
 def test_a_task_of_the_name_without_a_task_id_is_named_in_the_error() -> None:
