@@ -5,6 +5,19 @@ only once a slot is free, so at most ``max_concurrency + 1`` batches exist in me
 input size (backpressure by construction, no unbounded queue). One event loop with an async HTTP client costs
 less per request than a thread pool and needs no locks around the tally.
 
+When a run stops, and why:
+
+* a batch whose request fails after the client's retries is recorded as failed and the run goes on;
+* an error every other batch would meet too (bad credentials, unknown dataset: :func:`batch_failure`), or
+  any exception raised while a finished batch is recorded, is fatal: no further batch is started, the ones
+  in flight finish and are recorded, then that exception is raised;
+* a service that refuses everything: when :data:`REFUSAL_BUDGET` batches in a row (in the order they
+  finish) failed with a transient error (throttled, server fault, no answer; each after the client's
+  retries), no further batch is started, the ones in flight finish and are recorded, then
+  :class:`~airflow_provider_modelarts.errors.ModelArtsServiceRefusingError` says how many items were
+  applied, failed and not sent. Any batch the service answered, or failed for another reason, resets the
+  count. A batch is sent once (the client's retries aside); those never started are not recorded.
+
 :class:`BulkOperation` is the whole run. It is composed, not subclassed: the caller (``ModelArtsHook``) passes
 the validator with its checks, the coroutine that sends one batch (where the ModelArts idempotency rules
 live), and the client factory. Nothing here imports Airflow.
@@ -36,14 +49,18 @@ from airflow_provider_modelarts.errors import (
     ModelArtsConfigError,
     ModelArtsError,
     ModelArtsNotFoundError,
+    ModelArtsServiceRefusingError,
     ModelArtsTransportError,
 )
 
-__all__ = ["BulkOperation", "ConcurrencyLimit", "batch_failure", "run_batches"]
+__all__ = ["REFUSAL_BUDGET", "BulkOperation", "ConcurrencyLimit", "batch_failure", "run_batches"]
 
 T = TypeVar("T")
 #: What :func:`run_batches` asks how many requests may be in flight.
 ConcurrencyLimit = FixedLimit | AdaptiveLimit
+#: Batches in a row failing with a transient error after which a run stops (see the module docstring).
+#: Each has already been retried by the client (6 attempts by default), and a run starts 4 at a time.
+REFUSAL_BUDGET = 8
 
 
 def batch_failure(exc: BaseException) -> ItemResult | None:
@@ -78,31 +95,43 @@ async def run_batches(
     limit: ConcurrencyLimit | None = None,
     throttle_count: Callable[[], int] = lambda: 0,
     clock: Callable[[], float] = time.monotonic,
+    refusal_budget: int = REFUSAL_BUDGET,
 ) -> int:
     """Send every batch with at most ``limit.current`` in flight; returns the highest concurrency reached.
 
     ``limit`` is a :class:`~.concurrency.FixedLimit` (``max_concurrency``, the default) or an
-    :class:`~.concurrency.AdaptiveLimit`; it hears of each answer: its latency (``clock``) and whether the
-    service throttled it meanwhile (``throttle_count``, the client's count of throttled answers, grew).
+    :class:`~.concurrency.AdaptiveLimit`; it hears of each answer: its latency (``clock``; none for a
+    failed request), whether the service throttled it meanwhile (``throttle_count``, the client's count of
+    throttled answers, grew) and its size in items.
 
     A failing request does not stop the run: ``classify_error`` turns the exception into the result recorded
-    for each item of that batch. When it returns ``None`` the error is fatal (bad credentials, unknown
-    dataset: every other batch would fail the same way): no further batch is started, the ones in flight
-    finish and are recorded, then the error is raised. Items of batches never started are not recorded.
+    for each item of that batch. When it returns ``None`` the error is fatal; so is an exception raised by
+    ``on_done``; ``refusal_budget`` transient failures in a row stop the run too (see the module docstring).
     """
     if limit is None:
         if max_concurrency is None or max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         limit = FixedLimit(max_concurrency)
+    if refusal_budget < 1:
+        raise ValueError(f"refusal_budget must be at least 1, got {refusal_budget}")
     in_flight: set[asyncio.Task[None]] = set()
     fatal: list[BaseException] = []
     # Sends started and not finished. Not len(in_flight): a finished task leaves that set only when its done
     # callback runs, which can be after the next batch took its slot.
-    sending = peak = 0
+    sending = peak = refused = 0
     slot_freed = asyncio.Event()
 
+    def refusal(exc: BaseException) -> None:
+        nonlocal refused
+        if not (isinstance(exc, ModelArtsError) and exc.is_transient):
+            refused = 0
+            return
+        refused += 1
+        if refused == refusal_budget:
+            fatal.append(ModelArtsServiceRefusingError(refused=refused, last_error=str(exc)))
+
     async def one(batch: Batch[T], ticket: int) -> None:
-        nonlocal sending
+        nonlocal sending, refused
         throttled_before, started = throttle_count(), clock()
         try:
             try:
@@ -114,9 +143,18 @@ async def run_batches(
                 if item is None:
                     fatal.append(exc)
                     return
+                refusal(exc)
+                limit.finished(ticket, latency=None, throttled=throttle_count() > throttled_before)
                 results = [item] * len(batch)
-            limit.finished(ticket, latency=clock() - started, throttled=throttle_count() > throttled_before)
+            else:
+                refused = 0
+                throttled = throttle_count() > throttled_before
+                limit.finished(ticket, latency=clock() - started, throttled=throttled, size=len(batch))
             on_done(batch, results)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # recording failed: the run must not go on as if the batch were done
+            fatal.append(exc)
         finally:
             sending -= 1
             slot_freed.set()
@@ -211,6 +249,10 @@ class BulkOperation:
             # execute() is synchronous and Airflow runs it outside any event loop; async_to_sync gives the
             # sending its own loop (and says so clearly if someone calls it from inside a running loop).
             async_to_sync(self._send_all)(source, report)
+        except ModelArtsServiceRefusingError as exc:
+            log.error("Stopped early: %s", tally.summary_line())
+            applied = tally.done + tally.already_present
+            raise exc.with_counts(applied=applied, failed=tally.failed, not_sent=tally.not_sent) from None
         except Exception:
             log.error("Stopped early: %s", tally.summary_line())
             raise

@@ -208,6 +208,11 @@ class BulkTally:
         """Problems found (a sample can have several), including those not itemised."""
         return self._problems_seen
 
+    @property
+    def not_sent(self) -> int:
+        """Valid items no request carried (a run that stopped early); 0 once every batch was sent."""
+        return max(0, self.to_send - self.processed)
+
     def rate(self) -> float:
         elapsed = self.elapsed_since_start()
         return self.processed / elapsed if elapsed > 0 else 0.0
@@ -230,10 +235,10 @@ class BulkTally:
         parts.append(f"{self.failed:,} failed")
         if self.invalid:
             parts.append(f"{self.invalid:,} invalid (not sent)")
-        line = (
-            f"{', '.join(parts)} of {self.total:,} {self.noun} in {self.batches:,} batches, "
-            f"{self.elapsed:.1f} s, {self.retries:,} retried requests"
-        )
+        line = f"{', '.join(parts)} of {self.total:,} {self.noun} in {self.batches:,} batches, "
+        if self.not_sent:
+            line += f"{self.not_sent:,} not sent, "
+        line += f"{self.elapsed:.1f} s, {self.retries:,} retried requests"
         if self.throttled:
             line += f" ({self.throttled:,} answers asked to slow down)"
         if self.peak_concurrency:

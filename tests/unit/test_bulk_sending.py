@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
 from airflow_provider_modelarts.bulk.checks import DuplicateKeys, RunRefused, SampleCheck
+from airflow_provider_modelarts.bulk.concurrency import AdaptiveLimit, FixedLimit
 from airflow_provider_modelarts.bulk.planning import Batch, ItemRef
-from airflow_provider_modelarts.bulk.sending import BulkOperation, batch_failure, run_batches
+from airflow_provider_modelarts.bulk.sending import REFUSAL_BUDGET, BulkOperation, batch_failure, run_batches
 from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource, Source
 from airflow_provider_modelarts.bulk.tally import ItemResult, Outcome
 from airflow_provider_modelarts.bulk.validation import Validator
@@ -22,7 +27,10 @@ from airflow_provider_modelarts.errors import (
     ModelArtsAuthError,
     ModelArtsNotFoundError,
     ModelArtsServerError,
+    ModelArtsServiceRefusingError,
+    ModelArtsThrottledError,
     ModelArtsTransportError,
+    ModelArtsValidationError,
     ResponseParseError,
 )
 from airflow_provider_modelarts.models import Sample
@@ -213,6 +221,175 @@ def test_run_batches_refuses_a_concurrency_below_one() -> None:
     with pytest.raises(ValueError) as info:
         asyncio.run(run_batches([], send, max_concurrency=0, on_done=lambda b, r: None))
     assert str(info.value) == "max_concurrency must be at least 1, got 0"
+    with pytest.raises(ValueError) as info:
+        asyncio.run(run_batches([], send, max_concurrency=1, on_done=lambda b, r: None, refusal_budget=0))
+    assert str(info.value) == "refusal_budget must be at least 1, got 0"
+
+
+def _numbered(count: int) -> list[Batch[int]]:
+    return [Batch(i + 1, [i], [ItemRef(i, None)]) for i in range(count)]
+
+
+class RecordingBroke(Exception):
+    pass
+
+
+@settings(max_examples=40)
+@given(concurrency=st.integers(1, 8), count=st.integers(1, 30), data=st.data(), adaptive=st.booleans())
+def test_an_exception_while_a_finished_batch_is_recorded_ends_the_run_with_that_exception(
+    concurrency: int, count: int, data: st.DataObject, adaptive: bool
+) -> None:
+    """Whichever batch it is, however many are in flight: the run does not succeed with a batch neither
+    done nor failed, and starts nothing once recording failed."""
+    broken = data.draw(st.integers(1, count), label="batch whose recording raises")
+    started: list[int] = []
+    recorded: list[int] = []
+
+    async def send(batch: Batch[int]) -> list[ItemResult]:
+        started.append(batch.number)
+        for _ in range(batch.number % 3):  # answers come back out of order
+            await asyncio.sleep(0)
+        return [ItemResult(Outcome.DONE)]
+
+    def on_done(batch: Batch[int], results: list[ItemResult]) -> None:
+        if batch.number == broken:
+            raise RecordingBroke(f"could not record batch {batch.number}")
+        recorded.append(batch.number)
+
+    limit = AdaptiveLimit(concurrency) if adaptive else FixedLimit(concurrency)
+    with pytest.raises(RecordingBroke, match=f"could not record batch {broken}$"):
+        asyncio.run(run_batches(_numbered(count), send, on_done=on_done, limit=limit))
+    assert broken not in recorded
+    assert max(started) <= broken + 2 * concurrency  # at most the ones in flight then, nothing new
+    assert set(recorded) == set(started) - {broken}  # the ones in flight finished and were recorded
+
+
+def test_a_controller_that_fails_while_learning_ends_the_run_too() -> None:
+    class Broken(FixedLimit):
+        def finished(self, ticket: int, *, latency: float | None, throttled: bool, size: int = 1) -> None:
+            raise RecordingBroke("the controller broke")
+
+    async def send(batch: Batch[int]) -> list[ItemResult]:
+        await asyncio.sleep(0)
+        return [ItemResult(Outcome.DONE)]
+
+    recorded: list[int] = []
+    with pytest.raises(RecordingBroke, match="the controller broke"):
+        asyncio.run(
+            run_batches(_numbered(10), send, on_done=lambda b, r: recorded.append(b.number), limit=Broken(2))
+        )
+    assert recorded == []
+
+
+_REFUSALS = {
+    "throttled": ModelArtsThrottledError(status=429, error_code="ModelArts.6101", method="POST", path="/x"),
+    "server": ModelArtsServerError(status=503, error_code="ModelArts.4302", method="POST", path="/x"),
+    "transport": ModelArtsTransportError(method="POST", path="/x", cause=OSError("connection refused")),
+}
+
+
+@settings(max_examples=40)
+@given(
+    concurrency=st.integers(1, 20),
+    count=st.integers(REFUSAL_BUDGET, 300),
+    kind=st.sampled_from(sorted(_REFUSALS)),
+    adaptive=st.booleans(),
+)
+def test_a_service_refusing_everything_stops_the_run_after_the_budget_and_sends_nothing_twice(
+    concurrency: int, count: int, kind: str, adaptive: bool
+) -> None:
+    error = _REFUSALS[kind]
+    sent: Counter[int] = Counter()
+    recorded: dict[int, list[ItemResult]] = {}
+
+    async def send(batch: Batch[int]) -> list[ItemResult]:
+        sent[batch.number] += 1
+        await asyncio.sleep(0)
+        raise error
+
+    limit = AdaptiveLimit(concurrency) if adaptive else FixedLimit(concurrency)
+    with pytest.raises(ModelArtsServiceRefusingError) as info:
+        asyncio.run(
+            run_batches(
+                _numbered(count), send, on_done=lambda b, r: recorded.__setitem__(b.number, r), limit=limit
+            )
+        )
+    assert set(sent.values()) == {1}  # nothing sent twice
+    assert len(sent) <= REFUSAL_BUDGET + concurrency - 1  # the budget, and those already in flight
+    assert sorted(recorded) == sorted(sent)  # each sent batch recorded once, as failed
+    assert all(results[0].outcome is Outcome.FAILED for results in recorded.values())
+    assert info.value.refused == REFUSAL_BUDGET and info.value.last_error == str(error)
+    assert info.value.is_transient  # waiting may help: the task may be retried
+
+
+@settings(max_examples=60)
+@given(refused=st.lists(st.booleans(), min_size=1, max_size=80), budget=st.integers(1, 6))
+def test_only_budget_refusals_in_a_row_stop_a_run_any_answer_starts_the_count_again(
+    refused: list[bool], budget: int
+) -> None:
+    """One at a time (the order answers come back in is the order of sending): the run stops right after
+    the first run of ``budget`` refused batches, and never before."""
+    sent: list[int] = []
+
+    async def send(batch: Batch[int]) -> list[ItemResult]:
+        sent.append(batch.number)
+        await asyncio.sleep(0)
+        if refused[batch.number - 1]:
+            raise ModelArtsServerError(status=500)
+        return [ItemResult(Outcome.DONE)]
+
+    def run() -> None:
+        asyncio.run(
+            run_batches(
+                _numbered(len(refused)),
+                send,
+                max_concurrency=1,
+                on_done=lambda b, r: None,
+                refusal_budget=budget,
+            )
+        )
+
+    in_a_row, stop = 0, None
+    for index, flag in enumerate(refused):
+        in_a_row = in_a_row + 1 if flag else 0
+        if in_a_row == budget:
+            stop = index + 1
+            break
+    if stop is None:
+        run()
+        assert sent == list(range(1, len(refused) + 1))
+    else:
+        with pytest.raises(ModelArtsServiceRefusingError):
+            run()
+        assert sent == list(range(1, stop + 1))
+
+
+def test_a_request_refused_as_sent_is_no_refusal_of_service_and_the_run_goes_on() -> None:
+    sent: list[int] = []
+
+    async def send(batch: Batch[int]) -> list[ItemResult]:
+        sent.append(batch.number)
+        raise ModelArtsValidationError(status=400, error_code="ModelArts.4656")
+
+    results: list[ItemResult] = []
+    asyncio.run(run_batches(_numbered(30), send, max_concurrency=3, on_done=lambda b, r: results.extend(r)))
+    assert sorted(sent) == list(range(1, 31)) and {r.error_code for r in results} == {"ModelArts.4656"}
+
+
+def test_the_refusing_error_survives_pickling_with_its_counts() -> None:
+    error = ModelArtsServiceRefusingError(refused=8, last_error="POST /x failed with HTTP 503.")
+    counted = error.with_counts(applied=6, failed=16, not_sent=18)
+    assert str(error) == (
+        "the service throttled or failed 8 batches in a row, so the run stopped sending "
+        "(last error: POST /x failed with HTTP 503)."
+    )
+    assert str(counted) == (
+        "the service throttled or failed 8 batches in a row, so the run stopped sending: 6 items applied, "
+        "16 failed, 18 not sent (last error: POST /x failed with HTTP 503)."
+    )
+    copy = pickle.loads(pickle.dumps(counted))
+    assert type(copy) is ModelArtsServiceRefusingError and str(copy) == str(counted)
+    assert (copy.refused, copy.applied, copy.failed, copy.not_sent) == (8, 6, 16, 18)
 
 
 # ------------------------------------------------------------------------- BulkOperation.run, the whole run
@@ -384,6 +561,36 @@ def test_a_fatal_error_stops_the_run_and_logs_how_far_it_got(caplog: pytest.LogC
     assert len(errors) == 1
     assert errors[0].startswith(
         "Stopped early: 2 added, 0 already present, 0 failed of 5 samples in 1 batches, "
+    )
+    assert client.exited == 1
+
+
+def test_a_run_against_a_service_that_starts_refusing_names_what_was_and_was_not_applied(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = _Client()
+    sent: Counter[int] = Counter()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        sent[batch.number] += 1
+        if batch.number <= 3:
+            return [ItemResult(Outcome.DONE)] * len(batch)
+        raise ModelArtsServerError(status=503, error_code="ModelArts.4302", method="POST", path="/samples")
+
+    operation, _ = _operation(send, client)  # 2 samples a batch, one request at a time
+    samples = [{"name": f"s{i:02d}.jpg", "data": "aGk="} for i in range(40)]
+    with caplog.at_level(logging.INFO, logger=LOG.name), pytest.raises(ModelArtsServiceRefusingError) as info:
+        operation.run(ListSource(samples))
+    assert sent == Counter(range(1, 4 + REFUSAL_BUDGET))  # 3 answered, 8 refused, each sent once
+    error = info.value
+    assert (error.applied, error.failed, error.not_sent) == (6, 16, 18)
+    assert str(error).startswith(
+        "the service throttled or failed 8 batches in a row, so the run stopped sending: 6 items applied, "
+        "16 failed, 18 not sent (last error: POST /samples failed with HTTP 503 ModelArts.4302"
+    )
+    (stopped,) = _messages(caplog, logging.ERROR)
+    assert stopped.startswith(
+        "Stopped early: 6 added, 0 already present, 16 failed of 40 samples in 11 batches, 18 not sent, "
     )
     assert client.exited == 1
 
