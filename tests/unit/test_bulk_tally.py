@@ -437,3 +437,19 @@ def test_the_summary_line_says_how_often_the_service_asked_to_slow_down_and_how_
         "(3 answers asked to slow down), up to 7 at a time"
     )
     assert tally.as_result()["throttled"] == 3 and tally.as_result()["peak_concurrency"] == 7
+
+
+def test_a_run_that_stopped_early_says_how_many_items_no_request_carried() -> None:
+    tally = BulkTally(done_key="added", key_field="name")
+    tally.total, tally.to_send = 10, 9  # one invalid
+    tally.add_batch(_batch(1, range(3)), [ItemResult(Outcome.DONE)] * 3)
+    tally.add_batch(_batch(2, range(3, 5)), [ItemResult(Outcome.FAILED, "ModelArts.4302", "busy")] * 2)
+    assert tally.not_sent == 4
+    assert tally.summary_line() == (
+        "3 added, 0 already present, 2 failed of 10 samples in 2 batches, 4 not sent, 0.0 s, "
+        "0 retried requests"
+    )
+    tally.add_batch(_batch(3, range(5, 9)), [ItemResult(Outcome.DONE)] * 4)
+    assert tally.not_sent == 0 and " not sent" not in tally.summary_line()
+    tally.to_send = 5  # fewer to send than were sent (a tally reused by a caller): nothing is "not sent"
+    assert tally.not_sent == 0
