@@ -43,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-auth", action="store_true", help="accept requests without credentials")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency on every API request")
     parser.add_argument(
+        "--latency-jitter",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="spread the added latency as networks do: each request's latency times a lognormal factor "
+        "of this sigma, median 1 (e.g. 0.3; default 0, none)",
+    )
+    parser.add_argument(
         "--fault-rate",
         type=float,
         default=0.0,
@@ -71,6 +79,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         step_seconds=args.step_seconds if args.step_seconds > 0 else None,
         token_ttl=args.token_ttl,
         random_seed=args.random_seed,
+        latency_jitter_sigma=args.latency_jitter,
     )
     config.validate()
     return config

@@ -18,15 +18,23 @@ same identity, and concurrent requests arriving in any order meet the same fate.
 stops a rule from firing on a request that has already been faulted k times by any rule: a client with more
 than k attempts can then never exhaust them, whatever the rates. ``count`` ("the next N requests") is the
 one order-dependent knob: it caps how often a rule fires in total, first come first served. Latency rules do
-not stop the first matching status/drop rule from firing.
+not stop the first matching status/drop rule from firing; a status/drop rule marked ``immediate`` answers
+without their wait (a gateway refusing before the backend is reached: a fast failure).
+
+Latency jitter (``latency_jitter_sigma`` in the emulator's config): the latency of a request's latency rules
+is multiplied by ``exp(sigma * z)``, ``z`` a standard normal drawn from the same kind of hash (fault seed,
+request identity, attempt): lognormal with median 1, as network latency spreads, and per request, so it does
+not depend on arrival order either.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import threading
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import Any
 
 __all__ = ["KINDS", "FaultDecision", "FaultInjector", "FaultRule", "request_identity"]
@@ -45,6 +53,7 @@ class FaultRule:
     status: int = 503
     retry_after: float | None = 1.0
     max_per_request: int | None = None
+    immediate: bool = False
     id: int = 0
     fired: int = 0
 
@@ -64,7 +73,9 @@ class FaultRule:
                 kind = "latency"
         if kind not in KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(KINDS)} (or give status/latency_ms/drop)")
-        known = {"route", "rate", "count", "latency_ms", "status", "retry_after", "max_per_request"}
+        known = {
+            *("route", "rate", "count", "latency_ms", "status", "retry_after", "max_per_request", "immediate")
+        }
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault rule key(s): {', '.join(sorted(unknown))}")
@@ -78,7 +89,10 @@ class FaultRule:
             status=int(data.get("status", 503)),
             retry_after=None if data.get("retry_after", 1.0) is None else float(data.get("retry_after", 1.0)),
             max_per_request=None if data.get("max_per_request") is None else int(data["max_per_request"]),
+            immediate=data.get("immediate", False),
         )
+        if not isinstance(rule.immediate, bool):
+            raise ValueError(f"immediate must be true or false, got {rule.immediate!r}")
         if not 0.0 <= rule.rate <= 1.0:
             raise ValueError(f"fault rate must be in [0, 1], got {rule.rate}")
         if rule.count is not None and rule.count < 0:
@@ -111,6 +125,7 @@ class FaultDecision:
 
 
 _NO_FAULT = FaultDecision()
+_NORMAL = NormalDist()
 
 
 def request_identity(method: str, path: str, query: bytes = b"", body: bytes = b"") -> bytes:
@@ -167,19 +182,23 @@ class FaultInjector:
         with self._lock:
             return [rule.to_dict() for rule in self._rules]
 
+    def _draw(self, salt: object, identity: bytes, attempt: int) -> float:
+        """A number in (0, 1), a pure function of (seed, salt, attempt, identity)."""
+        seeded = f"{self._seed}:{salt}:{attempt}:".encode()
+        digest = hashlib.blake2b(seeded + identity, digest_size=8).digest()
+        return (int.from_bytes(digest, "big") + 0.5) / 2.0**64
+
     def _fires(self, rule: FaultRule, identity: bytes, attempt: int) -> bool:
         if rule.rate >= 1.0:
             return True
         if rule.rate <= 0.0:
             return False
-        digest = hashlib.blake2b(
-            f"{self._seed}:{rule.id}:{attempt}:".encode() + identity, digest_size=8
-        ).digest()
-        return int.from_bytes(digest, "big") / 2.0**64 < rule.rate
+        return self._draw(rule.id, identity, attempt) < rule.rate
 
-    def decide(self, route: str | None, identity: bytes = b"") -> FaultDecision:
+    def decide(self, route: str | None, identity: bytes = b"", jitter_sigma: float = 0.0) -> FaultDecision:
         """The faults for one request: ``identity`` from :func:`request_identity` (all requests are one
-        request when it is left out, each call then being its next attempt)."""
+        request when it is left out, each call then being its next attempt); ``jitter_sigma`` spreads its
+        latency (see the module docstring)."""
         if not self._active:
             return _NO_FAULT
         with self._lock:
@@ -205,5 +224,10 @@ class FaultInjector:
                     action = rule
             if action is not None:
                 seen[1] += 1
+                if action.immediate:
+                    latency = 0.0
+            if latency and jitter_sigma > 0:
+                z = _NORMAL.inv_cdf(self._draw("jitter", identity, attempt))
+                latency *= math.exp(jitter_sigma * z)
             self._active = not all(r.exhausted for r in self._rules)
             return FaultDecision(latency, action)

@@ -1,7 +1,7 @@
 """The pipeline every emulated API request passes before its handler: one pure-ASGI middleware.
 
 It counts the request, reads the body once, applies the configured request limit (``throttle.py``),
-decides faults for it (per request: see ``faults.py``), checks
+decides faults for it (per request, its latency spread by ``latency_jitter_sigma``: see ``faults.py``), checks
 credentials against the raw path, raw query string and raw body exactly as received, refuses a project that
 is not the emulator's own, and advances the simulated clock. A pure-ASGI middleware is much cheaper than
 FastAPI's ``BaseHTTPMiddleware``: the add-samples path stays above 1,000 requests per second on one core.
@@ -152,7 +152,9 @@ class EmulatorMiddleware:
         faults = state.faults
         decision = (
             faults.decide(
-                route, request_identity(scope["method"], path, scope.get("query_string", b""), body)
+                route,
+                request_identity(scope["method"], path, scope.get("query_string", b""), body),
+                state.config.latency_jitter_sigma,
             )
             if faults.active
             else _NO_FAULT

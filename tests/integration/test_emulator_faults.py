@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import random
+import re
+import statistics
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +27,13 @@ from airflow_provider_modelarts.emulator import (
     create_app,
     default_seed,
 )
-from airflow_provider_modelarts.emulator.faults import FaultInjector, FaultRule, request_identity
+from airflow_provider_modelarts.emulator.__main__ import _config, _parser
+from airflow_provider_modelarts.emulator.faults import (
+    FaultDecision,
+    FaultInjector,
+    FaultRule,
+    request_identity,
+)
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import (
     ModelArtsServerError,
@@ -278,3 +288,123 @@ def test_reset_puts_the_team_task_settings_back(emulator: EmulatorServer) -> Non
         "create_task_reply": "task_id",
         "throttle_task_creates": 0,
     }
+
+
+# ----------------------------------------------------------------------------- latency jitter, fast failures
+
+
+def _latencies(injector: FaultInjector, identities: list[bytes], sigma: float) -> dict[bytes, float]:
+    return {identity: injector.decide("add_samples", identity, sigma).latency_s for identity in identities}
+
+
+def _identities(count: int) -> list[bytes]:
+    return [request_identity("POST", "/v2/p/datasets/d/x", b"", f"batch {i}".encode()) for i in range(count)]
+
+
+def test_latency_jitter_is_lognormal_around_the_rule_and_drawn_per_request_not_per_arrival() -> None:
+    identities = _identities(2000)
+
+    def injector() -> FaultInjector:
+        made = FaultInjector(seed=5)
+        made.add(FaultRule.from_dict({"latency_ms": 50}))
+        return made
+
+    first = _latencies(injector(), identities, 0.5)
+    shuffled = identities[:]
+    random.Random(3).shuffle(shuffled)
+    assert _latencies(injector(), shuffled, 0.5) == first  # the same request meets the same latency
+    logs = [math.log(latency / 0.05) for latency in first.values()]
+    assert abs(statistics.median(logs)) < 0.05  # median: the rule's latency
+    assert 0.45 < statistics.stdev(logs) < 0.55  # spread: sigma
+    assert set(_latencies(injector(), identities, 0.0).values()) == {0.05}  # no jitter: exactly the rule
+    again = injector()
+    (identity,) = identities[:1]
+    retried = [again.decide("add_samples", identity, 0.5).latency_s for _ in range(3)]
+    assert len(set(retried)) == 3  # a retry is another attempt: its own draw
+
+
+def test_jitter_spreads_only_injected_latency() -> None:
+    injector = FaultInjector(seed=5)
+    injector.add(FaultRule.from_dict({"route": "list_datasets", "latency_ms": 50}))
+    assert injector.decide("add_samples", b"x", 0.5) == FaultDecision()  # no latency rule matched
+    no_rules = FaultInjector()
+    assert no_rules.decide("add_samples", b"x", 0.5).latency_s == 0.0
+
+
+def test_an_immediate_status_rule_answers_without_the_latency_rules_wait() -> None:
+    injector = FaultInjector(seed=1)
+    injector.add(FaultRule.from_dict({"latency_ms": 50}))
+    injector.add(FaultRule.from_dict({"route": "add_samples", "status": 500, "immediate": True}))
+    injector.add(FaultRule.from_dict({"route": "list_datasets", "status": 503}))
+    fast = injector.decide("add_samples", b"a", 0.5)
+    assert fast.latency_s == 0.0 and fast.action is not None and fast.action.status == 500
+    slow = injector.decide("list_datasets", b"b")  # without immediate: the latency first, then the fault
+    assert slow.latency_s == 0.05 and slow.action is not None and slow.action.status == 503
+    assert injector.rules()[1]["immediate"] is True and injector.rules()[2]["immediate"] is False
+    with pytest.raises(ValueError, match="immediate must be true or false, got 'yes'"):
+        FaultRule.from_dict({"status": 500, "immediate": "yes"})
+
+
+def test_a_fast_failure_over_http_is_answered_at_once_and_applies_nothing(emulator: EmulatorServer) -> None:
+    emulator.admin.faults({"latency_ms": 400}, {"route": "add_samples", "status": 500, "immediate": True})
+    with emulator.client(retry=NO_RETRY) as client, pytest.raises(ModelArtsServerError) as failed:
+        client.add_samples("ds-images", [image("fast-fail.jpg")])
+    assert (failed.value.status, failed.value.error_code) == (500, "ModelArts.6102")
+    assert "fast-fail.jpg" not in _names(emulator)
+    assert emulator.admin.stats()["routes"]["add_samples"]["faulted"] == 1
+
+
+def test_the_jitter_is_a_setting_of_the_admin_api_the_cli_and_the_config(emulator: EmulatorServer) -> None:
+    assert emulator.admin.call("GET", "config")["latency_jitter_sigma"] == 0.0
+    assert emulator.admin.configure(latency_jitter_sigma=0.3)["latency_jitter_sigma"] == 0.3
+    for bad, reason in [
+        (-0.1, r"latency_jitter_sigma must be in \[0, 2\], got -0.1"),
+        (2.5, r"latency_jitter_sigma must be in \[0, 2\], got 2.5"),
+        (True, "setting 'latency_jitter_sigma' must be a number, got True"),
+        ("0.3", "setting 'latency_jitter_sigma' has the wrong type: '0.3'"),
+    ]:
+        with pytest.raises(RuntimeError, match="HTTP 400") as refused:
+            emulator.admin.configure(latency_jitter_sigma=bad)
+        assert re.search(reason, str(refused.value))
+    emulator.admin.reset()
+    assert emulator.admin.call("GET", "config")["latency_jitter_sigma"] == 0.0
+    assert _config(_parser().parse_args(["--latency-jitter", "0.5"])).latency_jitter_sigma == 0.5
+    assert _config(_parser().parse_args([])).latency_jitter_sigma == 0.0
+    with pytest.raises(ValueError, match=r"latency_jitter_sigma must be in \[0, 2\], got -1.0"):
+        _config(_parser().parse_args(["--latency-jitter", "-1"]))
+    with pytest.raises(ValueError, match="latency_jitter_sigma must be in"):
+        EmulatorConfig(latency_jitter_sigma=2.01).validate()
+
+
+def test_the_middleware_spreads_each_requests_latency_by_the_configured_sigma() -> None:
+    """In process: the decisions the middleware asks for carry the live setting, and the latency slept is
+    the decision's (recorded, not timed)."""
+    state = EmulatorState(EmulatorConfig(step_seconds=None, latency_jitter_sigma=0.5), seed=default_seed())
+    state.reset()
+    state.faults.add(FaultRule(kind="latency", route="list_datasets", latency_ms=1.0))
+    decided: list[tuple[float, float]] = []
+    decide = state.faults.decide
+
+    def recording(route: str | None, identity: bytes = b"", jitter_sigma: float = 0.0) -> Any:
+        decision = decide(route, identity, jitter_sigma)
+        decided.append((jitter_sigma, decision.latency_s))
+        return decision
+
+    state.faults.decide = recording  # type: ignore[method-assign]
+    app = create_app(state)
+
+    async def scenario() -> None:
+        async with AsyncModelArtsClient(
+            project_id=DEFAULT_PROJECT_ID,
+            endpoint="http://emulator",
+            auth=AkSkAuth(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY),
+            transport=httpx.ASGITransport(app=app),
+            retry=NO_RETRY,
+        ) as client:
+            for limit in range(1, 21):  # twenty different requests
+                await client.list_datasets(limit=limit)
+
+    asyncio.run(scenario())
+    assert len(decided) == 20 and {sigma for sigma, _ in decided} == {0.5}
+    latencies = [latency for _, latency in decided]
+    assert len(set(latencies)) == 20 and min(latencies) < 0.001 < max(latencies)  # spread around 1 ms
