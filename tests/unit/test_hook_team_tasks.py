@@ -109,9 +109,22 @@ def test_1_a_list_lagging_behind_the_create_is_read_again_without_creating_again
     service: FakeService,
 ) -> None:
     service.create_body = b"{}"
-    service.lagging_lists = 2  # the list right after the create, and the next, do not show it yet
+    service.lagging_lists = 4  # the walks before and right after the create (2 requests each) miss it
     result = hook().create_team_task("ds-1", "labeling-lag")
     assert service.creates.call_count == 1 and result["workforce_task_id"] == "task-1"
+
+
+ONCE = RetryPolicy(max_attempts=1, backoff_base=0.0, backoff_max=0.0, deadline=30.0)
+
+
+def test_1_the_list_after_a_create_without_task_id_is_read_in_the_same_attempt(service: FakeService) -> None:
+    service.create_body = b"{}"
+    result = ModelArtsHook(retry=ONCE).create_team_task("ds-1", "labeling-at-once", start=False)
+    assert (result["workforce_task_id"], result["created"]) == ("task-1", True)
+    service.create_body, service.lagging_lists = b"{}", 100
+    with pytest.raises(TeamTaskNotListedError) as raised:
+        ModelArtsHook(retry=ONCE).create_team_task("ds-1", "labeling-unseen", start=False)
+    assert (raised.value.dataset_id, raised.value.task_name) == ("ds-1", "labeling-unseen")
 
 
 def test_1_a_created_task_the_list_never_shows_fails_without_a_second_create(service: FakeService) -> None:
@@ -344,8 +357,7 @@ def test_4620_lists_again_and_adopts_the_task_in_the_same_attempt(service: FakeS
         return error(400, "ModelArts.4620", "The workforce task already exists")
 
     service.creates.side_effect = created_by_another_run
-    once = RetryPolicy(max_attempts=1, backoff_base=0.0, backoff_max=0.0, deadline=30.0)
-    result = ModelArtsHook(retry=once).create_team_task("ds-1", "labeling-race", start=False)
+    result = ModelArtsHook(retry=ONCE).create_team_task("ds-1", "labeling-race", start=False)
     assert (result["workforce_task_id"], result["created"]) == ("task-1", False)
     assert service.creates.call_count == 1
 

@@ -289,6 +289,18 @@ def test_items_without_an_id_are_yielded_in_the_first_pass_only() -> None:
     assert walk.idless == 2 and walk.received == 4
 
 
+def test_a_later_pass_names_how_many_items_without_an_id_it_listed() -> None:
+    world = World(["a", "b"])
+
+    def prepend(page: int) -> None:
+        if page == 2:  # after the first pass's empty page
+            world.items[:0] = [{"other": 1}, {"other": 2}]
+
+    yielded, error = run(pager(3), world, prepend)
+    assert yielded == ["a", "b"] and error is not None
+    assert error.reason == "the list changed, and pass 2 listed 2 items without an id"
+
+
 def test_an_item_without_an_id_counts_once_against_the_count() -> None:
     world = World(["a"], count=lambda size, page: 3)
     world.items.append({"other": 1})
