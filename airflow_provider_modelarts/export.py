@@ -29,9 +29,10 @@ previous manifest byte for byte), never a truncated file that looks complete. Th
   ``fsspec.core.url_to_fs``, and a path object (Airflow's ``ObjectStoragePath``, a ``UPath``), through its
   public ``fs`` and ``path`` (for ``ObjectStoragePath`` the filesystem attached for its connection): the
   temporary key is written with ``fs.open``, moved with ``fs.mv`` (an object store copies it, then deletes it:
-  a reader sees the previous object or the new one) and deleted with ``fs.rm`` on failure (only a store
-  that cannot be reached then keeps it). A temporary key is needed because fsspec's buffered files upload
-  what they hold when closed, also when the writer raised.
+  a reader sees the previous object or the new one; where the target's directory holds a glob character,
+  which ``mv`` would expand, ``fs.cp_file`` then ``fs.rm_file``) and deleted with ``fs.rm_file`` on failure
+  (only a store that cannot be reached then keeps it). A temporary key is needed because fsspec's buffered
+  files upload what they hold when closed, also when the writer raised.
 
 Where it went (:attr:`ExportResult.path`; the log, XCom, lineage and asset event all take it from there):
 
@@ -95,14 +96,12 @@ def sample_state_filter(value: Any, default: str) -> str:
 
     if value is None:
         return default
-    try:
+    with contextlib.suppress(ValueError):
         state = str(SampleStatus.parse(value))
-    except ValueError:
-        state = ""
-    if not state.startswith("__"):
-        valid = ", ".join(str(s) for s in SampleStatus if str(s).startswith("__"))
-        raise ExportArgumentError(f"sample_state {value!r} is not a filter of the sample-list pages: {valid}")
-    return state
+        if state.startswith("__"):
+            return state
+    valid = ", ".join(str(s) for s in SampleStatus if str(s).startswith("__"))
+    raise ExportArgumentError(f"sample_state {value!r} is not a filter of the sample-list pages: {valid}")
 
 
 @dataclass
@@ -176,10 +175,14 @@ def open_target(target: Any) -> Iterator[tuple[IO[str], str]]:
         yield stream, _remote_location(target)
 
 
+#: What fsspec's ``mv`` and ``rm`` read as a glob in a path (they expand it before acting).
+_GLOB = re.compile(r"[*?[]")
+
+
 def _temporary_name(name: str) -> str:
     """The name written first, beside the target: hidden, never ending like a manifest, unique per try, and
-    without ``*``, ``?`` or ``[`` (fsspec's ``mv`` and ``rm`` read those as a glob)."""
-    return f".{re.sub(r'[*?[]', '_', name)}.{uuid.uuid4().hex}.part"
+    without a glob character."""
+    return f".{_GLOB.sub('_', name)}.{uuid.uuid4().hex}.part"
 
 
 @contextlib.contextmanager
@@ -205,10 +208,14 @@ def _replace_remote(fs: Any, key: str) -> Iterator[IO[str]]:
     try:
         with fs.open(tmp, "w", encoding="utf-8", newline="\n") as stream:
             yield stream
-        fs.mv(tmp, key)
+        if _GLOB.search(tmp):  # the target's directory holds one: fsspec's one-file steps, which never glob
+            fs.cp_file(tmp, key)
+            fs.rm_file(tmp)
+        else:
+            fs.mv(tmp, key)  # a rename where the filesystem has one
     except BaseException:
         with contextlib.suppress(Exception):  # not there (the open failed), or the store is unreachable
-            fs.rm(tmp)
+            fs.rm_file(tmp)
         raise
 
 
@@ -246,18 +253,18 @@ def public_location(url: str) -> str:
     try:
         parts = urlsplit(f"//{place}")
     except ValueError:  # a host urllib refuses (an unbalanced "[" ...): the same split by hand
-        return f"{scheme}://{re.split('[?#]', place, maxsplit=1)[0]}"
+        return f"{scheme}://{re.split('[?#]', place)[0]}"
     return f"{scheme}://{parts.netloc}{parts.path}"
 
 
 def _userinfo_end(rest: str) -> int:
     """Where the userinfo of ``rest`` (a URL after ``://``) ends: at this ``@``, or -1 (none); the rule is
     :func:`public_location`'s."""
-    authority = re.split("[/?#]", rest, maxsplit=1)[0]
+    authority = re.split("[/?#]", rest)[0]
     if ":" not in authority:
         return authority.rfind("@")
     for at in re.finditer("@", rest):
-        place = re.split("[?#]", rest[at.end() :], maxsplit=1)[0]
+        place = re.split("[?#]", rest[at.end() :])[0]
         if place and "@" not in place:
             return at.start()
     return rest.rfind("@")
@@ -273,11 +280,11 @@ def _remote_location(target: Any) -> str:
     Azure container sits in the same place, so the connection is removed by name, not by position). A
     "connection id" with a ``:`` is a ``user:password`` that ``ObjectStoragePath`` took for one (a connection
     id holds none): :func:`public_location` removes it as credentials."""
-    text = str(target)
+    scheme, separator, rest = str(target).partition("://")
     conn_id = getattr(target, "conn_id", None)
-    if isinstance(conn_id, str) and conn_id and ":" not in conn_id:
-        text = text.replace(f"://{conn_id}@", "://", 1)
-    return public_location(text)
+    if conn_id and ":" not in conn_id and rest.startswith(f"{conn_id}@"):
+        rest = rest[len(conn_id) + 1 :]
+    return public_location(f"{scheme}{separator}{rest}")
 
 
 def _local_path(target: Any) -> Path | None:

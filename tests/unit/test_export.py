@@ -4,8 +4,12 @@ is mocked."""
 
 from __future__ import annotations
 
+import io
 import json
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import fsspec
@@ -15,6 +19,7 @@ import respx
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import ObjectStoragePath
 from hook_helpers import UNIT_ENDPOINT, set_unit_conn
+from pydantic import BaseModel, Field
 from upath import UPath
 
 from airflow_provider_modelarts.client import ModelArtsClient
@@ -24,6 +29,8 @@ from airflow_provider_modelarts.export import (
     manifest_line,
     open_target,
     public_location,
+    sample_state_filter,
+    write_manifest,
 )
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
@@ -255,3 +262,85 @@ def test_a_remote_location_is_reported_without_its_userinfo(url: str, reported: 
     """A connection id, a user and password or a query token in the URL never reach the log, XCom or an
     asset event."""
     assert public_location(url) == reported
+
+
+# -- one line, the counts, the filter -------------------------------------------------------------------
+
+
+class _Label(BaseModel):
+    name: str | None = None
+    type: int = 0
+
+
+class _Unnamed(BaseModel):
+    type: int = 0
+
+
+class _Reply(BaseModel):
+    """A reply model the way the pages' models are built: aliased keys, values JSON has no type for."""
+
+    hard: int | None = Field(default=None, alias="@modelarts:hard")
+    created: datetime | None = None
+    note: str | None = None
+    labels: list[_Label | _Unnamed] | None = None
+
+
+def test_a_line_is_compact_json_under_the_pages_keys_with_text_as_it_is() -> None:
+    reply = _Reply.model_validate(
+        {"@modelarts:hard": 1, "created": datetime(2024, 5, 6, 7, 8, 9), "labels": []}
+    )
+    assert manifest_line(reply) == '{"@modelarts:hard":1,"created":"2024-05-06T07:08:09","labels":[]}\n'
+    assert manifest_line({"name": "猫 ü", "labels": [1, 2]}) == '{"name":"猫 ü","labels":[1,2]}\n'
+
+
+def test_odd_samples_and_labels_are_counted_not_trusted() -> None:
+    """Labels that are no list, a sample without labels at all, a label without a name or with a number for
+    one: read leniently, counted, never a crash."""
+    samples: list[Any] = [
+        {"sample_id": "a", "labels": [{"name": "cat"}, {"name": 5}, {"type": 0}]},
+        {"sample_id": "b", "labels": None},
+        {"sample_id": "c", "labels": "cat"},
+        SimpleNamespace(sample_id="d"),
+        _Reply(labels=[_Label(name="dog"), _Unnamed()]),
+    ]
+    stream = io.StringIO()
+    result = write_manifest(samples, stream, ExportResult("x"))
+    assert (result.samples, result.labels, result.unlabeled_skipped) == (2, 5, 3)
+    assert result.label_counts == {"cat": 1, "dog": 1}
+    assert result.bytes == len(stream.getvalue().encode()) and len(stream.getvalue().splitlines()) == 2
+
+
+def test_the_summary_names_the_50_most_frequent_labels_and_counts_them_all() -> None:
+    counts = Counter({f"label-{i:02d}": 100 - i for i in range(60)})
+    result = ExportResult("s3://b/k", samples=3, labels=4, unlabeled_skipped=5, bytes=6, label_counts=counts)
+    assert result.summary() == {
+        "path": "s3://b/k",
+        "samples": 3,
+        "labels": 4,
+        "unlabeled_skipped": 5,
+        "bytes": 6,
+        "label_counts": {f"label-{i:02d}": 100 - i for i in range(50)},
+        "label_names": 60,
+    }
+
+
+FILTERS = (
+    "__ALL__, __NONE__, __UNCHECK__, __ACCEPTED__, __REJECTED__, __UNREVIEWED__, __REVIEWED__, "
+    "__WORKFORCE_SAMPLED__, __WORKFORCE_SAMPLED_UNCHECK__, __WORKFORCE_SAMPLED_CHECKED__, "
+    "__WORKFORCE_SAMPLED_ACCEPTED__, __WORKFORCE_SAMPLED_REJECTED__, __AUTO_ANNOTATION__"
+)
+
+
+@pytest.mark.parametrize("value", ["MANUAL_ANNOTATION", "UN_ANNOTATION", "labeled", 7])
+def test_a_value_that_is_no_filter_of_the_pages_is_refused_with_the_ones_that_are(value: Any) -> None:
+    with pytest.raises(ValueError) as raised:
+        sample_state_filter(value, "__ALL__")
+    assert str(raised.value) == f"sample_state {value!r} is not a filter of the sample-list pages: {FILTERS}"
+
+
+def test_a_documented_filter_is_sent_as_the_pages_spell_it() -> None:
+    from airflow_provider_modelarts.models import SampleStatus
+
+    assert sample_state_filter(None, "__ACCEPTED__") == "__ACCEPTED__"
+    assert sample_state_filter("__UNCHECK__", "__ALL__") == "__UNCHECK__"
+    assert sample_state_filter(SampleStatus("__REJECTED__"), "__ALL__") == "__REJECTED__"

@@ -13,8 +13,11 @@ import json
 import re
 import string
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -33,7 +36,7 @@ from upath import UPath
 
 from airflow_provider_modelarts import errors
 from airflow_provider_modelarts.errors import ModelArtsError, ModelArtsServerError
-from airflow_provider_modelarts.export import export_labels, location_uri, manifest_line, public_location
+from airflow_provider_modelarts.export import export_labels, location_uri, public_location
 from airflow_provider_modelarts.lineage import operator_lineage
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
 from airflow_provider_modelarts.retries import RetryPolicy
@@ -54,6 +57,9 @@ class _RefusingStore(_Store):
     """A store whose copy onto the target fails (a quota, a permission, a network error)."""
 
     def mv(self, path1: Any, path2: Any, *args: Any, **kwargs: Any) -> None:
+        raise PermissionError("the store refused the move")
+
+    def cp_file(self, path1: Any, path2: Any, **kwargs: Any) -> None:
         raise PermissionError("the store refused the copy")
 
 
@@ -88,17 +94,29 @@ class _Killed(BaseException):
 
 @dataclass
 class _Walk:
-    """A sync client whose sample walk yields ``pages`` and, at page ``fail_at`` (``len(pages)``: after the
-    last one, where a walk reconciles what it read with the count), raises ``error`` or, for ``"unwritable"``,
-    yields a sample the manifest cannot hold."""
+    """A sync client whose sample walks yield ``pages`` and, at page ``fail_at`` (``len(pages)``: after the
+    last one, where a walk reconciles what it read with the count), raise ``error`` or, for ``"unwritable"``,
+    yield a sample the manifest cannot hold; ``between_pages`` runs before each page after the first (the
+    manifest so far is written by then). ``calls`` records which walk was asked for, with what."""
 
-    pages: list[list[dict[str, Any]]]
+    pages: list[list[Any]]
     fail_at: int | None = None
     error: BaseException | str | None = None
+    between_pages: Any = None
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
 
-    def iter_samples(self, dataset_id: str, *, sample_state: str, page_size: int, **filters: Any) -> Any:
-        assert (dataset_id, sample_state, page_size, filters) == ("d1", "__ALL__", 100, {})
+    def iter_samples(self, dataset_id: str, **arguments: Any) -> Iterator[Any]:
+        self.calls.append(("dataset", dataset_id, arguments))
+        return self._walk()
+
+    def iter_workforce_task_samples(self, dataset_id: str, task_id: str, **arguments: Any) -> Iterator[Any]:
+        self.calls.append(("team task", dataset_id, task_id, arguments))
+        return self._walk()
+
+    def _walk(self) -> Iterator[Any]:
         for number, page in enumerate([*self.pages, []]):
+            if number and self.between_pages:
+                self.between_pages()
             if number == self.fail_at:
                 if self.error == "unwritable":
                     yield {"sample_id": "bad", "labels": [{"name": "cat"}], "metadata": {"x": object()}}
@@ -110,13 +128,14 @@ class _Walk:
 
 @dataclass
 class _Place:
-    """One target of one kind: what the export is given, the location it must report, and the directory
-    (on ``fs``) it is written in."""
+    """One target of one kind: what the export is given, the location it must report, the directory (on
+    ``fs``) it is written in, and the directory made for it alone (``top``, removed afterwards)."""
 
     target: Any
     location: str
     fs: Any
     directory: str
+    top: str
 
     def put(self, data: bytes) -> None:
         self.fs.makedirs(self.directory, exist_ok=True)
@@ -127,33 +146,37 @@ class _Place:
         return self.fs.cat_file(path) if self.fs.exists(path) else None
 
     def names(self) -> list[str]:
-        """Every file in the directory (a temporary left behind would show here)."""
-        if not self.fs.exists(self.directory):
+        """Every file under ``top`` (a temporary left behind would show here)."""
+        if not self.fs.exists(self.top):
             return []
-        return sorted(path.rsplit("/", 1)[-1] for path in self.fs.find(self.directory))
+        return sorted(path.rsplit("/", 1)[-1] for path in self.fs.find(self.top))
 
     def remove(self) -> None:
-        if self.fs.exists(self.directory):
-            self.fs.rm(self.directory, recursive=True)
+        if self.fs.exists(self.top):
+            self.fs.rm(self.top, recursive=True)
 
 
-def _place(kind: str, root: Path) -> _Place:
+def _place(kind: str, root: Path, folder: str = "") -> _Place:
+    """A target of ``kind`` in a new directory (and in ``folder`` below it: a name with glob characters)."""
     unique = uuid.uuid4().hex
-    local = root / unique
+    below = f"/{folder}" if folder else ""
+    local = f"{root}/{unique}{below}"
     local_fs = fsspec.filesystem("file")
     if kind == "local path":
-        return _Place(local / NAME, str(local / NAME), local_fs, str(local))
+        return _Place(Path(local, NAME), f"{local}/{NAME}", local_fs, local, f"{root}/{unique}")
     if kind == "file URL":
-        return _Place(f"file://{local}/{NAME}", str(local / NAME), local_fs, str(local))
+        return _Place(f"file://{local}/{NAME}", f"{local}/{NAME}", local_fs, local, f"{root}/{unique}")
+    url = f"memory://exports/{unique}{below}/{NAME}"
+    memory = fsspec.filesystem("memory")
     if kind == "fsspec URL":
-        url = f"memory://exports/{unique}/{NAME}"
-        return _Place(url, url, fsspec.filesystem("memory"), f"/exports/{unique}")
+        return _Place(url, url, memory, f"/exports/{unique}{below}", f"/exports/{unique}")
     if kind == "UPath":
-        url = f"memory://exports/{unique}/{NAME}"
-        return _Place(UPath(url), url, fsspec.filesystem("memory"), f"/exports/{unique}")
+        return _Place(UPath(url), url, memory, f"/exports/{unique}{below}", f"/exports/{unique}")
     conn, fs = (REFUSING_CONN, _RefusingStore()) if kind == "refusing store" else (STORE_CONN, _Store())
-    url = f"s3://bucket/{unique}/{NAME}"
-    return _Place(ObjectStoragePath(url, conn_id=conn), url, fs, f"bucket/{unique}")
+    url = f"s3://bucket/{unique}{below}/{NAME}"
+    return _Place(
+        ObjectStoragePath(url, conn_id=conn), url, fs, f"bucket/{unique}{below}", f"bucket/{unique}"
+    )
 
 
 KINDS = ("local path", "file URL", "fsspec URL", "UPath", "ObjectStoragePath")
@@ -165,6 +188,7 @@ sample = st.builds(
 pages = st.lists(st.lists(sample, max_size=3), max_size=4)
 failures = st.sampled_from(["list incomplete", "server error", "unwritable", "killed"])
 previous = st.none() | st.binary(max_size=40)
+folders = st.sampled_from(["", "run[1]*"])  # fsspec's mv and rm would read the second one as a glob
 
 
 def _error(failure: str) -> BaseException | str:
@@ -191,7 +215,7 @@ def test_a_failure_at_any_page_leaves_every_kind_of_target_as_it_was(
     before: bytes | None,
 ) -> None:
     fail_at = data.draw(st.integers(0, len(pages)), label="fail_at")
-    place = _place(kind, root)
+    place = _place(kind, root, data.draw(folders, label="folder"))
     try:
         if before is not None:
             place.put(before)
@@ -205,38 +229,41 @@ def test_a_failure_at_any_page_leaves_every_kind_of_target_as_it_was(
 
 
 @settings(max_examples=60, deadline=None)
-@given(kind=st.sampled_from(KINDS), pages=pages, before=previous)
+@given(kind=st.sampled_from(KINDS), pages=pages, before=previous, folder=folders)
 def test_a_complete_export_replaces_every_kind_of_target_whole(
-    root: Path, kind: str, pages: list[list[dict[str, Any]]], before: bytes | None
+    root: Path, kind: str, pages: list[list[dict[str, Any]]], before: bytes | None, folder: str
 ) -> None:
-    place = _place(kind, root)
+    place = _place(kind, root, folder)
     try:
         if before is not None:
             place.put(before)
-        result = export_labels(_Walk(pages), "d1", place.target)
-        expected = "".join(manifest_line(s) for page in pages for s in page if s["labels"]).encode()
-        assert place.read() == expected and place.names() == [NAME]
-        assert (result.path, result.bytes) == (place.location, len(expected))
+        walk = _Walk(pages)
+        result = export_labels(walk, "d1", place.target)
+        labeled = [s for page in pages for s in page if s["labels"]]
+        lines = (place.read() or b"").decode().splitlines()
+        assert [json.loads(line) for line in lines] == labeled and place.names() == [NAME]
+        assert (result.path, result.bytes, result.samples) == (
+            place.location,
+            len(place.read() or b""),
+            len(lines),
+        )
+        assert result.label_counts == Counter(label["name"] for s in labeled for label in s["labels"])
+        assert walk.calls == [("dataset", "d1", {"sample_state": "__ALL__", "page_size": 100})]
     finally:
         place.remove()
 
 
+@pytest.mark.parametrize(("folder", "step"), [("", "move"), ("run[1]*", "copy")])
 @pytest.mark.parametrize("before", [None, b"previous manifest\n"])
 def test_a_move_the_store_refuses_leaves_the_previous_object_and_no_temporary(
-    root: Path, before: bytes | None
+    root: Path, before: bytes | None, folder: str, step: str
 ) -> None:
-    place = _place("refusing store", root)
+    place = _place("refusing store", root, folder)
     if before is not None:
         place.put(before)
-    with pytest.raises(PermissionError, match="refused"):
+    with pytest.raises(PermissionError, match=f"refused the {step}"):
         export_labels(_Walk([[{"sample_id": "s1", "labels": [{"name": "cat"}]}]]), "d1", place.target)
     assert place.read() == before and place.names() == ([NAME] if before is not None else [])
-
-
-def test_a_target_that_is_no_path_url_or_path_object_is_refused_before_any_request() -> None:
-    walk = _Walk([[{"sample_id": "s1", "labels": [{"name": "cat"}]}]], fail_at=0, error=_Killed())
-    with pytest.raises(ValueError, match="target must be a local path, a URL or a path object"):
-        export_labels(walk, "d1", object())
 
 
 def _attach_userinfo(url: str) -> None:
@@ -245,6 +272,71 @@ def _attach_userinfo(url: str) -> None:
     userinfo = urlsplit(url).netloc.rpartition("@")[0]
     if userinfo:
         attach(urlsplit(url).scheme, conn_id=userinfo, fs=_Store())
+
+
+def test_the_walk_gets_the_filter_page_size_and_filters_asked_for(root: Path) -> None:
+    walk = _Walk([])
+    target = root / uuid.uuid4().hex / NAME
+    export_labels(walk, "d1", target)
+    export_labels(walk, "d1", target, workforce_task_id="t1")
+    export_labels(walk, "d1", target, sample_state="__UNCHECK__", page_size=7, label_name="cat")
+    export_labels(walk, "d1", target, workforce_task_id="t1", sample_state="__REJECTED__", page_size=3, x=1)
+    assert walk.calls == [
+        ("dataset", "d1", {"sample_state": "__ALL__", "page_size": 100}),
+        ("team task", "d1", "t1", {"sample_state": "__ACCEPTED__", "page_size": 100}),
+        ("dataset", "d1", {"sample_state": "__UNCHECK__", "page_size": 7, "label_name": "cat"}),
+        ("team task", "d1", "t1", {"sample_state": "__REJECTED__", "page_size": 3, "x": 1}),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["local path", "fsspec URL"])
+def test_the_temporary_is_hidden_beside_the_target_and_no_glob(root: Path, kind: str) -> None:
+    """fsspec's ``mv`` and ``rm`` read ``*``, ``?`` and ``[`` as a glob: a target name holding them is
+    written all the same, through a temporary name without them."""
+    place = _place(kind, root)
+    name = "labels[1]*?.jsonl"
+    place.target = f"{str(place.target).rpartition('/')[0]}/{name}"
+    seen: list[list[str]] = []
+    sample = {"sample_id": "s1", "labels": [{"name": "cat"}]}
+    export_labels(
+        _Walk([[sample], [sample]], between_pages=lambda: seen.append(place.names())), "d1", place.target
+    )
+    if kind == "local path":  # (an object store shows a key once it is closed)
+        assert [len(names) for names in seen] == [1, 1]
+        assert re.fullmatch(r"\.labels_1\]__\.jsonl\.[0-9a-f]{32}\.part", seen[0][0]), seen
+    assert place.names() == [name]
+    assert place.fs.cat_file(f"{place.directory}/{name}").count(b"\n") == 2
+    place.remove()
+
+
+def test_a_local_path_object_or_bytes_path_is_written_as_a_local_file(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class BytesPath:
+        def __init__(self, path: Path) -> None:
+            self.path = path
+
+        def __fspath__(self) -> bytes:
+            return bytes(self.path)
+
+    monkeypatch.chdir(root)
+    walk = _Walk([[{"sample_id": "s1", "labels": [{"name": "cat"}]}]])
+    for target, where in [
+        (UPath(f"local://{root}/local.jsonl"), root / "local.jsonl"),
+        (UPath("relative/upath.jsonl"), root / "relative" / "upath.jsonl"),
+        (BytesPath(root / "bytes.jsonl"), root / "bytes.jsonl"),
+    ]:
+        assert export_labels(walk, "d1", target).path == str(where) and where.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("target", "named"),
+    [(object(), "object"), (SimpleNamespace(fs=fsspec.filesystem("memory"), path=None), "SimpleNamespace")],
+)
+def test_a_target_with_no_filesystem_and_path_is_refused_naming_its_type(target: Any, named: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        export_labels(_Walk([]), "d1", target)
+    assert str(raised.value).endswith(f"path object such as ObjectStoragePath, got {named}")
 
 
 # -- where it went --------------------------------------------------------------------------------------
@@ -312,6 +404,9 @@ def test_a_reported_location_keeps_the_bucket_and_key_and_no_secret(
         ("s3://bu[cket/d1.jsonl?sig=x", "s3://bu[cket/d1.jsonl"),  # a host urllib refuses
         ("s3://bucket//d1.jsonl", "s3://bucket//d1.jsonl"),
         ("abfs://labels/d1.jsonl", "abfs://labels/d1.jsonl"),  # the short form: no "@" at all
+        ("s3://me@corp.example@bucket/d1.jsonl", "s3://bucket/d1.jsonl"),  # an "@" in a user name
+        ("s3://bucket/d1.jsonl?next=https://example.com/x", "s3://bucket/d1.jsonl"),
+        ("sftp://user:p@ss@", "sftp://"),  # nothing after the userinfo
         ("relative/d1.jsonl", "relative/d1.jsonl"),
     ],
 )
@@ -321,7 +416,9 @@ def test_a_container_at_account_is_a_place_not_a_credential(url: str, reported: 
 
 def test_an_object_storage_path_is_reported_without_its_connection_whatever_the_protocol(root: Path) -> None:
     """An Azure ``ObjectStoragePath`` holds its connection where a container could be: removed by name."""
-    target = ObjectStoragePath(f"abfs://labels/{uuid.uuid4().hex}/{NAME}?sig=tok", conn_id=STORE_CONN)
+    target = ObjectStoragePath(
+        f"abfs://labels/{uuid.uuid4().hex}/{NAME}?sig=tok&next=https://example.com/x", conn_id=STORE_CONN
+    )
     assert str(target).startswith(f"abfs://{STORE_CONN}@labels/")
     result = export_labels(_Walk([[{"sample_id": "s1", "labels": [{"name": "cat"}]}]]), "d1", target)
     assert result.path == str(target).replace(f"{STORE_CONN}@", "").partition("?")[0]
@@ -330,6 +427,11 @@ def test_an_object_storage_path_is_reported_without_its_connection_whatever_the_
     _attach_userinfo(url)
     result = export_labels(_Walk([]), "d1", ObjectStoragePath(url, conn_id=STORE_CONN))
     assert result.path.startswith("s3://bucket/") and "Zq-secret" not in result.path
+    # A password with "@" and "/": ObjectStoragePath takes "user:Zq" for a connection, "x" for the bucket.
+    url = f"s3://user:Zq@x/y@bucket/{uuid.uuid4().hex}/{NAME}"
+    _attach_userinfo(url)
+    result = export_labels(_Walk([]), "d1", ObjectStoragePath(url))
+    assert result.path == url.replace("user:Zq@x/y@", "")
 
 
 # -- the operator ---------------------------------------------------------------------------------------
