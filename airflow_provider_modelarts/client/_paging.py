@@ -14,9 +14,9 @@ that was in the list from its first request to its last, never one item twice, o
   the pass's page cap end it too, *unproven*. The cap is ``ceil(basis / page) + MARGIN_PAGES`` with ``basis``
   the largest count seen and the distinct ids seen, ``page`` the average length of the non-empty pages read.
 * **Never twice.** Every id yielded is remembered for the whole walk as an 8-byte BLAKE2b digest in
-  :class:`IdDigests` (about 9 bytes per item: an export's memory stays flat), so a pass yields only what no
-  earlier page yielded. Two distinct ids share a digest with odds of n^2 / 2^65 (1 in 37 million walks of a
-  million items); the second is then skipped as a repeat.
+  :class:`IdDigests` (10-15 bytes per item, 25 while merging; a later pass keeps its own set too), so a pass
+  yields only what no earlier page yielded. Two distinct ids share a digest with odds of n^2 / 2^65 (1 in 37
+  million walks of a million items); the second is then skipped as a repeat.
 * **Proof.** One pass never proves anything: between two pages one item before the reader's position can be
   deleted (the next item slides onto a page already read) while another is added at the end, and neither
   the count nor the ids show it. A walk is *complete* when its last two passes read the same pages (the same
@@ -82,7 +82,7 @@ def digest(key: str) -> bytes:
 
 
 class IdDigests:
-    """A set of 8-byte digests in about 9 bytes each: a sorted ``array('Q')`` and a small set of recent ones,
+    """A set of 8-byte digests in 10-15 bytes each: a sorted ``array('Q')`` and a small set of recent ones,
     merged into the array when the set outgrows :data:`MERGE_AT` and an eighth of the array."""
 
     __slots__ = ("_recent", "_sorted")
