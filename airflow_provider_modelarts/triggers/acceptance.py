@@ -42,6 +42,7 @@ from airflow_provider_modelarts.errors import ModelArtsError
 from airflow_provider_modelarts.retries import is_token_expiry, poll_again
 from airflow_provider_modelarts.triggers.clients import (
     Turns,
+    begin_poll,
     credentials_refused,
     settings_fingerprint,
     shared_clients,
@@ -199,6 +200,7 @@ class AcceptanceTrigger(BaseTrigger):
 
     async def _poll(self) -> AcceptanceEvaluation | None:
         """One poll; ``None`` when a transient error means 'try again on the next poll'."""
+        begin_poll()  # its requests take their turns in the order of this poll (clients.py)
         try:
             snapshot = await self._read()
         except ModelArtsError as exc:

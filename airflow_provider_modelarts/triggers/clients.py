@@ -21,8 +21,11 @@ connection never holds up the triggers of another.
 **Turns.** Each HTTP request takes a turn while it is sent and its answer read; not a whole poll, so a
 turn is never held between the two requests of a poll nor through a retry's sleep. Without turns, a
 thousand triggers polling in the same second would queue a thousand requests inside the HTTP connection
-pool, which re-scans its whole queue on every change. The number of turns is sized for the latency the
-client sees (Little's law, with the headroom of a whole round)::
+pool, which re-scans its whole queue on every change. Requests waiting for a turn are served earliest poll
+first: in the order of when their poll was due, then of when it began (:func:`begin_poll`), so a poll
+under way finishes before the polls that began after it, and a round of polls due together ends spread
+out rather than all at its end (the next round then comes spread out too). The number of turns is sized
+for the latency the client sees (Little's law, with the headroom of a whole round)::
 
     turns = ceil(REQUESTS_PER_POLL x users x latency / (ROUND_SHARE x poll_interval)),
             within [MIN_TURNS, MAX_TURNS]
@@ -43,13 +46,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import dataclasses
 import hashlib
+import heapq
 import hmac
+import itertools
 import math
 import secrets
 import weakref
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any
 
@@ -67,6 +72,7 @@ __all__ = [
     "SharedClients",
     "TurnTransport",
     "Turns",
+    "begin_poll",
     "credentials_refused",
     "settings_fingerprint",
     "shared_clients",
@@ -88,6 +94,11 @@ FIRST_LATENCY = 1.0
 LATENCY_WEIGHT = 0.2
 
 _FINGERPRINT_KEY = secrets.token_bytes(32)
+_TICKETS = itertools.count()
+#: The poll the current task is making: (when it was due, its ticket); see :func:`begin_poll`.
+_POLL: contextvars.ContextVar[tuple[float, int] | None] = contextvars.ContextVar(
+    "modelarts_poll", default=None
+)
 
 
 def settings_fingerprint(settings: Any) -> str:
@@ -95,6 +106,11 @@ def settings_fingerprint(settings: Any) -> str:
     docstring): equal for equal settings in this process, different when any of them changed."""
     fields = [(field.name, getattr(settings, field.name)) for field in dataclasses.fields(settings)]
     return hmac.new(_FINGERPRINT_KEY, repr(fields).encode(), hashlib.sha256).hexdigest()
+
+
+def begin_poll() -> None:
+    """Mark the start of a poll in the current task: its requests wait their turns in its order."""
+    _POLL.set((asyncio.get_running_loop().time(), next(_TICKETS)))
 
 
 def credentials_refused(error: BaseException) -> bool:
@@ -106,7 +122,8 @@ class Turns:
     """The turns of one shared client's requests, sized by the rule of the module docstring.
 
     ``users`` is kept by :class:`SharedClients`; ``clock`` (seconds) defaults to the running loop's time.
-    Waiting requests are served first come, first served; a request cancelled while it waits leaves no trace.
+    Waiting requests are served in the order of the module docstring; one cancelled while it waits leaves no
+    trace.
     """
 
     def __init__(self, poll_interval: float, *, clock: Callable[[], float] | None = None) -> None:
@@ -115,7 +132,7 @@ class Turns:
         self.in_flight = 0
         self.latency = FIRST_LATENCY
         self._clock = clock or (lambda: asyncio.get_running_loop().time())
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._waiting: list[tuple[float, int, int, asyncio.Future[None]]] = []  # a heap
 
     @property
     def limit(self) -> int:
@@ -136,19 +153,26 @@ class Turns:
     def leave(self) -> None:
         self.users -= 1
 
-    async def take(self) -> None:
-        """Wait for a turn (at once while fewer than :attr:`limit` are in flight and nobody waits)."""
+    async def take(self, order: tuple[float, int] | None = None) -> None:
+        """Wait for a turn (at once while fewer than :attr:`limit` are in flight and nobody waits).
+
+        ``order``: the (due time, ticket) of the poll the request belongs to (:func:`begin_poll`); a request
+        outside a poll is due when it comes. The waiting are served in that order, then as they came.
+        """
         if not self._waiting and self.in_flight < self.limit:
             self.in_flight += 1
             return
+        due, ticket = order or (self._clock(), next(_TICKETS))
         granted = asyncio.get_running_loop().create_future()
-        self._waiting.append(granted)
+        entry = (due, ticket, next(_TICKETS), granted)
+        heapq.heappush(self._waiting, entry)
         try:
             await granted
         except asyncio.CancelledError:
             if granted.cancelled():
                 with contextlib.suppress(ValueError):  # already dropped by _wake
-                    self._waiting.remove(granted)
+                    self._waiting.remove(entry)
+                    heapq.heapify(self._waiting)
             else:  # given a turn just as it was cancelled: pass it on
                 self.give_back()
             raise
@@ -164,8 +188,9 @@ class Turns:
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[Callable[[], None]]:
-        """One request's turn; call the yielded function once its answer was successful (times it)."""
-        await self.take()
+        """One request's turn, in the order of the current task's poll (:func:`begin_poll`); call the
+        yielded function once its answer was successful (times it)."""
+        await self.take(_POLL.get())
         started = self._clock()
         try:
             yield lambda: self.answered(self._clock() - started)
@@ -174,7 +199,7 @@ class Turns:
 
     def _wake(self) -> None:
         while self._waiting and self.in_flight < self.limit:
-            granted = self._waiting.popleft()
+            *_, granted = heapq.heappop(self._waiting)
             if not granted.done():
                 self.in_flight += 1
                 granted.set_result(None)

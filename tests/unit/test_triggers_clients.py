@@ -40,6 +40,7 @@ from airflow_provider_modelarts.triggers.clients import (
     SharedClients,
     Turns,
     TurnTransport,
+    begin_poll,
     credentials_refused,
     settings_fingerprint,
     shared_clients,
@@ -345,7 +346,8 @@ class TurnsMachine(RuleBasedStateMachine):
         self.turns.users = 1
         self.requests: list[asyncio.Task[None]] = []
         self.release: dict[asyncio.Task[None], asyncio.Event] = {}
-        self.granted: list[int] = []  # arrival numbers, in the order their turns were given
+        self.keys: dict[asyncio.Task[None], tuple[float, int]] = {}  # (due, ticket) of each request
+        self.out_of_order: list[tuple[float, int]] = []  # keys granted while a smaller one waited
         self.arrived = 0
 
     def teardown(self) -> None:
@@ -364,21 +366,24 @@ class TurnsMachine(RuleBasedStateMachine):
     def waiting(self) -> list[asyncio.Task[None]]:
         return [t for t in self.requests if not t.done() and t.get_name().startswith("wait")]
 
-    @rule()
-    def arrive(self) -> None:
+    @rule(due=st.sampled_from([0.0, 1.0, 2.0]))
+    def arrive(self, due: float) -> None:
         number, done = self.arrived, asyncio.Event()
         self.arrived += 1
+        key = (due, -number)  # later arrivals get smaller tickets: the order is not the arrival order
 
         async def request() -> None:
-            await self.turns.take()
+            await self.turns.take(key)
             asyncio.current_task().set_name(f"held-{number}")  # type: ignore[union-attr]
-            self.granted.append(number)
+            if any(self.keys[other] < key for other in self.waiting()):
+                self.out_of_order.append(key)
             try:
                 await done.wait()
             finally:
                 self.turns.give_back()
 
         task = self.loop.create_task(request(), name=f"wait-{number}")
+        self.keys[task] = key
         self.requests.append(task)
         self.release[task] = done
         self.settle()
@@ -416,8 +421,8 @@ class TurnsMachine(RuleBasedStateMachine):
         assert self.turns.waiting == 0 or self.turns.in_flight >= self.turns.limit
 
     @invariant()
-    def first_come_first_served(self) -> None:
-        assert self.granted == sorted(self.granted)
+    def earliest_poll_first(self) -> None:
+        assert self.out_of_order == []
 
 
 TestTurnsMachine = TurnsMachine.TestCase
@@ -456,6 +461,48 @@ def test_a_turn_granted_to_a_request_cancelled_at_that_moment_goes_to_the_next()
         return order
 
     assert asyncio.run(scenario()) == ["h0", "h1", "h2", "h3", "lucky"]
+
+
+def test_waiting_requests_go_in_the_order_their_polls_were_due_then_began() -> None:
+    async def scenario() -> list[str]:
+        loop = asyncio.get_running_loop()
+        turns = Turns(60)
+        turns.users = 1  # MIN_TURNS at once
+        order: list[str] = []
+        holders = [asyncio.Event() for _ in range(MIN_TURNS)]
+
+        async def request(
+            name: str, *, poll: bool, wait: float = 0.0, hold: asyncio.Event | None = None
+        ) -> None:
+            if poll:
+                begin_poll()  # the poll is due now
+            await asyncio.sleep(wait)  # ... and its request comes this much later
+            async with turns.turn():
+                order.append(name)
+                if hold is not None:
+                    await hold.wait()
+
+        tasks = [asyncio.create_task(request(f"h{i}", poll=False, hold=holders[i])) for i in range(MIN_TURNS)]
+        tasks.append(asyncio.create_task(request("early poll, late request", poll=True, wait=3.0)))
+        await asyncio.sleep(1.0)
+        tasks.append(asyncio.create_task(request("poll due at 1 s", poll=True)))
+        tasks.append(asyncio.create_task(request("no poll, at 1 s", poll=False)))
+        await asyncio.sleep(1.0)
+        tasks.append(asyncio.create_task(request("poll due at 2 s", poll=True)))
+        await asyncio.sleep(2.0)  # everyone waits now
+        assert turns.waiting == 4 and loop.time() == 4.0
+        for event in holders:
+            event.set()
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+        return order[MIN_TURNS:]
+
+    assert run_virtual(scenario()) == [
+        "early poll, late request",
+        "poll due at 1 s",  # began before the request without a poll came
+        "no poll, at 1 s",
+        "poll due at 2 s",
+    ]
 
 
 # -- the transport -----------------------------------------------------------------------------------------
