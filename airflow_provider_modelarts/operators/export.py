@@ -147,10 +147,11 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
         return summary
 
     def _target(self) -> Any:
-        """A local path as is; a URL as an ``ObjectStoragePath`` (with ``storage_conn_id``)."""
+        """A local path as is; a URL as an ``ObjectStoragePath`` (with ``storage_conn_id``; a ``file://`` one
+        is still written as a local file: :mod:`airflow_provider_modelarts.export` decides)."""
         path = self.path.strip()
-        if "://" not in path or path.startswith("file://"):
-            return path.removeprefix("file://")
+        if "://" not in path:
+            return path
         from airflow.sdk import ObjectStoragePath
 
         return ObjectStoragePath(path, conn_id=self.storage_conn_id)

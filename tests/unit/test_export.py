@@ -20,6 +20,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import ObjectStoragePath
 from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 from pydantic import BaseModel, Field
+from structlog.testing import capture_logs
 from upath import UPath
 
 from airflow_provider_modelarts.client import ModelArtsClient
@@ -344,3 +345,88 @@ def test_a_documented_filter_is_sent_as_the_pages_spell_it() -> None:
     assert sample_state_filter(None, "__ACCEPTED__") == "__ACCEPTED__"
     assert sample_state_filter("__UNCHECK__", "__ALL__") == "__UNCHECK__"
     assert sample_state_filter(SampleStatus("__REJECTED__"), "__ALL__") == "__REJECTED__"
+
+
+# -- the operator: arguments, result, log line, links ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"page_size": True}, "page_size must be an integer from 1 to 100, got True"),
+        ({"page_size": "5"}, "page_size must be an integer from 1 to 100, got '5'"),
+        ({"path": ("a",)}, "path must be a string (a local path or a URL), got tuple"),
+    ],
+)
+def test_an_argument_of_the_wrong_type_is_refused_saying_what_it_got(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    arguments: dict[str, Any] = {"task_id": "export", "dataset_id": "d1", "path": "/tmp/x.jsonl", **kwargs}
+    with pytest.raises(ValueError) as raised:
+        ExportLabelsOperator(**arguments)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(("dataset_id", "path"), [("", "/tmp/x.jsonl"), ("d1", "None")])
+def test_an_empty_rendered_value_fails_for_good_quoting_both(dataset_id: str, path: str) -> None:
+    with pytest.raises(AirflowFailException) as raised:
+        ExportLabelsOperator(task_id="e", dataset_id=dataset_id, path=path).execute(context={})
+    assert str(raised.value) == (
+        f"dataset_id and path must not be empty (dataset_id {dataset_id!r}, path {path!r})"
+    )
+
+
+def _exported_lines(events: list[dict[str, Any]]) -> list[str]:
+    """The task log's "Exported ..." lines (Airflow 3's task logger is structlog's)."""
+    lines = [e["event"] % tuple(e.get("positional_args", ())) for e in events]
+    return [line for line in lines if line.startswith("Exported")]
+
+
+def test_the_operator_returns_logs_and_links_what_it_exported(tmp_path: Path) -> None:
+    op = ExportLabelsOperator(
+        task_id="export",
+        dataset_id="d1",
+        workforce_task_id="t1",
+        sample_state="__REJECTED__",
+        path=f"file://{tmp_path}/t1.jsonl",
+        page_size=2,
+    )
+    assert op.console_links == {}
+    seen: list[httpx.Request] = []
+    with respx.mock() as router, capture_logs() as events:
+        router.get(TASK_LIST).mock(
+            side_effect=_pages([_sample(1), _sample(2, []), _sample(3, ["dog"])], seen)
+        )
+        summary = op.execute(context={})
+    written = tmp_path / "t1.jsonl"
+    source = "modelarts://modelarts.unit.test/p1/datasets/d1/workforce-tasks/t1"
+    assert summary == {
+        "dataset_id": "d1",
+        "workforce_task_id": "t1",
+        "sample_state": "__REJECTED__",
+        "source": source,
+        "path": str(written),
+        "samples": 2,
+        "labels": 2,
+        "unlabeled_skipped": 1,
+        "bytes": written.stat().st_size,
+        "label_counts": {"cat": 1, "dog": 1},
+        "label_names": 2,
+    }
+    assert {r.url.params["limit"] for r in seen} == {"2"}
+    assert {r.url.params["sample_state"] for r in seen} == {"__REJECTED__"}
+    assert _exported_lines(events) == [
+        f"Exported 2 labeled samples (2 labels) of {source} to {written}; 1 without labels left out."
+    ]
+    hook = ModelArtsHook()
+    assert op.console_links == {
+        "dataset": hook.console_url("d1"),
+        "workforce_task": hook.console_url("d1", "t1"),
+    }
+    with respx.mock() as router, capture_logs() as events:
+        router.get(DATASET_LIST).mock(side_effect=_pages([_sample(i) for i in range(1200)], []))
+        ExportLabelsOperator(task_id="e", dataset_id="d1", path=str(written)).execute(context={})
+    source = "modelarts://modelarts.unit.test/p1/datasets/d1"
+    assert _exported_lines(events) == [
+        f"Exported 1,200 labeled samples (1,200 labels) of {source} to {written}."
+    ]

@@ -32,6 +32,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from structlog.testing import capture_logs
 from upath import UPath
 
 from airflow_provider_modelarts import errors
@@ -531,14 +532,16 @@ def test_no_secret_of_the_path_reaches_the_log_xcom_lineage_or_asset_event(
     )
     accessors = OutletEventAccessors()
     caplog.clear()
-    with caplog.at_level("DEBUG"), respx.mock() as router:
+    with caplog.at_level("DEBUG"), capture_logs() as events, respx.mock() as router:
         router.get(DATASET_LIST).mock(side_effect=_answers(1))
         summary = op.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
     ((event),) = accessors[AssetAlias(ALIAS)].asset_alias_events
     lineage = operator_lineage(*op.lineage_uris)
-    # fsspec's own debug lines name the keys it touches, and a password ObjectStoragePath misread into the
-    # key is in the key: every other logger is checked (the task's, this package's, Airflow's).
-    logged = [r.getMessage() for r in caplog.records if not r.name.startswith("fsspec")]
+    # The task log is structlog's (Airflow 3). fsspec's own debug lines name the keys it touches, and a
+    # password ObjectStoragePath misread into the key is in the key: every other logger is checked.
+    logged = [e["event"] % tuple(e.get("positional_args", ())) for e in events]
+    assert any(line.startswith("Exported 1 labeled samples") for line in logged)
+    logged += [r.getMessage() for r in caplog.records if not r.name.startswith("fsspec")]
     shown = [json.dumps(summary), *logged, repr(lineage), event.dest_asset_key.uri, json.dumps(event.extra)]
     assert summary["samples"] == 1 and summary["path"].startswith("s3://")
     if not re.search("[/?#@]", password):  # (any of those, and ObjectStoragePath misreads the URL itself)
