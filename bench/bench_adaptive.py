@@ -1,6 +1,8 @@
-"""Adaptive concurrency against a service limit nobody publishes (issue 17, point 3).
+"""Adaptive concurrency against a service limit nobody publishes (issue 17, point 3), and against the
+latency a real network has (issue 25, point 4).
 
-Usage: ``python bench/bench_adaptive.py [--samples 40000] [--limit 6] [--latency-ms 50]``
+Usage: ``python bench/bench_adaptive.py [--samples 40000] [--limit 6] [--latency-ms 50]
+[--network-latency-ms 200] [--repeats 3]``
 
 The emulator (its own process, its own core) answers 429 ``ModelArts.6101`` to any request arriving while
 ``--limit`` are already in flight (``throttle_concurrency``), and every request takes ``--latency-ms``.
@@ -9,10 +11,16 @@ AddSamplesOperator then runs:
 * with a **fixed** concurrency (``adaptive_concurrency=False``) for each value of a sweep; the best of them is
   what a user tuning by hand would find;
 * with **adaptive** concurrency and no tuning (the defaults);
-* without any limit: adaptive vs the old fixed default of 4 in flight.
+* without any limit: adaptive vs the old fixed default of 4 in flight;
+* without any limit, under the latency of a network (``--network-latency-ms``, a cloud round trip, long
+  enough that the client's own CPU is not what limits the run): each request's latency times a lognormal
+  factor of sigma 0.3, then 0.5 (the emulator's ``latency_jitter_sigma``), and with 1% of the batches
+  failing fast (an immediate HTTP 500, no client retries): adaptive vs ``max_concurrency`` pinned, the best
+  pinned concurrency when nothing limits it; ``--repeats`` runs of each, alternating, the medians compared.
 
-Targets: adaptive throughput >= 0.9 x the best fixed one, <= 5% of its requests throttled, and without a
-limit no slower than the old default. Throughput is samples per second of wall time; the throttled share is
+Targets: adaptive throughput >= 0.9 x the best fixed one, <= 5% of its requests throttled, without a limit
+no slower than the old default, and >= 0.9 x pinned ``max_concurrency`` under jitter and fast failures.
+Throughput is samples per second of wall time (samples sent, failed ones included); the throttled share is
 the emulator's count of 429 answers over all the add-sample requests it received (retries included).
 """
 
@@ -21,6 +29,7 @@ from __future__ import annotations
 import argparse
 import base64
 import logging
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +37,8 @@ from typing import Any
 
 from _common import Emulator, Row, airflow_env, check, emit, pin_self
 from bench_throughput import quiet_stdout
+
+from airflow_provider_modelarts.bulk.planning import DEFAULT_MAX_CONCURRENCY
 
 RATIO_TARGET = 0.9
 THROTTLED_TARGET = 0.05
@@ -39,8 +50,12 @@ def samples(count: int, tag: str) -> list[dict[str, Any]]:
     return [{"name": f"{tag}-{i:06d}.jpg", "sample_type": 0, "data": DATA} for i in range(count)]
 
 
-def run(emulator: Emulator, count: int, tag: str, **options: Any) -> tuple[float, dict[str, Any], int, int]:
-    """One operator run on a fresh dataset: (seconds, result, requests the emulator saw, throttled)."""
+def run(
+    emulator: Emulator, count: int, tag: str, *, failures: bool = False, **options: Any
+) -> tuple[float, dict[str, Any], int, int]:
+    """One operator run on a fresh dataset: (seconds, result, requests the emulator saw, throttled).
+
+    Every sample must be added, or with ``failures`` be added or counted as failed."""
     from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
     emulator.admin("DELETE", "stats")
@@ -51,7 +66,7 @@ def run(emulator: Emulator, count: int, tag: str, **options: Any) -> tuple[float
         started = time.perf_counter()
         result = op.execute(context={})
         elapsed = time.perf_counter() - started
-    if result["added"] != count or result["failed"]:
+    if result["added"] + result["failed"] != count or (result["failed"] and not failures):
         raise RuntimeError(f"run {tag} incomplete: {result}")
     route = emulator.admin("GET", "stats")["routes"].get("add_samples", {})
     return elapsed, result, int(route.get("requests", 0)), int(route.get("throttled", 0))
@@ -64,6 +79,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=40_000)
     parser.add_argument("--limit", type=int, default=6)
     parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--network-latency-ms", type=float, default=200.0)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     count, limit = args.samples, args.limit
     rows: list[Row] = []
@@ -158,7 +175,72 @@ def main() -> None:
                     ),
                 )
             )
+            rows.extend(network_rows(emulator, count, args.network_latency_ms, args.repeats))
     emit(rows)
+
+
+def network_rows(emulator: Emulator, count: int, latency_ms: float, repeats: int) -> list[Row]:
+    """No limit, a network's latency: adaptive vs ``max_concurrency`` pinned, under lognormal jitter and
+    with 1% of the batches failing fast."""
+    from airflow_provider_modelarts.client import RetryPolicy
+
+    pinned = DEFAULT_MAX_CONCURRENCY
+    worlds: list[tuple[str, float, dict[str, Any], dict[str, Any]]] = [
+        ("jitter sigma 0.3", 0.3, {}, {}),
+        ("jitter sigma 0.5", 0.5, {}, {}),
+        (
+            "1% of batches failing fast",
+            0.0,
+            {"route": "add_samples", "status": 500, "immediate": True, "rate": 0.01},
+            {"client_retry": RetryPolicy(max_attempts=1), "on_failure": "warn"},
+        ),
+    ]
+    rows = []
+    for name, sigma, fault, options in worlds:
+        timings: dict[str, list[float]] = {"pinned": [], "adaptive": []}
+        reached = failed = 0
+        modes = (("pinned", {"max_concurrency": pinned, "adaptive_concurrency": False}), ("adaptive", {}))
+        for repeat in range(repeats):
+            for mode, extra in modes:
+                emulator.admin("POST", "reset", json={"seed": "initial"})
+                emulator.admin("POST", "config", json={"latency_jitter_sigma": sigma})
+                emulator.admin("DELETE", "faults")
+                rules = [{"latency_ms": latency_ms}, *([fault] if fault else [])]
+                emulator.admin("POST", "faults", json={"rules": rules})
+                tag = f"{mode}{repeat}-{len(rows)}"
+                seconds, result, _, _ = run(emulator, count, tag, failures=bool(fault), **options, **extra)
+                timings[mode].append(seconds)
+                if mode == "adaptive":
+                    reached, failed = max(reached, result["peak_concurrency"]), failed + result["failed"]
+        median = {mode: statistics.median(values) for mode, values in timings.items()}
+        ratio = median["pinned"] / median["adaptive"]  # throughput of adaptive / throughput of pinned
+        print(
+            f"no limit, {latency_ms:.0f} ms, {name}: adaptive {_times(timings['adaptive'])} s (reached "
+            f"{reached} in flight, {failed} samples failed in all) vs {pinned} pinned "
+            f"{_times(timings['pinned'])} s: medians {ratio:.2f} x its throughput"
+        )
+        rows.append(
+            check(
+                "7. Adaptive concurrency",
+                f"no limit, {latency_ms:.0f} ms, {name}: pinned {pinned} / adaptive throughput",
+                1 / ratio,
+                1 / RATIO_TARGET,
+                fmt=".2f",
+                unit=" x",
+                note=(
+                    f"median of {repeats} runs: adaptive {count / median['adaptive']:,.0f} samples/s = "
+                    f"{ratio:.2f} x {pinned} pinned ({count / median['pinned']:,.0f}/s; target >= "
+                    f"{RATIO_TARGET} x); reached {reached} in flight"
+                    + (f"; {failed} samples failed fast in the adaptive runs" if fault else "")
+                ),
+            )
+        )
+    emulator.admin("POST", "config", json={"latency_jitter_sigma": 0.0})
+    return rows
+
+
+def _times(values: list[float]) -> str:
+    return "/".join(f"{value:.2f}" for value in values)
 
 
 if __name__ == "__main__":
