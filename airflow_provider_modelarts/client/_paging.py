@@ -11,8 +11,17 @@ that was in the list from its first request to its last, never one item twice, o
 * **Passes.** A pass reads pages 0, 1, 2, ... Every non-empty page earns another request (a full one and a
   short one alike); only an **empty page** ends a pass as read to the end. A page whose items all repeat ones
   this pass already read (a server that ignores ``offset``), a reply whose items are not a list, or reaching
-  the pass's page cap end it too, *unproven*. The cap is ``ceil(basis / page) + MARGIN_PAGES`` with ``basis``
-  the largest count seen and the distinct ids seen, ``page`` the average length of the non-empty pages read.
+  the pass's page cap end it too, *unproven*.
+* **Bounded by what was known.** A pass's cap is fixed by what was known when it began, never by what it
+  reads (a list that gains items as fast as they are read, or a server inventing ids, would otherwise be
+  read forever): ``ceil(GROWTH * basis / page) + MARGIN_PAGES`` pages, ``page`` the average length of the
+  non-empty pages read, ``basis`` the larger of the count the pass's first page reported and the distinct
+  ids the walk yielded before the pass. Where that first page reports no count it can use (none, one that
+  is not a total, or one below the items on that page), the pass has no count to go by and ``basis`` also
+  grows with the ids the pass reads, up to :data:`UNCOUNTED_ITEMS`. So a pass reads at most
+  ``GROWTH * max(basis, UNCOUNTED_ITEMS) + MARGIN_PAGES`` pages whatever the list does; one that reaches
+  its cap ends unproven, saying the list grew faster than it could be read, and each later pass starts
+  from what the earlier ones yielded (a count that was too low costs a pass, not the walk).
 * **Never twice.** Every id yielded is remembered for the whole walk as an 8-byte BLAKE2b digest in
   :class:`IdDigests` (10-15 bytes per item, 25 while merging; a later pass keeps its own set too), so a pass
   yields only what no earlier page yielded. Two distinct ids share a digest with odds of n^2 / 2^65 (1 in 37
@@ -28,8 +37,8 @@ that was in the list from its first request to its last, never one item twice, o
   pages, so that they look alike.) A count below what two equal passes read is only wrong:
   the walk is complete (the team task list's count, issue 25 item 7). A count above it is a possible short
   result: incomplete.
-* **Bounded.** After each unproven pass the walk reads again, yielding only new items, at most
-  :data:`MAX_PASSES` passes; when two passes read the same pages and still prove nothing, the walk stops
+* **At most MAX_PASSES passes.** After each unproven pass the walk reads again, yielding only new items, at
+  most :data:`MAX_PASSES` passes; when two passes read the same pages and still prove nothing, the walk stops
   there (another pass would read them again). It then raises
   :class:`~airflow_provider_modelarts.errors.IncompleteListError` (transient: a later walk may find the list
   quiet) naming the distinct items seen, the counts the pages reported and the pages read, or, where the
@@ -58,7 +67,7 @@ from typing import Generic, TypeVar
 
 from airflow_provider_modelarts.errors import IncompleteListError
 
-__all__ = ["MARGIN_PAGES", "MAX_PASSES", "ON_INCOMPLETE", "IdDigests", "Pager"]
+__all__ = ["GROWTH", "MARGIN_PAGES", "MAX_PASSES", "ON_INCOMPLETE", "UNCOUNTED_ITEMS", "IdDigests", "Pager"]
 
 log = logging.getLogger("airflow_provider_modelarts.client")
 
@@ -66,8 +75,13 @@ ItemT = TypeVar("ItemT")
 
 #: Passes a walk makes at most; the first can never prove itself complete, so this allows two retries.
 MAX_PASSES = 4
-#: Pages a pass may read beyond what the largest count and the ids seen need (the empty page, and growth).
+#: How many times the items known when a pass began it may read before it ends unproven (a list may grow).
+GROWTH = 2
+#: Pages a pass may read beyond ``GROWTH`` times what was known (the empty page, and a few items more).
 MARGIN_PAGES = 2
+#: The ids a pass without a usable count may read before its cap stops growing with them: count-less lists
+#: of up to ``GROWTH ** 3`` times this are still read through (the third and fourth passes agree).
+UNCOUNTED_ITEMS = 100_000
 #: What a walk that cannot prove itself complete does: raise (the default), or log a warning.
 ON_INCOMPLETE = ("raise", "warn")
 #: Digests kept in a plain set before they are merged into the sorted array (and at least 1/8 of it).
@@ -122,17 +136,20 @@ class Pager(Generic[ItemT]):
     """
 
     __slots__ = (
+        "_basis",
+        "_before",
+        "_counted",
         "_counts",
         "_fingerprint",
         "_idless_in_pass",
         "_in_pass",
         "_item_id",
         "_items_read",
-        "_largest_count",
         "_nonempty_pages",
         "_pass_count",
         "_previous",
         "_read_in_pass",
+        "_unproven",
         "_yielded",
         "count_may_be_page_size",
         "done",
@@ -143,6 +160,7 @@ class Pager(Generic[ItemT]):
         "pages",
         "passes",
         "problem",
+        "uncounted",
         "what",
     )
 
@@ -155,6 +173,7 @@ class Pager(Generic[ItemT]):
         count_may_be_page_size: bool = False,
         on_incomplete: str = "raise",
         what: str = "list",
+        uncounted: int = UNCOUNTED_ITEMS,
     ) -> None:
         if (
             isinstance(page_size, bool)
@@ -168,6 +187,8 @@ class Pager(Generic[ItemT]):
         self.count_may_be_page_size = count_may_be_page_size
         self.on_incomplete = on_incomplete
         self.what = what
+        #: The ids a pass without a usable count may read before its cap stops growing (tests lower it).
+        self.uncounted = uncounted
         self._item_id = item_id
         self.passes = 1
         self.pages = 0
@@ -178,10 +199,10 @@ class Pager(Generic[ItemT]):
         self.idless = 0
         self._yielded = IdDigests()
         self._counts: list[int] = []
-        self._largest_count = 0
         self._items_read = 0
         self._nonempty_pages = 0
         self._previous: bytes | None = None
+        self._unproven: tuple[int, str] | None = None  # the last pass that ended unproven, and why
         self._new_pass(self._yielded)  # the first pass's ids are the walk's; later passes get their own
 
     def _new_pass(self, ids: IdDigests) -> None:
@@ -192,6 +213,9 @@ class Pager(Generic[ItemT]):
         self._idless_in_pass = 0
         self._pass_count = 0  # the largest count the pass's pages reported (one that is a total)
         self._fingerprint = hashlib.blake2b()
+        self._before = len(self._yielded)  # the ids yielded before the pass: its basis at least
+        self._basis = 0  # what was known when the pass began (fixed on its first page)
+        self._counted = False  # whether its first page reported a count to go by
 
     @property
     def received(self) -> int:
@@ -207,10 +231,14 @@ class Pager(Generic[ItemT]):
         count = usable_count(total)
         if count is not None and count not in self._counts:
             self._counts.append(count)
-        if count is not None and not (self.count_may_be_page_size and count == len(page)):
-            self._largest_count = max(self._largest_count, count)
+        if count is not None and self.count_may_be_page_size and count == len(page):
+            count = None  # perhaps the page's size: no total
+        if count is not None:
             self._pass_count = max(self._pass_count, count)
         fresh, listed, idless = self._take(page)
+        if self.offset == 0:  # what is known when the pass begins: it fixes the pass's cap
+            self._counted = count is not None and count >= listed
+            self._basis = max(count if self._counted else 0, self._before)
         # The page as the pass fingerprint sees it: where, what count, how many items and without an id.
         self._fingerprint.update(repr((self.offset, count, len(page), idless, readable)).encode())
         if not readable:
@@ -220,7 +248,11 @@ class Pager(Generic[ItemT]):
         elif not listed:
             self._end_pass("a page of items that pass had read already")
         elif self.offset + 1 >= self._page_cap():
-            self._end_pass(f"no empty page within {self.offset + 1} pages")
+            self._end_pass(
+                f"no empty page within {self.offset + 1} pages, its cap ({GROWTH}x the {self._cap_basis()} "
+                f"items known when it began, plus {MARGIN_PAGES} pages): the list grew faster than it could "
+                "be read, or holds far more than was known"
+            )
         else:
             self.offset += 1
         return fresh
@@ -252,16 +284,24 @@ class Pager(Generic[ItemT]):
         self._idless_in_pass += idless
         return fresh, listed, idless
 
+    def _cap_basis(self) -> int:
+        """The items the pass's cap is counted from: fixed on its first page, or, without a count to go by,
+        growing with the ids the pass reads up to :attr:`uncounted`."""
+        if self._counted:
+            return self._basis
+        return max(self._basis, min(len(self._in_pass), self.uncounted))
+
     def _page_cap(self) -> int:
-        basis = max(self._largest_count, len(self._yielded))
         per_page = max(1, self._items_read // max(1, self._nonempty_pages))
-        return -(-basis // per_page) + MARGIN_PAGES
+        return -(-GROWTH * self._cap_basis() // per_page) + MARGIN_PAGES
 
     def _end_pass(self, unproven: str | None) -> None:
         """End the pass: at an empty page (``unproven`` None) or, unproven, for that reason; then decide."""
         fingerprint = self._fingerprint.digest()
         same = fingerprint == self._previous
         read = self._read_in_pass
+        if unproven is not None:
+            self._unproven = (self.passes, unproven)
         if unproven is None and same and self._pass_count <= read:
             self.done = True
             return
@@ -277,7 +317,12 @@ class Pager(Generic[ItemT]):
                 f"the list changed, and pass {self.passes} listed {self._idless_in_pass} items without an id"
             )
         elif self.passes == MAX_PASSES:
-            self.problem = f"the list changed during each of {MAX_PASSES} passes"
+            self.problem = (
+                f"no two of {MAX_PASSES} passes read the same pages; pass {self._unproven[0]} ended at "
+                f"{self._unproven[1]}"
+                if self._unproven
+                else f"the list changed during each of {MAX_PASSES} passes"
+            )
         if self.problem is not None:
             self.done = True
             return

@@ -97,6 +97,25 @@ def test_an_export_of_a_list_that_never_stops_changing_fails_and_writes_nothing(
     assert not target.exists()
 
 
+def test_an_export_of_a_list_that_grows_as_fast_as_it_is_read_fails_after_a_bounded_number_of_requests(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """A page of samples (10) added after every list page, for far more pages than the walk may read: each
+    pass stops at the cap fixed by what it knew when it began (client/_paging.py), not chasing the list."""
+    seed(emulator, samples=30)
+    emulator.admin.reset_stats()
+    emulator.admin.configure(list_churn_insert=10, list_churn_pages=100_000)
+    target = tmp_path / "labels.jsonl"
+    with emulator.client() as client, pytest.raises(IncompleteListError) as raised:
+        export_labels(client, DS, target, page_size=10)
+    requests = emulator.admin.stats()["routes"]["list_samples"]["requests"]
+    # sample_count 30, 110, 350, 1070 on each pass's first page: caps of 2x that / 10 + 2 pages
+    assert requests == raised.value.pages == 8 + 24 + 72 + 216
+    assert raised.value.is_transient and raised.value.passes == 4
+    assert "the list grew faster than it could be read" in str(raised.value)
+    assert list(tmp_path.iterdir()) == []  # nothing at the target, no temporary left beside it
+
+
 def test_issue_25_item_7_adoption_with_a_low_count_and_a_full_first_page_adopts_the_task(
     emulator: EmulatorServer,
 ) -> None:

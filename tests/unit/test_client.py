@@ -302,6 +302,36 @@ def test_items_without_ids_no_count_and_offset_ignored_end_the_walk(
         list(client.iter_workforce_tasks("ds-1", page_size=2))
 
 
+def test_iter_samples_over_a_list_that_grows_as_fast_as_it_is_read_ends_after_a_bounded_number_of_requests(
+    api: respx.MockRouter, client: ModelArtsClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page of new samples after every page served, forever: the walk used to follow it for ever (each
+    pass's cap grew with what it read). Each pass's cap is now fixed by what it knew when it began."""
+    for on_incomplete in ("raise", "warn"):
+        listed = [f"s{i:05d}" for i in range(30)]
+
+        def grows(request: httpx.Request, listed: list[str] = listed) -> httpx.Response:
+            limit, offset = int(request.url.params["limit"]), int(request.url.params["offset"])
+            page = listed[offset * limit : (offset + 1) * limit]
+            reply = {"sample_count": len(listed), "samples": [{"sample_id": i} for i in page]}
+            listed.extend(f"n{len(listed):05d}" for _ in range(limit))
+            return httpx.Response(200, json=reply)
+
+        route = api.get(f"{DS}/data-annotations/samples").mock(side_effect=grows)
+        walk = client.iter_samples("ds-1", page_size=10, on_incomplete=on_incomplete)
+        if on_incomplete == "raise":
+            with pytest.raises(IncompleteListError, match="the list grew faster than it could be read") as e:
+                list(walk)
+            # counts 30, 110, 350, 1070 on each pass's first page: caps 2x / 10 + 2 pages
+            assert (e.value.pages, e.value.passes, e.value.distinct) == (8 + 24 + 72 + 216, 4, 2160)
+        else:
+            with caplog.at_level(logging.WARNING, logger="airflow_provider_modelarts.client"):
+                assert len(list(walk)) == 2160
+            assert "the list grew faster than it could be read" in caplog.records[-1].getMessage()
+        assert route.call_count == 320
+        route.reset()
+
+
 def _capped_pages(ids: list[str], cap: int, count: Callable[[list[str]], int | None]) -> Any:
     """A sample list whose pages hold at most ``cap`` samples whatever ``limit`` asks ("Maximum number of
     records returned on each page"); ``offset`` counts pages of that size, ``count(page)`` is the reply's

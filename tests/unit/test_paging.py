@@ -8,6 +8,7 @@ between pages, and a count that is true, missing, low, high, or noisy.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import pickle
@@ -20,9 +21,11 @@ from hypothesis import strategies as st
 
 from airflow_provider_modelarts.client._base import item_id
 from airflow_provider_modelarts.client._paging import (
+    GROWTH,
     MARGIN_PAGES,
     MAX_PASSES,
     MERGE_AT,
+    UNCOUNTED_ITEMS,
     IdDigests,
     Pager,
     digest,
@@ -55,6 +58,8 @@ class World:
         self.cap = cap
         self.ignore_offset = ignore_offset
         self.offsets: list[int] = []
+        #: Per pass, as its first page was served: the ids yielded before it, that page's length and count.
+        self.starts: list[tuple[int, int, object]] = []
 
     def ids(self) -> list[str]:
         return [item["sample_id"] for item in self.items]
@@ -75,6 +80,8 @@ def run(
     yielded: list[str] = []
     while not pager.done:
         items, total = world.serve(pager.offset, pager.page_size)
+        if pager.offset == 0:
+            world.starts.append((len(yielded), len(items), total))
         yielded += [item.get("sample_id") for item in pager.accept_counted(items, total)]
         if between is not None:
             between(pager.pages)
@@ -88,6 +95,22 @@ def pager(size: int = 2, **options: Any) -> Pager[Any]:
 
 def ids(n: int, prefix: str = "s") -> list[str]:
     return [f"{prefix}{i}" for i in range(n)]
+
+
+def passes(world: World) -> list[int]:
+    """The requests of each pass (a pass begins at offset 0)."""
+    lengths: list[int] = []
+    for offset in world.offsets:
+        if offset == 0:
+            lengths.append(0)
+        lengths[-1] += 1
+    return lengths
+
+
+def grow(world: World, per_page: int) -> Callable[[int], None]:
+    """After every page, ``per_page`` new ids at the end of the list: forever."""
+    fresh = (f"n{i}" for i in itertools.count())
+    return lambda page: world.items.extend({"sample_id": next(fresh)} for _ in range(per_page))
 
 
 # ------------------------------------------------------------------------------------- a quiet list
@@ -221,14 +244,78 @@ def test_a_server_that_ignores_offset_ends_the_walk_after_two_passes() -> None:
     )
 
 
-def test_the_page_cap_grows_with_the_count_and_the_ids_seen() -> None:
+def test_the_page_cap_is_fixed_by_what_was_known_when_the_pass_began() -> None:
     world = World(ids(4), count=lambda size, page: 4)
     walk = pager(2)
     walk.accept_counted(*world.serve(0, 2))
-    assert walk.offset == 1  # 2 pages for 4 items, plus the margin
-    assert walk._page_cap() == math.ceil(4 / 2) + MARGIN_PAGES
-    walk.accept_counted([{"sample_id": "z1"}, {"sample_id": "z2"}, {"sample_id": "z3"}], 9)
-    assert walk._page_cap() == math.ceil(9 / 2) + MARGIN_PAGES  # average page 2 (5 items in 2 pages)
+    assert walk.offset == 1
+    assert walk._page_cap() == math.ceil(GROWTH * 4 / 2) + MARGIN_PAGES == 6
+    walk.accept_counted([{"sample_id": "z1"}, {"sample_id": "z2"}, {"sample_id": "z3"}], 90)
+    assert walk._page_cap() == 6  # neither a later count nor more ids move it (average page: 5 // 2)
+    walk.accept_counted([{"sample_id": f"y{i}"} for i in range(7)], 90)
+    assert walk._page_cap() == math.ceil(2 * 4 / (12 // 3)) + 2 == 4  # longer pages: fewer of them
+
+
+def test_a_later_pass_starts_from_the_ids_yielded_before_it() -> None:
+    """A count of 2 caps pass 1 at 2x2 items + 2 pages; pass 2 knows the 8 ids pass 1 yielded (cap 2x8 / 2
+    + 2 = 10 pages, one short of the empty page), pass 3 the 20: it reaches the empty page, pass 4 agrees
+    (a count below what two equal passes read is only wrong)."""
+    world = World(ids(20), count=lambda size, page: 2)
+    assert run(pager(2), world) == (ids(20), None)
+    assert passes(world) == [4, 10, 11, 11]
+
+
+def test_without_a_count_to_go_by_the_cap_grows_with_the_ids_read_up_to_uncounted() -> None:
+    assert pager(2).uncounted == UNCOUNTED_ITEMS == 100_000 and GROWTH == 2
+    for count in (None, 1):  # none, or one below the first page's 2 items: nothing to go by
+        world = World(ids(30), count=lambda size, page, c=count: c)
+        assert run(pager(2, uncounted=4), world) == (ids(30), None)
+        # 2x4 ids + 2 pages; 2x12 + 2; 2x28 + 2 reaches the empty page (the 16th), and the 4th pass agrees
+        assert passes(world) == [6, 14, 16, 16]
+    world = World(ids(70), count=lambda size, page: None)  # more than 8x uncounted (and the margins)
+    yielded, error = run(pager(2, uncounted=4), world)
+    assert yielded == ids(70) and error is not None and passes(world) == [6, 14, 30, 36]
+    assert error.reason == (
+        "no two of 4 passes read the same pages; pass 3 ended at no empty page within 30 pages, its cap "
+        "(2x the 28 items known when it began, plus 2 pages): the list grew faster than it could be read, "
+        "or holds far more than was known"
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        (true_count, [6, 18, 54, 162]),  # counts 10, 40, 130, 400 on the first pages: caps 2x / 5 + 2
+        (lambda size, page: None, [10, 22, 46, 94]),  # no count: 2x 20 (uncounted), then 2x 50, 110, 230
+        (lambda size, page: len(page), [10, 22, 46, 94]),  # a count that may be the page's size: none
+    ],
+    ids=["count", "no-count", "page-size-count"],
+)
+def test_a_list_that_grows_as_fast_as_it_is_read_ends_after_a_bounded_number_of_requests(
+    count: Count, expected: list[int], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page of fresh ids after every page read, forever (a dataset filled faster than it is read, or a
+    server inventing ids): each pass stops at the cap fixed by what was known when it began."""
+    for on_incomplete in ("raise", "warn"):
+        world = World(ids(10), count=count)
+        walk = pager(5, uncounted=20, count_may_be_page_size=True, on_incomplete=on_incomplete)
+        yielded, error = run(walk, world, grow(world, 5))
+        assert passes(world) == expected and error is not None
+        for length, (before, first, total) in zip(passes(world), world.starts, strict=True):
+            known = total if isinstance(total, int) and total > first else max(before, 20)
+            assert length <= math.ceil(GROWTH * max(known, before) / 5) + MARGIN_PAGES
+        assert len(yielded) == len(set(yielded)) == error.distinct == 5 * expected[-1]  # the last pass's
+        assert error.reason.startswith(
+            f"no two of 4 passes read the same pages; pass 4 ended at no empty page "
+            f"within {expected[-1]} pages, its cap (2x the {(expected[-1] - 2) * 5 // 2} items known when it "
+            "began, plus 2 pages)"
+        )
+        assert error.reason.endswith(
+            "the list grew faster than it could be read, or holds far more than was known"
+        )
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_modelarts.client"):
+        walk.finish()  # the warn walk: the same verdict as a warning
+    assert [r.getMessage() for r in caplog.records] == [str(error)]
 
 
 def test_pages_of_one_item_without_a_count_are_read_to_the_end() -> None:
@@ -440,6 +527,8 @@ def worlds(draw: st.DrawFn) -> dict[str, Any]:
         "where": draw(st.sampled_from(["end", "front", "anywhere"])),
         "count": draw(st.sampled_from(["true", "missing", "offset", "noisy"])),
         "offset": draw(st.integers(-3, 3)),
+        "forever": draw(st.booleans()),  # items added after every page, never stopping
+        "uncounted": draw(st.integers(1, 8)),
     }
 
 
@@ -449,7 +538,10 @@ def test_a_walk_yields_every_item_listed_throughout_once_or_raises(world: dict[s
     """Items are added and deleted between any two pages (what is deleted was listed when the walk began:
     the module docstring's one blind spot is an item added and deleted again unseen), and the count is
     true, missing, off by a constant, or noisy. Whatever happens: no item twice, a bounded number of
-    requests, and every item listed from the first request to the last yielded, or IncompleteListError."""
+    requests, and every item listed from the first request to the last yielded, or IncompleteListError.
+    Each pass reads at most the pages its cap allows from what was known when it began (the count its first
+    page reported, or ``uncounted`` without one, and the ids yielded before it), so a list that never stops
+    growing ends the walk too, with IncompleteListError."""
     noise = data.draw(st.lists(st.integers(-2, 2), min_size=1, max_size=8), label="noise")
     counts = {
         "true": lambda size, page: size,
@@ -461,14 +553,14 @@ def test_a_walk_yields_every_item_listed_throughout_once_or_raises(world: dict[s
     original = set(lists.ids())
     deleted: set[str] = set()
     largest = [world["size"], 0]
-    new_ids = iter(ids(10_000, "n"))
+    new_ids = (f"n{i}" for i in itertools.count())
     added = [0]
-    changes = data.draw(st.integers(0, 12), label="changes")  # how many pages have a change after them
+    changes = math.inf if world["forever"] else data.draw(st.integers(0, 12), label="changes")
 
     def change(page: int) -> None:
-        if page > changes:
+        if page > changes:  # how many pages have a change after them
             return
-        for _ in range(data.draw(st.integers(0, 2), label="adds")):
+        for _ in range(data.draw(st.integers(int(world["forever"]), 2), label="adds")):
             at = {"end": len(lists.items), "front": 0}.get(world["where"])
             if at is None:
                 at = data.draw(st.integers(0, len(lists.items)), label="at")
@@ -483,11 +575,16 @@ def test_a_walk_yields_every_item_listed_throughout_once_or_raises(world: dict[s
         lists.items = [item for item in lists.items if item["sample_id"] is not None]
         largest[0] = max(largest[0], len(lists.items))
 
-    walk = pager(world["page"])
+    walk = pager(world["page"], uncounted=world["uncounted"])
     yielded, error = run(walk, lists, change)
     assert len(yielded) == len(set(yielded)), "an item was yielded twice"
     basis = max(largest[0], world["size"] + added[0], *walk._counts)
     assert walk.pages <= MAX_PASSES * (basis + MARGIN_PAGES + 1)
+    for length, (before, first, total) in zip(passes(lists), lists.starts, strict=True):
+        known = total if usable_count(total) is not None and total >= first else world["uncounted"]
+        assert length <= GROWTH * max(known, before) + MARGIN_PAGES  # pages of at least one item
+    if world["forever"]:
+        assert error is not None
     if error is None:
         throughout = original - deleted
         assert throughout <= set(yielded), f"silently missed {sorted(throughout - set(yielded))}"
