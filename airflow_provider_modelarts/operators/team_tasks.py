@@ -80,8 +80,9 @@ class CreateTeamTaskOperator(ModelArtsBaseOperator):
     :param dataset_id: the dataset.
     :param task_name: the task's name, unique per batch. Derive it from the run (templated), so a retry or a
         cleared run finds and adopts the task it created. The create page states no rule for the name, so
-        none is checked here (the service judges it). If the dataset has two tasks of this name the
-        operator fails without retrying, naming both: it never guesses which one is the run's.
+        none is checked here (the service judges it). If the dataset has two tasks of this name, or lists
+        one without a ``task_id``, the operator fails without retrying (a retry would meet the same list),
+        naming them: it never guesses which one is the run's, nor creates one beside them.
     :param workforces_config: the teams (and members) who label, as the create page's ``workforces_config``,
         e.g. ``{"workforces": [{"workforce_id": "..."}]}``; default: the service's (team administrator).
     :param synchronize_data: whether samples added to the dataset later join this task (default ``False``:
@@ -157,14 +158,15 @@ class CreateTeamTaskOperator(ModelArtsBaseOperator):
         options["synchronize_data"] = self.synchronize_data
         if self.workforces_config:
             options["workforces_config"] = self.workforces_config
-        from airflow_provider_modelarts.team_tasks import AmbiguousTeamTaskError
+        from airflow_provider_modelarts.team_tasks import AmbiguousTeamTaskError, UnadoptableTeamTaskError
 
         hook = self.hook
         try:
             result = hook.create_team_task(
                 self.dataset_id, self.task_name, start=self.start, wait_started=self.wait_started, **options
             )
-        except AmbiguousTeamTaskError as exc:  # a retry meets the same two tasks: only a person can choose
+        except (AmbiguousTeamTaskError, UnadoptableTeamTaskError) as exc:
+            # Not transient: a retry lists the same tasks again; only a person can rename or delete them.
             raise AirflowFailException(str(exc)) from exc
         self.workforce_task_id = result["workforce_task_id"]
         self.console_links = resolve_console_links(hook, self.dataset_id, self.workforce_task_id)

@@ -18,7 +18,7 @@ from team_task_helpers import FAST_RETRY, FakeService
 
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.team_tasks import SET_BY_ARGUMENTS, CreateTeamTaskOperator
-from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError
+from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError, UnadoptableTeamTaskError
 
 
 def operator(**kwargs: Any) -> CreateTeamTaskOperator:
@@ -100,6 +100,22 @@ def test_two_tasks_of_the_name_fail_the_task_without_retrying(service: FakeServi
     with pytest.raises(AirflowFailException, match=r"task-a \(status 3 ACCEPTED\).*task-b \(status 6"):
         operator().execute(context={})
 
+    assert service.creates.call_count == 0 and service.starts.call_count == 0
+
+
+@pytest.mark.parametrize("task_id", [None, "", 17], ids=["null", "empty", "number"])
+def test_a_task_of_the_name_without_a_task_id_fails_the_task_without_retrying(
+    service: FakeService, task_id: Any
+) -> None:
+    """UnadoptableTeamTaskError is not transient: a retry lists the same task again, so Airflow must not
+    spend its retries on it (AirflowFailException), and nothing is created beside it."""
+    service.tasks["anon"] = {"task_id": task_id, "task_name": "labeling-20250314", "status": 6}
+
+    with pytest.raises(AirflowFailException, match=r"labeling-20250314.*without a usable task_id") as raised:
+        operator().execute(context={})
+
+    assert isinstance(raised.value.__cause__, UnadoptableTeamTaskError)
+    assert not raised.value.__cause__.is_transient
     assert service.creates.call_count == 0 and service.starts.call_count == 0
 
 
