@@ -178,18 +178,18 @@ class ModelArtsHook(BaseHook):
         """The dataset's team labeling task named ``task_name``: adopted if it exists, else created; started.
 
         Safe to retry (an Airflow retry, a cleared task, a lost answer): the name is the key. Each attempt
-        lists the dataset's team tasks and adopts the one of that name (two of it raise
-        :class:`~airflow_provider_modelarts.team_tasks.AmbiguousTeamTaskError`: nothing is guessed); create
-        and start are sent once each, and a lost answer, throttling (``ModelArts.4395``), "already exists"
-        (``4620``) or "cannot be started" (``4621``) repeats the list-then-act step under the hook's retry
-        policy. A create answered without a ``task_id`` is found by its name, never created again.
-
-        With ``start``, a CREATED (6) task is started and the call returns once it is RUNNING (1) or later,
-        so labels can be written at once; after ``wait_started`` seconds
-        :class:`~airflow_provider_modelarts.team_tasks.TeamTaskNotStartedError` is raised (a retry adopts the
-        task and waits again). ``options``: other fields of the create request (``workforces_config``,
-        ``synchronize_data``, ...). Returns ``workforce_task_id``, ``task_name``, ``created`` / ``started``
-        (this call sent them) and ``status``.
+        reads the dataset's whole team task list (``client/_paging.py``) and adopts the task of that name;
+        nothing is guessed (errors of :mod:`airflow_provider_modelarts.team_tasks`): two of that name raise
+        ``AmbiguousTeamTaskError``, one listed without a usable ``task_id`` ``UnadoptableTeamTaskError``
+        (neither heals by waiting). Create and start are sent once each. A create refused with "already
+        exists" (``4620``) lists again and adopts the task, or raises ``TeamTaskNameTakenError`` (transient)
+        if the list still lacks it; that error, a lost answer, throttling (``4395``) or "cannot be started"
+        (``4621``) repeats the list-then-act step under the hook's retry policy. A create answered without
+        a ``task_id`` is found by its name, never sent again. With ``start``, a CREATED (6) task is started
+        and the call returns once it is RUNNING (1) or later; after ``wait_started`` seconds
+        ``TeamTaskNotStartedError`` is raised (a retry adopts the task and waits again). ``options``: other
+        fields of the create request (``workforces_config``, ``synchronize_data``, ...). Returns
+        ``workforce_task_id``, ``task_name``, ``created`` / ``started`` (this call sent them), ``status``.
         """
         return team_tasks.create_or_adopt(
             self.get_conn(),
