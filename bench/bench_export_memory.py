@@ -9,10 +9,11 @@ resets the kernel's peak counter (``/proc/self/clear_refs``), runs ``ExportLabel
 the pages' maximum) into a JSON Lines file, and reads the peak (``VmHWM``; a 10 ms sampling thread backs it
 up where the reset is not allowed).
 
-What may grow: the client's sample walk remembers the id of every sample it yielded (pages shift when samples
-are added during a walk; a repeat is never written twice), about 100 bytes per sample. What must not: the
-samples themselves (a page at a time), the manifest (written as it arrives). Targets: peak above the baseline
-under 50 MB at 100,000 samples, and growth per sample from 10,000 to 100,000 under 200 bytes (a manifest
+What may grow: the client's sample walk remembers every sample id it yielded as an 8-byte digest (pages shift
+when samples are added during a walk; a repeat is never written twice), 10-15 bytes per sample (25 while
+merging), over the two passes it reads the list in (``client/_paging.py``). What must not: the samples
+themselves (a page at a time), the manifest (written as it arrives). Targets: peak above the baseline under
+50 MB at 100,000 samples, and growth per sample from 10,000 to 100,000 under 200 bytes (a manifest
 line alone is ~250 bytes; a parsed sample several KB).
 """
 
@@ -145,7 +146,7 @@ def main() -> None:
                 fmt=".0f",
                 unit=" B",
                 op="<",
-                note="what grows is nothing: the walk keeps two pages of ids, never the samples or manifest",
+                note="what grows: an 8-byte digest per id yielded (two passes); never samples or manifest",
             )
         )
     emit(rows)
