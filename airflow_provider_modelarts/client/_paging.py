@@ -237,8 +237,9 @@ class Pager(Generic[ItemT]):
             self._pass_count = max(self._pass_count, count)
         fresh, listed, idless = self._take(page)
         if self.offset == 0:  # what is known when the pass begins: it fixes the pass's cap
-            self._counted = count is not None and count >= listed
-            self._basis = max(count if self._counted else 0, self._before)
+            known = count if count is not None and count >= listed else None
+            self._counted = known is not None
+            self._basis = self._before if known is None else max(known, self._before)
         # The page as the pass fingerprint sees it: where, what count, how many items and without an id.
         self._fingerprint.update(repr((self.offset, count, len(page), idless, readable)).encode())
         if not readable:

@@ -581,7 +581,8 @@ def test_a_walk_yields_every_item_listed_throughout_once_or_raises(world: dict[s
     basis = max(largest[0], world["size"] + added[0], *walk._counts)
     assert walk.pages <= MAX_PASSES * (basis + MARGIN_PAGES + 1)
     for length, (before, first, total) in zip(passes(lists), lists.starts, strict=True):
-        known = total if usable_count(total) is not None and total >= first else world["uncounted"]
+        count = usable_count(total)
+        known = count if count is not None and count >= first else world["uncounted"]
         assert length <= GROWTH * max(known, before) + MARGIN_PAGES  # pages of at least one item
     if world["forever"]:
         assert error is not None
