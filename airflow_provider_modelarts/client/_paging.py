@@ -214,8 +214,6 @@ class Pager(Generic[ItemT]):
         self._pass_count = 0  # the largest count the pass's pages reported (one that is a total)
         self._fingerprint = hashlib.blake2b()
         self._before = len(self._yielded)  # the ids yielded before the pass: its basis at least
-        self._basis = 0  # what was known when the pass began (fixed on its first page)
-        self._counted = False  # whether its first page reported a count to go by
 
     @property
     def received(self) -> int:
@@ -236,9 +234,9 @@ class Pager(Generic[ItemT]):
         if count is not None:
             self._pass_count = max(self._pass_count, count)
         fresh, listed, idless = self._take(page)
-        if self.offset == 0:  # what is known when the pass begins: it fixes the pass's cap
+        if self.offset == 0:  # what is known when the pass begins fixes its cap (set before any cap is read)
             known = count if count is not None and count >= listed else None
-            self._counted = known is not None
+            self._counted = known is not None  # whether the first page reported a count to go by
             self._basis = self._before if known is None else max(known, self._before)
         # The page as the pass fingerprint sees it: where, what count, how many items and without an id.
         self._fingerprint.update(repr((self.offset, count, len(page), idless, readable)).encode())
@@ -321,7 +319,7 @@ class Pager(Generic[ItemT]):
             self.problem = (
                 f"no two of {MAX_PASSES} passes read the same pages; pass {self._unproven[0]} ended at "
                 f"{self._unproven[1]}"
-                if self._unproven
+                if self._unproven is not None
                 else f"the list changed during each of {MAX_PASSES} passes"
             )
         if self.problem is not None:

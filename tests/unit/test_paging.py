@@ -256,6 +256,17 @@ def test_the_page_cap_is_fixed_by_what_was_known_when_the_pass_began() -> None:
     assert walk._page_cap() == math.ceil(2 * 4 / (12 // 3)) + 2 == 4  # longer pages: fewer of them
 
 
+def test_the_page_cap_is_counted_in_whole_pages_of_the_average_whole_length() -> None:
+    walk = pager(4)
+    walk.accept_counted([{"sample_id": f"a{i}"} for i in range(4)], 5)
+    assert walk._page_cap() == math.ceil(2 * 5 / 4) + 2 == 5  # whole pages: 3, not 2.5
+    walk.accept_counted([{"sample_id": "b"}], 5)
+    assert walk._page_cap() == 2 * 5 // 2 + 2 == 7  # 5 items in 2 pages: 2 a page (whole items), not 2.5
+    walk = pager(1)
+    walk.accept_counted([{"sample_id": "a"}], 3)
+    assert walk._page_cap() == 2 * 3 + 2 == 8  # pages of one item
+
+
 def test_a_later_pass_starts_from_the_ids_yielded_before_it() -> None:
     """A count of 2 caps pass 1 at 2x2 items + 2 pages; pass 2 knows the 8 ids pass 1 yielded (cap 2x8 / 2
     + 2 = 10 pages, one short of the empty page), pass 3 the 20: it reaches the empty page, pass 4 agrees
