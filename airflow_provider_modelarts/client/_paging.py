@@ -12,13 +12,13 @@ that was in the list from its first request to its last, never one item twice, o
   short one alike); only an **empty page** ends a pass as read to the end. A page whose items all repeat ones
   this pass already read (a server that ignores ``offset``), a reply whose items are not a list, or reaching
   the pass's page cap end it too, *unproven*.
-* **Bounded by what was known.** A pass's cap is fixed by what was known when it began, never by what it
-  reads (a list that gains items as fast as they are read, or a server inventing ids, would otherwise be
-  read forever): ``ceil(GROWTH * basis / page) + MARGIN_PAGES`` pages, ``page`` the average length of the
+* **Bounded by what was known.** A pass's cap is bounded by what was known when it began, never by what it
+  reads alone (a list that gains items as fast as they are read, or a server inventing ids, would otherwise
+  be read forever): ``ceil(GROWTH * basis / page) + MARGIN_PAGES`` pages, ``page`` the average length of the
   non-empty pages read, ``basis`` the larger of the count the pass's first page reported and the distinct
   ids the walk yielded before the pass. Where that first page reports no count it can use (none, one that
   is not a total, or one below the items on that page), the pass has no count to go by and ``basis`` also
-  grows with the ids the pass reads, up to :data:`UNCOUNTED_ITEMS`. So a pass reads at most
+  grows with the ids the pass reads, but no further than :data:`UNCOUNTED_ITEMS`. So a pass reads at most
   ``GROWTH * max(basis, UNCOUNTED_ITEMS) + MARGIN_PAGES`` pages whatever the list does; one that reaches
   its cap ends unproven, saying the list grew faster than it could be read, and each later pass starts
   from what the earlier ones yielded (a count that was too low costs a pass, not the walk).
