@@ -36,8 +36,9 @@ previous manifest byte for byte), never a truncated file that looks complete. Th
 
 Where it went (:attr:`ExportResult.path`; the log, XCom, lineage and asset event all take it from there):
 
-* a local path is made absolute (against the working directory of the try) before it is reported, so its
-  asset URI (:func:`location_uri`) is ``file:///abs/path``, never ``file://exports/...`` (host "exports");
+* a local path is written and reported as :func:`airflow_provider_modelarts.lineage.local_path` names it
+  (absolute against the working directory of the try, ``~`` expanded), so its asset URI
+  (:func:`location_uri`) is ``file:///abs/path``, never ``file://exports/...`` (host "exports");
 * a URL is reported by :func:`public_location`: without credentials, query string or fragment.
 
 Airflow-free: the hook passes its client in.
@@ -58,6 +59,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.lineage import local_path
 
 __all__ = [
     "CONTAINER_AT_ACCOUNT",
@@ -288,19 +290,14 @@ def _remote_location(target: Any) -> str:
 
 
 def _local_path(target: Any) -> Path | None:
-    """The absolute local file ``target`` names, or None when it is remote (fsspec writes it)."""
+    """The absolute local file ``target`` names (:func:`~airflow_provider_modelarts.lineage.local_path`'s
+    rule), or None when it is remote (fsspec writes it)."""
     protocol = getattr(target, "protocol", None)
     if isinstance(protocol, str):  # ObjectStoragePath / UPath
-        return Path(target.path).absolute() if protocol in ("", "file", "local") else None
+        target = target.path if protocol in ("", "file", "local") else None
     if isinstance(target, (str, os.PathLike)):
-        text = os.fspath(target)
-        if isinstance(text, bytes):
-            text = os.fsdecode(text)
-        if text.startswith("file://"):
-            text = text[len("file://") :]
-        elif "://" in text:
-            return None
-        return Path(text).expanduser().absolute()
+        path = local_path(target)
+        return None if path is None else Path(path)
     return None
 
 
@@ -332,8 +329,11 @@ def export_labels(
     """Stream the labeled samples of ``dataset_id`` (or the accepted ones of ``workforce_task_id``) into a
     JSON Lines manifest at ``target``, page by page; ``client`` is a sync ``ModelArtsClient``.
 
-    The sample walk is built first, so a bad argument (a ``sample_state`` the pages do not list, a
-    ``page_size`` outside 1-100) fails before anything is requested or written.
+    ``filters`` go to the client's sample walk as they are: the pages' other filters, and ``on_incomplete``
+    (``"raise"``, the walk's default: a walk that cannot prove it read every sample raises
+    ``IncompleteListError`` and nothing replaces the target; ``"warn"``: it logs that, and the manifest
+    holds what was read). The sample walk is built first, so a bad argument (a ``sample_state`` the pages do
+    not list, a ``page_size`` outside 1-100) fails before anything is requested or written.
     """
     if workforce_task_id:
         state = sample_state_filter(sample_state, TEAM_TASK_SAMPLE_STATE)
