@@ -6,6 +6,15 @@ here is Airflow's side: checking arguments when the DAG is parsed, turning rende
 sample list, resolving the console links, and turning the run's summary into the XCom value or a failed task.
 Subclass :class:`BulkOperator` for another bulk call; its public home is this module.
 
+**Parse-time checks** live in :meth:`BulkOperator.check_arguments` (and a subclass's extension of it), which
+``__init__`` runs and so does ``partial`` for a mapped task (``.partial(...).expand(...)``; see
+:mod:`airflow_provider_modelarts.operators.base`). Each check judges only the arguments present: one left to
+``expand`` is unknown when the DAG is parsed. So the rule "exactly one source" (:attr:`BulkOperator.
+source_arguments`) refuses two sources given, and no source only when every source argument was given (as
+``None``); with a source argument mapped, each mapped task's ``__init__`` judges it. Each ``__init__`` level
+checks the arguments it receives (Airflow fills ``default_args`` in per level), so a subclass runs the check
+again on its own arguments with the sources.
+
 The heavy modules (hook, client, pydantic models) are imported inside ``execute``: the scheduler and DAG
 processor import DAG files, hence this module, all the time and never call ``execute``.
 """
@@ -27,6 +36,7 @@ from airflow_provider_modelarts.bulk.planning import (
     DEFAULT_MAX_CONCURRENCY,
     MAX_CONCURRENCY_LIMIT,
 )
+from airflow_provider_modelarts.lineage import local_path
 from airflow_provider_modelarts.links import resolve_console_links
 from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
 
@@ -70,6 +80,8 @@ class BulkOperator(ModelArtsBaseOperator):
     template_fields: Sequence[str] = modelarts_template_fields("dataset_id", "samples", "manifest")
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json"}
     ui_color = "#dbe9f7"
+    #: The arguments that each name where the samples come from: exactly one is given.
+    source_arguments: ClassVar[tuple[str, ...]] = ("samples", "manifest")
 
     def __init__(
         self,
@@ -85,14 +97,17 @@ class BulkOperator(ModelArtsBaseOperator):
         on_failure: OnFailure = "fail",
         **kwargs: Any,
     ) -> None:
+        arguments = {
+            "samples": samples,
+            "manifest": manifest,
+            "batch_size": batch_size,
+            "max_concurrency": max_concurrency,
+            "max_batch_bytes": max_batch_bytes,
+            "on_invalid": on_invalid,
+            "on_failure": on_failure,
+        }
+        self.check_arguments({**arguments, **kwargs})
         super().__init__(**kwargs)
-        if on_invalid not in ("fail", "skip"):
-            raise ValueError(f"on_invalid must be 'fail' or 'skip', got {quote(on_invalid)}")
-        if on_failure not in ("fail", "warn"):
-            raise ValueError(f"on_failure must be 'fail' or 'warn', got {quote(on_failure)}")
-        _check_int("batch_size", batch_size, 1, None)
-        _check_int("max_concurrency", max_concurrency, 1, MAX_CONCURRENCY_LIMIT)
-        _check_int("max_batch_bytes", max_batch_bytes, 1, None)
         self.dataset_id = dataset_id
         self.samples = _hide_if_too_deep(samples)
         self.manifest = manifest
@@ -106,12 +121,42 @@ class BulkOperator(ModelArtsBaseOperator):
         self.workforce_task_id: str | None = None
         self.console_links: dict[str, str] = {}
 
-    def _require_one_source(self, names: Sequence[str]) -> None:
-        given = [name for name in names if getattr(self, name) is not None]
-        if len(given) != 1:
+    @classmethod
+    def check_arguments(cls, arguments: Mapping[str, Any]) -> None:
+        """The base's checks and the bulk arguments': ``on_invalid``, ``on_failure``, the integer sizes and
+        exactly one source, each judged only when the arguments it needs are present (module docstring)."""
+        super().check_arguments(arguments)
+        on_invalid = arguments.get("on_invalid", "fail")
+        if on_invalid not in ("fail", "skip"):
+            raise ValueError(f"on_invalid must be 'fail' or 'skip', got {quote(on_invalid)}")
+        on_failure = arguments.get("on_failure", "fail")
+        if on_failure not in ("fail", "warn"):
+            raise ValueError(f"on_failure must be 'fail' or 'warn', got {quote(on_failure)}")
+        for name, high in _SIZES:
+            if name in arguments:
+                _check_int(name, arguments[name], 1, high)
+        names = cls.source_arguments
+        given = [name for name in names if arguments.get(name) is not None]
+        if len(given) > 1 or (not given and set(names).issubset(arguments)):
             wanted = " or ".join(f"{n}=" for n in names)
             listed = ", ".join(f"{n}=" for n in given) or "none"
-            raise ValueError(f"{type(self).__name__} needs exactly one of {wanted} (given: {listed})")
+            raise ValueError(f"{cls.__name__} needs exactly one of {wanted} (given: {listed})")
+
+    def manifest_path(self) -> str:
+        """The rendered ``manifest`` as it is read and reported (lineage): a local path or ``file://`` URL
+        made absolute by :func:`airflow_provider_modelarts.lineage.local_path`'s rule.
+
+        Raises ``AirflowFailException`` for anything else (a URL of another scheme is not read; it is not
+        quoted, as it may carry credentials).
+        """
+        path = local_path(_as_path(self.manifest, "manifest"))
+        if path is None:
+            raise AirflowFailException("manifest must be a local file (a path or a file:// URL), got a URL")
+        return path
+
+    def manifest_read(self) -> list[str]:
+        """The lineage input of a run: its manifest's path (:meth:`manifest_path`), or none without one."""
+        return [] if self.manifest is None else [self.manifest_path()]
 
     def render_template(
         self, content: Any, context: Context, jinja_env: Any = None, seen_oids: set[int] | None = None
@@ -142,7 +187,7 @@ class BulkOperator(ModelArtsBaseOperator):
         from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource
 
         if self.manifest is not None:
-            return ManifestSource(_as_path(self.manifest, "manifest"))
+            return ManifestSource(self.manifest_path())
         return ListSource(as_sample_list(self.samples))
 
     def run_bulk(
@@ -214,6 +259,10 @@ def _hide_if_too_deep(samples: Any) -> Any:
             return _Opaque(samples)
         stack.extend((child, depth + 1) for child in children)
     return samples
+
+
+#: The integer size arguments (at least 1) and their upper bounds (None: none).
+_SIZES = (("batch_size", None), ("max_concurrency", MAX_CONCURRENCY_LIMIT), ("max_batch_bytes", None))
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None) -> None:

@@ -7,8 +7,8 @@ Airflow-free :mod:`airflow_provider_modelarts.export`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.providers.common.compat.sdk import AirflowFailException
 
@@ -23,10 +23,14 @@ from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, mod
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-__all__ = ["ExportLabelsOperator"]
+__all__ = ["ExportLabelsOperator", "OnIncomplete"]
 
 #: The list pages' ``limit``: "The value ranges from 1 to 100" (``querying_the_sample_list.rst``).
 MAX_PAGE_SIZE = 100
+
+OnIncomplete = Literal["fail", "warn"]
+#: ``on_incomplete`` as the sample walk spells it (``client/_paging.py``).
+_WALK_ON_INCOMPLETE: dict[str, str] = {"fail": "raise", "warn": "warn"}
 
 
 class ExportLabelsOperator(ModelArtsBaseOperator):
@@ -51,6 +55,11 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
         dataset, ``__ACCEPTED__`` for a team task.
     :param page_size: samples per page, 1-100 (default 100, the pages' maximum).
     :param storage_conn_id: Airflow connection for a remote ``path`` (``ObjectStoragePath``'s ``conn_id``).
+    :param on_incomplete: what a sample walk that cannot prove it read every sample does (the list kept
+        changing over every pass, as while a labeling team works, or its count says more than it listed;
+        ``client/_paging.py``): ``"fail"`` (default) raises ``IncompleteListError`` (retryable) and leaves
+        the previous manifest; ``"warn"`` logs the numbers as a warning and writes the samples it read
+        (each once), for a dataset that never holds still.
     :param asset_alias: an ``AssetAlias`` name to announce the manifest's asset through (default: none).
     :param modelarts_conn_id, project_id, client_retry: see :class:`ModelArtsBaseOperator`.
 
@@ -60,8 +69,8 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
 
     Fails for good (``AirflowFailException``) on arguments that would fail again (an undocumented
     ``sample_state``, an empty ``path``); anything else, such as a sample walk that could not prove it read
-    every sample (a transient ``ModelArtsError``), a network or storage error, is raised as it is, so
-    Airflow retries the task.
+    every sample (a transient ``ModelArtsError``, with ``on_incomplete="fail"``), a network or storage
+    error, is raised as it is, so Airflow retries the task.
     """
 
     template_fields: Sequence[str] = modelarts_template_fields(
@@ -80,9 +89,26 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
         sample_state: str | None = None,
         page_size: int = MAX_PAGE_SIZE,
         storage_conn_id: str | None = None,
+        on_incomplete: OnIncomplete = "fail",
         **kwargs: Any,
     ) -> None:
+        self.check_arguments({"path": path, "page_size": page_size, "on_incomplete": on_incomplete, **kwargs})
         super().__init__(**kwargs)
+        self.dataset_id = dataset_id
+        self.path = path
+        self.workforce_task_id = workforce_task_id
+        self.sample_state = sample_state
+        self.page_size = page_size
+        self.storage_conn_id = storage_conn_id
+        self.on_incomplete = on_incomplete
+        self.console_links: dict[str, str] = {}
+
+    @classmethod
+    def check_arguments(cls, arguments: Mapping[str, Any]) -> None:
+        """The base's checks and ``page_size``, ``path`` (a string: a template renders to one),
+        ``on_incomplete``, each when present (``partial`` leaves out what ``expand`` maps)."""
+        super().check_arguments(arguments)
+        page_size = arguments.get("page_size", MAX_PAGE_SIZE)
         if (
             isinstance(page_size, bool)
             or not isinstance(page_size, int)
@@ -91,15 +117,12 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
             raise ValueError(
                 f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {quote(page_size)}"
             )
+        path = arguments.get("path", "")
         if not isinstance(path, str):
             raise ValueError(f"path must be a string (a local path or a URL), got {type(path).__name__}")
-        self.dataset_id = dataset_id
-        self.path = path
-        self.workforce_task_id = workforce_task_id
-        self.sample_state = sample_state
-        self.page_size = page_size
-        self.storage_conn_id = storage_conn_id
-        self.console_links: dict[str, str] = {}
+        on_incomplete = arguments.get("on_incomplete", "fail")
+        if on_incomplete not in ("fail", "warn"):
+            raise ValueError(f"on_incomplete must be 'fail' or 'warn', got {quote(on_incomplete)}")
 
     def execute(self, context: Context) -> dict[str, Any]:
         task_id = _optional(self.workforce_task_id)
@@ -119,6 +142,7 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
                 workforce_task_id=task_id,
                 sample_state=state,
                 page_size=self.page_size,
+                on_incomplete=_WALK_ON_INCOMPLETE[self.on_incomplete],
             )
         except ValueError as exc:  # an undocumented sample_state, a bad id: the same input fails again
             raise AirflowFailException(str(exc)) from None

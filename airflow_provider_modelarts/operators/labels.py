@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_modelarts._text import quote
@@ -78,13 +77,20 @@ class UpdateLabelsOperator(BulkOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not isinstance(allow_label_deletion, bool):
-            raise ValueError(f"allow_label_deletion must be True or False, got {quote(allow_label_deletion)}")
+        self.check_arguments({"allow_label_deletion": allow_label_deletion})
         self.workforce_task_id = workforce_task_id
         self.worker_email = worker_email
         self.worker_id = worker_id
         self.allow_label_deletion = allow_label_deletion
-        self._require_one_source(("samples", "manifest"))
+
+    @classmethod
+    def check_arguments(cls, arguments: Mapping[str, Any]) -> None:
+        """The bulk operators' checks and ``allow_label_deletion``'s type (``BulkOperator.__init__`` judged
+        the rest; this ``__init__`` adds its own argument)."""
+        super().check_arguments(arguments)
+        allow = arguments.get("allow_label_deletion", False)
+        if not isinstance(allow, bool):
+            raise ValueError(f"allow_label_deletion must be True or False, got {quote(allow)}")
 
     def execute(self, context: Context) -> dict[str, Any]:
         source = self._list_or_manifest()
@@ -102,7 +108,7 @@ class UpdateLabelsOperator(BulkOperator):
             ),
         )
         uri = self.hook.asset_uri(self.dataset_id, self.workforce_task_id or None)
-        self.record_lineage([os.path.abspath(self.manifest)] if self.manifest else [], [uri])
+        self.record_lineage(self.manifest_read(), [uri])
         if summary["updated"]:
             counts = ("updated", "failed", "invalid", "label_deletions", "total")
             ids = {"dataset_id": self.dataset_id, "workforce_task_id": self.workforce_task_id or None}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -70,6 +70,7 @@ class AddSamplesOperator(BulkOperator):
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json", "label_format": "json"}
     operator_extra_links = (ModelArtsDatasetLink(),)
     default_asset_alias = SAMPLES_ADDED_ALIAS
+    source_arguments = ("samples", "manifest", "files")
 
     def __init__(
         self,
@@ -82,12 +83,20 @@ class AddSamplesOperator(BulkOperator):
     ) -> None:
         self.files = files
         super().__init__(**kwargs)
-        if final_annotation is not None and not isinstance(final_annotation, bool):
-            raise ValueError(f"final_annotation must be True, False or None, got {quote(final_annotation)}")
+        # ``BulkOperator`` judged its own arguments; the sources rule needs ``files`` too (module docstring).
+        sources = {"samples": self.samples, "manifest": self.manifest, "files": files}
+        self.check_arguments({**sources, "final_annotation": final_annotation})
         self.sample_type = sample_type
         self.final_annotation = final_annotation
         self.label_format = label_format
-        self._require_one_source(("samples", "manifest", "files"))
+
+    @classmethod
+    def check_arguments(cls, arguments: Mapping[str, Any]) -> None:
+        """The bulk operators' checks (``files`` is a source too) and ``final_annotation``'s type."""
+        super().check_arguments(arguments)
+        final_annotation = arguments.get("final_annotation")
+        if final_annotation is not None and not isinstance(final_annotation, bool):
+            raise ValueError(f"final_annotation must be True, False or None, got {quote(final_annotation)}")
 
     def execute(self, context: Context) -> dict[str, Any]:
         source = self._source()
@@ -103,7 +112,7 @@ class AddSamplesOperator(BulkOperator):
             ),
         )
         uri = self.hook.asset_uri(self.dataset_id)
-        self.record_lineage([os.path.abspath(self.manifest)] if self.manifest else [], [uri])
+        self.record_lineage(self.manifest_read(), [uri])
         if summary["added"] or summary["already_present"]:
             counts = ("added", "already_present", "failed", "invalid", "total")
             self.announce(context, uri, {"dataset_id": self.dataset_id, **{k: summary[k] for k in counts}})

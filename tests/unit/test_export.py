@@ -430,3 +430,52 @@ def test_the_operator_returns_logs_and_links_what_it_exported(tmp_path: Path) ->
     assert _exported_lines(events) == [
         f"Exported 1,200 labeled samples (1,200 labels) of {source} to {written}."
     ]
+
+
+# -- on_incomplete: a dataset that never holds still ------------------------------------------------------
+
+
+def _busy(seen: list[httpx.Request]) -> Any:
+    """A dataset a labeling team is working on: every request finds one more labeled sample at the end, so
+    no two passes of the walk read the same pages (``client/_paging.py``)."""
+    samples = [_sample(i) for i in range(3)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        samples.append(_sample(len(samples)))
+        return _pages(samples, seen)(request)
+
+    return answer
+
+
+def test_a_dataset_that_never_holds_still_fails_the_export_retryably_and_keeps_the_manifest(
+    tmp_path: Path,
+) -> None:
+    from airflow_provider_modelarts.errors import IncompleteListError
+
+    target = tmp_path / "labels.jsonl"
+    target.write_text("previous\n")
+    op = ExportLabelsOperator(task_id="e", dataset_id="d1", path=str(target), page_size=2)
+    assert op.on_incomplete == "fail"
+    with respx.mock() as router, pytest.raises(IncompleteListError, match="could not prove"):
+        router.get(DATASET_LIST).mock(side_effect=_busy([]))
+        op.execute(context={})
+    assert target.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["labels.jsonl"]
+
+
+def test_on_incomplete_warn_writes_what_the_walk_read_once_each_and_logs_the_numbers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = tmp_path / "labels.jsonl"
+    op = ExportLabelsOperator(
+        task_id="e", dataset_id="d1", path=str(target), page_size=2, on_incomplete="warn"
+    )
+    seen: list[httpx.Request] = []
+    with respx.mock() as router, caplog.at_level("WARNING", logger="airflow_provider_modelarts.client"):
+        router.get(DATASET_LIST).mock(side_effect=_busy(seen))
+        summary = op.execute(context={})
+    ids = [json.loads(line)["sample_id"] for line in target.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == summary["samples"] > 3  # each once, the new ones included
+    assert ids == [f"s{i:04d}" for i in range(len(ids))]
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "could not prove every item was read" in warning and f"{len(ids)} distinct items seen" in warning
+    assert len(seen) > 4  # it read the list again before giving up

@@ -4,9 +4,11 @@ venv here), the ``modelarts://`` asset converter, and that nothing of OpenLineag
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,10 +20,13 @@ from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 
 from airflow_provider_modelarts.lineage import (
     convert_asset_to_openlineage,
+    local_path,
     openlineage_name,
     operator_lineage,
 )
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from airflow_provider_modelarts.operators.export import ExportLabelsOperator
+from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
 ENDPOINT = UNIT_ENDPOINT
@@ -47,6 +52,125 @@ def _connection(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_openlineage_names_follow_the_naming_spec(uri: str, namespace: str, name: str) -> None:
     assert openlineage_name(uri) == (namespace, name)
+
+
+# -- one rule for a local path's name (lineage.local_path) ------------------------------------------------
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory (``work``) and a home directory (``home``) of their own."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "home").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return tmp_path
+
+
+class _BytesPath:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __fspath__(self) -> bytes:
+        return os.fsencode(self.path)
+
+
+@pytest.mark.parametrize(
+    ("location", "where"),
+    [
+        ("m.jsonl", "work/m.jsonl"),
+        ("./in/../m.jsonl", "work/in/../m.jsonl"),  # ".." is the file system's to resolve (a link)
+        ("~/m.jsonl", "home/m.jsonl"),
+        ("file://exports/m.jsonl", "work/exports/m.jsonl"),  # what the export writes for that URL
+        (Path("sub//m.jsonl"), "work/sub/m.jsonl"),
+        (_BytesPath("b.jsonl"), "work/b.jsonl"),
+    ],
+)
+def test_a_local_path_is_named_absolute_where_it_is_used(home: Path, location: Any, where: str) -> None:
+    assert local_path(location) == f"{home}/{where}"
+    if isinstance(location, str):
+        assert openlineage_name(location) == ("file", f"{home}/{where}")
+    assert local_path(f"{home}/abs.jsonl") == f"{home}/abs.jsonl"
+    assert local_path(f"file://{home}/abs.jsonl") == f"{home}/abs.jsonl"
+
+
+@pytest.mark.parametrize("url", ["s3://bucket/m.jsonl", "memory://m.jsonl", "simplecache::s3://b/k"])
+def test_a_url_is_no_local_path(url: str) -> None:
+    assert local_path(url) is None
+
+
+def _run_bulk(op: Any) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        router.post(f"{ENDPOINT}/v2/p1/datasets/d1/data-annotations/samples").mock(
+            return_value=httpx.Response(200, json={"success": True, "results": [{"success": True}]})
+        )
+        router.put(f"{ENDPOINT}/v2/p1/datasets/d1/data-annotations/samples").mock(
+            return_value=httpx.Response(200, json={"success": True, "results": [{"success": True}]})
+        )
+        op.execute(context={})
+
+
+@pytest.mark.parametrize("operator", [AddSamplesOperator, UpdateLabelsOperator])
+@pytest.mark.parametrize(
+    ("manifest", "where"),
+    [
+        ("batch.jsonl", "work/batch.jsonl"),
+        ("  in/batch.jsonl ", "work/in/batch.jsonl"),  # a rendered template's blanks are not the file's
+        ("~/batch.jsonl", "home/batch.jsonl"),
+        ("file://in/batch.jsonl", "work/in/batch.jsonl"),
+    ],
+)
+def test_a_bulk_operator_reads_and_reports_the_manifest_under_one_absolute_name(
+    home: Path, operator: type, manifest: str, where: str
+) -> None:
+    """The file read is the file named in lineage, whatever way a relative path is written."""
+    line = (
+        {"name": "a.jpg"}
+        if operator is AddSamplesOperator
+        else {"sample_id": "s1", "labels": [{"name": "c"}]}
+    )
+    for folder in ("work", "work/in", "home"):
+        (home / folder / "batch.jsonl").parent.mkdir(parents=True, exist_ok=True)
+        (home / folder / "batch.jsonl").write_text(json.dumps(line) + "\n")
+    op = operator(task_id="bulk", dataset_id="d1", manifest=manifest)
+    _run_bulk(op)
+    assert op.lineage_uris[0] == [f"{home}/{where}"]
+    lineage = op.get_openlineage_facets_on_complete(None)
+    assert lineage.inputs == [Dataset(namespace="file", name=f"{home}/{where}")]
+
+
+@pytest.mark.parametrize("operator", [AddSamplesOperator, UpdateLabelsOperator])
+def test_a_manifest_url_of_another_scheme_fails_for_good_without_quoting_it(
+    home: Path, operator: type
+) -> None:
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    op = operator(task_id="bulk", dataset_id="d1", manifest="s3://key:Zq-secret@bucket/batch.jsonl")
+    with pytest.raises(AirflowFailException) as raised:
+        _run_bulk(op)
+    assert str(raised.value) == "manifest must be a local file (a path or a file:// URL), got a URL"
+
+
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        ("out.jsonl", "work/out.jsonl"),
+        ("~/out.jsonl", "home/out.jsonl"),
+        ("file://x/out.jsonl", "work/x/out.jsonl"),
+    ],
+)
+def test_the_export_writes_and_reports_its_manifest_under_the_same_absolute_name(
+    home: Path, path: str, where: str
+) -> None:
+    op = ExportLabelsOperator(task_id="export", dataset_id="d1", path=path)
+    with respx.mock(assert_all_called=False) as router:
+        router.get(f"{ENDPOINT}/v2/p1/datasets/d1/data-annotations/samples").mock(
+            return_value=httpx.Response(200, json={"sample_count": 0, "samples": []})
+        )
+        op.execute(context={})
+    assert (home / where).is_file()
+    lineage = op.get_openlineage_facets_on_complete(None)
+    assert lineage.outputs == [Dataset(namespace="file", name=f"{home}/{where}")]
 
 
 def test_the_asset_converter_is_what_the_openlineage_provider_uses_for_modelarts_assets() -> None:
