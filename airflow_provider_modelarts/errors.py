@@ -20,6 +20,23 @@ The HTTP status decides first (:func:`classify`), because the error-code table r
 * A status below 400 that still reaches the mapping (a redirect, an informational row of the table) is a
   plain :class:`ModelArtsAPIError`: nothing is known about it, so it is not transient.
 
+Every exception the provider raises, and the module that defines it (import it from there; ``models``
+re-exports ``SampleValidationError``)::
+
+    ModelArtsError                              errors
+    +-- ModelArtsConfigError (ValueError)       errors
+    +-- ModelArtsAPIError                       errors: the service answered with an error status
+    |   +-- ModelArtsAuthError, ModelArtsNotFoundError, ModelArtsThrottledError,
+    |       ModelArtsServerError, ModelArtsValidationError          errors
+    +-- ModelArtsTransportError, ResponseParseError                errors
+    +-- IncompleteListError, ModelArtsServiceRefusingError         errors
+    +-- refused before any request (all ValueError): SampleValidationError (_models._parse),
+    |   ManifestError (bulk.sources), RunRefused (bulk.checks), ExportArgumentError (export),
+    |   AssetUriError (assets)
+    +-- AmbiguousTeamTaskError, TeamTaskNotListedError, TeamTaskNameTakenError,
+    |   UnadoptableTeamTaskError, TeamTaskNotStartedError          team_tasks
+    +-- AcceptanceNotDecidableError                                acceptance.decision
+
 Messages are built only from the method, the URL path, the status and the service's ``error_code`` /
 ``error_msg``. Request headers, query strings and bodies never reach them, so credentials (AK/SK signatures,
 security tokens, IAM tokens, passwords) cannot leak into task logs through an exception.
@@ -27,14 +44,11 @@ security tokens, IAM tokens, passwords) cannot leak into task logs through an ex
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from airflow_provider_modelarts._text import shorten
+from airflow_provider_modelarts._error_answers import parse_retry_after, read_error_body, request_id
 
 __all__ = [
     "DATASET_MISSING",
@@ -47,12 +61,14 @@ __all__ = [
     "TEAM_TASK_MISSING",
     "TEAM_TASK_NOT_STARTABLE",
     "TOKEN_EXPIRY_CODES",
+    "IncompleteListError",
     "ModelArtsAPIError",
     "ModelArtsAuthError",
     "ModelArtsConfigError",
     "ModelArtsError",
     "ModelArtsNotFoundError",
     "ModelArtsServerError",
+    "ModelArtsServiceRefusingError",
     "ModelArtsThrottledError",
     "ModelArtsTransportError",
     "ModelArtsValidationError",
@@ -61,18 +77,6 @@ __all__ = [
     "error_from_response",
     "parse_retry_after",
 ]
-
-# Services behind API Gateway put the request id in one of these headers (first match wins).
-_REQUEST_ID_HEADERS = (
-    "X-Request-Id",
-    "x-request-id",
-    "X-Trace-Id",
-    "X-Apig-Request-Id",
-    "X-Openstack-Request-Id",
-)
-
-# Error bodies can be huge HTML pages from a proxy; only a short excerpt is useful in a one-line message.
-_MAX_MSG_CHARS = 300
 
 _AKSK_HINT = (
     "check the AK/SK (and the security token for temporary credentials) and that this machine's clock is "
@@ -170,8 +174,13 @@ class ModelArtsAPIError(ModelArtsError):
         }
 
 
-def _rebuild(cls: type[ModelArtsAPIError], state: dict[str, Any]) -> ModelArtsAPIError:
+def _rebuild(cls: type[Any], state: dict[str, Any]) -> Any:
     return cls(**state)
+
+
+def _keywords(error: Exception, *names: str) -> tuple[Any, ...]:
+    """``__reduce__`` of an exception built from keyword arguments named like its attributes."""
+    return (_rebuild, (type(error), {name: getattr(error, name) for name in names}))
 
 
 class ModelArtsAuthError(ModelArtsAPIError):
@@ -224,13 +233,67 @@ class ModelArtsTransportError(ModelArtsError):
         return not isinstance(self.cause, httpx.UnsupportedProtocol)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_transport, (type(self), self.method, self.path, self.cause, self.attempts))
+        return _keywords(self, "method", "path", "cause", "attempts")
 
 
-def _rebuild_transport(
-    cls: type[ModelArtsTransportError], method: str, path: str, cause: BaseException, attempts: int
-) -> ModelArtsTransportError:
-    return cls(method=method, path=path, cause=cause, attempts=attempts)
+class ModelArtsServiceRefusingError(ModelArtsError):
+    """A bulk run stopped early: ``refused`` batches in a row failed with a transient error (throttled,
+    server fault, no answer) after the client's retries each, so no further batch was sent. Transient: the
+    run may succeed later. ``applied`` / ``failed`` / ``not_sent`` count the items, once the run knows them.
+    """
+
+    def __init__(
+        self,
+        *,
+        refused: int,
+        last_error: str,
+        applied: int | None = None,
+        failed: int | None = None,
+        not_sent: int | None = None,
+    ) -> None:
+        self.refused, self.last_error = refused, last_error
+        self.applied, self.failed, self.not_sent = applied, failed, not_sent
+        text = f"the service throttled or failed {refused} batches in a row, so the run stopped sending"
+        if applied is not None and failed is not None and not_sent is not None:
+            text += f": {applied:,} items applied, {failed:,} failed, {not_sent:,} not sent"
+        super().__init__(f"{text} (last error: {last_error.rstrip('. ')}).")
+
+    @property
+    def is_transient(self) -> bool:
+        return True
+
+    def with_counts(self, *, applied: int, failed: int, not_sent: int) -> ModelArtsServiceRefusingError:
+        counts = {"applied": applied, "failed": failed, "not_sent": not_sent}
+        return type(self)(refused=self.refused, last_error=self.last_error, **counts)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _keywords(self, "refused", "last_error", "applied", "failed", "not_sent")
+
+
+class IncompleteListError(ModelArtsError):
+    """A walk over a service list could not prove it saw every item (``client/_paging.py`` states when it
+    can): the list kept changing, or its pages and its count disagree. Transient: a later walk may find the
+    list quiet. The message names the distinct items seen, the counts the pages reported, the pages read."""
+
+    def __init__(
+        self, *, what: str, reason: str, distinct: int, counts: tuple[int, ...], pages: int, passes: int
+    ) -> None:
+        self.what, self.reason, self.distinct = what, reason, distinct
+        self.counts, self.pages, self.passes = counts, pages, passes
+        shown = ", ".join(map(str, counts))
+        if len(counts) > 6:
+            shown = f"{', '.join(map(str, counts[:3]))}, ..., {counts[-1]} ({len(counts)} different)"
+        super().__init__(
+            f"{what}: could not prove every item was read ({reason}): {distinct} distinct items seen, "
+            f"counts reported: {shown or 'none'}, {pages} pages read in {passes} passes."
+        )
+
+    @property
+    def is_transient(self) -> bool:
+        return True
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _keywords(self, "what", "reason", "distinct", "counts", "pages", "passes")
 
 
 class ResponseParseError(ModelArtsError):
@@ -239,64 +302,6 @@ class ResponseParseError(ModelArtsError):
     def __init__(self, message: str, raw: bytes = b"") -> None:
         super().__init__(message)
         self.raw = raw  # the body; never in the message (it may echo sample data)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); ``None`` if absent or bad.
-
-    Negative values and dates in the past become 0 rather than ``None``: the server did ask for a retry.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _request_id(response: httpx.Response) -> str | None:
-    for name in _REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
-        if value:
-            return value.strip()
-    return None
-
-
-def _parse_body(response: httpx.Response) -> tuple[str | None, str | None]:
-    """(error_code, error_msg) from any error body shape we have seen; never raises."""
-    try:
-        raw = response.content
-    except httpx.ResponseNotRead:
-        return None, None
-    if not raw:
-        return None, None
-    try:
-        body: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        text = raw.decode("utf-8", errors="replace").strip()
-        return None, shorten(" ".join(text.split()), _MAX_MSG_CHARS) or None
-    if not isinstance(body, dict):
-        return None, None
-    # Some gateways wrap the error: {"error": {"code": ..., "message": ...}}.
-    nested = body.get("error")
-    if isinstance(nested, dict) and "error_code" not in body:
-        body = nested
-    code = body.get("error_code", body.get("code"))
-    msg = body.get("error_msg", body.get("error_message", body.get("message")))
-    return (
-        str(code) if code not in (None, "") else None,
-        shorten(str(msg), _MAX_MSG_CHARS) if msg not in (None, "") else None,
-    )
 
 
 def _hint(status: int, error_code: str | None) -> str | None:
@@ -370,7 +375,7 @@ def error_from_response(response: httpx.Response) -> ModelArtsAPIError:
     pass tokens in queries, and the path is what identifies the resource.
     """
     status = response.status_code
-    error_code, error_msg = _parse_body(response)
+    error_code, error_msg = read_error_body(response)
     method: str | None = None
     path: str | None = None
     try:
@@ -384,7 +389,7 @@ def error_from_response(response: httpx.Response) -> ModelArtsAPIError:
         status=status,
         error_code=error_code,
         error_msg=error_msg,
-        request_id=_request_id(response),
+        request_id=request_id(response),
         method=method,
         path=path,
         hint=_hint(status, error_code),

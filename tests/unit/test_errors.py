@@ -511,3 +511,28 @@ def test_a_reply_that_does_not_parse_keeps_its_body_out_of_the_message() -> None
     assert error.raw == b"<html>login page</html>"  # there to inspect, never in the task log
     assert str(error) == "GET /v2/p/datasets: the reply is not JSON" and "login" not in str(error)
     assert ResponseParseError("no body").raw == b""
+
+
+def test_every_exception_of_the_package_is_drawn_in_the_errors_docstring_with_its_module() -> None:
+    """One place to find every exception (issue 26): errors.py's docstring names each class and its module."""
+    import importlib
+    import pkgutil
+
+    import airflow_provider_modelarts
+    from airflow_provider_modelarts import errors
+
+    tree = errors.__doc__ or ""
+    found: dict[str, str] = {}
+    for module_info in pkgutil.walk_packages(airflow_provider_modelarts.__path__, "airflow_provider_modelarts."):
+        if ".emulator" in module_info.name or module_info.name.endswith("__main__"):
+            continue  # the emulator is a fake of the service, not the provider's surface
+        module = importlib.import_module(module_info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, errors.ModelArtsError):
+                found[value.__name__] = value.__module__.removeprefix("airflow_provider_modelarts.")
+    assert len(found) >= 20
+    entries = tree.split("+--")  # one entry per branch of the drawn tree
+    for name, module in found.items():
+        entry = next((e for e in entries if name in e.replace(",", " ").replace(":", " ").split()), None)
+        assert entry is not None, f"{name} ({module}) is not drawn in errors.py's docstring"
+        assert module in entry, f"{name} is drawn without its module {module}"
