@@ -65,6 +65,15 @@ _MUTABLE: dict[str, tuple[type, ...]] = {
     # The service's unpublished request limit (throttle.py).
     "throttle_concurrency": (int, type(None)),
     "throttle_rate": (int, float, type(None)),
+    # Lists that change while read, wrong counts, ignored offsets (list_churn.py).
+    "list_churn_insert": (int,),
+    "list_churn_remove": (int,),
+    "list_churn_pages": (int,),
+    "list_count_error": (int,),
+    "list_count_omitted": (bool,),
+    "list_ignore_offset": (bool,),
+    # Network-like spread of the injected latency (faults.py).
+    "latency_jitter_sigma": (int, float),
 }
 
 #: ``create_task_reply`` values: the page's reply, ``{}`` (Table 6 marks nothing mandatory), 204 and no body.
@@ -93,6 +102,12 @@ class EmulatorConfig:
     ``ModelArts.4395`` ("Frequent dataset or labeling task creation in a unit time") and create nothing.
     ``throttle_concurrency`` / ``throttle_rate``: answer 429 ``ModelArts.6101`` above that many requests in
     flight / per second (``throttle.py``); ``None``, the default, never.
+    ``list_churn_insert`` / ``list_churn_remove`` / ``list_churn_pages``, ``list_count_error``,
+    ``list_count_omitted``, ``list_ignore_offset``: the three lists change between pages, report a wrong
+    count or none, and ignore ``offset`` (``list_churn.py``); by default they do not.
+    ``latency_jitter_sigma``: each request's injected latency (its latency fault rules) times a lognormal
+    factor of this sigma, median 1, drawn per request from the fault seed (``faults.py``); 0, the default,
+    none.
     """
 
     access_keys: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
@@ -118,6 +133,13 @@ class EmulatorConfig:
     throttle_task_creates: int = 0
     throttle_concurrency: int | None = None
     throttle_rate: float | None = None
+    list_churn_insert: int = 0
+    list_churn_remove: int = 0
+    list_churn_pages: int = 0
+    list_count_error: int = 0
+    list_count_omitted: bool = False
+    list_ignore_offset: bool = False
+    latency_jitter_sigma: float = 0.0
 
     def __repr__(self) -> str:  # the dataclass repr would print every SK
         return (
@@ -180,6 +202,10 @@ class EmulatorConfig:
             )
         if self.throttle_rate is not None and self.throttle_rate <= 0:
             raise ValueError(f"throttle_rate must be positive or null, got {self.throttle_rate}")
+        if not 0 <= self.latency_jitter_sigma <= 2:
+            raise ValueError(f"latency_jitter_sigma must be in [0, 2], got {self.latency_jitter_sigma}")
+        if min(self.list_churn_insert, self.list_churn_remove, self.list_churn_pages) < 0:
+            raise ValueError("list_churn_insert, list_churn_remove and list_churn_pages must not be negative")
         if self.throttle_task_creates < 0:
             raise ValueError(f"throttle_task_creates must not be negative, got {self.throttle_task_creates}")
 
