@@ -72,6 +72,7 @@ MODULES = (
     # took a quarter of an hour on its own (each mutant reaches ~800 tests). Its own tests check every
     # mapping, hint and message; the retry tests check is_transient, the one thing retries take from it.
     Module("errors.py", 90, ("test_errors*.py", "test_retries*.py")),
+    Module("_error_answers.py", 90, ("test_errors*.py",)),
     Module("bulk/sending.py", 90, ("test_bulk_sending*.py", "test_bulk_concurrency*.py")),
     Module("retries.py", 90, ("test_retries*.py",)),
     Module(
@@ -79,9 +80,17 @@ MODULES = (
         90,
         ("test_team_tasks*.py", "test_hook_team_tasks*.py", "test_operators_team_tasks.py"),
     ),
+    Module("export.py", 90, ("test_export*.py",)),
+    Module(
+        "operators/export.py",
+        90,
+        ("test_export*.py", "test_operators_assets.py", "test_operators_mapped.py", "test_lineage.py"),
+    ),
     Module("acceptance/decision.py", 95, ("test_acceptance_decision*.py",)),
     Module("acceptance/rounds.py", 90, ("test_acceptance_rounds*.py", "test_hook_acceptance*.py")),
     Module("bulk/concurrency.py", 90, ("test_bulk_concurrency*.py",)),
+    Module("triggers/clients.py", 90, ("test_triggers_clients.py", "test_triggers_acceptance.py")),
+    Module("client/_paging.py", 90, ("test_paging.py", "test_client.py", "test_client_team_tasks.py")),
 )
 
 
