@@ -19,7 +19,10 @@ DELETE /_emulator/access-keys/{ak}         stop accepting that AK (404 if unknow
 GET    /_emulator/config, POST /_emulator/config   read / change reviewer pace, pass rate, step, ttl, auth,
                                            and the replies the pages allow (config.py: not_found_status,
                                            task_stats_by_flag, task_page_cap, sample_page_cap,
-                                           create_task_reply, throttle_task_creates)
+                                           create_task_reply, throttle_task_creates), the request
+                                           limit (throttle_concurrency, throttle_rate), lists that move
+                                           (list_churn_*, list_count_*, list_ignore_offset) and
+                                           latency_jitter_sigma: config.py lists every one
 """
 
 from __future__ import annotations
