@@ -15,7 +15,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_modelarts.bulk.concurrency import (
@@ -374,7 +374,11 @@ def test_without_a_limit_it_grows_to_max_concurrency() -> None:
 _SIGMAS = st.sampled_from([0.0, 0.3, 0.5]) | st.floats(0.0, 0.5)
 
 
-@settings(max_examples=30)
+@settings(max_examples=10)
+@example(seed=1, sigma=0.3, base=20, sizes=False, failure_rate=0.0, first_failure=5, maximum=16)
+@example(seed=2, sigma=0.5, base=20, sizes=False, failure_rate=0.0, first_failure=5, maximum=16)
+@example(seed=3, sigma=0.5, base=20, sizes=True, failure_rate=0.0, first_failure=5, maximum=16)
+@example(seed=4, sigma=0.0, base=20, sizes=False, failure_rate=0.01, first_failure=0, maximum=16)
 @given(
     seed=st.integers(0, 2**32),
     sigma=_SIGMAS,
@@ -407,7 +411,9 @@ def test_without_a_limit_jitter_sizes_and_fast_failures_keep_it_near_pinned_max_
     assert peak == maximum
 
 
-@settings(max_examples=20)
+@settings(max_examples=8)
+@example(seed=1, capacity=6, sigma=0.5, base=3)
+@example(seed=2, capacity=3, sigma=0.3, base=4)
 @given(
     seed=st.integers(0, 2**32),
     capacity=st.integers(2, 16),
@@ -428,7 +434,8 @@ def test_under_a_request_limit_with_jitter_it_keeps_near_the_best_fixed_with_few
     assert world.throttled <= 0.05 * world.requests
 
 
-@settings(max_examples=10)
+@settings(max_examples=5)
+@example(seed=1, queue=4, sigma=0.3, base=10)
 @given(
     seed=st.integers(0, 2**32),
     queue=st.integers(2, 6),
@@ -483,6 +490,32 @@ def test_a_clock_that_did_not_move_turns_the_latency_signal_off() -> None:
 def test_a_window_below_one_request_is_refused(window: int) -> None:
     with pytest.raises(ValueError, match=f"window must be at least 1 request, got {window}"):
         AdaptiveLimit(maximum=20, window=window)
+
+
+def _one_by_one_backed_off() -> tuple[AdaptiveLimit, int]:
+    """Windows of one request: a baseline, two slow answers, a back-off; returns the limit and the ticket
+    of a request sent just before the back-off and not answered yet."""
+    limit = AdaptiveLimit(maximum=20, start=8, window=1)
+    limit.finished(limit.started(), latency=0.0625, throttled=False)
+    slow = [limit.started() for _ in range(3)]
+    for ticket in slow[:2]:
+        limit.finished(ticket, latency=0.25, throttled=False)
+    assert limit.decreases == 1 and list(limit.windows) == [0.0625, 0.25, 0.25]
+    return limit, slow[2]
+
+
+def test_an_answer_to_a_request_sent_before_a_back_off_teaches_nothing_about_after_it() -> None:
+    limit, stale = _one_by_one_backed_off()
+    limit.finished(stale, latency=0.0625, throttled=False)
+    assert list(limit.windows) == [0.0625, 0.25, 0.25]  # not read: it queued with the ones before
+
+
+def test_a_window_exactly_relief_times_faster_says_backing_off_helped() -> None:
+    limit, _ = _one_by_one_backed_off()
+    held = limit.limit
+    limit.finished(limit.started(), latency=1.0, throttled=False)  # the transition window: not read
+    limit.finished(limit.started(), latency=0.25 * RELIEF, throttled=False)
+    assert limit.limit == pytest.approx(held + 1 / held) and limit.baseline == 0.0625  # the back-off stays
 
 
 def test_the_slow_climb_starts_exactly_one_below_the_throttled_level() -> None:

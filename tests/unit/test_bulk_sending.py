@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
 from airflow_provider_modelarts.bulk.checks import DuplicateKeys, RunRefused, SampleCheck
-from airflow_provider_modelarts.bulk.concurrency import AdaptiveLimit, FixedLimit
+from airflow_provider_modelarts.bulk.concurrency import START, AdaptiveLimit, FixedLimit
 from airflow_provider_modelarts.bulk.planning import Batch, ItemRef
 from airflow_provider_modelarts.bulk.sending import REFUSAL_BUDGET, BulkOperation, batch_failure, run_batches
 from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource, Source
@@ -323,25 +323,33 @@ def test_a_service_refusing_everything_stops_the_run_after_the_budget_and_sends_
 
 
 @settings(max_examples=60)
-@given(refused=st.lists(st.booleans(), min_size=1, max_size=80), budget=st.integers(1, 6))
-def test_only_budget_refusals_in_a_row_stop_a_run_any_answer_starts_the_count_again(
-    refused: list[bool], budget: int
+@given(
+    fates=st.lists(st.sampled_from(["answered", "refused", "rejected"]), min_size=1, max_size=80),
+    budget=st.integers(1, 6),
+)
+@example(fates=["refused"] * 7 + ["rejected"] + ["refused"] * 7 + ["answered"], budget=REFUSAL_BUDGET)
+def test_only_budget_refusals_in_a_row_stop_a_run_any_other_outcome_starts_the_count_again(
+    fates: list[str], budget: int
 ) -> None:
     """One at a time (the order answers come back in is the order of sending): the run stops right after
-    the first run of ``budget`` refused batches, and never before."""
+    the first run of ``budget`` refused batches (a transient error), and never before; a batch answered,
+    or rejected as sent (a 400), starts the count again."""
     sent: list[int] = []
 
     async def send(batch: Batch[int]) -> list[ItemResult]:
         sent.append(batch.number)
         await asyncio.sleep(0)
-        if refused[batch.number - 1]:
+        fate = fates[batch.number - 1]
+        if fate == "refused":
             raise ModelArtsServerError(status=500)
+        if fate == "rejected":
+            raise ModelArtsValidationError(status=400, error_code="ModelArts.4656")
         return [ItemResult(Outcome.DONE)]
 
     def run() -> None:
         asyncio.run(
             run_batches(
-                _numbered(len(refused)),
+                _numbered(len(fates)),
                 send,
                 max_concurrency=1,
                 on_done=lambda b, r: None,
@@ -349,6 +357,7 @@ def test_only_budget_refusals_in_a_row_stop_a_run_any_answer_starts_the_count_ag
             )
         )
 
+    refused = [fate == "refused" for fate in fates]
     in_a_row, stop = 0, None
     for index, flag in enumerate(refused):
         in_a_row = in_a_row + 1 if flag else 0
@@ -362,6 +371,35 @@ def test_only_budget_refusals_in_a_row_stop_a_run_any_answer_starts_the_count_ag
         with pytest.raises(ModelArtsServiceRefusingError):
             run()
         assert sent == list(range(1, stop + 1))
+
+
+def test_the_controller_hears_a_throttled_failure_and_each_answer_with_its_latency_per_item() -> None:
+    now = 0.0
+    throttled = 0
+
+    async def send(batch: Batch[int]) -> list[ItemResult]:
+        nonlocal now, throttled
+        now += 0.25 * len(batch)  # a quarter of a second per item
+        if batch.number == 2:
+            throttled += 1  # the client met 429s for this batch until its retries ran out
+            raise ModelArtsThrottledError(status=429, error_code="ModelArts.6101")
+        return [ItemResult(Outcome.DONE)] * len(batch)
+
+    limit = AdaptiveLimit(maximum=8, start=1, window=1)
+    # Batches of 1, 2, 3 and 4 items; the second throttled, the third sent before the back-off (not read).
+    batches = [Batch(i + 1, [0] * (i + 1), [ItemRef(j, None) for j in range(i + 1)]) for i in range(4)]
+    asyncio.run(
+        run_batches(
+            batches,
+            send,
+            on_done=lambda b, r: None,
+            limit=limit,
+            throttle_count=lambda: throttled,
+            clock=lambda: now,
+        )
+    )
+    assert limit.throttled_at == 2.0 and limit.decreases == 1  # the throttled failure backed off
+    assert list(limit.windows) == [0.25, 0.25]  # batches of 1 and 4 items: the same latency per item
 
 
 def test_a_request_refused_as_sent_is_no_refusal_of_service_and_the_run_goes_on() -> None:
@@ -574,7 +612,7 @@ def test_a_run_against_a_service_that_starts_refusing_names_what_was_and_was_not
     async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
         sent[batch.number] += 1
         if batch.number <= 3:
-            return [ItemResult(Outcome.DONE)] * len(batch)
+            return [ItemResult(Outcome.DONE), ItemResult(Outcome.ALREADY_PRESENT, "ModelArts.4422")]
         raise ModelArtsServerError(status=503, error_code="ModelArts.4302", method="POST", path="/samples")
 
     operation, _ = _operation(send, client)  # 2 samples a batch, one request at a time
@@ -590,9 +628,32 @@ def test_a_run_against_a_service_that_starts_refusing_names_what_was_and_was_not
     )
     (stopped,) = _messages(caplog, logging.ERROR)
     assert stopped.startswith(
-        "Stopped early: 6 added, 0 already present, 16 failed of 40 samples in 11 batches, 18 not sent, "
+        "Stopped early: 3 added, 3 already present, 16 failed of 40 samples in 11 batches, 18 not sent, "
     )
     assert client.exited == 1
+
+
+def test_the_run_hears_when_the_client_was_throttled_and_does_not_grow() -> None:
+    client = _Client()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        for _ in range(3):
+            await asyncio.sleep(0)
+        used.throttle_count += 1  # every request met a 429 before its retry went through
+        return [ItemResult(Outcome.DONE)] * len(batch)
+
+    validator = Validator(Sample, "name")
+    operation = BulkOperation(validator, send, _opener(client), "added", "Adding", lambda: "d", 2, 8, 1 << 20)
+    result = operation.run(ListSource([{"name": f"t{i}.jpg"} for i in range(40)]))
+    assert result["throttled"] == 20 and result["added"] == 40
+    assert result["peak_concurrency"] == START  # never grew past where it started: each answer was throttled
+
+
+def _opener(client: _Client) -> Any:
+    async def open_client() -> _Client:
+        return client
+
+    return open_client
 
 
 def test_the_checks_add_their_figures_to_the_summary() -> None:
