@@ -117,9 +117,9 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
             raise ValueError(
                 f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, got {quote(page_size)}"
             )
-        path = arguments.get("path", "")
-        if not isinstance(path, str):
-            raise ValueError(f"path must be a string (a local path or a URL), got {type(path).__name__}")
+        if "path" in arguments and not isinstance(arguments["path"], str):
+            got = type(arguments["path"]).__name__
+            raise ValueError(f"path must be a string (a local path or a URL), got {got}")
         on_incomplete = arguments.get("on_incomplete", "fail")
         if on_incomplete not in ("fail", "warn"):
             raise ValueError(f"on_incomplete must be 'fail' or 'warn', got {quote(on_incomplete)}")

@@ -22,22 +22,24 @@ try:
 except ImportError:  # Airflow 3.1 keeps DagBag in airflow.models
     from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
+from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
 ADD, UPDATE, EXPORT = AddSamplesOperator, UpdateLabelsOperator, ExportLabelsOperator
 OPERATORS = (ADD, UPDATE, EXPORT)
+Operator = type[ModelArtsBaseOperator]
 
 #: What the unmapped operator needs besides the arguments under test (so only those can be wrong).
-COMPLETE: dict[type, dict[str, Any]] = {
+COMPLETE: dict[Operator, dict[str, Any]] = {
     ADD: {"dataset_id": "d1", "samples": []},
     UPDATE: {"dataset_id": "d1", "samples": []},
     EXPORT: {"dataset_id": "d1", "path": "labels.jsonl"},
 }
 
 
-def _unmapped_message(operator: type, partial: dict[str, Any]) -> str:
+def _unmapped_message(operator: Operator, partial: dict[str, Any]) -> str:
     """The ``ValueError`` the unmapped operator raises given ``partial`` (a source named in ``partial``
     replaces the default one)."""
     complete = dict(COMPLETE[operator])
@@ -89,7 +91,7 @@ BAD_PARTIALS = [
 
 @pytest.mark.parametrize(("operator", "partial", "message"), BAD_PARTIALS)
 def test_a_bad_argument_given_to_partial_fails_with_the_unmapped_operators_message(
-    operator: type, partial: dict[str, Any], message: str
+    operator: Operator, partial: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ValueError) as raised:
         operator.partial(task_id="t", **partial)
@@ -110,7 +112,7 @@ def test_a_bad_argument_given_to_partial_fails_with_the_unmapped_operators_messa
     ],
 )
 def test_what_expand_maps_is_left_to_each_mapped_task(
-    operator: type, partial: dict[str, Any], mapped: dict[str, Any]
+    operator: Operator, partial: dict[str, Any], mapped: dict[str, Any]
 ) -> None:
     """An argument ``expand`` maps is unknown when the DAG is parsed: a rule that needs it waits."""
     task = operator.partial(task_id="t", **partial).expand(dataset_id=["d1", "d2"], **mapped)
@@ -121,7 +123,7 @@ def test_what_expand_maps_is_left_to_each_mapped_task(
 # -- the rule, varied: partial refuses exactly what every mapped task would refuse ---------------------
 
 #: Per operator: each checked argument's good and bad values.
-VALUES: dict[type, dict[str, tuple[list[Any], list[Any]]]] = {
+VALUES: dict[Operator, dict[str, tuple[list[Any], list[Any]]]] = {
     ADD: {
         "on_invalid": (["fail", "skip"], ["ignore", None]),
         "on_failure": (["fail", "warn"], ["raise"]),
@@ -147,7 +149,7 @@ REQUIRED = {"path"}
 
 
 @st.composite
-def _split(draw: st.DrawFn, operator: type) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def _split(draw: st.DrawFn, operator: Operator) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Arguments given to ``partial`` and lists given to ``expand``; the rest left out."""
     partial: dict[str, Any] = {}
     mapped: dict[str, list[Any]] = {}
@@ -164,7 +166,7 @@ def _split(draw: st.DrawFn, operator: type) -> tuple[dict[str, Any], dict[str, l
     return partial, mapped
 
 
-def _good_completion(operator: type, partial: dict[str, Any]) -> dict[str, Any]:
+def _good_completion(operator: Operator, partial: dict[str, Any]) -> dict[str, Any]:
     """Values ``expand`` could give every argument ``partial`` left out so that each mapped task is valid."""
     completion = {name: good[0] for name, (good, _) in VALUES[operator].items() if name not in partial}
     sources = getattr(operator, "source_arguments", ())
@@ -185,7 +187,7 @@ def _error(make: Any) -> str | None:
 @settings(max_examples=150, deadline=None)
 @given(data=st.data(), operator=st.sampled_from(OPERATORS))
 def test_partial_refuses_exactly_what_no_mapping_could_make_valid(
-    data: st.DataObject, operator: type
+    data: st.DataObject, operator: Operator
 ) -> None:
     partial, mapped = data.draw(_split(operator))
     refused = _error(lambda: operator.partial(task_id="t", **partial).expand(dataset_id=["d1"], **mapped))
@@ -205,6 +207,7 @@ HEADER = """
 import pendulum
 from airflow.sdk import DAG
 
+from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
@@ -227,7 +230,7 @@ GOOD_TASKS = """
     ).expand(path=["a.jsonl", "s3://bucket/b.jsonl"])
 """
 
-BAD_TASKS = {
+BAD_TASKS: dict[str, tuple[str, tuple[Operator, dict[str, Any]]]] = {
     "bad_add": (
         'AddSamplesOperator.partial(task_id="add", dataset_id="d", on_invalid="ignore").expand(samples=[[]])',
         (ADD, {"on_invalid": "ignore"}),
