@@ -65,7 +65,9 @@ class BulkOperator(ModelArtsBaseOperator):
 
     :param dataset_id: the dataset.
     :param samples: a list of samples (templated; an ``XComArg`` works).
-    :param manifest: path of a local JSON array / JSON Lines file of samples (optionally ``.gz``; streamed).
+    :param manifest: path of a local JSON array / JSON Lines file of samples (optionally ``.gz``; streamed):
+        a path (a relative one against the worker's working directory, ``~`` expanded) or a ``file://`` URL,
+        read and reported (lineage) under one absolute name (:meth:`manifest_path`).
     :param batch_size: samples per request.
     :param max_concurrency: most requests in flight at once (1-20, default 16).
     :param adaptive_concurrency: start at 4 requests in flight and find the service's limit (grow while

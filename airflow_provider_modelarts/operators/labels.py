@@ -25,7 +25,8 @@ class UpdateLabelsOperator(BulkOperator):
 
     :param samples: list of ``SampleLabels`` (dicts or models): ``sample_id`` plus the new ``labels`` (and
         optionally ``metadata``, ``sample_type``, ``sample_usage``, ``source``, ``worker_id``). Templated.
-    :param manifest: local JSON array / JSON Lines file of the same objects (streamed).
+    :param manifest: local JSON array / JSON Lines file of the same objects (streamed; a path or a
+        ``file://`` URL, read and reported absolute: ``BulkOperator.manifest_path``).
     :param dataset_id: the dataset holding the samples.
     :param workforce_task_id: update the samples inside this team labeling task.
     :param worker_email: e-mail of the labeling team member the update is made as (the request's ``email``
@@ -88,9 +89,9 @@ class UpdateLabelsOperator(BulkOperator):
         """The bulk operators' checks and ``allow_label_deletion``'s type (``BulkOperator.__init__`` judged
         the rest; this ``__init__`` adds its own argument)."""
         super().check_arguments(arguments)
-        allow = arguments.get("allow_label_deletion", False)
-        if not isinstance(allow, bool):
-            raise ValueError(f"allow_label_deletion must be True or False, got {quote(allow)}")
+        if "allow_label_deletion" in arguments and not isinstance(arguments["allow_label_deletion"], bool):
+            got = quote(arguments["allow_label_deletion"])
+            raise ValueError(f"allow_label_deletion must be True or False, got {got}")
 
     def execute(self, context: Context) -> dict[str, Any]:
         source = self._list_or_manifest()

@@ -27,7 +27,8 @@ class AddSamplesOperator(BulkOperator):
     :param samples: a list of samples (dicts in the API's JSON shape, or
         :class:`~airflow_provider_modelarts.models.Sample` objects). Templated; an ``XComArg`` works.
     :param manifest: path of a local JSON file (an array of sample objects) or JSON Lines file (one sample
-        object per line), optionally ``.gz``. Streamed, never loaded whole.
+        object per line), optionally ``.gz``. Streamed, never loaded whole. A path or a ``file://`` URL,
+        read and reported absolute (``BulkOperator.manifest_path``).
     :param files: local file paths or glob patterns (``**`` recursive). Each file becomes a sample named after
         the file, its bytes base64-encoded as ``data``, its ``sample_type`` inferred from the extension.
 
@@ -83,7 +84,7 @@ class AddSamplesOperator(BulkOperator):
     ) -> None:
         self.files = files
         super().__init__(**kwargs)
-        # ``BulkOperator`` judged its own arguments; the sources rule needs ``files`` too (module docstring).
+        # ``BulkOperator`` judged its arguments; the sources rule needs ``files`` too (``operators/bulk.py``).
         sources = {"samples": self.samples, "manifest": self.manifest, "files": files}
         self.check_arguments({**sources, "final_annotation": final_annotation})
         self.sample_type = sample_type
