@@ -283,7 +283,10 @@ def _remote_location(target: Any) -> str:
     "connection id" with a ``:`` is a ``user:password`` that ``ObjectStoragePath`` took for one (a connection
     id holds none): :func:`public_location` removes it as credentials."""
     scheme, separator, rest = str(target).partition("://")
-    conn_id = getattr(target, "conn_id", None)
+    # Airflow 3.2+ has ``conn_id``; 3.1 keeps it only in the (public) ``storage_options`` of the UPath.
+    conn_id = getattr(target, "conn_id", None) or (getattr(target, "storage_options", None) or {}).get(
+        "conn_id"
+    )
     if conn_id and ":" not in conn_id and rest.startswith(f"{conn_id}@"):
         rest = rest[len(conn_id) + 1 :]
     return public_location(f"{scheme}{separator}{rest}")

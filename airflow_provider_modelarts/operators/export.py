@@ -178,7 +178,13 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
             return path
         from airflow.sdk import ObjectStoragePath
 
-        return ObjectStoragePath(path, conn_id=self.storage_conn_id)
+        try:
+            return ObjectStoragePath(path, conn_id=self.storage_conn_id)
+        except ValueError:  # its message quotes the URL's parts, a password among them (3.1: "Port ... 'pw'")
+            raise AirflowFailException(
+                "path is a URL Airflow's ObjectStoragePath cannot parse (not repeated here: it may hold "
+                "credentials); keep credentials in the Airflow connection named by storage_conn_id"
+            ) from None
 
 
 def _optional(value: Any) -> str | None:

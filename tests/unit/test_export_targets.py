@@ -25,6 +25,7 @@ import fsspec
 import httpx
 import pytest
 import respx
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import AssetAlias, ObjectStoragePath
 from airflow.sdk.execution_time.context import OutletEventAccessors
 from airflow.sdk.io import attach
@@ -532,9 +533,21 @@ def test_no_secret_of_the_path_reaches_the_log_xcom_lineage_or_asset_event(
     )
     accessors = OutletEventAccessors()
     caplog.clear()
-    with caplog.at_level("DEBUG"), capture_logs() as events, respx.mock() as router:
-        router.get(DATASET_LIST).mock(side_effect=_answers(1))
-        summary = op.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
+    with caplog.at_level("DEBUG"), capture_logs() as events, respx.mock(assert_all_called=False) as router:
+        route = router.get(DATASET_LIST).mock(side_effect=_answers(1))
+        try:
+            summary = op.execute(context={"outlet_events": accessors})  # type: ignore[arg-type]
+        except AirflowFailException as refused:
+            # Airflow 3.1's ObjectStoragePath cannot parse a password holding "/", "?" or "#" (a "port"):
+            # the task fails for good, and its message does not repeat the URL.
+            assert re.search("[/?#]", password) and str(refused) == (
+                "path is a URL Airflow's ObjectStoragePath cannot parse (not repeated here: it may hold "
+                "credentials); keep credentials in the Airflow connection named by storage_conn_id"
+            )
+            assert refused.__cause__ is None and refused.__suppress_context__  # no chained text either
+            assert not route.called  # refused before any request
+            return
+    assert route.called
     ((event),) = accessors[AssetAlias(ALIAS)].asset_alias_events
     lineage = operator_lineage(*op.lineage_uris)
     # The task log is structlog's (Airflow 3). fsspec's own debug lines name the keys it touches, and a
