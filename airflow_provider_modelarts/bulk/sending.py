@@ -234,6 +234,7 @@ class BulkOperation:
         if tally.to_send == 0:
             log.warning("Nothing to send: %s holds no valid samples.", source.describe())
             return self._summary(tally, ids)
+        limit = self._limit(tally.planned_batches)
         log.info(
             "%s %s %s from %s to %s in %s batches of up to %s, %s",
             self.verb,
@@ -243,12 +244,12 @@ class BulkOperation:
             self.target(),
             f"{tally.planned_batches:,}",
             self.batch_size,
-            self._limit().describe(),
+            limit.describe(),
         )
         try:
             # execute() is synchronous and Airflow runs it outside any event loop; async_to_sync gives the
             # sending its own loop (and says so clearly if someone calls it from inside a running loop).
-            async_to_sync(self._send_all)(source, report)
+            async_to_sync(self._send_all)(source, report, limit)
         except ModelArtsServiceRefusingError as exc:
             log.error("Stopped early: %s", tally.summary_line())
             applied = tally.done + tally.already_present
@@ -263,9 +264,10 @@ class BulkOperation:
             log_lines(log, logging.WARNING, header, lines, tally.failed - len(lines))
         return self._summary(tally, ids)
 
-    def _limit(self) -> ConcurrencyLimit:
+    def _limit(self, requests: int) -> ConcurrencyLimit:
+        """The run's concurrency; an adaptive one knows how many requests the run sends (``requests``)."""
         if self.adaptive_concurrency:
-            return AdaptiveLimit(self.max_concurrency)
+            return AdaptiveLimit(self.max_concurrency, requests=requests)
         return FixedLimit(self.max_concurrency)
 
     def _planner(self) -> BatchPlanner:
@@ -276,7 +278,7 @@ class BulkOperation:
             ids.update(check.summary())
         return tally.as_result(**ids)
 
-    async def _send_all(self, source: Source, report: ValidationReport) -> None:
+    async def _send_all(self, source: Source, report: ValidationReport, limit: ConcurrencyLimit) -> None:
         tally = report.tally
         client = await self.open_client()
         async with client:
@@ -297,7 +299,7 @@ class BulkOperation:
                     batches,
                     send,
                     on_done=on_done,
-                    limit=self._limit(),
+                    limit=limit,
                     throttle_count=lambda: client.throttle_count,
                 )
             finally:
