@@ -22,6 +22,7 @@ from airflow_provider_modelarts.bulk.concurrency import (
     BACKOFF,
     BASELINE_WINDOWS,
     PROBE_SLOWDOWN,
+    PROBE_SLOWDOWN_MAX,
     RELIEF,
     START,
     WINDOW,
@@ -248,10 +249,13 @@ class _World:
     Each batch's latency (in turns) is drawn once: ``base`` times a lognormal factor of ``sigma`` (median 1),
     times ``0.5 + 0.5 x size / mean size`` when batches differ in size (a per-request cost plus a per-item
     one). Batches in ``fast_failures`` fail at once with HTTP 500. A request arriving while ``capacity`` are
-    in flight is answered 429 and tried again after ``pause`` turns, as the client does; with ``queue`` set,
-    a request sent while more than ``queue`` are in flight takes proportionally longer (a service that
-    queues instead of throttling). Every run of the same world meets the same latencies and failures, so an
-    adaptive run and a pinned one compare exactly; the clock is the turn counter the driver advances.
+    in flight is answered 429 and tried again after a pause, as the client does (retries.py: full jitter,
+    doubling): a whole number of turns drawn from ``uniform(0, pause x 2**(retry - 1))``, so a retry may
+    come back at once into a service still full, or hold its slot for many rounds. With ``queue`` set, a
+    request sent while more than ``queue`` are in flight takes proportionally longer (a service that queues
+    instead of throttling). Every run of the same world meets the same latencies and failures, so an
+    adaptive run and a pinned one compare exactly (the pauses are drawn as the run meets them, from the
+    world's seeded generator); the clock is the turn counter the driver advances.
     """
 
     def __init__(
@@ -267,7 +271,7 @@ class _World:
         queue: int | None = None,
         pause: int = 12,
     ) -> None:
-        rng = rng or random.Random(0)
+        self.rng = rng = rng or random.Random(0)
         self.sizes = [rng.randint(1, 100) if sizes else 1 for _ in range(count)]
         mean = sum(self.sizes) / count
         self.latency = [
@@ -292,11 +296,13 @@ class _World:
             self.failed += 1
             await asyncio.sleep(0)
             raise ModelArtsServerError(status=500, error_code="ModelArts.6102")
+        retries = 0
         while True:
             self.requests += 1
             if self.capacity is not None and self.in_flight >= self.capacity:
                 self.throttled += 1
-                for _ in range(self.pause):
+                retries += 1
+                for _ in range(round(self.rng.uniform(0, self.pause * 2 ** (retries - 1)))):
                     await asyncio.sleep(0)
                 continue
             self.in_flight += 1
@@ -434,6 +440,38 @@ def test_under_a_request_limit_with_jitter_it_keeps_near_the_best_fixed_with_few
     assert world.throttled <= 0.05 * world.requests
 
 
+@settings(max_examples=10, deadline=None)
+@example(seed=6, capacity=3, sigma=0.0, pause=8)
+@example(seed=6, capacity=6, sigma=0.0, pause=8)
+@example(seed=6, capacity=12, sigma=0.0, pause=8)
+@example(seed=2, capacity=6, sigma=0.5, pause=8)
+@given(
+    seed=st.integers(0, 2**32),
+    capacity=st.sampled_from([3, 6, 12]),
+    sigma=_SIGMAS,
+    pause=st.integers(2, 8),
+)
+def test_under_a_request_limit_the_clients_retry_pauses_cost_little(
+    seed: int, capacity: int, sigma: float, pause: int
+) -> None:
+    """The bench's world (bench_adaptive.py: 50 ms a request, the client's first pause up to 0.5 s, 400
+    batches): each throttled request holds its slot through the client's jittered, doubling pause before
+    every retry, up to ``pause`` latencies the first time; a retry coming back at once may meet a service
+    still full. At least 0.9x the throughput of pinning exactly the capacity, at most 5% throttled."""
+    count, base = max(400, 50 * capacity), 16  # the bench's 400 batches, at least fifty rounds
+
+    def world() -> _World:
+        return _World(
+            count, random.Random(seed), sigma=sigma, capacity=capacity, base=base, pause=pause * base
+        )
+
+    best, _ = _run(world(), FixedLimit(capacity))
+    service = world()
+    adaptive, _ = _run(service, AdaptiveLimit(maximum=20, requests=count))
+    assert best / adaptive >= 0.9
+    assert service.throttled <= 0.05 * service.requests
+
+
 @settings(max_examples=5)
 @example(seed=1, queue=4, sigma=0.3, base=10)
 @given(
@@ -511,7 +549,8 @@ def test_an_answer_to_a_request_sent_before_a_back_off_teaches_nothing_about_aft
 
 
 def test_a_window_exactly_relief_times_faster_says_backing_off_helped() -> None:
-    limit, _ = _one_by_one_backed_off()
+    limit, stale = _one_by_one_backed_off()
+    limit.finished(stale, latency=0.0625, throttled=False)  # the last request sent before the back-off
     held = limit.limit
     limit.finished(limit.started(), latency=1.0, throttled=False)  # the transition window: not read
     limit.finished(limit.started(), latency=0.25 * RELIEF, throttled=False)
@@ -535,3 +574,106 @@ def test_after_a_throttle_at_a_small_limit_it_climbs_straight_back_to_one_below(
     assert limit.current == 2
     _answer(limit)
     assert limit.limit == 3.0 and limit.current == 3
+
+
+def test_a_throttle_at_a_level_climbed_to_steps_back_to_one_below_it_at_the_level_left_it_backs_off() -> None:
+    limit = AdaptiveLimit(maximum=20, start=10)
+    _answer(limit, throttled=True)  # the first throttle: multiplied
+    assert limit.limit == pytest.approx(7.0) and limit.throttled_at == 10
+    while limit.current < 8:
+        _answer(limit)
+    _answer(limit, throttled=True)  # at 8, climbed to from 7 since: 7 was used and not throttled
+    assert limit.limit == 7.0 and limit.throttled_at == 8 and limit.decreases == 2
+    _answer(limit, throttled=True)  # at 7, where that decrease left it: the service's limit fell
+    assert limit.limit == pytest.approx(7 * BACKOFF) and limit.throttled_at == 7
+
+
+def test_after_a_decrease_it_holds_until_every_request_sent_before_it_answered() -> None:
+    limit = AdaptiveLimit(maximum=20, start=8)
+    before = [limit.started() for _ in range(8)]
+    limit.finished(before[0], latency=0.05, throttled=True)
+    held = limit.limit
+    assert held == pytest.approx(8 * BACKOFF)
+    for ticket in before[1:-1]:  # answered, unthrottled: the ones sent before the back-off
+        limit.finished(ticket, latency=0.05, throttled=False)
+    _answer(limit)  # one sent after it: the last one sent before may still be waiting to retry
+    _answer(limit)
+    assert limit.limit == held
+    limit.finished(before[-1], latency=0.5, throttled=False)  # its retry went through: all answered
+    assert limit.limit == pytest.approx(held + 1 / held)  # from this answer on, it grows again
+
+
+def test_a_throttle_reported_while_holding_by_a_request_sent_after_the_decrease_backs_off_again() -> None:
+    limit = AdaptiveLimit(maximum=20, start=10)
+    before = [limit.started() for _ in range(10)]
+    limit.finished(before[0], latency=0.05, throttled=True)
+    after = limit.started()  # sent at 7 in flight, the stragglers' retries included: still too many
+    limit.finished(before[1], latency=0.05, throttled=True)  # the same burst: counted once
+    assert limit.decreases == 1
+    limit.finished(after, latency=0.05, throttled=True)
+    assert limit.decreases == 2 and limit.limit == pytest.approx(10 * BACKOFF * BACKOFF)
+
+
+def _probe(limit: AdaptiveLimit) -> int:
+    """Answers until the limit reaches the level last throttled, then a throttle there; returns the
+    answers it took."""
+    assert limit.throttled_at is not None
+    answers = 0
+    while limit.current < limit.throttled_at:
+        _answer(limit)
+        answers += 1
+    _answer(limit, throttled=True)
+    return answers
+
+
+def test_each_throttle_at_the_same_level_doubles_the_time_to_the_next_probe_up_to_a_bound() -> None:
+    limit = AdaptiveLimit(maximum=20, start=10)
+    _answer(limit, throttled=True)
+    _probe(limit)  # 7 -> 10 quickly up to 9, then slowly: throttled at 10 again
+    assert limit.throttled_at == 10 and limit.limit == 9.0
+    # From 9 to 10 at 1 / (limit x slowdown) an answer: slowdown x 9.5 answers, or slowdown rounds of 9.5.
+    rounds = [_probe(limit) / 9.5 for _ in range(6)]
+    expected = [PROBE_SLOWDOWN * 2**n for n in range(1, 5)] + [PROBE_SLOWDOWN_MAX] * 2
+    assert expected[3] == PROBE_SLOWDOWN_MAX and rounds == pytest.approx(expected, rel=0.01)
+    assert limit.throttled_at == 10 and limit.limit == 9.0
+    _answer(limit, throttled=True)  # the service's limit fell: backing off, probing as often as at first
+    assert limit.throttled_at == 9 and limit.limit == pytest.approx(9 * BACKOFF)
+    while limit.limit < 8:
+        _answer(limit)
+    assert _probe(limit) / 8.5 == pytest.approx(PROBE_SLOWDOWN, rel=0.01)
+
+
+def test_one_above_the_level_throttled_it_grows_at_the_usual_pace_again() -> None:
+    limit = AdaptiveLimit(maximum=20, start=6)
+    _answer(limit, throttled=True)  # throttled at 6: back to 4.2; quickly to 5, slowly to 7
+    while limit.limit < 5:
+        _answer(limit)
+    assert limit.limit == 5.0
+    answers = 0
+    while limit.limit < 7:  # the service's limit rose: the level probed is not throttled any more
+        _answer(limit)
+        answers += 1
+    assert answers > PROBE_SLOWDOWN * 5 * 2 * 0.9  # two levels at a sixteenth of the usual pace
+    level = limit.limit
+    _answer(limit)
+    assert limit.limit == pytest.approx(level + 1 / level)  # past them: the usual pace
+
+
+def test_knowing_the_run_s_length_it_does_not_probe_in_its_last_rounds() -> None:
+    def climbed(requests: int | None, answers: int = 60) -> AdaptiveLimit:
+        limit = AdaptiveLimit(maximum=20, start=10, requests=requests)
+        _answer(limit, throttled=True)  # 10 -> 7: quickly back up to 9, then slowly
+        for _ in range(answers):
+            _answer(limit)
+        return limit
+
+    free = climbed(None).limit
+    assert free > 9.0 and climbed(10_000).limit == free  # far from the end: the same
+    assert 9.0 < climbed(200).limit < free  # probing until 16 rounds of 9 were left
+    assert climbed(100).limit == 9.0  # fewer than that left from the start: up to one below 10, no further
+    reached = next(n for n in range(60) if climbed(None, n).limit == 9.0)  # answers up to 9.0
+    # The next answer is request reached + 2: it probes if the 16 rounds of 9 after it end the run, not if
+    # they would outlast it.
+    last = reached + 2 + PROBE_SLOWDOWN * 9
+    assert climbed(last, reached + 1).limit > 9.0
+    assert climbed(last - 1, reached + 1).limit == 9.0

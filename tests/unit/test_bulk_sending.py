@@ -649,6 +649,31 @@ def test_the_run_hears_when_the_client_was_throttled_and_does_not_grow() -> None
     assert result["peak_concurrency"] == START  # never grew past where it started: each answer was throttled
 
 
+def test_the_run_tells_its_controller_how_many_requests_it_will_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The controller does not probe the service's limit in the last rounds of a run: it must know the
+    run's length, the batches planned while validating."""
+    built: list[AdaptiveLimit] = []
+
+    class Recorded(AdaptiveLimit):
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            built.append(self)
+
+    monkeypatch.setattr("airflow_provider_modelarts.bulk.sending.AdaptiveLimit", Recorded)
+    client, sent = _Client(), Counter[int]()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        sent[batch.number] += 1
+        await asyncio.sleep(0)
+        return [ItemResult(Outcome.DONE)] * len(batch)
+
+    validator = Validator(Sample, "name")
+    operation = BulkOperation(validator, send, _opener(client), "added", "Adding", lambda: "d", 3, 8, 1 << 20)
+    result = operation.run(ListSource([{"name": f"t{i}.jpg"} for i in range(40)]))
+    assert result["added"] == 40 and len(sent) == 14  # 13 batches of 3 and one of 1
+    assert [limit.requests for limit in built] == [14]  # one controller for the run, told its length
+
+
 def _opener(client: _Client) -> Any:
     async def open_client() -> _Client:
         return client
