@@ -677,3 +677,18 @@ def test_knowing_the_run_s_length_it_does_not_probe_in_its_last_rounds() -> None
     last = reached + 2 + PROBE_SLOWDOWN * 9
     assert climbed(last, reached + 1).limit > 9.0
     assert climbed(last - 1, reached + 1).limit == 9.0
+
+
+def test_exactly_one_above_the_level_throttled_the_usual_pace_resumes() -> None:
+    # Windows of one request. Up from 1 in slow start, a back-off for latency at exactly 3, a throttle while
+    # holding (at 2, where it left the limit), then a window that says the back-off did not help: undone,
+    # back to exactly 3, one above the level throttled.
+    limit = AdaptiveLimit(maximum=20, start=1, window=1)
+    for latency in (0.05, 0.2, 0.2):
+        limit.finished(limit.started(), latency=latency, throttled=False)
+    assert limit.limit == pytest.approx(3 * BACKOFF) and limit.decreases == 1
+    limit.finished(limit.started(), latency=0.2, throttled=True)
+    assert limit.throttled_at == 2 and limit.decreases == 2
+    limit.finished(limit.started(), latency=0.2, throttled=False)  # sent while the earlier ones queued
+    limit.finished(limit.started(), latency=0.2, throttled=False)  # not faster: undone, then one step
+    assert limit.limit == pytest.approx(3 + 1 / 3)
