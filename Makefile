@@ -37,10 +37,11 @@ $(2)/.bootstrapped: $(BOOTSTRAP) | $(2)/bin/python
 	$(2)/bin/python -m pip install --quiet --require-hashes --no-deps -r $(BOOTSTRAP)
 	touch $$@
 
-# Exactly the lock (hashes required), then the project itself, editable, built by the locked hatchling.
-$(2)/.installed: requirements/airflow-$(1).lock pyproject.toml $(2)/.bootstrapped
+# Exactly the lock (hashes required), then the repository's two projects (the provider and the emulator,
+# emulator/), editable, built by the locked hatchling.
+$(2)/.installed: requirements/airflow-$(1).lock pyproject.toml emulator/pyproject.toml $(2)/.bootstrapped
 	$(2)/bin/uv pip sync --quiet --python $(2)/bin/python --require-hashes requirements/airflow-$(1).lock
-	$(2)/bin/uv pip install --quiet --python $(2)/bin/python --no-deps --no-build-isolation -e .
+	$(2)/bin/uv pip install --quiet --python $(2)/bin/python --no-deps --no-build-isolation -e . -e ./emulator
 	touch $$@
 endef
 $(foreach m,$(MINORS),$(eval $(call VENV_RULES,$(m),$(call venv_of,$(m)))))
@@ -50,14 +51,17 @@ install: $(VENV)/.installed
 install-all: $(foreach m,$(MINORS),$(call venv_of,$(m))/.installed)
 
 # Re-resolve every lock after changing dependencies in pyproject.toml (keeps existing pins where they still
-# fit; UV_ARGS=--upgrade moves everything to the newest allowed versions). The bootstrap lock takes the uv
-# that the newest lock pins, so the installer and the tool it installs are the same version.
+# fit; UV_ARGS=--upgrade moves everything to the newest allowed versions). requirements/projects.in names
+# the two local projects (the provider with its dev extra, and the emulator, which no index has), so the
+# lock holds their dependencies and neither of them. The bootstrap lock takes the uv that the newest lock
+# pins, so the installer and the tool it installs are the same version.
 lock: install
 	@for m in $(MINORS); do \
 		echo "apache-airflow>=$$m,<$$m.999" > requirements/airflow-$$m.in; \
-		$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		$(VENV)/bin/uv pip compile requirements/projects.in --python-version 3.11 \
 			--python-platform x86_64-unknown-linux-gnu --generate-hashes \
-			--no-emit-package airflow-provider-modelarts --custom-compile-command "make lock" \
+			--no-emit-package airflow-provider-modelarts --no-emit-package modelarts-emulator \
+			--custom-compile-command "make lock" \
 			--quiet $(UV_ARGS) -c requirements/airflow-$$m.in -o requirements/airflow-$$m.lock || exit 1; \
 	done
 	$(PY) scripts/bootstrap_lock.py requirements/airflow-$(NEWEST).lock $(BOOTSTRAP)
@@ -66,7 +70,7 @@ lock: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy airflow_provider_modelarts dags_examples
+	$(VENV)/bin/mypy airflow_provider_modelarts emulator/modelarts_emulator dags_examples
 	$(PY) scripts/unasync.py --check
 
 # The browser tier drives Debian's chromium (CI runs as root); Playwright never downloads a browser.
@@ -123,11 +127,14 @@ bench: install
 mutation: install
 	$(PY) scripts/mutation.py $(MUTATION_ARGS)
 
-# Builds the sdist and wheel, checks them with twine, then installs the wheel (with its emulator extra) into
-# a clean venv from the index, as a user would, and runs the demo DAG there; see scripts/check_dist.py.
+# Builds the sdist and wheel of both distributions (the provider, and the emulator from emulator/), checks
+# them with twine, then installs the provider's wheel with its emulator extra (resolved to the emulator's
+# wheel just built) into a clean venv from the index, as a user would, and runs the demo DAG there; see
+# scripts/check_dist.py.
 dist: install
 	rm -rf dist
 	$(VENV)/bin/uv build --quiet --no-build-isolation --python $(PY) --out-dir dist
+	$(VENV)/bin/uv build --quiet --no-build-isolation --python $(PY) --out-dir dist emulator
 	$(VENV)/bin/twine check --strict dist/*
 	$(PY) scripts/check_dist.py dist requirements/airflow-$(NEWEST).lock
 

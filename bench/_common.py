@@ -5,7 +5,7 @@ rows as one JSON line prefixed with :data:`ROWS_PREFIX`; the runner collects tho
 fresh process per benchmark keeps one benchmark's imports, caches and heap from colouring the next figure.
 
 The emulator always runs in a **separate process** (its CLI, ``python -m
-airflow_provider_modelarts.emulator``): its request handling would otherwise share the client's interpreter
+modelarts_emulator``): its request handling would otherwise share the client's interpreter
 and GIL, and its stored samples would count towards the client's memory. On a machine with at least two
 cores the emulator is pinned to the last core and the measuring process to the others
 (``os.sched_setaffinity``), so the two do not steal each other's CPU. :class:`CannedServer`
@@ -140,7 +140,7 @@ def _stop_server(proc: subprocess.Popen[bytes] | None) -> None:
 
 def modelarts_connection(base_url: str, auth: str = "aksk") -> dict[str, Any]:
     """The Airflow connection (JSON form) for a server at ``base_url`` taking the emulator's credentials."""
-    from airflow_provider_modelarts.emulator import (
+    from modelarts_emulator import (
         DEFAULT_ACCESS_KEY,
         DEFAULT_DOMAIN,
         DEFAULT_IAM_PASSWORD,
@@ -182,7 +182,7 @@ class Emulator:
         cmd = [
             sys.executable,
             "-m",
-            "airflow_provider_modelarts.emulator",
+            "modelarts_emulator",
             "--host",
             "127.0.0.1",
             "--port",

@@ -137,7 +137,7 @@ async def bare_get_cpu_ms(emulator: Emulator, requests: int = 2000) -> float:
     import httpx
 
     from airflow_provider_modelarts.auth import AkSkAuth
-    from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
+    from modelarts_emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
 
     auth = AkSkAuth(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, project_id=DEFAULT_PROJECT_ID)
     path = f"/v2/{DEFAULT_PROJECT_ID}/datasets/ds-images/workforce-tasks/task-1"
@@ -221,7 +221,7 @@ def timeliness_rows(workdir: Path, count: int, speed: float) -> list[Row]:
         emulator.use_as_default_connection()
         emulator.admin("POST", "config", json={"step_seconds": None})  # reviewers never move
         from airflow_provider_modelarts.client import ModelArtsClient
-        from airflow_provider_modelarts.emulator import DEFAULT_PROJECT_ID
+        from modelarts_emulator import DEFAULT_PROJECT_ID
 
         auth = emulator.connection()
         with ModelArtsClient(

@@ -37,7 +37,7 @@ import httpx
 from _common import Emulator, Row, check, cpu_split, emit, pin_self
 
 from airflow_provider_modelarts.auth import AkSkAuth
-from airflow_provider_modelarts.emulator import (
+from modelarts_emulator import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_PROJECT_ID,
     DEFAULT_SECRET_KEY,
@@ -136,7 +136,7 @@ def real_server(requests: int, concurrency: int) -> tuple[float, float, str]:
 
 def in_process(requests: int) -> float:
     """Drive the ASGI app directly with raw ASGI messages; CPU seconds of this process."""
-    from airflow_provider_modelarts.emulator import EmulatorConfig, EmulatorState, create_app, default_seed
+    from modelarts_emulator import EmulatorConfig, EmulatorState, create_app, default_seed
 
     state = EmulatorState(EmulatorConfig(step_seconds=None), seed=default_seed())
     state.reset()

@@ -4,7 +4,7 @@ Usage: ``python bench/bench_memory.py [--sizes 10000,100000] [--sample-bytes 600
 
 What is measured, and how:
 
-* The emulator runs in a **separate process** (``python -m airflow_provider_modelarts.emulator``), so the
+* The emulator runs in a **separate process** (``python -m modelarts_emulator``), so the
   samples it stores are not counted.
 * Each size runs in a **fresh child process**: it imports Airflow and the provider, takes the resident set
   size as the baseline (the interpreter with everything loaded, before any sample is read), resets the
@@ -55,7 +55,7 @@ def start_emulator(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         [
             sys.executable,
             "-m",
-            "airflow_provider_modelarts.emulator",
+            "modelarts_emulator",
             "--port",
             "0",
             "--url-file",
@@ -77,7 +77,7 @@ def start_emulator(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def connection_json(base_url: str) -> str:
-    from airflow_provider_modelarts.emulator import (
+    from modelarts_emulator import (
         DEFAULT_ACCESS_KEY,
         DEFAULT_PROJECT_ID,
         DEFAULT_SECRET_KEY,

@@ -143,7 +143,7 @@ def official_signer() -> Any:
 
 def agreement(s: Shape) -> str:
     """Sign one request with each signer at a fixed date; '' when both agree and verify, else what differs."""
-    from airflow_provider_modelarts.emulator.signature import verify_signature
+    from modelarts_emulator.signature import verify_signature
 
     now = dt.datetime.strptime(FIXED_DATE, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
     ours = ours_requests(s, 1, FIXED_DATE)[0]

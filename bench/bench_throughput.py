@@ -228,7 +228,7 @@ class Runs:
 
     def __init__(self, emulator: Emulator) -> None:
         from airflow_provider_modelarts.auth import AkSkAuth
-        from airflow_provider_modelarts.emulator import (
+        from modelarts_emulator import (
             DEFAULT_ACCESS_KEY,
             DEFAULT_PROJECT_ID,
             DEFAULT_SECRET_KEY,

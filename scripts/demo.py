@@ -51,7 +51,7 @@ def emulator(workdir: Path, reviewer_pass_rate: float) -> Iterator[tuple[str, st
     command = [
         sys.executable,
         "-m",
-        "airflow_provider_modelarts.emulator",
+        "modelarts_emulator",
         "--host",
         "127.0.0.1",
         "--port",

@@ -25,7 +25,7 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_ROOT / "dags_examples")
 settings.register_profile("deterministic", derandomize=True, deadline=None, database=None, print_blob=True)
 settings.load_profile("deterministic")
 
-pytest_plugins = ["airflow_provider_modelarts.emulator.pytest_plugin"]
+# The emulator's fixtures (emulator, paused_emulator, ...) come from its pytest11 plugin, loaded on install.
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -200,7 +200,7 @@ class SecretScanPlugin:
     # -- set-up --------------------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         try:
-            from airflow_provider_modelarts import emulator
+            import modelarts_emulator as emulator
 
             self.scan.learn(
                 getattr(emulator, name, None) for name in ("DEFAULT_SECRET_KEY", "DEFAULT_IAM_PASSWORD")

@@ -1,8 +1,10 @@
 """A local emulator of the ModelArts data-labeling API, so pipelines and tests run without a cloud account.
 
-Use it as a real server (``python -m airflow_provider_modelarts.emulator``, or
-:class:`~airflow_provider_modelarts.emulator.testing.EmulatorServer` in a thread), or in process through
-``httpx.ASGITransport(app=create_app())``. It never imports Airflow.
+The ``modelarts-emulator`` distribution, beside the provider (``airflow-provider-modelarts``, whose models
+and signing it uses; the provider never imports it). Use it as a real server (``python -m
+modelarts_emulator``; :class:`~modelarts_emulator.process.EmulatorProcess` runs that CLI in its own process
+and gives its Airflow connection), as :class:`~modelarts_emulator.testing.EmulatorServer` in a thread, or in
+process through ``httpx.ASGITransport(app=create_app())``. It never imports Airflow.
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ from .records import sample_id_for
 from .seed import DEFAULT_SEED, apply_seed, default_seed
 from .state import EmulatorState
 
+# The same version as the provider it is released with (its dependency pins that version).
+__version__ = "0.1.0"
+
 if TYPE_CHECKING:
+    from .process import EmulatorProcess
     from .testing import EmulatorAdmin, EmulatorServer
 
 __all__ = [
@@ -40,6 +46,7 @@ __all__ = [
     "ConnectionDropped",
     "EmulatorAdmin",
     "EmulatorConfig",
+    "EmulatorProcess",
     "EmulatorServer",
     "EmulatorState",
     "IamUser",
@@ -51,9 +58,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # testing.py pulls in uvicorn and the client; load it only when asked for.
+    # testing.py pulls in uvicorn and the client; load it (and process.py) only when asked for.
     if name in ("EmulatorServer", "EmulatorAdmin"):
         from . import testing
 
         return getattr(testing, name)
+    if name == "EmulatorProcess":
+        from .process import EmulatorProcess
+
+        return EmulatorProcess
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m airflow_provider_modelarts.emulator [--host H] [--port P] [--seed FILE] ...``
+"""Command line: ``python -m modelarts_emulator [--host H] [--port P] [--seed FILE] ...``
 
 Prints the base URL and the ``AIRFLOW_CONN_MODELARTS_DEFAULT`` value to use once the server is ready (its
 ``console_url`` is the emulator's console, so extra links open it) and writes the URL to ``--url-file`` then,
@@ -31,7 +31,7 @@ from .testing import connection_dict, install_log_filter, uvicorn_config
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_provider_modelarts.emulator",
+        prog="python -m modelarts_emulator",
         description="Local emulator of the Huawei Cloud ModelArts data-labeling API.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")

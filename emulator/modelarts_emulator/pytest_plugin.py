@@ -1,6 +1,10 @@
 """pytest fixtures for the ModelArts emulator (also for users' own DAG tests).
 
-Enable with ``pytest_plugins = ["airflow_provider_modelarts.emulator.pytest_plugin"]`` in a conftest.py.
+Registered as the ``pytest11`` plugin ``modelarts_emulator`` (emulator/pyproject.toml): installing the
+``modelarts-emulator`` distribution (or the provider's ``emulator`` extra) gives every pytest run these
+fixtures, with no ``pytest_plugins`` line; ``-p no:modelarts_emulator`` turns them off. pytest loads it before
+any conftest.py, so it imports no Airflow: a conftest that sets Airflow's environment (``AIRFLOW_HOME``, unit
+test mode) still does so before Airflow reads it.
 
 * ``emulator_server`` (session): one real emulator server (uvicorn on a free loopback port) for the session.
 * ``emulator`` (function): that server, reset to its startup state (default seed, no faults, zero stats,

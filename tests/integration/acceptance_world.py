@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.models import AcceptanceAction
 from airflow_provider_modelarts.sensors.acceptance import AcceptanceSensor
+from modelarts_emulator.testing import EmulatorServer
 
 DATASET = "ds-images"
 TASK = "task-1"  # default seed: 6 labeled samples waiting for acceptance

@@ -9,10 +9,10 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_modelarts.acceptance import AcceptanceNotDecidableError
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAPIError
 from airflow_provider_modelarts.models import AcceptanceAction
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from modelarts_emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
 

@@ -29,8 +29,8 @@ try:
 except ImportError:  # Airflow 3.1 (task SDK 1.1) keeps it in airflow.exceptions only
     from airflow.exceptions import AirflowRescheduleException  # type: ignore[no-redef]
 
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.models import AcceptanceAction
+from modelarts_emulator.testing import EmulatorServer
 
 
 @pytest.fixture

@@ -31,11 +31,11 @@ from airflow.providers.common.compat.sdk import (
 )
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
-from airflow_provider_modelarts.emulator.testing import EmulatorServer, connection_dict
 from airflow_provider_modelarts.models import AcceptanceAction
 from airflow_provider_modelarts.sensors.acceptance import AcceptanceSensor
 from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
+from modelarts_emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
+from modelarts_emulator.testing import EmulatorServer, connection_dict
 
 
 @pytest.fixture(autouse=True)

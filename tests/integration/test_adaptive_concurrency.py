@@ -20,10 +20,10 @@ from ops_helpers import FAST_RETRY, InFlightCounter
 from airflow_provider_modelarts.bulk.planning import DEFAULT_MAX_CONCURRENCY
 from airflow_provider_modelarts.bulk.sending import REFUSAL_BUDGET
 from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsServiceRefusingError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from modelarts_emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
 

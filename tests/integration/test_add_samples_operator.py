@@ -14,10 +14,10 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from ops_helpers import InFlightCounter, names
 
-from airflow_provider_modelarts.emulator import DEFAULT_SECRET_KEY
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.models import Sample
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from modelarts_emulator import DEFAULT_SECRET_KEY
+from modelarts_emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from modelarts_emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
 

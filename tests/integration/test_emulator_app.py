@@ -10,9 +10,9 @@ import pytest
 
 from airflow_provider_modelarts.auth import AkSkAuth
 from airflow_provider_modelarts.client import ModelArtsClient
-from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAuthError
+from modelarts_emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
+from modelarts_emulator.testing import EmulatorServer
 
 WRONG = "0123456789abcdef0123456789abcdef"
 

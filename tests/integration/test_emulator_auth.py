@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_modelarts.auth import AkSkAuth, IamTokenAuth
 from airflow_provider_modelarts.auth.signing import sign
-from airflow_provider_modelarts.emulator import (
+from modelarts_emulator import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_DOMAIN,
     DEFAULT_IAM_PASSWORD,
@@ -22,7 +22,7 @@ from airflow_provider_modelarts.emulator import (
     EmulatorState,
     create_app,
 )
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
+from modelarts_emulator.testing import EmulatorServer
 
 DATASETS = f"/v2/{DEFAULT_PROJECT_ID}/datasets"
 SAMPLES = f"{DATASETS}/ds-images/data-annotations/samples"

@@ -31,7 +31,7 @@ def test_cli_port_0_prints_url_and_connection_json(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "airflow_provider_modelarts.emulator",
+            "modelarts_emulator",
             "--port",
             "0",
             "--seed",
@@ -72,7 +72,7 @@ def test_cli_rejects_a_bad_seed_file(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"datasets": [{"samples": [{"name": "a.jpg"}]}]}))
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_modelarts.emulator", "--port", "0", "--seed", str(seed)],
+        [sys.executable, "-m", "modelarts_emulator", "--port", "0", "--seed", str(seed)],
         capture_output=True,
         text=True,
         timeout=60,

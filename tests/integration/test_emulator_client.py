@@ -12,7 +12,9 @@ from emulator_helpers import image
 
 from airflow_provider_modelarts.auth import AkSkAuth, IamTokenAuth
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient
-from airflow_provider_modelarts.emulator import (
+from airflow_provider_modelarts.errors import ModelArtsNotFoundError
+from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
+from modelarts_emulator import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_DOMAIN,
     DEFAULT_IAM_PASSWORD,
@@ -25,9 +27,7 @@ from airflow_provider_modelarts.emulator import (
     default_seed,
     lifecycle,
 )
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
-from airflow_provider_modelarts.errors import ModelArtsNotFoundError
-from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
+from modelarts_emulator.testing import EmulatorServer
 
 
 def _every_call(client: ModelArtsClient, emulator: EmulatorServer) -> None:

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from airflow.sdk import Connection
 
-from airflow_provider_modelarts.emulator import DEFAULT_SECRET_KEY
-from airflow_provider_modelarts.emulator.records import sample_id_for
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.hooks.connection import ModelArtsConnectionSettings, console_url
+from modelarts_emulator import DEFAULT_SECRET_KEY
+from modelarts_emulator.records import sample_id_for
+from modelarts_emulator.testing import EmulatorServer
 
 
 class _Drawn(HTMLParser):

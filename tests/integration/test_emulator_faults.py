@@ -17,7 +17,13 @@ from emulator_helpers import FAST_RETRY, image
 
 from airflow_provider_modelarts.auth import AkSkAuth
 from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
-from airflow_provider_modelarts.emulator import (
+from airflow_provider_modelarts.errors import (
+    ModelArtsServerError,
+    ModelArtsThrottledError,
+    ModelArtsTransportError,
+    ModelArtsValidationError,
+)
+from modelarts_emulator import (
     DEFAULT_ACCESS_KEY,
     DEFAULT_PROJECT_ID,
     DEFAULT_SECRET_KEY,
@@ -27,20 +33,14 @@ from airflow_provider_modelarts.emulator import (
     create_app,
     default_seed,
 )
-from airflow_provider_modelarts.emulator.__main__ import _config, _parser
-from airflow_provider_modelarts.emulator.faults import (
+from modelarts_emulator.__main__ import _config, _parser
+from modelarts_emulator.faults import (
     FaultDecision,
     FaultInjector,
     FaultRule,
     request_identity,
 )
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
-from airflow_provider_modelarts.errors import (
-    ModelArtsServerError,
-    ModelArtsThrottledError,
-    ModelArtsTransportError,
-    ModelArtsValidationError,
-)
+from modelarts_emulator.testing import EmulatorServer
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 DATASETS = f"/v2/{DEFAULT_PROJECT_ID}/datasets"

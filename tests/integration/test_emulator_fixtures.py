@@ -7,8 +7,8 @@ import os
 
 import httpx
 
-from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
+from modelarts_emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID
+from modelarts_emulator.testing import EmulatorServer
 
 
 def test_emulator_fixture_serves_real_http_and_starts_from_the_default_seed(emulator: EmulatorServer) -> None:

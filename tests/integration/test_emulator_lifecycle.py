@@ -8,10 +8,10 @@ import pytest
 from emulator_helpers import image
 
 from airflow_provider_modelarts.client import ModelArtsClient
-from airflow_provider_modelarts.emulator import DEFAULT_PROJECT_ID
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAPIError
 from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
+from modelarts_emulator import DEFAULT_PROJECT_ID
+from modelarts_emulator.testing import EmulatorServer
 
 SEED = {
     "workforces": [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import airflow_provider_modelarts.emulator as emulator_package
+import modelarts_emulator as emulator_package
 
 PACKAGE = Path(emulator_package.__file__).parent
 MODULES = {path.stem: path for path in PACKAGE.glob("*.py")}

@@ -8,9 +8,9 @@ import json
 import pytest
 from emulator_helpers import image
 
-from airflow_provider_modelarts.emulator import DEFAULT_PROJECT_ID
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAPIError
+from modelarts_emulator import DEFAULT_PROJECT_ID
+from modelarts_emulator.testing import EmulatorServer
 
 SAMPLES = f"/v2/{DEFAULT_PROJECT_ID}/datasets/ds-images/data-annotations/samples"
 TASK_SAMPLES = f"/v2/{DEFAULT_PROJECT_ID}/datasets/ds-images/workforce-tasks/task-1/data-annotations/samples"

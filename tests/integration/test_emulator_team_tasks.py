@@ -18,10 +18,10 @@ from emulator_helpers import image
 
 from airflow_provider_modelarts.auth import AkSkAuth
 from airflow_provider_modelarts.client import ModelArtsClient
-from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAPIError, ModelArtsNotFoundError
 from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
+from modelarts_emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
+from modelarts_emulator.testing import EmulatorServer
 
 DS = "ds-images"
 TEAM = {"workforces": [{"workforce_id": "wf-emulator"}]}

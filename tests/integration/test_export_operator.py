@@ -14,12 +14,12 @@ from airflow.sdk.execution_time.context import OutletEventAccessors
 from airflow.sdk.io import attach
 from fsspec.implementations.memory import MemoryFileSystem
 
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsServerError
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 from airflow_provider_modelarts.operators.base import LABELS_ACCEPTED_ALIAS, SAMPLES_ADDED_ALIAS
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from modelarts_emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
 

@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_modelarts.client import ModelArtsClient, RetryPolicy
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAuthError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from modelarts_emulator.testing import EmulatorServer
 
 DATASET = "ds-images"
 #: No request is faulted more than this many times (by all rules together).

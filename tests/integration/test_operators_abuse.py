@@ -39,7 +39,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
-from airflow_provider_modelarts.emulator.signature import verify_signature
 from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     CreateWorkforceSamplingTaskRequest,
@@ -48,6 +47,7 @@ from airflow_provider_modelarts.models import (
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from modelarts_emulator.signature import verify_signature
 
 AK = "ABUSETESTAK000000001"
 SK = "abuse-test-secret-key-61d0c7a9"

@@ -21,11 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from airflow_provider_modelarts.acceptance import read_status
-from airflow_provider_modelarts.emulator.seed import default_seed
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAPIError
 from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from modelarts_emulator.seed import default_seed
+from modelarts_emulator.testing import EmulatorServer
 
 PIPELINE_FILE = Path(__file__).resolve().parents[2] / "dags_examples" / "modelarts_labeling_pipeline.py"
 OPEN_ROUND = (TaskStatus.ACCEPTING, TaskStatus.SAMPLING, TaskStatus.SYNCHRONIZING)

@@ -12,11 +12,11 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_modelarts.client import RetryPolicy
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsNotFoundError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
 from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError
+from modelarts_emulator.testing import EmulatorServer
 
 DATASET = "ds-images"
 FAST_RETRY = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_max=0.05, deadline=60.0)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
+from modelarts_emulator.testing import EmulatorServer
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
 

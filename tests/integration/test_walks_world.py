@@ -18,10 +18,10 @@ import pytest
 from airflow_provider_modelarts import team_tasks
 from airflow_provider_modelarts.auth import AkSkAuth
 from airflow_provider_modelarts.client import RetryPolicy
-from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import IncompleteListError
 from airflow_provider_modelarts.export import export_labels
+from modelarts_emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
+from modelarts_emulator.testing import EmulatorServer
 
 DS = "ds-walks"
 ONCE = RetryPolicy(max_attempts=1, backoff_base=0.0, backoff_max=0.0, deadline=30.0)

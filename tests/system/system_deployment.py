@@ -3,7 +3,7 @@
 ``airflow standalone`` runs the api-server, scheduler, dag-processor and triggerer (LocalExecutor, SQLite)
 in a throwaway ``AIRFLOW_HOME`` under ``.airflow/airflow-<version>/system``, with ``dags_examples/`` as its
 DAGs folder and ``AIRFLOW_CONN_MODELARTS_DEFAULT`` pointing at the emulator CLI
-(``python -m airflow_provider_modelarts.emulator``) in its own process. Tests drive it only through the
+(``python -m modelarts_emulator``) in its own process. Tests drive it only through the
 public REST API (``POST /auth/token``, ``/api/v2/...``). Both are stopped by signalling their process
 groups (standalone leaves LocalExecutor workers behind otherwise). Nothing of the pytest process's Airflow
 settings (unit-test mode, its home) leaks in.
@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from airflow_provider_modelarts.emulator import DEFAULT_PROJECT_ID
-from airflow_provider_modelarts.emulator.testing import EmulatorAdmin, connection_dict
+from modelarts_emulator import DEFAULT_PROJECT_ID
+from modelarts_emulator.testing import EmulatorAdmin, connection_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -106,7 +106,7 @@ def emulator_process(workdir: Path) -> Iterator[str]:
     url_file = workdir / "emulator.url"
     with (workdir / "emulator.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "airflow_provider_modelarts.emulator", "--host", "127.0.0.1",
+            [sys.executable, "-m", "modelarts_emulator", "--host", "127.0.0.1",
              "--port", "0", "--url-file", str(url_file),
              "--reviewer-pace", "1", "--reviewer-pass-rate", "0.95"],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,

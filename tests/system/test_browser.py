@@ -26,8 +26,8 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from system_deployment import SystemDeployment, poll, system_deployment
 
 from airflow_provider_modelarts import get_provider_info
-from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
-from airflow_provider_modelarts.emulator.records import sample_id_for
+from modelarts_emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
+from modelarts_emulator.records import sample_id_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"

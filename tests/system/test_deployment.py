@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 from system_deployment import SystemDeployment, poll
 
-from airflow_provider_modelarts.emulator import DEFAULT_SECRET_KEY
+from modelarts_emulator import DEFAULT_SECRET_KEY
 
 PIPELINE = "modelarts_labeling_pipeline"
 UPDATES = "modelarts_dataset_label_updates"

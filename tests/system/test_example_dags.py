@@ -25,8 +25,8 @@ try:
 except ImportError:  # Airflow 3.1 keeps DagBag in airflow.models
     from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
-from airflow_provider_modelarts.emulator import DEFAULT_IAM_PASSWORD, DEFAULT_SECRET_KEY
-from airflow_provider_modelarts.emulator.testing import EmulatorServer
+from modelarts_emulator import DEFAULT_IAM_PASSWORD, DEFAULT_SECRET_KEY
+from modelarts_emulator.testing import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags_examples"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from airflow_provider_modelarts.emulator.signature import verify_signature
+from modelarts_emulator.signature import verify_signature
 
 AK = "HOOKTESTAK00000000001"
 # Unique per module, so a redacted value can only come from this test's masking, not another test's.

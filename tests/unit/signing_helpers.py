@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import respx
 
-from airflow_provider_modelarts.emulator.signature import SignatureCheck, verify_signature
+from modelarts_emulator.signature import SignatureCheck, verify_signature
 
 AK = "EXAMPLEAK0000000001"
 SK = "example-secret-key-never-logged"

@@ -27,8 +27,8 @@ from signing_helpers import (
 
 from airflow_provider_modelarts.auth import AkSkAuth
 from airflow_provider_modelarts.auth.signing import UNSIGNED_PAYLOAD, parse_authorization, payload_hash
-from airflow_provider_modelarts.emulator.signature import verify_signature
 from airflow_provider_modelarts.errors import ModelArtsConfigError
+from modelarts_emulator.signature import verify_signature
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_modelarts.emulator.console_draw import draws_on_image, label_list, sample_svg
+from modelarts_emulator.console_draw import draws_on_image, label_list, sample_svg
 
 
 def _label(name: str, shape: str | None = None, feature: Any = None, **prop: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from signing_helpers import AK, API, SECRETS, SECURITY_TOKEN, SK, ServerView, se
 
 from airflow_provider_modelarts.auth import AkSkAuth
 from airflow_provider_modelarts.auth.signing import canonical_request, payload_hash, string_to_sign
-from airflow_provider_modelarts.emulator.signature import SignatureFailure, verify_signature
+from modelarts_emulator.signature import SignatureFailure, verify_signature
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_modelarts.emulator.config import EmulatorConfig
-from airflow_provider_modelarts.emulator.throttle import Throttle
+from modelarts_emulator.config import EmulatorConfig
+from modelarts_emulator.throttle import Throttle
 
 
 def test_above_the_concurrency_a_request_is_refused_until_one_in_flight_finishes() -> None:

@@ -525,8 +525,6 @@ def test_every_exception_of_the_package_is_drawn_in_the_errors_docstring_with_it
     found: dict[str, str] = {}
     package = airflow_provider_modelarts.__path__
     for module_info in pkgutil.walk_packages(package, "airflow_provider_modelarts."):
-        if ".emulator" in module_info.name or module_info.name.endswith("__main__"):
-            continue  # the emulator is a fake of the service, not the provider's surface
         module = importlib.import_module(module_info.name)
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, errors.ModelArtsError):

@@ -2,7 +2,9 @@
 included: a lazy import that only dodges an import-time error is still two modules that each need the
 other. Imports for type checkers only (``if TYPE_CHECKING:``) are not run and do not count; a package's
 ``__init__`` is a module like any other (a facade importing a submodule
-that imports the facade is a cycle)."""
+that imports the facade is a cycle). The emulator's modules (its own distribution, which imports the
+provider) are in the same graph, and the provider never imports the emulator (issue 26): its wheel does not
+carry it."""
 
 from __future__ import annotations
 
@@ -10,17 +12,24 @@ import ast
 from pathlib import Path
 
 import airflow_provider_modelarts
+import modelarts_emulator
 
 PACKAGE = Path(airflow_provider_modelarts.__file__).parent
 NAME = PACKAGE.name
+EMULATOR_PACKAGE = Path(modelarts_emulator.__file__).parent
+EMULATOR = EMULATOR_PACKAGE.name
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+def _module_name(path: Path, package: Path) -> str:
+    parts = path.relative_to(package.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+MODULES = {
+    _module_name(path, package): path
+    for package in (PACKAGE, EMULATOR_PACKAGE)
+    for path in package.rglob("*.py")
+}
 
 
 def _type_checking_only(tree: ast.AST) -> set[int]:
@@ -40,10 +49,12 @@ def _resolve(name: str) -> str | None:
     return name or None
 
 
-def imports(module: str) -> set[str]:
+def imports(module: str, *, type_checking: bool = False) -> set[str]:
+    """The modules of either package that ``module`` imports (``type_checking``: those for type checkers
+    too)."""
     path = MODULES[module]
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped = _type_checking_only(tree)
+    skipped = set() if type_checking else _type_checking_only(tree)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -59,7 +70,9 @@ def imports(module: str) -> set[str]:
             names = [f"{base}.{alias.name}" for alias in node.names]
         else:
             continue
-        found.update(target for name in names if name.startswith(NAME) and (target := _resolve(name)))
+        found.update(
+            target for name in names if name.startswith((NAME, EMULATOR)) and (target := _resolve(name))
+        )
     found.discard(module)
     return found
 
@@ -89,9 +102,27 @@ def test_the_cycle_finder_finds_a_cycle_and_the_graph_is_real() -> None:
     assert find_cycle({"a": {"b"}, "b": set()}) is None
     assert f"{NAME}.errors" in imports(f"{NAME}.retries")
     assert f"{NAME}.client._async.core" in imports(f"{NAME}.client._async.client")
+    assert f"{NAME}.auth.signing" in imports(f"{EMULATOR}.signature")
+    assert f"{EMULATOR}.testing" in imports(f"{EMULATOR}.process", type_checking=True)
 
 
 def test_no_import_cycles_in_the_package() -> None:
     graph = {module: imports(module) for module in MODULES}
-    assert len(graph) > 60
+    assert len(graph) > 60 and f"{EMULATOR}.state" in graph
     assert find_cycle(graph) is None
+
+
+def test_the_provider_never_imports_the_emulator() -> None:
+    """Not even for type checkers or inside a function; nor does a docstring name the emulator's old place
+    inside the package (``airflow_provider_modelarts.emulator``, moved to ``modelarts_emulator``)."""
+    provider = [module for module in MODULES if module.startswith(NAME)]
+    assert len(provider) > 60
+    offenders = {
+        (module, target)
+        for module in provider
+        for target in imports(module, type_checking=True)
+        if target.startswith(EMULATOR)
+    }
+    assert offenders == set()
+    old_path = f"{NAME}.emulator"
+    assert [module for module in provider if old_path in MODULES[module].read_text(encoding="utf-8")] == []

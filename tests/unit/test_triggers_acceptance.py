@@ -420,7 +420,7 @@ class SteppedTrigger(AcceptanceTrigger):
 
 def signed_with(secrets: dict[str, str], request: httpx.Request) -> bool:
     """Whether ``request`` carries a valid AK/SK signature under the secrets the service holds now."""
-    from airflow_provider_modelarts.emulator.signature import verify_signature
+    from modelarts_emulator.signature import verify_signature
 
     raw = request.url.raw_path.decode()
     path, _, query = raw.partition("?")
