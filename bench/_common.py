@@ -4,10 +4,10 @@ Each ``bench_*.py`` runs as its own process (started by ``bench/run.py``, or by 
 rows as one JSON line prefixed with :data:`ROWS_PREFIX`; the runner collects those lines into the table. A
 fresh process per benchmark keeps one benchmark's imports, caches and heap from colouring the next figure.
 
-The emulator always runs in a **separate process** (its CLI, ``python -m
-modelarts_emulator``): its request handling would otherwise share the client's interpreter
-and GIL, and its stored samples would count towards the client's memory. On a machine with at least two
-cores the emulator is pinned to the last core and the measuring process to the others
+The emulator always runs in a **separate process** (its CLI, ``python -m modelarts_emulator``, started by
+``modelarts_emulator.process.EmulatorProcess``): its request handling would otherwise share the client's
+interpreter and GIL, and its stored samples would count towards the client's memory. On a machine with at
+least two cores the emulator is pinned to the last core and the measuring process to the others
 (``os.sched_setaffinity``), so the two do not steal each other's CPU. :class:`CannedServer`
 (``bench/canned_server.py``: fixed answers, no checks) runs the same way, for figures that must not depend
 on the emulator's own speed.
@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from modelarts_emulator.process import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS_PREFIX = "BENCH-ROWS "
@@ -104,106 +106,47 @@ def pin_self() -> str:
     return f"client on core(s) {sorted(client)}, emulator on core(s) {sorted(emulator or ())}"
 
 
-def _start_server(cmd: list[str], url_file: Path, what: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a server process on the server core (when there are two) and wait for its URL file."""
+def _server_process(*args: str, log_file: Path, command: list[str] | None = None) -> EmulatorProcess:
+    """A server in its own process on the server core (when there are two), ready when this returns."""
+    from modelarts_emulator.process import EmulatorProcess
+
     _, server_cores = cpu_split()
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-        preexec_fn=(lambda: os.sched_setaffinity(0, server_cores)) if server_cores else None,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if url_file.exists() and url_file.read_text().strip():
-            return proc, url_file.read_text().strip().rstrip("/")
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"the {what} exited before it was ready:\n{err[-3000:]}")
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    raise RuntimeError(f"the {what} did not start within 60 s")
-
-
-def _stop_server(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def modelarts_connection(base_url: str, auth: str = "aksk") -> dict[str, Any]:
-    """The Airflow connection (JSON form) for a server at ``base_url`` taking the emulator's credentials."""
-    from modelarts_emulator import (
-        DEFAULT_ACCESS_KEY,
-        DEFAULT_DOMAIN,
-        DEFAULT_IAM_PASSWORD,
-        DEFAULT_IAM_USER,
-        DEFAULT_PROJECT_ID,
-        DEFAULT_SECRET_KEY,
-    )
-
-    extra: dict[str, Any] = {"endpoint": base_url, "project_id": DEFAULT_PROJECT_ID, "region": "cn-north-4"}
-    if auth == "password":
-        extra.update(
-            auth_type="password",
-            iam_endpoint=base_url,
-            domain_name=DEFAULT_DOMAIN,
-            user_name=DEFAULT_IAM_USER,
-            user_password=DEFAULT_IAM_PASSWORD,
-        )
-        return {"conn_type": "modelarts", "extra": extra}
-    return {
-        "conn_type": "modelarts",
-        "login": DEFAULT_ACCESS_KEY,
-        "password": DEFAULT_SECRET_KEY,
-        "extra": extra,
-    }
+    return EmulatorProcess(*args, cpus=server_cores, log_file=log_file, command=command).start()
 
 
 class Emulator:
-    """The emulator CLI in its own process (pinned to its own core when there are two), with the admin API."""
+    """The emulator CLI in its own process (pinned to its own core when there are two), with the admin API.
+
+    The process is :class:`modelarts_emulator.process.EmulatorProcess`; its output goes to a log file in
+    ``workdir``."""
 
     def __init__(self, workdir: Path, *extra_args: str) -> None:
         self.workdir = workdir
         self.extra_args = extra_args
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.base_url = ""
+        self._process: EmulatorProcess | None = None
         self._admin: httpx.Client | None = None
 
     def __enter__(self) -> Emulator:
-        url_file = self.workdir / f"emulator-{os.getpid()}-{time.monotonic_ns()}.url"
-        cmd = [
-            sys.executable,
-            "-m",
-            "modelarts_emulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--url-file",
-            str(url_file),
-            *self.extra_args,
-        ]
-        self.proc, self.base_url = _start_server(cmd, url_file, "emulator")
+        log_file = self.workdir / f"emulator-{os.getpid()}-{time.monotonic_ns()}.log"
+        self._process = _server_process(*self.extra_args, log_file=log_file)
         self._admin = httpx.Client(base_url=self.base_url, timeout=60)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._admin is not None:
             self._admin.close()
-        _stop_server(self.proc)
+        if self._process is not None:
+            self._process.stop()
 
     @property
     def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
+        assert self._process is not None
+        return self._process.pid
+
+    @property
+    def base_url(self) -> str:
+        assert self._process is not None
+        return self._process.base_url
 
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
         assert self._admin is not None
@@ -213,7 +156,8 @@ class Emulator:
 
     def connection(self, auth: str = "aksk") -> dict[str, Any]:
         """The Airflow connection (JSON form) for this emulator."""
-        return modelarts_connection(self.base_url, auth)
+        assert self._process is not None
+        return self._process.connection_dict(auth)
 
     def use_as_default_connection(self, auth: str = "aksk") -> None:
         os.environ["AIRFLOW_CONN_MODELARTS_DEFAULT"] = json.dumps(self.connection(auth))
@@ -221,38 +165,46 @@ class Emulator:
 
 class CannedServer:
     """``bench/canned_server.py`` in its own process (on the server core when there are two): fixed valid
-    answers to the sample batch calls after ``latency_ms``, no signature checks, no state."""
+    answers to the sample batch calls after ``latency_ms``, no signature checks, no state. It is started
+    and stopped as the emulator is (``EmulatorProcess`` with its command)."""
 
     def __init__(self, workdir: Path, latency_ms: float = 0.0) -> None:
         self.workdir = workdir
         self.latency_ms = latency_ms
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.base_url = ""
+        self._process: EmulatorProcess | None = None
 
     def __enter__(self) -> CannedServer:
-        url_file = self.workdir / f"canned-{os.getpid()}-{time.monotonic_ns()}.url"
-        cmd = [
-            sys.executable,
-            str(Path(__file__).resolve().parent / "canned_server.py"),
+        self._process = _server_process(
             "--latency-ms",
             str(self.latency_ms),
-            "--url-file",
-            str(url_file),
-        ]
-        self.proc, self.base_url = _start_server(cmd, url_file, "canned-answer server")
+            log_file=self.workdir / f"canned-{os.getpid()}-{time.monotonic_ns()}.log",
+            command=[sys.executable, str(Path(__file__).resolve().parent / "canned_server.py")],
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _stop_server(self.proc)
+        if self._process is not None:
+            self._process.stop()
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    @property
+    def base_url(self) -> str:
+        assert self._process is not None
+        return self._process.base_url
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server process has used so far, from ``/proc/<pid>/stat``."""
-        assert self.proc is not None
-        return process_cpu_seconds(self.proc.pid)
+        assert self._process is not None
+        return process_cpu_seconds(self.pid)
 
     def connection(self) -> dict[str, Any]:
         """The same Airflow connection as the emulator's (its AK/SK), pointing at this server."""
-        return modelarts_connection(self.base_url)
+        assert self._process is not None
+        return self._process.connection_dict()
 
     def use_as_default_connection(self) -> None:
         os.environ["AIRFLOW_CONN_MODELARTS_DEFAULT"] = json.dumps(self.connection())

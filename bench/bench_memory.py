@@ -4,8 +4,8 @@ Usage: ``python bench/bench_memory.py [--sizes 10000,100000] [--sample-bytes 600
 
 What is measured, and how:
 
-* The emulator runs in a **separate process** (``python -m modelarts_emulator``), so the
-  samples it stores are not counted.
+* The emulator runs in a **separate process** (``python -m modelarts_emulator``, through
+  ``EmulatorProcess``), so the samples it stores are not counted.
 * Each size runs in a **fresh child process**: it imports Airflow and the provider, takes the resident set
   size as the baseline (the interpreter with everything loaded, before any sample is read), resets the
   kernel's peak-RSS counter (``/proc/self/clear_refs``), runs ``AddSamplesOperator(manifest=...)`` with the
@@ -28,7 +28,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -47,50 +46,6 @@ def write_manifest(path: Path, count: int, sample_bytes: int) -> None:
                 "labels": [{"name": "cat" if i % 2 else "dog", "type": 0, "score": 0.9}],
             }
             fh.write(json.dumps(sample) + "\n")
-
-
-def start_emulator(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    url_file = workdir / "emulator.url"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "modelarts_emulator",
-            "--port",
-            "0",
-            "--url-file",
-            str(url_file),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=_ROOT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if url_file.exists() and url_file.read_text().strip():
-            return proc, url_file.read_text().strip()
-        if proc.poll() is not None:
-            raise RuntimeError("the emulator exited before it was ready")
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the emulator did not start within 60 s")
-
-
-def connection_json(base_url: str) -> str:
-    from modelarts_emulator import (
-        DEFAULT_ACCESS_KEY,
-        DEFAULT_PROJECT_ID,
-        DEFAULT_SECRET_KEY,
-    )
-
-    return json.dumps(
-        {
-            "conn_type": "modelarts",
-            "login": DEFAULT_ACCESS_KEY,
-            "password": DEFAULT_SECRET_KEY,
-            "extra": {"endpoint": base_url, "project_id": DEFAULT_PROJECT_ID, "region": "cn-north-4"},
-        }
-    )
 
 
 def child(manifest: str, dataset_id: str) -> dict[str, Any]:
@@ -142,16 +97,18 @@ def main() -> None:
         print(json.dumps(child(*args.child)))
         return
 
+    # Here, not at the top: the child runs this file too, and its baseline must not hold the emulator.
+    from modelarts_emulator.process import EmulatorProcess
+
     sizes = [int(s) for s in args.sizes.split(",") if s]
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         workdir = Path(tmp)
-        emulator, base_url = start_emulator(workdir)
-        try:
+        with EmulatorProcess(log_file=workdir / "emulator.log") as emulator:
             env = dict(os.environ)
-            env["AIRFLOW_CONN_MODELARTS_DEFAULT"] = connection_json(base_url)
+            env["AIRFLOW_CONN_MODELARTS_DEFAULT"] = emulator.connection_json()
             env.setdefault("AIRFLOW_HOME", str(workdir / "airflow"))
             env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-            print(f"emulator (separate process, pid {emulator.pid}) at {base_url}")
+            print(f"emulator (separate process, pid {emulator.pid}) at {emulator.base_url}")
             for size in sizes:
                 manifest = workdir / f"manifest-{size}.jsonl"
                 write_manifest(manifest, size, args.sample_bytes)
@@ -167,9 +124,6 @@ def main() -> None:
                     f"-> ratio {ratio:.2f} of the {TARGET_MB:.0f} MB target"
                     + ("" if fig["hwm_reset"] else " (peak sampled every 10 ms)")
                 )
-        finally:
-            emulator.terminate()
-            emulator.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -361,7 +361,7 @@ def canned_runs(
     rows: list[Row] = []
     with CannedServer(workdir, latency_ms) as server:
         server.use_as_default_connection()
-        print(f"canned-answer server pid {server.proc.pid if server.proc else '?'} at {server.base_url}")
+        print(f"canned-answer server pid {server.pid} at {server.base_url}")
         runs.operator("add", add_samples(200, "warm-canned"))  # the new connection's first call: not timed
         for kind in ("add", "update"):
             samples = add_samples(count, f"canned-{kind}") if kind == "add" else fake_updates(count)

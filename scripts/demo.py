@@ -1,9 +1,9 @@
 """`make demo`: run the example labeling pipeline end to end against a local ModelArts emulator.
 
-Starts the emulator on a free loopback port, points the ``modelarts_default`` connection at it, runs
-``airflow db migrate`` in a project-local AIRFLOW_HOME and ``airflow dags test modelarts_labeling_pipeline``,
-then prints what happened. Works offline; stops the emulator even when something fails; exits non-zero when
-the pipeline fails.
+Starts the emulator (``modelarts_emulator.process.EmulatorProcess``) on a free loopback port, points the
+``modelarts_default`` connection at it, runs ``airflow db migrate`` in a project-local AIRFLOW_HOME and
+``airflow dags test modelarts_labeling_pipeline``, then prints what happened. Works offline; stops the
+emulator even when something fails; exits non-zero when the pipeline fails.
 
 Usage: ``python scripts/demo.py [--date YYYY-MM-DD] [--verbose] [--pass-rate P]``
 """
@@ -15,13 +15,11 @@ import contextlib
 import datetime as dt
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,77 +38,6 @@ def _bin(name: str) -> str:
     """A console script of the interpreter running this file (the project's .venv under `make demo`)."""
     candidate = Path(sys.executable).parent / name
     return str(candidate) if candidate.exists() else name
-
-
-@contextlib.contextmanager
-def emulator(workdir: Path, reviewer_pass_rate: float) -> Iterator[tuple[str, str]]:
-    """Run the emulator CLI in its own process group; yield (base_url, connection JSON); always stop it."""
-    url_file = workdir / "emulator.url"
-    log_file = workdir / "emulator.log"
-    url_file.unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "modelarts_emulator",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--url-file",
-        str(url_file),
-        "--reviewer-pass-rate",
-        str(reviewer_pass_rate),
-    ]
-    with log_file.open("w") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
-        )
-    try:
-        base_url = _wait_for_url(process, url_file, log_file)
-        yield base_url, _connection_json(log_file, base_url)
-    finally:
-        _stop(process)
-
-
-def _wait_for_url(process: subprocess.Popen[bytes], url_file: Path, log_file: Path) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(
-                f"The emulator exited early (code {process.returncode}):\n{log_file.read_text()}"
-            )
-        if url_file.exists() and (text := url_file.read_text().strip()):
-            return text
-        time.sleep(0.1)
-    raise SystemExit(f"The emulator did not report its URL within 60 s:\n{log_file.read_text()}")
-
-
-def _connection_json(log_file: Path, base_url: str) -> str:
-    """The connection JSON the emulator printed (`AIRFLOW_CONN_MODELARTS_DEFAULT='...'`)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for line in log_file.read_text().splitlines():
-            if "AIRFLOW_CONN_MODELARTS_DEFAULT=" in line:
-                value = line.split("AIRFLOW_CONN_MODELARTS_DEFAULT=", 1)[1].strip()
-                if value[:1] in ("'", '"') and value[-1:] == value[:1]:
-                    value = value[1:-1]
-                json.loads(value)  # fail here, not inside Airflow, if the line is not JSON
-                return value
-        time.sleep(0.1)
-    raise SystemExit(f"The emulator at {base_url} did not print its connection JSON:\n{log_file.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 def _run(command: list[str], env: dict[str, str], log_path: Path, verbose: bool) -> int:
@@ -237,6 +164,8 @@ def _pct(value: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from modelarts_emulator.process import EmulatorProcess  # here: --help never loads the emulator
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--date", default=dt.date.today().isoformat(), help="logical date of the run and its batch"
@@ -266,13 +195,21 @@ def main(argv: list[str] | None = None) -> int:
             "MODELARTS_EXAMPLE_POKE_INTERVAL": "1",
         }
     )
-    # The emulator's files live beside AIRFLOW_HOME, not in it: its log shows the (dummy) credentials.
+    # The emulator's log lives beside AIRFLOW_HOME, not in it: it shows the (dummy) credentials.
     emulator_dir = ROOT / ".airflow" / "demo-emulator"
     emulator_dir.mkdir(parents=True, exist_ok=True)
+    log_file = emulator_dir / "emulator.log"
     _log(f"AIRFLOW_HOME={home}")
-    with emulator(emulator_dir, args.pass_rate) as (base_url, conn_json):
-        _log(f"emulator running at {base_url} (log: {emulator_dir / 'emulator.log'})")
-        env["AIRFLOW_CONN_MODELARTS_DEFAULT"] = conn_json
+    # Its own process (the CLI, on a free loopback port), stopped on the way out even when something fails.
+    emulator = EmulatorProcess("--reviewer-pass-rate", str(args.pass_rate), log_file=log_file)
+    try:
+        emulator.start()
+    except RuntimeError as exc:
+        raise SystemExit(f"The emulator did not start: {exc}") from None
+    with emulator:
+        base_url = emulator.base_url
+        _log(f"emulator running at {base_url} (log: {log_file})")
+        env["AIRFLOW_CONN_MODELARTS_DEFAULT"] = emulator.connection_json()
 
         _log("airflow db migrate ...")
         migrate_log = home / "db_migrate.log"

@@ -102,6 +102,7 @@ class EmulatorProcess:
         """Start the process and return once it answers (see the module docstring); a no-op when running."""
         if self.process is not None:
             return self
+        self.returncode = None
         self._private_dir = Path(tempfile.mkdtemp(prefix="modelarts-emulator-"))
         url_file = self._private_dir / "url"
         self.log_path = self._log_file or self._private_dir / "emulator.log"
@@ -161,8 +162,7 @@ class EmulatorProcess:
                     process.wait(timeout=STOP_GRACE_SECONDS)
                     break
         if process is not None:
-            process.wait()
-        self.returncode = process.returncode if process is not None else None
+            self.returncode = process.wait()
         self._base_url = ""
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
@@ -201,17 +201,12 @@ class EmulatorProcess:
         return self._admin
 
     def connection_dict(self, auth: str = "aksk", **extra: Any) -> dict[str, Any]:
-        """The Airflow connection (JSON form, for ``AIRFLOW_CONN_<ID>``) that reaches this process."""
+        """The Airflow connection (JSON form, for ``AIRFLOW_CONN_<ID>``) that reaches this process
+        (``extra``: other extras, or other keys, e.g. ``secret_key=`` a wrong one)."""
         from .testing import connection_dict
 
-        return connection_dict(
-            self.base_url,
-            DEFAULT_PROJECT_ID,
-            auth,
-            access_key=self.access_key,
-            secret_key=self._secret_key,
-            **extra,
-        )
+        keys = {"access_key": self.access_key, "secret_key": self._secret_key}
+        return connection_dict(self.base_url, DEFAULT_PROJECT_ID, auth, **{**keys, **extra})
 
     def connection_json(self, auth: str = "aksk", **extra: Any) -> str:
         return json.dumps(self.connection_dict(auth, **extra))

@@ -3,7 +3,7 @@
 ``airflow standalone`` runs the api-server, scheduler, dag-processor and triggerer (LocalExecutor, SQLite)
 in a throwaway ``AIRFLOW_HOME`` under ``.airflow/airflow-<version>/system``, with ``dags_examples/`` as its
 DAGs folder and ``AIRFLOW_CONN_MODELARTS_DEFAULT`` pointing at the emulator CLI
-(``python -m modelarts_emulator``) in its own process. Tests drive it only through the
+(``python -m modelarts_emulator``) in its own process (``EmulatorProcess``). Tests drive it only through the
 public REST API (``POST /auth/token``, ``/api/v2/...``). Both are stopped by signalling their process
 groups (standalone leaves LocalExecutor workers behind otherwise). Nothing of the pytest process's Airflow
 settings (unit-test mode, its home) leaks in.
@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from modelarts_emulator import DEFAULT_PROJECT_ID
-from modelarts_emulator.testing import EmulatorAdmin, connection_dict
+from modelarts_emulator.process import EmulatorProcess
+from modelarts_emulator.testing import EmulatorAdmin
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -100,30 +100,6 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
             return
 
 
-@contextlib.contextmanager
-def emulator_process(workdir: Path) -> Iterator[str]:
-    """The emulator CLI on a free port in its own process group; yields its base URL."""
-    url_file = workdir / "emulator.url"
-    with (workdir / "emulator.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "modelarts_emulator", "--host", "127.0.0.1",
-             "--port", "0", "--url-file", str(url_file),
-             "--reviewer-pace", "1", "--reviewer-pass-rate", "0.95"],
-            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
-        )  # fmt: skip
-    try:
-
-        def url() -> str | None:
-            if process.poll() is not None:
-                raise RuntimeError(f"the emulator exited early; see {workdir / 'emulator.log'}")
-            text = url_file.read_text().strip() if url_file.exists() else ""
-            return text or None
-
-        yield poll("emulator URL file", url, timeout=60, interval=0.2)
-    finally:
-        stop_group(process)
-
-
 def standalone_environment(home: Path, port: int, connection: dict[str, Any]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
     env.update(
@@ -164,12 +140,13 @@ def system_deployment(root: Path) -> Iterator[SystemDeployment]:
     home, emulator_dir = root / "home", root / "emulator"
     home.mkdir(parents=True)
     emulator_dir.mkdir(parents=True)
-    with emulator_process(emulator_dir) as emulator_url:
-        admin = EmulatorAdmin(emulator_url)
+    emulator_args = ("--reviewer-pace", "1", "--reviewer-pass-rate", "0.95")
+    with EmulatorProcess(*emulator_args, log_file=emulator_dir / "emulator.log") as emulator:
+        emulator_url, admin = emulator.base_url, emulator.admin
         # Reviewers and status transitions advance only through the admin API: the tests decide when, so
         # a sensor can never find its check finished before it had the chance to defer.
         admin.configure(step_seconds=None)
-        connection = connection_dict(emulator_url, DEFAULT_PROJECT_ID, "aksk")
+        connection = emulator.connection_dict("aksk")
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         log_file = root / "standalone.log"
@@ -193,7 +170,6 @@ def system_deployment(root: Path) -> Iterator[SystemDeployment]:
             )
         finally:
             stop_group(process)
-            admin.close()
 
 
 def _ready(process: subprocess.Popen[bytes], base_url: str, home: Path, log_file: Path) -> str | None:
