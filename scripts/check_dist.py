@@ -1,13 +1,17 @@
-"""`make dist`, last step: install the built wheel as a user would and run the demo DAG with it.
+"""`make dist`, last step: install the built wheels as a user would and run the demo DAG with them.
 
-A clean venv (the interpreter's own ``venv``, nothing of this checkout on its path) gets the wheel with its
-``emulator`` extra; its dependencies come from the package index, constrained to the versions of the newest
-Airflow lock (Airflow's own advice: install with constraints). Then, in that venv:
+``DIST_DIR`` holds a wheel and an sdist of each distribution: the provider and the emulator
+(``modelarts-emulator``, from ``emulator/``). The provider's wheel must not carry the emulator: its file list
+is printed and checked first. A clean venv (the interpreter's own ``venv``, nothing of this checkout on its
+path) then gets the provider's wheel with its ``emulator`` extra, which names ``modelarts-emulator``:
+resolved to the emulator's wheel just built (no index has it); every other dependency comes from the package
+index, constrained to the versions of the newest Airflow lock (Airflow's own advice: install with
+constraints). Then, in that venv:
 
-1. the provider is imported from the venv's site-packages, not from the checkout;
-2. ``airflow providers list`` shows it, at the version the wheel carries;
+1. the provider and the emulator are imported from the venv's site-packages, not from the checkout;
+2. ``airflow providers list`` shows the provider, at the version the wheel carries;
 3. the example pipeline (a copy of ``dags_examples/`` and ``scripts/demo.py`` in a scratch folder) runs
-   against the emulator the wheel installed.
+   against the emulator the extra installed.
 
 Usage: ``python scripts/check_dist.py DIST_DIR LOCK``
 """
@@ -20,10 +24,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTION = "airflow-provider-modelarts"
+EMULATOR = "modelarts-emulator"
 
 
 def say(message: str) -> None:
@@ -49,13 +55,40 @@ def constraints_from_lock(lock: Path, target: Path) -> None:
     target.write_text("\n".join(pins) + "\n")
 
 
-def main(dist_dir: str, lock: str) -> int:
-    wheels = sorted(Path(dist_dir).resolve().glob("*.whl"))
-    sdists = sorted(Path(dist_dir).resolve().glob("*.tar.gz"))
+def built(dist_dir: Path, distribution: str) -> tuple[Path, Path]:
+    """(wheel, sdist) of one distribution in ``dist_dir``: exactly one of each."""
+    stem = distribution.replace("-", "_")
+    wheels = sorted(dist_dir.glob(f"{stem}-*.whl"))
+    sdists = sorted(dist_dir.glob(f"{stem}-*.tar.gz"))
     if len(wheels) != 1 or len(sdists) != 1:
-        raise SystemExit(f"expected one wheel and one sdist in {dist_dir}, found {wheels + sdists}")
-    wheel = wheels[0]
+        found = [path.name for path in wheels + sdists]
+        raise SystemExit(f"expected one wheel and one sdist of {distribution} in {dist_dir}, found {found}")
+    return wheels[0], sdists[0]
+
+
+def check_provider_wheel_has_no_emulator(wheel: Path) -> None:
+    """Print the provider wheel's file list; fail if any file of it is the emulator's."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = sorted(archive.namelist())
+    say(f"{wheel.name}: {len(names)} files")
+    for name in names:
+        print(f"    {name}", flush=True)
+    emulator_files = [name for name in names if "emulator" in name]
+    if emulator_files:
+        raise SystemExit(f"the provider's wheel carries emulator files: {emulator_files}")
+    say(f"{wheel.name} carries no emulator file")
+
+
+def main(dist_dir: str, lock: str) -> int:
+    dist = Path(dist_dir).resolve()
+    wheel, sdist = built(dist, DISTRIBUTION)
+    emulator_wheel, emulator_sdist = built(dist, EMULATOR)
+    if len(list(dist.iterdir())) != 4:
+        raise SystemExit(f"expected the two distributions' wheels and sdists only in {dist}")
+    check_provider_wheel_has_no_emulator(wheel)
     version = wheel.name.split("-")[1]
+    if emulator_wheel.name.split("-")[1] != version:
+        raise SystemExit(f"{emulator_wheel.name} is not at the provider's version {version}")
     uv = Path(sys.executable).parent / "uv"
     with tempfile.TemporaryDirectory(prefix="modelarts-dist-") as scratch_name:
         scratch = Path(scratch_name)
@@ -64,19 +97,18 @@ def main(dist_dir: str, lock: str) -> int:
         run([sys.executable, "-m", "venv", str(venv)], cwd=scratch)
         constraints = scratch / "constraints.txt"
         constraints_from_lock(Path(lock).resolve(), constraints)
-        say(f"installing {wheel.name}[emulator] into a clean venv from the index ...")
+        say(f"installing {wheel.name}[emulator] ({EMULATOR}: {emulator_wheel.name}) into a clean venv ...")
         run(
             [str(uv), "pip", "install", "--quiet", "--python", str(python), "-c", str(constraints),
-             f"{DISTRIBUTION}[emulator] @ {wheel.as_uri()}"],
+             f"{DISTRIBUTION}[emulator] @ {wheel.as_uri()}", f"{EMULATOR} @ {emulator_wheel.as_uri()}"],
             cwd=scratch,
         )  # fmt: skip
 
-        located = run(
-            [str(python), "-c", "import airflow_provider_modelarts as p; print(p.__file__)"], cwd=scratch
-        )
-        if not located.strip().startswith(str(venv)):
-            raise SystemExit(f"the provider was imported from {located.strip()}, not from the wheel's venv")
-        say(f"imported from {located.strip()}")
+        for package in ("airflow_provider_modelarts", "modelarts_emulator"):
+            located = run([str(python), "-c", f"import {package} as p; print(p.__file__)"], cwd=scratch)
+            if not located.strip().startswith(str(venv)):
+                raise SystemExit(f"{package} was imported from {located.strip()}, not from the wheels' venv")
+            say(f"imported from {located.strip()}")
 
         env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
         env.update({"AIRFLOW_HOME": str(scratch / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
@@ -98,7 +130,8 @@ def main(dist_dir: str, lock: str) -> int:
         demo = subprocess.run([str(python), str(work / "scripts" / "demo.py")], cwd=work, env=env, text=True)
         if demo.returncode != 0:
             raise SystemExit(f"the demo failed with the installed wheel (exit {demo.returncode})")
-    say(f"OK: {wheel.name} and {sdists[0].name} install and run")
+    archives = f"{wheel.name}, {sdist.name}, {emulator_wheel.name} and {emulator_sdist.name}"
+    say(f"OK: {archives} are built; the wheels install and run")
     return 0
 
 

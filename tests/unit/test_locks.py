@@ -52,8 +52,10 @@ def test_each_lock_pins_its_airflow_minor_with_hashes_for_every_requirement(mino
     assert len(requirements) > 100
     unhashed = [name for name, (_, hashes) in requirements.items() if not hashes]
     assert unhashed == []
-    # The provider itself is installed from the checkout, never from a pin.
-    assert "airflow-provider-modelarts" not in requirements
+    # The provider and the emulator (emulator/) are installed from the checkout, never from a pin; the
+    # emulator's own dependencies are locked like the provider's.
+    assert "airflow-provider-modelarts" not in requirements and "modelarts-emulator" not in requirements
+    assert {"fastapi", "uvicorn"} <= set(requirements)
 
 
 def test_the_oldest_lock_holds_the_floor_pyproject_claims() -> None:
