@@ -83,8 +83,9 @@ def main(dist_dir: str, lock: str) -> int:
     dist = Path(dist_dir).resolve()
     wheel, sdist = built(dist, DISTRIBUTION)
     emulator_wheel, emulator_sdist = built(dist, EMULATOR)
-    if len(list(dist.iterdir())) != 4:
-        raise SystemExit(f"expected the two distributions' wheels and sdists only in {dist}")
+    archives = sorted(path.name for path in dist.iterdir() if path.name.endswith((".whl", ".tar.gz")))
+    if len(archives) != 4:
+        raise SystemExit(f"expected a wheel and an sdist of each distribution in {dist}, found {archives}")
     check_provider_wheel_has_no_emulator(wheel)
     version = wheel.name.split("-")[1]
     if emulator_wheel.name.split("-")[1] != version:

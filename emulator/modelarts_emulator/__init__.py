@@ -27,9 +27,6 @@ from .records import sample_id_for
 from .seed import DEFAULT_SEED, apply_seed, default_seed
 from .state import EmulatorState
 
-# The same version as the provider it is released with (its dependency pins that version).
-__version__ = "0.1.0"
-
 if TYPE_CHECKING:
     from .process import EmulatorProcess
     from .testing import EmulatorAdmin, EmulatorServer
