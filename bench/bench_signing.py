@@ -12,8 +12,8 @@ the figures are the median rounds and the target is ours / theirs at most 1.0 fo
 
 Before timing, one request of each kind is signed by both with the same fixed ``X-Sdk-Date``: the two
 ``Authorization`` values are compared and both requests are verified with the emulator's gateway check
-(``emulator/signature.py``). A difference is reported in the row's note, not raised: it would be a finding
-about one signer, and the timing is still worth having.
+(``modelarts_emulator/signature.py``). A difference is reported in the row's note, not raised: it would be
+a finding about one signer, and the timing is still worth having.
 
 Three request kinds, because the body hash is the only part that grows with the request:
 

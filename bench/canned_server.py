@@ -5,10 +5,11 @@ Usage: ``python bench/canned_server.py [--port 0] [--url-file PATH] [--latency-m
 
 Every ``POST`` or ``PUT`` to a path ending in ``/samples`` (add samples, update labels of a dataset or a team
 task) is answered ``200`` after ``--latency-ms`` with the reply the emulator gives for a batch where every
-item succeeded (``emulator/samples.py``): ``{"success": true, "results": [...]}``, one entry per sample of
-the request, ``{"success": true, "name": ..., "info": <sample id>}`` for an add and ``{"success": true}`` for
-an update, so the client reads and counts exactly what it reads from the emulator. The body is parsed only to
-count its samples; replies are built once per count and cached. Anything else is a 404 ``APIGW.0101``.
+item succeeded (``modelarts_emulator/samples.py``): ``{"success": true, "results": [...]}``, one entry per
+sample of the request, ``{"success": true, "name": ..., "info": <sample id>}`` for an add and
+``{"success": true}`` for an update, so the client reads and counts exactly what it reads from the emulator.
+The body is parsed only to count its samples; replies are built once per count and cached. Anything else is
+a 404 ``APIGW.0101``.
 
 What it leaves out on purpose: signature checks, model validation, state. Connections are kept alive (the
 client's pool reuses them), every connection is served by its own coroutine, so requests wait out their

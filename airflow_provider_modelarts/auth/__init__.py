@@ -10,8 +10,8 @@ Where each concern lives:
 
 A user of the library needs only the two auth classes, exported here. The signing primitives are imported
 from :mod:`.signing` itself (by :mod:`.aksk`, the emulator and the tests). Verifying a signature is a server's
-job and lives in the emulator (``emulator/signature.py``). Nothing in this package imports Airflow or the
-emulator: it is usable as a plain library.
+job and lives in the emulator (``modelarts_emulator/signature.py``). Nothing in this package imports
+Airflow or the emulator: it is usable as a plain library.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The ``SDK-HMAC-SHA256`` request-signing algorithm, as pure functions.
 
 Written once and shared: :class:`~airflow_provider_modelarts.auth.aksk.AkSkAuth` signs with it and the local
-emulator (``emulator/signature.py``) verifies with it, so the two sides cannot drift apart. The steps follow
-the spec's "AK/SK request signing": canonical URI, canonical query, canonical headers, payload hash,
-canonical request, string to sign, HMAC signature, ``Authorization`` header.
+emulator (``modelarts_emulator/signature.py``) verifies with it, so the two sides cannot drift apart. The
+steps follow the spec's "AK/SK request signing": canonical URI, canonical query, canonical headers, payload
+hash, canonical request, string to sign, HMAC signature, ``Authorization`` header.
 
 The functions take the path and query *as they travel on the wire* (percent-encoded), because that is all a
 server ever sees. :func:`canonical_headers` is the only place where header names and values are brought into
@@ -125,7 +125,7 @@ def canonical_headers(headers: HeaderInput) -> dict[str, str]:
     Raw byte values (``httpx.Headers`` is read through its public ``raw`` list) are decoded as UTF-8 with
     ``surrogateescape``, so any bytes hash back to exactly the bytes sent. This is the one canonicalisation
     used by signing and by verification; a server that received latin-1 decoded text adapts the values
-    afterwards (see ``emulator/signature.py``).
+    afterwards (see ``modelarts_emulator/signature.py``).
     """
     items: Iterable[tuple[str | bytes, str | bytes]]
     if isinstance(headers, httpx.Headers):

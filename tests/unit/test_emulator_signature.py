@@ -1,5 +1,5 @@
-"""Server-side verification (``emulator/signature.py``): a pure function of what a server received, so it is
-tested without a server; the signed requests come from AkSkAuth through a real httpx client."""
+"""Server-side verification (``modelarts_emulator/signature.py``): a pure function of what a server received,
+so it is tested without a server; the signed requests come from AkSkAuth through a real httpx client."""
 
 from __future__ import annotations
 
