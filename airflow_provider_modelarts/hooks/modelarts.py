@@ -16,7 +16,7 @@ for every sync operation, :meth:`get_async_client` where sending is async (bulk 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from airflow.sdk import BaseHook
@@ -24,7 +24,8 @@ from airflow.sdk import BaseHook
 from airflow_provider_modelarts import acceptance, assets, export, team_tasks
 from airflow_provider_modelarts.acceptance import rounds
 from airflow_provider_modelarts.assets import endpoint_host
-from airflow_provider_modelarts.bulk import operations, planning
+from airflow_provider_modelarts.bulk import operations
+from airflow_provider_modelarts.bulk.planning import BulkOptions
 from airflow_provider_modelarts.bulk.sources import Source
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient, RetryPolicy
 from airflow_provider_modelarts.hooks.connection import (
@@ -96,13 +97,13 @@ class ModelArtsHook(BaseHook):
         *,
         final_annotation: bool | None = None,
         label_format: Any = None,
-        batch_size: int = planning.DEFAULT_BATCH_SIZE,
-        max_concurrency: int = planning.DEFAULT_MAX_CONCURRENCY,
-        max_batch_bytes: int = planning.DEFAULT_MAX_BATCH_BYTES,
-        on_invalid: str = "fail",
-        adaptive_concurrency: bool = True,
+        options: BulkOptions | None = None,
+        **settings: Any,
     ) -> dict[str, Any]:
         """Add samples in concurrent batches after validating all of them; returns the run's summary.
+
+        ``options``: how the run sends (:class:`~airflow_provider_modelarts.bulk.planning.BulkOptions`,
+        default its defaults); ``settings``: its fields by name (``batch_size=50``), replacing those.
 
         Safe to repeat: a sample the service reports as already there (``ModelArts.4422``, e.g. added by a
         request whose answer was lost, or by an earlier try of the task) counts as ``already_present``. Some
@@ -115,9 +116,10 @@ class ModelArtsHook(BaseHook):
             dataset_id=dataset_id,
             final_annotation=final_annotation,
             label_format=label_format,
-            **self._bulk_run(
-                dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid, adaptive_concurrency
-            ),
+            open_client=self.get_async_client,
+            target=self._target(dataset_id),
+            log=self.log,
+            options=(options or BulkOptions()).replace(**settings),
         )
 
     def update_labels(
@@ -129,17 +131,15 @@ class ModelArtsHook(BaseHook):
         worker_email: str | None = None,
         worker_id: str | None = None,
         allow_label_deletion: bool = False,
-        batch_size: int = planning.DEFAULT_BATCH_SIZE,
-        max_concurrency: int = planning.DEFAULT_MAX_CONCURRENCY,
-        max_batch_bytes: int = planning.DEFAULT_MAX_BATCH_BYTES,
-        on_invalid: str = "fail",
-        adaptive_concurrency: bool = True,
+        options: BulkOptions | None = None,
+        **settings: Any,
     ) -> dict[str, Any]:
         """Replace the labels of existing samples (of the dataset, or of a team labeling task) in batches.
 
-        Safe to repeat: an update sets labels to the given value. A ``sample_id`` may appear once per run (two
-        updates of one sample in concurrent batches would race). A sample sent without labels makes ModelArts
-        delete all of its labels, so such samples refuse the run unless ``allow_label_deletion``.
+        ``options`` / ``settings`` as for :meth:`add_samples`. Safe to repeat: an update sets labels to the
+        given value. A ``sample_id`` may appear once per run (two updates of one sample in concurrent
+        batches would race). A sample sent without labels makes ModelArts delete all of its labels, so such
+        samples refuse the run unless ``allow_label_deletion``.
         """
         return operations.update_labels(
             source,
@@ -148,21 +148,16 @@ class ModelArtsHook(BaseHook):
             worker_email=worker_email,
             worker_id=worker_id,
             allow_label_deletion=allow_label_deletion,
-            **self._bulk_run(
-                dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid, adaptive_concurrency
-            ),
+            open_client=self.get_async_client,
+            target=self._target(dataset_id),
+            log=self.log,
+            options=(options or BulkOptions()).replace(**settings),
         )
 
-    def _bulk_run(self, dataset_id: str, *sizes: Any) -> dict[str, Any]:
-        """What a bulk run takes from the hook: async clients, the log, where it sends (read only once the
-        input passed validation, outside the event loop), and the sizes in their order."""
-        names = ("batch_size", "max_concurrency", "max_batch_bytes", "on_invalid", "adaptive_concurrency")
-        return {
-            "open_client": self.get_async_client,
-            "target": lambda: f"dataset {dataset_id} (project {self.project_id})",
-            "log": self.log,
-            **dict(zip(names, sizes, strict=True)),
-        }
+    def _target(self, dataset_id: str) -> Callable[[], str]:
+        """Where a bulk run sends, for its log: read only once the input passed validation (outside the
+        event loop), so a refused run never needs the connection."""
+        return lambda: f"dataset {dataset_id} (project {self.project_id})"
 
     # -- team labeling tasks -------------------------------------------------------------------------------
 
