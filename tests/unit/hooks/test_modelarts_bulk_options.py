@@ -1,4 +1,4 @@
-"""``ModelArtsHook.add_samples`` / ``update_labels`` take one ``BulkOptions``; its fields by name still work."""
+"""ModelArtsHook.add_samples / update_labels take one ``BulkOptions``; its fields by name still work."""
 
 from __future__ import annotations
 
