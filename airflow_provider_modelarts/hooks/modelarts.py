@@ -10,8 +10,9 @@ operation's idempotency rule (as the amazon provider's ``SageMakerHook`` owns Sa
 * export and asset URIs: :mod:`airflow_provider_modelarts.export`, :mod:`airflow_provider_modelarts.assets`.
 
 The connection is read by :mod:`.connection`; whether anything is tried again is decided in
-:mod:`~airflow_provider_modelarts.retries`. One way to a client: :meth:`get_conn` (the shared sync client)
-for every sync operation, :meth:`get_async_client` where sending is async (bulk runs, the trigger).
+:mod:`~airflow_provider_modelarts.retries`. One way to a hook (operators, trigger, links):
+:meth:`ModelArtsHook.for_connection`; to a client: :meth:`get_conn` (the shared sync client) for every sync
+operation, :meth:`get_async_client` where sending is async (bulk runs, the trigger).
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_modelarts import acceptance, assets, export, team_tasks
 from airflow_provider_modelarts.acceptance import rounds
 from airflow_provider_modelarts.assets import endpoint_host
-from airflow_provider_modelarts.bulk import operations
-from airflow_provider_modelarts.bulk.planning import BulkOptions
+from airflow_provider_modelarts.bulk import operations, planning
 from airflow_provider_modelarts.bulk.sources import Source
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient, RetryPolicy
 from airflow_provider_modelarts.hooks.connection import (
@@ -85,6 +85,14 @@ class ModelArtsHook(BaseHook):
         self._settings: ModelArtsConnectionSettings | None = None
         self._client: ModelArtsClient | None = None
 
+    @classmethod
+    def for_connection(
+        cls, modelarts_conn_id: str, *, project_id: str | None = None, retry: RetryPolicy | None = None
+    ) -> ModelArtsHook:
+        """The one way tasks, the trigger and the links build a hook; an empty ``project_id`` (a template that
+        rendered to nothing) means the connection's project."""
+        return cls(modelarts_conn_id, project_id=project_id or None, retry=retry)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(modelarts_conn_id={self.modelarts_conn_id!r})"
 
@@ -97,16 +105,15 @@ class ModelArtsHook(BaseHook):
         *,
         final_annotation: bool | None = None,
         label_format: Any = None,
-        options: BulkOptions | None = None,
+        options: planning.BulkOptions | None = None,
         **settings: Any,
     ) -> dict[str, Any]:
         """Add samples in concurrent batches after validating all of them; returns the run's summary.
 
         ``options``: how the run sends (:class:`~airflow_provider_modelarts.bulk.planning.BulkOptions`,
-        default its defaults); ``settings``: its fields by name (``batch_size=50``), replacing those.
-
-        Safe to repeat: a sample the service reports as already there (``ModelArts.4422``, e.g. added by a
-        request whose answer was lost, or by an earlier try of the task) counts as ``already_present``. Some
+        default its defaults); ``settings``: its fields by name (``batch_size=50``), replacing those. Safe to
+        repeat: a sample the service reports as already there (``ModelArts.4422``, e.g. added by a request
+        whose answer was lost, or by an earlier try of the task) counts as ``already_present``. Some
         deployments reject a whole batch with 4422 when one of its samples exists; nothing of it was applied,
         so its samples are re-sent one at a time to sort them out. Raises :class:`RunRefused` (nothing sent)
         for invalid input with ``on_invalid="fail"``; rejected samples are counted in the summary.
@@ -119,7 +126,7 @@ class ModelArtsHook(BaseHook):
             open_client=self.get_async_client,
             target=self._target(dataset_id),
             log=self.log,
-            options=(options or BulkOptions()).replace(**settings),
+            options=(options or planning.BulkOptions()).replace(**settings),
         )
 
     def update_labels(
@@ -131,7 +138,7 @@ class ModelArtsHook(BaseHook):
         worker_email: str | None = None,
         worker_id: str | None = None,
         allow_label_deletion: bool = False,
-        options: BulkOptions | None = None,
+        options: planning.BulkOptions | None = None,
         **settings: Any,
     ) -> dict[str, Any]:
         """Replace the labels of existing samples (of the dataset, or of a team labeling task) in batches.
@@ -151,13 +158,11 @@ class ModelArtsHook(BaseHook):
             open_client=self.get_async_client,
             target=self._target(dataset_id),
             log=self.log,
-            options=(options or BulkOptions()).replace(**settings),
+            options=(options or planning.BulkOptions()).replace(**settings),
         )
 
     def _target(self, dataset_id: str) -> Callable[[], str]:
-        """Where a bulk run sends, for its log: read only once the input passed validation (outside the
-        event loop), so a refused run never needs the connection."""
-        return lambda: f"dataset {dataset_id} (project {self.project_id})"
+        return lambda: f"dataset {dataset_id} (project {self.project_id})"  # for the log, once input passed
 
     # -- team labeling tasks -------------------------------------------------------------------------------
 
