@@ -279,6 +279,7 @@ class AcceptanceTrigger(BaseTrigger):
         """Release the client only: the acceptance is human work started by another task.
 
         Marking this wait failed or clearing it must not cancel the reviewers' round, which is what
-        cancelling remote work would mean here; to cancel it, run AcceptanceOperator(action="cancel").
+        cancelling remote work would mean here; to cancel it, run
+        ApplyAcceptanceActionOperator(action="cancel").
         """
         await self._close_client()
