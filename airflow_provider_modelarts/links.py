@@ -54,9 +54,9 @@ def _console_link(operator: Any, kind: str) -> str:
     if kind == "workforce_task" and (not isinstance(task_id, str) or not task_id or "{{" in task_id):
         return ""
     try:
-        from airflow_provider_modelarts.operators.base import modelarts_hook
+        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-        hook = modelarts_hook(
+        hook = ModelArtsHook.for_connection(
             getattr(operator, "modelarts_conn_id", "modelarts_default"),
             project_id=getattr(operator, "project_id", None),
         )

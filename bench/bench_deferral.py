@@ -177,10 +177,10 @@ async def timeliness(count: int, interval: float) -> dict[str, Any]:
             (first if due == self.started else delays).append(self._now() - (due or 0.0))
             return result
 
-    from airflow_provider_modelarts.operators.base import modelarts_hook
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
     # What a triggerer does once per process, outside the figures: import the hook, client and models.
-    async with await modelarts_hook("modelarts_default").get_async_client() as client:
+    async with await ModelArtsHook.for_connection("modelarts_default").get_async_client() as client:
         await client.get_workforce_task("ds-images", "task-1")
     criteria = AcceptanceCriteria(target_statuses=(), check_complete=True).to_dict()
     start = time.time()

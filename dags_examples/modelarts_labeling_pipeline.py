@@ -66,7 +66,10 @@ from airflow.sdk import DAG, Param, get_current_context, task
 
 from airflow_provider_modelarts.acceptance import read_status, status_name
 from airflow_provider_modelarts.models import TaskStatus
-from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from airflow_provider_modelarts.operators.acceptance import (
+    DecideAcceptanceOperator,
+    StartAcceptanceOperator,
+)
 from airflow_provider_modelarts.operators.base import LABELS_ACCEPTED_ALIAS
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
@@ -320,11 +323,11 @@ with DAG(
         samples=labels,
     )
 
-    start_acceptance = AcceptanceOperator(
+    # Adopts the round already open when check_batch sends a re-run here.
+    start_acceptance = StartAcceptanceOperator(
         task_id="start_acceptance",
         dataset_id="{{ params.dataset_id }}",
         workforce_task_id=TEAM_TASK_ID,
-        start_acceptance=True,  # adopts the round already open when check_batch sends a re-run here
         sampling_rate="{{ params.sampling_rate }}",
         # Runs after update_labels, or straight after check_batch (labeling skipped) for an open round.
         trigger_rule="none_failed_min_one_success",
@@ -342,7 +345,7 @@ with DAG(
         timeout=timedelta(days=3),
     )
 
-    decide_by_pass_rate = AcceptanceOperator(
+    decide_by_pass_rate = DecideAcceptanceOperator(
         task_id="decide_by_pass_rate",
         dataset_id="{{ params.dataset_id }}",
         workforce_task_id=TEAM_TASK_ID,

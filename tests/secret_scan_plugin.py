@@ -288,7 +288,7 @@ class SecretScanPlugin:
         for module, names, methods in (
             ("airflow_provider_modelarts.operators.samples", ["AddSamplesOperator"], ["execute"]),
             ("airflow_provider_modelarts.operators.labels", ["UpdateLabelsOperator"], ["execute"]),
-            ("airflow_provider_modelarts.operators.acceptance", ["AcceptanceOperator"], ["execute"]),
+            ("airflow_provider_modelarts.operators.acceptance_base", ["AcceptanceBaseOperator"], ["execute"]),
             (
                 "airflow_provider_modelarts.sensors.acceptance",
                 ["AcceptanceSensor"],

@@ -7,7 +7,7 @@
 * :mod:`~airflow_provider_modelarts.acceptance.decision`: pass or reject by pass rate, and what a start or an
   action came to (the results of the hook's acceptance operations).
 
-``ModelArtsHook`` (for ``AcceptanceOperator``), ``AcceptanceSensor`` and ``AcceptanceTrigger`` all call these,
+``ModelArtsHook`` (for the operators), ``AcceptanceSensor`` and ``AcceptanceTrigger`` all call these,
 so the same figures always mean the same thing. Plain data in, plain data out: cheap to test, and usable from
 the triggerer's event loop.
 """

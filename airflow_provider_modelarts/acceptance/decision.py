@@ -144,7 +144,7 @@ def decide_by_pass_rate(
     if not round_id:
         raise AcceptanceNotDecidableError(
             f"Team labeling task {task_id} has no acceptance round to judge; start one with "
-            "AcceptanceOperator(start_acceptance=True) and wait for it with AcceptanceSensor."
+            "StartAcceptanceOperator and wait for it with AcceptanceSensor."
         )
     stats = snapshot.stats
     if stats is None or stats.rate is None or not stats.checked:

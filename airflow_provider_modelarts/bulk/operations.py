@@ -3,7 +3,8 @@
 :class:`~airflow_provider_modelarts.bulk.sending.BulkOperation` is the engine (validate first, batch, send
 concurrently, tally); this module says which checks run before anything is sent and how one batch is sent
 and read for adding samples and for updating labels. ``ModelArtsHook.add_samples`` / ``update_labels`` call
-:func:`add_samples` / :func:`update_labels` with the connection's async client factory.
+:func:`add_samples` / :func:`update_labels` with the connection's async client factory and the run's
+:class:`~.planning.BulkOptions`.
 
 The idempotency rules: a sample the service already has (``ModelArts.4422``, after a lost answer or an
 earlier try) counts as done; a batch refused whole with 4422 applied nothing, so its samples are re-sent one
@@ -22,7 +23,7 @@ from airflow_provider_modelarts.bulk.checks import (
     RequiredKey,
     UnnamedSamples,
 )
-from airflow_provider_modelarts.bulk.planning import Batch
+from airflow_provider_modelarts.bulk.planning import Batch, BulkOptions
 from airflow_provider_modelarts.bulk.sending import BulkOperation
 from airflow_provider_modelarts.bulk.sources import ListSource, Source
 from airflow_provider_modelarts.bulk.tally import ItemResult, Outcome, results_from_response
@@ -47,10 +48,9 @@ def add_samples(
     open_client: OpenClient,
     target: Callable[[], str],
     log: logging.Logger | Any,
-    **sizes: Any,
+    options: BulkOptions,
 ) -> dict[str, Any]:
-    """Add samples (``ModelArtsHook.add_samples`` documents the contract); ``sizes``: ``batch_size``,
-    ``max_concurrency``, ``max_batch_bytes``, ``on_invalid``."""
+    """Add samples (``ModelArtsHook.add_samples`` documents the contract) as ``options`` say."""
     label_format = parse_option(LabelFormat, label_format, "label_format")
 
     async def send(client: AsyncModelArtsClient, batch: Batch[Any]) -> list[ItemResult]:
@@ -68,7 +68,7 @@ def add_samples(
 
     validator = Validator(Sample, "name", [DuplicateKeys("name"), UnnamedSamples()])
     operation = BulkOperation(
-        validator, send, open_client, done_key="added", verb="Adding", target=target, log=log, **sizes
+        validator, send, open_client, done_key="added", verb="Adding", target=target, options=options, log=log
     )
     return operation.run(_as_source(source), dataset_id=dataset_id)
 
@@ -84,9 +84,9 @@ def update_labels(
     open_client: OpenClient,
     target: Callable[[], str],
     log: logging.Logger | Any,
-    **sizes: Any,
+    options: BulkOptions,
 ) -> dict[str, Any]:
-    """Replace labels (``ModelArtsHook.update_labels`` documents the contract); ``sizes`` as above."""
+    """Replace labels (``ModelArtsHook.update_labels`` documents the contract) as ``options`` say."""
     email = worker_email or None
 
     async def send(client: AsyncModelArtsClient, batch: Batch[Any]) -> list[ItemResult]:
@@ -111,8 +111,8 @@ def update_labels(
         done_key="updated",
         verb="Updating labels of",
         target=target,
+        options=options,
         log=log,
-        **sizes,
     )
     return operation.run(_as_source(source), dataset_id=dataset_id, workforce_task_id=workforce_task_id)
 

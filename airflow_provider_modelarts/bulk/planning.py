@@ -1,15 +1,25 @@
-"""Where batches end: at most ``batch_size`` samples and at most ``max_batch_bytes`` of sample data each.
+"""A bulk run's settings (:class:`BulkOptions`, with their defaults) and where its batches end.
 
-The same :class:`BatchPlanner` runs in the validation pass (to know the batch count for progress lines before
-anything is sent) and in the sending pass, so both agree exactly. Light on purpose (no pydantic, no httpx):
-operators import the defaults below when a DAG file is parsed.
+:class:`BulkOptions` is the one value of the five settings a run takes (``batch_size``, ``max_concurrency``,
+``max_batch_bytes``, ``on_invalid``, ``adaptive_concurrency``): the operators build it from their arguments,
+``ModelArtsHook.add_samples`` / ``update_labels`` pass it on, and
+:class:`~airflow_provider_modelarts.bulk.sending.BulkOperation` runs with it. It is checked once, when it is
+made, and each refusal names its field.
+
+Batches hold at most ``batch_size`` samples and at most ``max_batch_bytes`` of sample data each. The same
+:class:`BatchPlanner` runs in the validation pass (to know the batch count for progress lines before anything
+is sent) and in the sending pass, so both agree exactly. Light on purpose (no pydantic, no httpx): operators
+import this module when a DAG file is parsed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Generic, Literal, TypeVar
+
+from airflow_provider_modelarts._text import quote
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -18,7 +28,9 @@ __all__ = [
     "MAX_CONCURRENCY_LIMIT",
     "Batch",
     "BatchPlanner",
+    "BulkOptions",
     "ItemRef",
+    "OnInvalid",
     "make_batches",
     "payload_size",
 ]
@@ -43,6 +55,61 @@ DEFAULT_MAX_CONCURRENCY = 16
 
 #: The HTTP connection pool of a client holds 20 connections; more concurrent requests would only queue.
 MAX_CONCURRENCY_LIMIT = 20
+
+#: ``"fail"``: send nothing if any sample is invalid; ``"skip"``: report the invalid samples, send the rest.
+OnInvalid = Literal["fail", "skip"]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOptions:
+    """How a bulk run sends; each field is checked when the value is made (``ValueError`` naming it).
+
+    :param batch_size: samples per request, at least 1 (:data:`DEFAULT_BATCH_SIZE`).
+    :param max_concurrency: most requests in flight at once, 1 to :data:`MAX_CONCURRENCY_LIMIT`
+        (:data:`DEFAULT_MAX_CONCURRENCY`).
+    :param max_batch_bytes: a batch also ends once its samples carry this much base64 data, at least 1
+        (:data:`DEFAULT_MAX_BATCH_BYTES`).
+    :param on_invalid: :data:`OnInvalid`, ``"fail"`` (default) or ``"skip"``.
+    :param adaptive_concurrency: ``True`` (default): start at 4 requests in flight and find the service's
+        limit up to ``max_concurrency`` (:mod:`.concurrency`); ``False``: exactly ``max_concurrency``.
+    """
+
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
+    on_invalid: OnInvalid = "fail"
+    adaptive_concurrency: bool = True
+
+    def __post_init__(self) -> None:
+        _check_int("batch_size", self.batch_size, None)
+        _check_int("max_concurrency", self.max_concurrency, MAX_CONCURRENCY_LIMIT)
+        _check_int("max_batch_bytes", self.max_batch_bytes, None)
+        if self.on_invalid not in ("fail", "skip"):
+            raise ValueError(f"on_invalid must be 'fail' or 'skip', got {quote(self.on_invalid)}")
+        adaptive = self.adaptive_concurrency
+        if not isinstance(adaptive, bool):
+            raise ValueError(f"adaptive_concurrency must be True or False, got {quote(adaptive)}")
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The settings' names, which are also the operators' and the hook's keyword arguments."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def given(cls, arguments: Mapping[str, Any]) -> BulkOptions:
+        """The options of the settings present in ``arguments`` (the defaults for the others)."""
+        return cls(**{name: arguments[name] for name in cls.names() if name in arguments})
+
+    def replace(self, **settings: Any) -> BulkOptions:
+        """These options with the settings named changed (checked again; an unknown name: ``TypeError``);
+        themselves when none is named."""
+        return dataclasses.replace(self, **settings) if settings else self
+
+
+def _check_int(name: str, value: Any, high: int | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (high and value > high):
+        bound = f"from 1 to {high}" if high else "at least 1"
+        raise ValueError(f"{name} must be an integer {bound}, got {quote(value)}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ from pydantic_core import PydanticSerializationError
 from airflow_provider_modelarts._text import shorten
 from airflow_provider_modelarts.bulk.checks import RunRefused
 from airflow_provider_modelarts.bulk.concurrency import AdaptiveLimit, FixedLimit
-from airflow_provider_modelarts.bulk.planning import Batch, BatchPlanner, make_batches
+from airflow_provider_modelarts.bulk.planning import Batch, BatchPlanner, BulkOptions, make_batches
 from airflow_provider_modelarts.bulk.sources import Source
 from airflow_provider_modelarts.bulk.tally import BulkTally, ItemResult, Outcome, log_lines
 from airflow_provider_modelarts.bulk.validation import ValidationReport, Validator
@@ -194,8 +194,7 @@ class BulkOperation:
     :param verb: start of the log line announcing the sending (``Adding`` / ``Updating labels of``).
     :param target: where the samples go, for that line (``dataset d1 (project p1)``); called only once
         the input passed validation, so a refused run never needs the connection.
-    :param adaptive_concurrency: look for the service's request limit (see :mod:`.concurrency`) up to
-        ``max_concurrency``; ``False`` keeps exactly ``max_concurrency`` requests in flight.
+    :param options: the run's :class:`~.planning.BulkOptions` (batch sizes, concurrency, ``on_invalid``).
     :param log: where progress and problems go (a ``logging.Logger`` or a hook's / task's ``log``).
     """
 
@@ -205,13 +204,8 @@ class BulkOperation:
     done_key: str
     verb: str
     target: Callable[[], str]
-    batch_size: int
-    max_concurrency: int
-    max_batch_bytes: int
-    on_invalid: str = "fail"
+    options: BulkOptions = field(default_factory=BulkOptions)
     log: Any = field(default_factory=lambda: logging.getLogger(__name__))  # or Airflow's structlog logger
-    #: Find the service's limit between 1 and ``max_concurrency`` (AIMD), or send exactly that many at once.
-    adaptive_concurrency: bool = True
 
     def run(self, source: Source, **ids: Any) -> dict[str, Any]:
         """Validate, send and return the summary (``ids`` first, then the counts); see the README for keys.
@@ -229,7 +223,7 @@ class BulkOperation:
         except ValueError as exc:  # ManifestError and friends: the source as a whole is unreadable
             raise RunRefused(str(exc)) from exc
         tally = report.tally
-        self.validator.conclude(report, on_invalid=self.on_invalid, log=log)
+        self.validator.conclude(report, on_invalid=self.options.on_invalid, log=log)
         ids = {**ids, "source": source.describe()}
         if tally.to_send == 0:
             log.warning("Nothing to send: %s holds no valid samples.", source.describe())
@@ -243,7 +237,7 @@ class BulkOperation:
             source.describe(),
             self.target(),
             f"{tally.planned_batches:,}",
-            self.batch_size,
+            self.options.batch_size,
             limit.describe(),
         )
         try:
@@ -266,12 +260,12 @@ class BulkOperation:
 
     def _limit(self, requests: int) -> ConcurrencyLimit:
         """The run's concurrency; an adaptive one knows how many requests the run sends (``requests``)."""
-        if self.adaptive_concurrency:
-            return AdaptiveLimit(self.max_concurrency, requests=requests)
-        return FixedLimit(self.max_concurrency)
+        if self.options.adaptive_concurrency:
+            return AdaptiveLimit(self.options.max_concurrency, requests=requests)
+        return FixedLimit(self.options.max_concurrency)
 
     def _planner(self) -> BatchPlanner:
-        return BatchPlanner(self.batch_size, self.max_batch_bytes)
+        return BatchPlanner(self.options.batch_size, self.options.max_batch_bytes)
 
     def _summary(self, tally: BulkTally, ids: dict[str, Any]) -> dict[str, Any]:
         for check in self.validator.checks:

@@ -10,13 +10,14 @@ operation's idempotency rule (as the amazon provider's ``SageMakerHook`` owns Sa
 * export and asset URIs: :mod:`airflow_provider_modelarts.export`, :mod:`airflow_provider_modelarts.assets`.
 
 The connection is read by :mod:`.connection`; whether anything is tried again is decided in
-:mod:`~airflow_provider_modelarts.retries`. One way to a client: :meth:`get_conn` (the shared sync client)
-for every sync operation, :meth:`get_async_client` where sending is async (bulk runs, the trigger).
+:mod:`~airflow_provider_modelarts.retries`. One way to a hook (operators, trigger, links):
+:meth:`ModelArtsHook.for_connection`; to a client: :meth:`get_conn` (the shared sync client) for every sync
+operation, :meth:`get_async_client` where sending is async (bulk runs, the trigger).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from airflow.sdk import BaseHook
@@ -84,6 +85,14 @@ class ModelArtsHook(BaseHook):
         self._settings: ModelArtsConnectionSettings | None = None
         self._client: ModelArtsClient | None = None
 
+    @classmethod
+    def for_connection(
+        cls, modelarts_conn_id: str, *, project_id: str | None = None, retry: RetryPolicy | None = None
+    ) -> ModelArtsHook:
+        """The one way tasks, the trigger and the links build a hook; an empty ``project_id`` (a template that
+        rendered to nothing) means the connection's project."""
+        return cls(modelarts_conn_id, project_id=project_id or None, retry=retry)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(modelarts_conn_id={self.modelarts_conn_id!r})"
 
@@ -96,16 +105,15 @@ class ModelArtsHook(BaseHook):
         *,
         final_annotation: bool | None = None,
         label_format: Any = None,
-        batch_size: int = planning.DEFAULT_BATCH_SIZE,
-        max_concurrency: int = planning.DEFAULT_MAX_CONCURRENCY,
-        max_batch_bytes: int = planning.DEFAULT_MAX_BATCH_BYTES,
-        on_invalid: str = "fail",
-        adaptive_concurrency: bool = True,
+        options: planning.BulkOptions | None = None,
+        **settings: Any,
     ) -> dict[str, Any]:
         """Add samples in concurrent batches after validating all of them; returns the run's summary.
 
-        Safe to repeat: a sample the service reports as already there (``ModelArts.4422``, e.g. added by a
-        request whose answer was lost, or by an earlier try of the task) counts as ``already_present``. Some
+        ``options``: how the run sends (:class:`~airflow_provider_modelarts.bulk.planning.BulkOptions`,
+        default its defaults); ``settings``: its fields by name (``batch_size=50``), replacing those. Safe to
+        repeat: a sample the service reports as already there (``ModelArts.4422``, e.g. added by a request
+        whose answer was lost, or by an earlier try of the task) counts as ``already_present``. Some
         deployments reject a whole batch with 4422 when one of its samples exists; nothing of it was applied,
         so its samples are re-sent one at a time to sort them out. Raises :class:`RunRefused` (nothing sent)
         for invalid input with ``on_invalid="fail"``; rejected samples are counted in the summary.
@@ -115,9 +123,10 @@ class ModelArtsHook(BaseHook):
             dataset_id=dataset_id,
             final_annotation=final_annotation,
             label_format=label_format,
-            **self._bulk_run(
-                dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid, adaptive_concurrency
-            ),
+            open_client=self.get_async_client,
+            target=self._target(dataset_id),
+            log=self.log,
+            options=(options or planning.BulkOptions()).replace(**settings),
         )
 
     def update_labels(
@@ -129,17 +138,15 @@ class ModelArtsHook(BaseHook):
         worker_email: str | None = None,
         worker_id: str | None = None,
         allow_label_deletion: bool = False,
-        batch_size: int = planning.DEFAULT_BATCH_SIZE,
-        max_concurrency: int = planning.DEFAULT_MAX_CONCURRENCY,
-        max_batch_bytes: int = planning.DEFAULT_MAX_BATCH_BYTES,
-        on_invalid: str = "fail",
-        adaptive_concurrency: bool = True,
+        options: planning.BulkOptions | None = None,
+        **settings: Any,
     ) -> dict[str, Any]:
         """Replace the labels of existing samples (of the dataset, or of a team labeling task) in batches.
 
-        Safe to repeat: an update sets labels to the given value. A ``sample_id`` may appear once per run (two
-        updates of one sample in concurrent batches would race). A sample sent without labels makes ModelArts
-        delete all of its labels, so such samples refuse the run unless ``allow_label_deletion``.
+        ``options`` / ``settings`` as for :meth:`add_samples`. Safe to repeat: an update sets labels to the
+        given value. A ``sample_id`` may appear once per run (two updates of one sample in concurrent
+        batches would race). A sample sent without labels makes ModelArts delete all of its labels, so such
+        samples refuse the run unless ``allow_label_deletion``.
         """
         return operations.update_labels(
             source,
@@ -148,21 +155,14 @@ class ModelArtsHook(BaseHook):
             worker_email=worker_email,
             worker_id=worker_id,
             allow_label_deletion=allow_label_deletion,
-            **self._bulk_run(
-                dataset_id, batch_size, max_concurrency, max_batch_bytes, on_invalid, adaptive_concurrency
-            ),
+            open_client=self.get_async_client,
+            target=self._target(dataset_id),
+            log=self.log,
+            options=(options or planning.BulkOptions()).replace(**settings),
         )
 
-    def _bulk_run(self, dataset_id: str, *sizes: Any) -> dict[str, Any]:
-        """What a bulk run takes from the hook: async clients, the log, where it sends (read only once the
-        input passed validation, outside the event loop), and the sizes in their order."""
-        names = ("batch_size", "max_concurrency", "max_batch_bytes", "on_invalid", "adaptive_concurrency")
-        return {
-            "open_client": self.get_async_client,
-            "target": lambda: f"dataset {dataset_id} (project {self.project_id})",
-            "log": self.log,
-            **dict(zip(names, sizes, strict=True)),
-        }
+    def _target(self, dataset_id: str) -> Callable[[], str]:
+        return lambda: f"dataset {dataset_id} (project {self.project_id})"  # for the log, once input passed
 
     # -- team labeling tasks -------------------------------------------------------------------------------
 

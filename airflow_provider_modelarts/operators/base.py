@@ -2,9 +2,10 @@
 
 As in the amazon provider (``AwsBaseOperator``, ``AwsBaseHookMixin.hook``): a task's hook is built in one
 ``cached_property`` from ``modelarts_conn_id``, ``project_id`` and ``client_retry``, so an operator's
-``execute`` only says ``self.hook``. The trigger (which runs in the triggerer and builds its own async client)
-and the extra links (which get an operator that may not be one of ours) build theirs with
-:func:`modelarts_hook`, the same single constructor.
+``execute`` only says ``self.hook``. It is built by ``ModelArtsHook.for_connection``, the single constructor
+that the trigger (which runs in the triggerer and builds its own async client) and the extra links (which
+get an operator that may not be one of ours) use too: the hook module builds itself, and nothing below the
+operators imports this package.
 
 Sensors use the same base: ``class MySensor(ModelArtsBaseOperator, BaseSensorOperator)`` puts the three
 arguments before the sensor's own (``poke_interval``, ``mode``, ...).
@@ -52,7 +53,6 @@ __all__ = [
     "LABELS_UPDATED_ALIAS",
     "SAMPLES_ADDED_ALIAS",
     "ModelArtsBaseOperator",
-    "modelarts_hook",
     "modelarts_template_fields",
     "with_alias",
 ]
@@ -63,18 +63,6 @@ LABELS_UPDATED_ALIAS = "modelarts-labels-updated"
 LABELS_ACCEPTED_ALIAS = "modelarts-labels-accepted"
 #: ``asset_alias`` not given: the class's :attr:`ModelArtsBaseOperator.default_asset_alias`.
 _CLASS_DEFAULT: Any = object()
-
-
-def modelarts_hook(
-    modelarts_conn_id: str, *, project_id: str | None = None, retry: RetryPolicy | None = None
-) -> ModelArtsHook:
-    """The one way tasks, the trigger and the links build a :class:`ModelArtsHook`.
-
-    An empty ``project_id`` (a template that rendered to nothing) means the connection's project.
-    """
-    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-
-    return ModelArtsHook(modelarts_conn_id, project_id=project_id or None, retry=retry)
 
 
 def with_alias(outlets: Any, alias: str) -> list[Any]:
@@ -179,7 +167,11 @@ class ModelArtsBaseOperator(BaseOperator):
     @cached_property
     def hook(self) -> ModelArtsHook:
         """The task's hook, built on first use (after the templates were rendered) and kept for the try."""
-        return modelarts_hook(self.modelarts_conn_id, project_id=self.project_id, retry=self.client_retry)
+        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+        return ModelArtsHook.for_connection(
+            self.modelarts_conn_id, project_id=self.project_id, retry=self.client_retry
+        )
 
     def announce(self, context: Context, uri: str, extra: dict[str, Any]) -> None:
         """Emit an asset event for ``uri`` (a ``modelarts://`` URI) through the task's alias, with ``extra``.

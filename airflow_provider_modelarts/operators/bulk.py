@@ -34,7 +34,8 @@ from airflow_provider_modelarts.bulk.planning import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_CONCURRENCY,
-    MAX_CONCURRENCY_LIMIT,
+    BulkOptions,
+    OnInvalid,
 )
 from airflow_provider_modelarts.lineage import local_path
 from airflow_provider_modelarts.links import resolve_console_links
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BulkOperator", "OnFailure", "OnInvalid", "as_sample_list"]
 
-OnInvalid = Literal["fail", "skip"]
 OnFailure = Literal["fail", "warn"]
 
 #: Samples nested deeper than this are refused by the models anyway (``models`` ``MAX_DEPTH`` is 64); past
@@ -61,7 +61,9 @@ class BulkOperator(ModelArtsBaseOperator):
 
     Each subclass's ``execute`` makes its one hook call through :meth:`run_bulk`. The arguments below are
     declared here once; the subclasses take them (and ``modelarts_conn_id``, ``project_id``,
-    ``client_retry`` of :class:`ModelArtsBaseOperator`) through ``**kwargs``.
+    ``client_retry`` of :class:`ModelArtsBaseOperator`) through ``**kwargs``. The five that say how the run
+    sends become one :class:`~airflow_provider_modelarts.bulk.planning.BulkOptions`, :attr:`bulk_options`,
+    which checks them and is handed to the hook as it is.
 
     :param dataset_id: the dataset.
     :param samples: a list of samples (templated; an ``XComArg`` works).
@@ -105,6 +107,7 @@ class BulkOperator(ModelArtsBaseOperator):
             "batch_size": batch_size,
             "max_concurrency": max_concurrency,
             "max_batch_bytes": max_batch_bytes,
+            "adaptive_concurrency": adaptive_concurrency,
             "on_invalid": on_invalid,
             "on_failure": on_failure,
         }
@@ -113,11 +116,8 @@ class BulkOperator(ModelArtsBaseOperator):
         self.dataset_id = dataset_id
         self.samples = _hide_if_too_deep(samples)
         self.manifest = manifest
-        self.batch_size = batch_size
-        self.max_concurrency = max_concurrency
-        self.max_batch_bytes = max_batch_bytes
-        self.adaptive_concurrency = bool(adaptive_concurrency)
-        self.on_invalid = on_invalid
+        #: How the run sends (none of the five is templated, so it is known when the DAG is parsed).
+        self.bulk_options = _bulk_options(arguments)
         self.on_failure = on_failure
         #: Team labeling task the samples belong to (only :class:`UpdateLabelsOperator` takes one).
         self.workforce_task_id: str | None = None
@@ -125,18 +125,13 @@ class BulkOperator(ModelArtsBaseOperator):
 
     @classmethod
     def check_arguments(cls, arguments: Mapping[str, Any]) -> None:
-        """The base's checks and the bulk arguments': ``on_invalid``, ``on_failure``, the integer sizes and
+        """The base's checks and the bulk arguments': the :class:`BulkOptions` settings, ``on_failure`` and
         exactly one source, each judged only when the arguments it needs are present (module docstring)."""
         super().check_arguments(arguments)
-        on_invalid = arguments.get("on_invalid", "fail")
-        if on_invalid not in ("fail", "skip"):
-            raise ValueError(f"on_invalid must be 'fail' or 'skip', got {quote(on_invalid)}")
+        _bulk_options(arguments)
         on_failure = arguments.get("on_failure", "fail")
         if on_failure not in ("fail", "warn"):
             raise ValueError(f"on_failure must be 'fail' or 'warn', got {quote(on_failure)}")
-        for name, high in _SIZES:
-            if name in arguments:
-                _check_int(name, arguments[name], 1, high)
         names = cls.source_arguments
         given = [name for name in names if arguments.get(name) is not None]
         if len(given) > 1 or (not given and set(names).issubset(arguments)):
@@ -174,16 +169,6 @@ class BulkOperator(ModelArtsBaseOperator):
         ):
             return content
         return super().render_template(content, context, jinja_env, seen_oids)
-
-    def _run_options(self) -> dict[str, Any]:
-        """The keyword arguments both hook calls take from the shared arguments."""
-        return {
-            "batch_size": self.batch_size,
-            "max_concurrency": self.max_concurrency,
-            "max_batch_bytes": self.max_batch_bytes,
-            "adaptive_concurrency": self.adaptive_concurrency,
-            "on_invalid": self.on_invalid,
-        }
 
     def _list_or_manifest(self) -> Source:
         from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource
@@ -263,14 +248,14 @@ def _hide_if_too_deep(samples: Any) -> Any:
     return samples
 
 
-#: The integer size arguments (at least 1) and their upper bounds (None: none).
-_SIZES = (("batch_size", None), ("max_concurrency", MAX_CONCURRENCY_LIMIT), ("max_batch_bytes", None))
+def _bulk_options(arguments: Mapping[str, Any]) -> BulkOptions:
+    """The :class:`BulkOptions` of the settings present in ``arguments`` (``ValueError`` naming a bad one).
 
-
-def _check_int(name: str, value: Any, low: int, high: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
-        bound = f"from {low} to {high}" if high else f"at least {low}"
-        raise ValueError(f"{name} must be an integer {bound}, got {quote(value)}")
+    ``adaptive_concurrency`` counts for its truth value, as the operators always took it.
+    """
+    if "adaptive_concurrency" in arguments:
+        arguments = {**arguments, "adaptive_concurrency": bool(arguments["adaptive_concurrency"])}
+    return BulkOptions.given(arguments)
 
 
 def _as_path(value: Any, name: str) -> str:

@@ -105,7 +105,7 @@ class UpdateLabelsOperator(BulkOperator):
                 worker_email=self.worker_email,
                 worker_id=self.worker_id,
                 allow_label_deletion=self.allow_label_deletion,
-                **self._run_options(),
+                options=self.bulk_options,
             ),
         )
         uri = self.hook.asset_uri(self.dataset_id, self.workforce_task_id or None)

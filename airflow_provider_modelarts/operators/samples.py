@@ -109,7 +109,7 @@ class AddSamplesOperator(BulkOperator):
                 source,
                 final_annotation=self.final_annotation,
                 label_format=self.label_format,
-                **self._run_options(),
+                options=self.bulk_options,
             ),
         )
         uri = self.hook.asset_uri(self.dataset_id)

@@ -60,7 +60,7 @@ class AcceptanceSensor(ModelArtsBaseOperator, BaseSensorOperator):
     :param dataset_id: Dataset of the team labeling task (templated).
     :param workforce_task_id: Team labeling task (templated).
     :param checking_task_id: Acceptance round to wait for, e.g. the XCom of
-        ``AcceptanceOperator(start_acceptance=True)`` (templated). Default: the task's current round.
+        ``StartAcceptanceOperator`` (templated). Default: the task's current round.
     :param target_statuses: Statuses that count as done (names, ints or :class:`TaskStatus`).
     :param check_complete: Also wait until every sampled sample has been checked.
     :param min_pass_rate: Required pass rate in [0, 1] (templated).

@@ -5,12 +5,12 @@ Human review takes hours or days. The trigger holds no worker slot while it wait
 :mod:`airflow_provider_modelarts.acceptance` says the wait is over, or when its deadline passes.
 
 The trigger gets its client in one place, :meth:`AcceptanceTrigger._get_client`: it reads the connection
-through a hook made by :func:`~airflow_provider_modelarts.operators.base.modelarts_hook` like every task's,
-once when it starts, and shares the client of those settings with the other triggers of the triggerer's
-event loop (:mod:`.clients`: which client, and how its requests take turns). A poll is then one or two
-requests on a warm connection and the evaluation; nothing is set up per poll. When the service refuses the
-client's credentials, the trigger lets the client go (retired), reads the connection again and, if the
-settings changed since (a rotated key) or a token expired, reads once more with the client of the new ones.
+through a hook made by ``ModelArtsHook.for_connection`` like every task's, once when it starts, and shares the
+client of those settings with the other triggers of the triggerer's event loop (:mod:`.clients`: which client,
+and how its requests take turns). A poll is then one or two requests on a warm connection and the evaluation;
+nothing is set up per poll. When the service refuses the client's credentials, the trigger lets the client go
+(retired), reads the connection again and, if the settings changed since (a rotated key) or a token expired,
+reads once more with the client of the new ones.
 
 Deadline: a wait always finishes its first poll (so its event can say what it saw, even when it starts after
 its deadline, as after a triggerer restart); after that no poll outlives the deadline: one still waiting for
@@ -122,9 +122,9 @@ class AcceptanceTrigger(BaseTrigger):
         if self._client is None:
             # Imported here: the hook pulls in the Task SDK connection machinery, which the scheduler
             # does not need when it only deserialises this trigger.
-            from airflow_provider_modelarts.operators.base import modelarts_hook
+            from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-            hook = modelarts_hook(self.modelarts_conn_id, project_id=self.project_id)
+            hook = ModelArtsHook.for_connection(self.modelarts_conn_id, project_id=self.project_id)
             settings = await hook.asettings()
             policy = self._retry_policy()
 
@@ -279,6 +279,7 @@ class AcceptanceTrigger(BaseTrigger):
         """Release the client only: the acceptance is human work started by another task.
 
         Marking this wait failed or clearing it must not cancel the reviewers' round, which is what
-        cancelling remote work would mean here; to cancel it, run AcceptanceOperator(action="cancel").
+        cancelling remote work would mean here; to cancel it, run
+        ApplyAcceptanceActionOperator(action="cancel").
         """
         await self._close_client()

@@ -283,7 +283,7 @@ def test_fatal_errors_stop_early(emulator: EmulatorServer) -> None:
     )
     with pytest.raises(ModelArtsNotFoundError):
         op.execute(context={})
-    assert requests(emulator) <= op.max_concurrency  # no batch started after the first answer
+    assert requests(emulator) <= op.bulk_options.max_concurrency  # no batch started after the first answer
 
 
 def test_retry_safety_with_connections_dropped_after_applying(emulator: EmulatorServer) -> None:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from airflow_provider_modelarts.acceptance import read_status
 from airflow_provider_modelarts.errors import ModelArtsAPIError
 from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
-from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from airflow_provider_modelarts.operators.acceptance_base import AcceptanceBaseOperator
 from modelarts_emulator.seed import default_seed
 from modelarts_emulator.testing import EmulatorServer
 
@@ -140,12 +140,11 @@ def test_an_open_round_is_adopted_waited_on_and_decided_not_labeled_again(
     assert "update_workforce_task_samples" not in stats  # nothing was labeled again
 
 
-def _copy(op: AcceptanceOperator, **fields: Any) -> AcceptanceOperator:
+def _copy(op: AcceptanceBaseOperator, **fields: Any) -> AcceptanceBaseOperator:
     """The DAG's operator with its templated fields given as rendered values (what a run renders)."""
-    return AcceptanceOperator(
+    return type(op)(
         task_id=op.task_id,
         dataset_id=DATASET,
-        start_acceptance=op.start_acceptance,
         trigger_rule=op.trigger_rule,
         asset_alias=op.asset_alias,
         **fields,

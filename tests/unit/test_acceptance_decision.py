@@ -188,7 +188,7 @@ def test_premature_decisions_say_what_to_do_next() -> None:
         decide_by_pass_rate(snapshot(status=1, checking_task_id=None), 0.9)
     assert str(no_round.value) == (
         "Team labeling task task-1 has no acceptance round to judge; start one with "
-        "AcceptanceOperator(start_acceptance=True) and wait for it with AcceptanceSensor."
+        "StartAcceptanceOperator and wait for it with AcceptanceSensor."
     )
     with pytest.raises(AcceptanceNotDecidableError) as nothing_checked:
         decide_by_pass_rate(snapshot(figures=report(6, 0, 0)), 0.9)

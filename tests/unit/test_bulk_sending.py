@@ -18,7 +18,7 @@ from pydantic_core import PydanticSerializationError
 
 from airflow_provider_modelarts.bulk.checks import DuplicateKeys, RunRefused, SampleCheck
 from airflow_provider_modelarts.bulk.concurrency import START, AdaptiveLimit, FixedLimit
-from airflow_provider_modelarts.bulk.planning import Batch, ItemRef
+from airflow_provider_modelarts.bulk.planning import Batch, BulkOptions, ItemRef
 from airflow_provider_modelarts.bulk.sending import REFUSAL_BUDGET, BulkOperation, batch_failure, run_batches
 from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource, Source
 from airflow_provider_modelarts.bulk.tally import ItemResult, Outcome
@@ -128,8 +128,9 @@ def test_bulk_run_inside_a_running_event_loop_is_refused_clearly_before_any_requ
     async def send(client: Any, batch: Batch[Any]) -> list[ItemResult]:
         raise AssertionError("nothing may be sent")
 
+    options = BulkOptions(batch_size=100, max_concurrency=4, max_batch_bytes=1 << 20)
     operation = BulkOperation(
-        Validator(Sample, "name"), send, open_client, "added", "Adding", lambda: "dataset d", 100, 4, 1 << 20
+        Validator(Sample, "name"), send, open_client, "added", "Adding", lambda: "dataset d", options
     )
 
     async def inside_a_loop() -> None:
@@ -465,9 +466,8 @@ def _operation(
         return "dataset d1 (project p1)"
 
     validator = Validator(Sample, "name", list(checks))
-    operation = BulkOperation(
-        validator, send, open_client, "added", "Adding", target, batch_size, 1, 1 << 20, on_invalid, LOG
-    )
+    options = BulkOptions(batch_size, 1, 1 << 20, on_invalid)  # type: ignore[arg-type]
+    operation = BulkOperation(validator, send, open_client, "added", "Adding", target, options, LOG)
     return operation, targets
 
 
@@ -643,7 +643,9 @@ def test_the_run_hears_when_the_client_was_throttled_and_does_not_grow() -> None
         return [ItemResult(Outcome.DONE)] * len(batch)
 
     validator = Validator(Sample, "name")
-    operation = BulkOperation(validator, send, _opener(client), "added", "Adding", lambda: "d", 2, 8, 1 << 20)
+    operation = BulkOperation(
+        validator, send, _opener(client), "added", "Adding", lambda: "d", BulkOptions(2, 8, 1 << 20)
+    )
     result = operation.run(ListSource([{"name": f"t{i}.jpg"} for i in range(40)]))
     assert result["throttled"] == 20 and result["added"] == 40
     assert result["peak_concurrency"] == START  # never grew past where it started: each answer was throttled
@@ -668,7 +670,9 @@ def test_the_run_tells_its_controller_how_many_requests_it_will_send(monkeypatch
         return [ItemResult(Outcome.DONE)] * len(batch)
 
     validator = Validator(Sample, "name")
-    operation = BulkOperation(validator, send, _opener(client), "added", "Adding", lambda: "d", 3, 8, 1 << 20)
+    operation = BulkOperation(
+        validator, send, _opener(client), "added", "Adding", lambda: "d", BulkOptions(3, 8, 1 << 20)
+    )
     result = operation.run(ListSource([{"name": f"t{i}.jpg"} for i in range(40)]))
     assert result["added"] == 40 and len(sent) == 14  # 13 batches of 3 and one of 1
     assert [limit.requests for limit in built] == [14]  # one controller for the run, told its length
@@ -755,7 +759,7 @@ def test_a_pinned_concurrency_says_so_and_sends_exactly_that_many(caplog: pytest
         return [ItemResult(Outcome.DONE)] * len(batch)
 
     operation, _ = _operation(send, client)
-    operation.adaptive_concurrency = False
+    operation.options = operation.options.replace(adaptive_concurrency=False)
     with caplog.at_level(logging.INFO, logger=LOG.name):
         result = operation.run(ListSource([{"name": f"s{i}.jpg"} for i in range(5)]), dataset_id="d1")
     assert result["added"] == 5 and result["peak_concurrency"] == 1

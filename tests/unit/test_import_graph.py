@@ -4,7 +4,11 @@ other. Imports for type checkers only (``if TYPE_CHECKING:``) are not run and do
 ``__init__`` is a module like any other (a facade importing a submodule
 that imports the facade is a cycle). The emulator's modules (its own distribution, which imports the
 provider) are in the same graph, and the provider never imports the emulator (issue 26): its wheel does not
-carry it."""
+carry it.
+
+Layers (issue 26): the operators (``operators/``, and ``sensors/`` beside them) are the top of the package;
+nothing else imports them, lazily or not. The hook builds itself (``ModelArtsHook.for_connection``), so the
+links and the trigger need nothing from above."""
 
 from __future__ import annotations
 
@@ -126,3 +130,39 @@ def test_the_provider_never_imports_the_emulator() -> None:
     assert offenders == set()
     old_path = f"{NAME}.emulator"
     assert [module for module in provider if old_path in MODULES[module].read_text(encoding="utf-8")] == []
+
+
+#: The operator level: the only subpackages whose modules may import the operators package.
+OPERATOR_LEVEL = (f"{NAME}.operators", f"{NAME}.sensors")
+
+
+def _in(module: str, package: str) -> bool:
+    return module == package or module.startswith(f"{package}.")
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """``module -> target`` for each import of the operators package from outside the operator level."""
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if not any(_in(module, level) for level in OPERATOR_LEVEL)
+        for target in targets
+        if _in(target, f"{NAME}.operators")
+    )
+
+
+def test_the_layer_rule_finds_an_import_from_below_the_operators() -> None:
+    graph = {
+        f"{NAME}.links": {f"{NAME}.operators.base", f"{NAME}.errors"},
+        f"{NAME}.sensors.acceptance": {f"{NAME}.operators.base"},
+        f"{NAME}.operators_like": {f"{NAME}.operators"},
+    }
+    assert upward_imports(graph) == [
+        f"{NAME}.links -> {NAME}.operators.base",
+        f"{NAME}.operators_like -> {NAME}.operators",
+    ]
+
+
+def test_nothing_below_the_operators_imports_the_operators_package() -> None:
+    graph = {module: imports(module) for module in MODULES}
+    assert upward_imports(graph) == []

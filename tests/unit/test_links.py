@@ -60,8 +60,8 @@ def test_links_are_empty_without_a_connection(monkeypatch: pytest.MonkeyPatch) -
 def test_links_open_the_console_the_connection_names(monkeypatch: pytest.MonkeyPatch) -> None:
     """A connection to the emulator or a private cloud names its console: both ways of building a link (while
     the task runs, and afterwards from the connection) open that console, not the public one."""
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
     from airflow_provider_modelarts.links import resolve_console_links
-    from airflow_provider_modelarts.operators.base import modelarts_hook
 
     console = "http://127.0.0.1:8080/_emulator/console"
     monkeypatch.setenv(
@@ -77,7 +77,9 @@ def test_links_open_the_console_the_connection_names(monkeypatch: pytest.MonkeyP
     )
     op = AcceptanceOperator(task_id="a", dataset_id="ds-1", workforce_task_id="task-1", action="pass_all")
     after_the_fact = ModelArtsTeamTaskLink().get_link(op, ti_key=None)  # type: ignore[arg-type]
-    during_execute = resolve_console_links(modelarts_hook("modelarts_default"), "ds-1", "task-1")
+    during_execute = resolve_console_links(
+        ModelArtsHook.for_connection("modelarts_default"), "ds-1", "task-1"
+    )
     expected = f"{console}/modelarts/?region=cn-north-4#/dataLabel?datasetId=ds-1&workforceTaskId=task-1"
     assert after_the_fact == during_execute["workforce_task"] == expected
     assert during_execute["dataset"] == f"{console}/modelarts/?region=cn-north-4#/dataLabel?datasetId=ds-1"

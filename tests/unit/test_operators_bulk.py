@@ -172,7 +172,7 @@ def test_connection_arguments_come_from_default_args_like_any_other() -> None:
     ):
         add = AddSamplesOperator(task_id="a", dataset_id="d", samples=[])
         sensor = AcceptanceSensor(task_id="s", dataset_id="d", workforce_task_id="t")
-    assert (add.modelarts_conn_id, add.project_id, add.batch_size) == ("other", "p-9", 7)
+    assert (add.modelarts_conn_id, add.project_id, add.bulk_options.batch_size) == ("other", "p-9", 7)
     assert (sensor.modelarts_conn_id, sensor.project_id) == ("other", "p-9")
     assert add.hook.modelarts_conn_id == "other"
 

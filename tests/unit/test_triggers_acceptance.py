@@ -273,11 +273,11 @@ def test_triggers_on_one_connection_share_one_client_and_nothing_is_set_up_per_p
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from airflow_provider_modelarts.client import AsyncModelArtsClient
-    from airflow_provider_modelarts.operators import base
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
     hooks: list[str] = []
     clients: list[object] = []
-    real_hook, real_init = base.modelarts_hook, AsyncModelArtsClient.__init__
+    real_hook, real_init = ModelArtsHook.for_connection, AsyncModelArtsClient.__init__
 
     def counting_hook(conn_id: str, **kwargs: Any) -> Any:
         hooks.append(conn_id)
@@ -287,7 +287,7 @@ def test_triggers_on_one_connection_share_one_client_and_nothing_is_set_up_per_p
         clients.append(self)
         real_init(self, **kwargs)
 
-    monkeypatch.setattr(base, "modelarts_hook", counting_hook)
+    monkeypatch.setattr(ModelArtsHook, "for_connection", counting_hook)
     monkeypatch.setattr(AsyncModelArtsClient, "__init__", counting_init)
     # 50 triggers, each on its own team task, each polling three times (1/4, 2/4, then 4/4 checked).
     task_url = re.compile(rf"{re.escape(ENDPOINT)}/v2/p1/datasets/d1/workforce-tasks/(?P<task>t\d+)$")

@@ -1,8 +1,8 @@
 """One API request before and after sending: the call description, paths, input coercion, reply parsing.
 
-Each public client method is ``build -> send -> parse``. The builders (``_requests.py``,
-``_team_task_requests.py``) use the pieces here to validate input and serialise the body once; the client
-sends the :class:`ApiCall` and hands the 2xx body to ``call.parse``. No Airflow and no HTTP here.
+Each public client method is ``build -> send -> parse``. The builders (``labeling.py``, ``team_tasks.py``
+beside this module) use the pieces here to validate input and serialise the body once; the client sends the
+:class:`ApiCall` and hands the 2xx body to ``call.parse``. No Airflow and no HTTP here.
 
 Replies are read, not judged (issue 10): they are parsed leniently (:func:`parse_response`), and a write call
 whose 2xx answer still does not fit its model was applied all the same, so it is returned as an

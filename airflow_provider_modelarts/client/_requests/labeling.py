@@ -1,5 +1,5 @@
 """Request builders for the sample, acceptance and read calls (the team task life cycle is in
-``_team_task_requests.py``).
+``team_tasks.py`` beside this module).
 
 Each builder validates its input before returning an :class:`ApiCall`, so a bad sample or id fails with a
 clear message and nothing is sent. Bodies are serialised exactly once per call, here, with

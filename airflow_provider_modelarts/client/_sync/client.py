@@ -3,13 +3,13 @@
 # `make lint` (scripts/unasync.py --check) fails when this file is out of date.
 """The ModelArts data-labeling client: every API method, written once.
 
-``_async_client.py`` (what to send) and ``_async_core.py`` (how to send it) are the source of both clients:
-``scripts/unasync.py`` writes ``_sync_client.py`` and ``_sync_core.py`` from them by replacing tokens, the way
+``_async/client.py`` (what to send) and ``_async/core.py`` (how to send it) are the source of both clients:
+``scripts/unasync.py`` writes ``_sync/client.py`` and ``_sync/core.py`` from them by replacing tokens, the way
 httpcore does, and ``make lint`` fails when a generated file is out of date. Edit the async files, then run
 ``python scripts/unasync.py``.
 
 Each method is ``build -> send -> parse``: requests are built and replies parsed by pure functions
-(``_requests.py``, ``_team_task_requests.py``); sending, retries (:mod:`.retries`) and error mapping
+(``_requests/labeling.py``, ``_requests/team_tasks.py``); sending, retries (:mod:`.retries`) and error mapping
 (:mod:`.errors`) belong to the core. No Airflow import here, so the client is usable as a plain library and
 in the emulator tests.
 """
