@@ -15,7 +15,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from acceptance_world import DATASET, TASK, check_complete_sensor, review_all, start_round, stop_the_clock
 from airflow.providers.common.compat.sdk import AirflowException
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,6 +25,14 @@ from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAPIError
 from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
+from integration._acceptance_helpers import (
+    DATASET,
+    TASK,
+    check_complete_sensor,
+    review_all,
+    start_round,
+    stop_the_clock,
+)
 
 PIPELINE_FILE = Path(__file__).resolve().parents[2] / "dags_examples" / "modelarts_labeling_pipeline.py"
 OPEN_ROUND = (TaskStatus.ACCEPTING, TaskStatus.SAMPLING, TaskStatus.SYNCHRONIZING)

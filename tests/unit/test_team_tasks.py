@@ -8,7 +8,6 @@ import logging
 from types import SimpleNamespace
 
 import pytest
-from team_task_helpers import FAST_RETRY, FakeService
 
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.models import TaskStatus
@@ -21,6 +20,7 @@ from airflow_provider_modelarts.team_tasks import (
     _new_task_id,
     create_or_adopt,
 )
+from unit._helpers import FAST_RETRY, FakeService
 
 
 def test_an_ambiguous_name_names_every_task_and_its_status() -> None:
