@@ -1,6 +1,6 @@
 """team_tasks.py: what a user reads when adoption by name cannot go on (the errors' text and fields), the
 one log line a run writes, and which create replies name the new task. The life cycle itself runs through
-the hook in test_hook_team_tasks.py (respx at the network edge)."""
+the hook in tests/unit/hooks/test_modelarts_team_tasks.py (respx at the network edge)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""_client_base.py: endpoint resolution, project id, repr without secrets, shared TLS contexts."""
+"""client/_base.py: endpoint resolution, project id, repr without secrets, shared TLS contexts."""
 
 from __future__ import annotations
 

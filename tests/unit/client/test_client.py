@@ -1,4 +1,5 @@
-"""_async_client.py / _sync_client.py: every API method builds the documented request and reads the reply."""
+"""client/_async/client.py / client/_sync/client.py: every API method builds the documented request and reads
+the reply."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""_async_core.py / _sync_core.py: sending, retries (through tenacity), reply handling, IAM token flow.
+"""client/_async/core.py / client/_sync/core.py: sending, retries (through tenacity), reply handling, IAM
+token flow.
 
 Both clients are exercised: the sync one is generated from the async one, so a behaviour tested on one side
 is the same code on the other; the async tests make sure the generation keeps it so.

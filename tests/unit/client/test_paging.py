@@ -1,4 +1,4 @@
-"""_paging.py: a walk yields every item that was listed throughout it, each once, or says it could not.
+"""client/_paging.py: a walk yields every item that was listed throughout it, each once, or says it could not.
 
 The walks here read a list the test holds (:class:`World`), page by page as the service pages (``offset`` a
 page number, ``limit`` a maximum), and the test changes the list between pages. The property test at the end

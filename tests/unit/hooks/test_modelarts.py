@@ -1,8 +1,8 @@
-"""ModelArtsHook's connection half (hooks/base.py): client construction, signing, IAM password auth, secret
-handling, test_connection, console links.
+"""ModelArtsHook's connection half (hooks/modelarts.py): client construction, signing, IAM password auth,
+secret handling, test_connection, console links.
 
 Connections come from ``AIRFLOW_CONN_*`` environment variables, exactly as users configure them; only the
-network edge is mocked (respx). The connection settings themselves are tested in test_hook_connection.py.
+network edge is mocked (respx). The connection settings themselves are tested in test_connection.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""ModelArtsHook's acceptance operations (hooks/acceptance.py): start or adopt a round, apply an action once.
+"""ModelArtsHook's acceptance operations (hooks/modelarts.py, acceptance/rounds.py): start or adopt a round,
+apply an action once.
 
 Only the network edge is mocked (respx). What the figures mean is decided by the acceptance package
-(test_acceptance_*.py); the operator on top is tested in test_operators_acceptance.py.
+(tests/unit/acceptance/); the operator on top is tested in tests/unit/operators/test_acceptance.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""ModelArtsHook's bulk operations (hooks/bulk.py): the idempotency rules of add samples and update labels.
+"""ModelArtsHook's bulk operations (hooks/modelarts.py, bulk/operations.py): the idempotency rules of add
+samples and update labels.
 
 Only the network edge is mocked (respx); runs against the emulator are in tests/integration.
 """

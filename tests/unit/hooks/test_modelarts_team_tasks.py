@@ -1,7 +1,9 @@
-"""ModelArtsHook's team labeling task operations (hooks/team_tasks.py): create or adopt by name, delete once.
+"""ModelArtsHook's team labeling task operations (hooks/modelarts.py, team_tasks.py): create or adopt by name,
+delete once.
 
-Only the network edge is mocked (team_task_helpers.FakeService); the operator on top is tested in
-test_operators_team_tasks.py and against the emulator in tests/integration/test_team_tasks_operator.py.
+Only the network edge is mocked (``FakeService`` of tests/unit/_helpers.py, the ``service`` fixture); the
+operator on top is tested in tests/unit/operators/test_team_tasks.py and against the emulator in
+tests/integration/operators/test_team_tasks.py.
 The numbered tests follow issue 15: every reply the pages allow, and an adoption that cannot pick the
 wrong task.
 """

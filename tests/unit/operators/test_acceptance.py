@@ -1,6 +1,6 @@
 """AcceptanceOperator and the hook's acceptance operations, with only the network edge mocked (respx).
 
-The emulator-backed runs live in tests/integration/test_acceptance_operator.py; these pin the corners a
+The emulator-backed runs live in tests/integration/operators/test_acceptance.py; these pin the corners a
 well-behaved emulator does not produce: replies without the expected fields, refusals, bad rendered values.
 """
 

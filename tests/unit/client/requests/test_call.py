@@ -1,4 +1,4 @@
-"""_api_call.py: path encoding, lenient reply parsing, write replies kept raw, input coercion."""
+"""client/_requests/call.py: path encoding, lenient reply parsing, write replies kept raw, input coercion."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""_requests.py: the sample, acceptance and read builders (method, path, query, body, reply parser)."""
+"""client/_requests/labeling.py: the sample, acceptance and read builders (method, path, query, body, reply
+parser)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""_team_task_requests.py: each team labeling task call is the documented method, path, query and body."""
+"""client/_requests/team_tasks.py: each team labeling task call is the documented method, path, query and
+body."""
 
 from __future__ import annotations
 
