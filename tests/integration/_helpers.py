@@ -6,10 +6,6 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_modelarts.client import RetryPolicy
-
-FAST_RETRY = RetryPolicy(max_attempts=6, backoff_base=0.005, backoff_max=0.02, deadline=30.0)
-
 
 class InFlightCounter:
     """Counts requests, and the most that were in flight at once, over every client of a test."""

@@ -14,14 +14,11 @@ from typing import Any
 import httpx
 import respx
 
-from airflow_provider_modelarts.client import RetryPolicy
-
 AK = "TEAMTASKTESTAK0000001"
 SK = "team-task-test-secret-key-41d07c"  # unique per module for the session's secret scan
 PROJECT = "5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b"
 ENDPOINT = "https://modelarts.team-task-test.example.com"
 TASKS_URL = f"{ENDPOINT}/v2/{PROJECT}/datasets/ds-1/workforce-tasks"
-FAST_RETRY = RetryPolicy(max_attempts=3, backoff_base=0.0, backoff_max=0.0, deadline=30.0)
 
 
 def error(status: int, code: str | None, message: str = "refused") -> httpx.Response:

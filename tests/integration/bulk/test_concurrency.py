@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from retry_policies import FAST_RETRY
 
 from airflow_provider_modelarts.bulk.planning import DEFAULT_MAX_CONCURRENCY
 from airflow_provider_modelarts.bulk.sending import REFUSAL_BUDGET
@@ -23,7 +24,7 @@ from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsServiceRefusingError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
-from integration._helpers import FAST_RETRY, InFlightCounter
+from integration._helpers import InFlightCounter
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
 

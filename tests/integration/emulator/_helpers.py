@@ -5,10 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from airflow_provider_modelarts.client import RetryPolicy
-
 # Retries that keep the fault tests fast (the policy's shape, not its timing, is under test elsewhere).
-FAST_RETRY = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_max=0.05, deadline=20.0, jitter=False)
 
 
 def image(

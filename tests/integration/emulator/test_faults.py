@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from retry_policies import FAST_RETRY
 
 from airflow_provider_modelarts.auth import AkSkAuth
 from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
@@ -40,7 +41,7 @@ from airflow_provider_modelarts.errors import (
     ModelArtsTransportError,
     ModelArtsValidationError,
 )
-from integration.emulator._helpers import FAST_RETRY, image
+from integration.emulator._helpers import image
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 DATASETS = f"/v2/{DEFAULT_PROJECT_ID}/datasets"

@@ -21,13 +21,15 @@ passed through the operators' ``client_retry`` argument.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from typing import Any
 
 import pytest
+from retry_policies import FAST_RETRY
 
-from airflow_provider_modelarts.client import ModelArtsClient, RetryPolicy
+from airflow_provider_modelarts.client import ModelArtsClient
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAuthError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
@@ -36,13 +38,14 @@ from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 DATASET = "ds-images"
 #: No request is faulted more than this many times (by all rules together).
 MAX_FAULTS_PER_REQUEST = 2
-#: More attempts than MAX_FAULTS_PER_REQUEST, so exhausting them is impossible; tiny sleeps.
-FAST_RETRY = RetryPolicy(max_attempts=12, backoff_base=0.002, backoff_max=0.02, deadline=60.0)
+#: FAST_RETRY with more attempts than MAX_FAULTS_PER_REQUEST (so exhausting them is impossible) and the
+#: time they may take.
+FAULT_PROOF_RETRY = dataclasses.replace(FAST_RETRY, max_attempts=12, deadline=60.0)
 
 
 def _fast_retry(**kwargs: Any) -> AddSamplesOperator:
-    """AddSamplesOperator retrying with :data:`FAST_RETRY` (see the module docstring)."""
-    return AddSamplesOperator(client_retry=FAST_RETRY, **kwargs)
+    """AddSamplesOperator retrying with :data:`FAULT_PROOF_RETRY` (see the module docstring)."""
+    return AddSamplesOperator(client_retry=FAULT_PROOF_RETRY, **kwargs)
 
 
 def _samples(count: int, prefix: str) -> list[dict[str, Any]]:
@@ -165,7 +168,7 @@ def test_token_revoked_mid_run_costs_exactly_one_reauthentication(
     # A password change in the middle of the run: once, on one add_samples request picked by its content.
     emulator.admin.faults(route="add_samples", kind="revoke_tokens", rate=0.3, count=1, seed=5)
     op = AddSamplesOperator(
-        client_retry=FAST_RETRY,
+        client_retry=FAULT_PROOF_RETRY,
         task_id="add_with_iam",
         dataset_id=DATASET,
         samples=_samples(2_000, "token"),
@@ -253,13 +256,13 @@ def test_one_team_task_per_name_through_faults_short_pages_and_throttling(
         not_found_status=400,
     )
     paused_emulator.admin.faults(*_TEAM_TASK_FAULTS, seed=15)
-    hook = ModelArtsHook(retry=FAST_RETRY)
+    hook = ModelArtsHook(retry=FAULT_PROOF_RETRY)
     names = [f"labeling-2025031{day}" for day in range(6)]
 
     first = [hook.create_team_task(DATASET, name, wait_started=0) for name in names]
     again = [hook.create_team_task(DATASET, name, wait_started=0) for name in names]
 
-    with paused_emulator.client(retry=FAST_RETRY) as client:
+    with paused_emulator.client(retry=FAULT_PROOF_RETRY) as client:
         tasks = [task for task in client.iter_workforce_tasks(DATASET) if task.task_name in names]
     assert Counter(task.task_name for task in tasks) == Counter(names)  # exactly one per name
     by_name = {task.task_name: task for task in tasks}

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
+from retry_policies import FAST_RETRY
 
-from airflow_provider_modelarts.client import RetryPolicy
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsNotFoundError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
@@ -19,7 +19,6 @@ from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperat
 from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError
 
 DATASET = "ds-images"
-FAST_RETRY = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_max=0.05, deadline=60.0)
 
 
 def tasks_named(emulator: EmulatorServer, name: str) -> list[Any]:

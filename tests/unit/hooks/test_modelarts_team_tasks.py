@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from retry_policies import NO_WAIT_RETRY
 
 from airflow_provider_modelarts.client import RetryPolicy
 from airflow_provider_modelarts.errors import ModelArtsNotFoundError, ModelArtsValidationError
@@ -27,11 +28,11 @@ from airflow_provider_modelarts.team_tasks import (
     TeamTaskNotStartedError,
     UnadoptableTeamTaskError,
 )
-from unit._helpers import FAST_RETRY, FakeService, error
+from unit._helpers import FakeService, error
 
 
 def hook() -> ModelArtsHook:
-    return ModelArtsHook(retry=FAST_RETRY)
+    return ModelArtsHook(retry=NO_WAIT_RETRY)
 
 
 def test_a_task_of_that_name_is_adopted_not_created_again(service: FakeService) -> None:
@@ -377,4 +378,4 @@ def test_4620_for_a_name_the_list_does_not_show_is_a_clear_error(service: FakeSe
     assert raised.value.is_transient  # the list may show it on the next look
     assert (raised.value.dataset_id, raised.value.task_name) == ("ds-1", "labeling-elsewhere")
     assert isinstance(raised.value.__cause__, ModelArtsValidationError)
-    assert service.creates.call_count == FAST_RETRY.max_attempts  # each attempt looked again first
+    assert service.creates.call_count == NO_WAIT_RETRY.max_attempts  # each attempt looked again first

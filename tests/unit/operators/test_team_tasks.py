@@ -14,11 +14,12 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 from hypothesis import given
 from hypothesis import strategies as st
+from retry_policies import NO_WAIT_RETRY
 
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.team_tasks import SET_BY_ARGUMENTS, CreateTeamTaskOperator
 from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError, UnadoptableTeamTaskError
-from unit._helpers import FAST_RETRY, FakeService
+from unit._helpers import FakeService
 
 
 def operator(**kwargs: Any) -> CreateTeamTaskOperator:
@@ -26,7 +27,7 @@ def operator(**kwargs: Any) -> CreateTeamTaskOperator:
         task_id="create_team_task",
         dataset_id="ds-1",
         task_name="labeling-20250314",
-        client_retry=FAST_RETRY,
+        client_retry=NO_WAIT_RETRY,
         **kwargs,
     )
 
