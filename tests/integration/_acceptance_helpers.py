@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DATASET
+from airflow_provider_modelarts.emulator.seed import DEFAULT_TASK_ID as TASK
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.models import AcceptanceAction
 from airflow_provider_modelarts.sensors.acceptance import AcceptanceSensor
-
-DATASET = "ds-images"
-TASK = "task-1"  # default seed: 6 labeled samples waiting for acceptance
 
 
 def stop_the_clock(emulator: EmulatorServer) -> EmulatorServer:

@@ -20,6 +20,7 @@ from retry_policies import FAST_RETRY
 from airflow_provider_modelarts.bulk.planning import DEFAULT_MAX_CONCURRENCY
 from airflow_provider_modelarts.bulk.sending import REFUSAL_BUDGET
 from airflow_provider_modelarts.client import AsyncModelArtsClient, RetryPolicy
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DS
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsServiceRefusingError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
@@ -27,8 +28,6 @@ from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 from integration._helpers import InFlightCounter
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
-
-DS = "ds-images"
 
 
 def _samples(count: int) -> list[dict[str, Any]]:

@@ -18,12 +18,12 @@ import pytest
 from airflow_provider_modelarts.auth import AkSkAuth
 from airflow_provider_modelarts.client import ModelArtsClient
 from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DS
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAPIError, ModelArtsNotFoundError
 from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
 from integration.emulator._helpers import image
 
-DS = "ds-images"
 TEAM = {"workforces": [{"workforce_id": "wf-emulator"}]}
 
 

@@ -9,15 +9,14 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_modelarts.acceptance import AcceptanceNotDecidableError
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DS
+from airflow_provider_modelarts.emulator.seed import DEFAULT_TASK_ID as TASK
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAPIError
 from airflow_provider_modelarts.models import AcceptanceAction
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
-
-DS = "ds-images"
-TASK = "task-1"  # RUNNING, 6 labeled samples waiting for acceptance
 
 
 @pytest.fixture(autouse=True)

@@ -30,12 +30,12 @@ import pytest
 from retry_policies import FAST_RETRY
 
 from airflow_provider_modelarts.client import ModelArtsClient
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DATASET
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsAuthError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
-DATASET = "ds-images"
 #: No request is faulted more than this many times (by all rules together).
 MAX_FAULTS_PER_REQUEST = 2
 #: FAST_RETRY with more attempts than MAX_FAULTS_PER_REQUEST (so exhausting them is impossible) and the

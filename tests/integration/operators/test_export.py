@@ -14,6 +14,8 @@ from airflow.sdk.execution_time.context import OutletEventAccessors
 from airflow.sdk.io import attach
 from fsspec.implementations.memory import MemoryFileSystem
 
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DS
+from airflow_provider_modelarts.emulator.seed import DEFAULT_TASK_ID as TASK
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsServerError
 from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
@@ -22,9 +24,6 @@ from airflow_provider_modelarts.operators.export import ExportLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
-
-DS = "ds-images"
-TASK = "task-1"  # RUNNING, 6 labeled samples waiting for acceptance
 
 
 @pytest.fixture(autouse=True)

@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DS
+from airflow_provider_modelarts.emulator.seed import DEFAULT_TASK_ID as TASK
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
-
-DS = "ds-images"
-TASK = "task-1"  # team labeling task on ds-images holding all 6 seeded samples, labeled by worker-ann
 
 
 def rows(emulator: EmulatorServer) -> dict[str, dict[str, Any]]:

@@ -14,6 +14,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_modelarts.emulator import DEFAULT_SECRET_KEY
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DS
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.models import Sample
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
@@ -21,7 +22,6 @@ from integration._helpers import InFlightCounter, names
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
 
-DS = "ds-images"  # seeded with 6 samples: cat-1..3.jpg, dog-1..3.jpg
 SEEDED = 6
 
 

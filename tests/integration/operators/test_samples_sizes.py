@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DS
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
 pytestmark = pytest.mark.usefixtures("modelarts_conn_env")
-
-DS = "ds-images"
 
 
 def sample(i: int, size: int) -> dict[str, Any]:

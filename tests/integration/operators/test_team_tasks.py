@@ -12,13 +12,12 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 from retry_policies import FAST_RETRY
 
+from airflow_provider_modelarts.emulator.seed import DEFAULT_DATASET_ID as DATASET
 from airflow_provider_modelarts.emulator.testing import EmulatorServer
 from airflow_provider_modelarts.errors import ModelArtsNotFoundError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
 from airflow_provider_modelarts.team_tasks import TeamTaskNotStartedError
-
-DATASET = "ds-images"
 
 
 def tasks_named(emulator: EmulatorServer, name: str) -> list[Any]:
