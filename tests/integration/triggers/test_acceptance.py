@@ -20,6 +20,7 @@ from airflow.providers.common.compat.sdk import (
     TaskDeferred,
 )
 from airflow.triggers.base import TriggerEvent
+from stepped_trigger import SteppedTrigger
 
 from airflow_provider_modelarts.emulator import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
 from airflow_provider_modelarts.emulator.testing import EmulatorServer, connection_dict
@@ -168,21 +169,6 @@ def test_trigger_runs_with_iam_password_connection(
     assert "emulator-password" not in repr(trigger)
     event = run_trigger(trigger, world)
     assert event.payload["status"] == "success"
-
-
-class SteppedTrigger(AcceptanceTrigger):
-    """Sleeps until the test wakes it (``asleep`` is set after each poll): no waiting on the clock."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.asleep = asyncio.Event()
-        self.wake = asyncio.Event()
-
-    async def _sleep(self, seconds: float) -> None:
-        self.asleep.set()
-        await self.wake.wait()
-        self.wake.clear()
-        self.asleep.clear()
 
 
 def test_after_a_key_rotation_new_waits_use_the_new_key_and_old_ones_recover_after_one_refusal(

@@ -13,6 +13,7 @@ import pytest
 import respx
 from airflow.serialization.serialized_objects import BaseSerialization
 from airflow.triggers.base import TriggerEvent
+from stepped_trigger import SteppedTrigger
 
 from airflow_provider_modelarts.triggers.acceptance import AcceptanceTrigger
 
@@ -403,21 +404,6 @@ class FakeConnections:
         monkeypatch.setattr(ModelArtsHook, "asettings", asettings)
 
 
-class SteppedTrigger(AcceptanceTrigger):
-    """Sleeps until the test wakes it: ``asleep`` is set after each poll."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.asleep = asyncio.Event()
-        self.wake = asyncio.Event()
-
-    async def _sleep(self, seconds: float) -> None:
-        self.asleep.set()
-        await self.wake.wait()
-        self.wake.clear()
-        self.asleep.clear()
-
-
 def signed_with(secrets: dict[str, str], request: httpx.Request) -> bool:
     """Whether ``request`` carries a valid AK/SK signature under the secrets the service holds now."""
     from airflow_provider_modelarts.emulator.signature import verify_signature
@@ -537,9 +523,8 @@ def test_waits_at_200_ms_per_answer_poll_on_time_and_time_out_at_their_deadline(
     """250 waits on one connection at a 15 s interval: the load of 1,000 waits at 60 s (16.7 polls a
     second), at 200 ms per answer, in virtual time. Every poll's first request goes out within a tenth of
     the interval after the poll was due, and every timeout fires at its deadline."""
-    from test_triggers_clients import run_virtual
-
     from airflow_provider_modelarts.triggers.clients import ROUND_SHARE
+    from unit.triggers.test_clients import run_virtual
 
     waits, interval, latency = 250, 15.0, 0.2
     FakeConnections(monkeypatch, modelarts_unit=settings_for("modelarts_unit"))
