@@ -34,7 +34,14 @@ from typing import Any, Protocol
 from .config import EmulatorConfig
 from .records import BUCKET, DatasetRecord, SampleRecord, TaskSample, WorkforceTaskRecord, sample_id_for
 
-__all__ = ["DEFAULT_DATASET_ID", "DEFAULT_SEED", "DEFAULT_TASK_ID", "SeedTarget", "apply_seed", "default_seed"]
+__all__ = [
+    "DEFAULT_DATASET_ID",
+    "DEFAULT_SEED",
+    "DEFAULT_TASK_ID",
+    "SeedTarget",
+    "apply_seed",
+    "default_seed",
+]
 
 
 class SeedTarget(Protocol):
