@@ -80,7 +80,8 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		> .airflow/apt.log 2>&1 || { tail -20 .airflow/apt.log; exit 1; }; }
 
-# Unit tests: everything outside integration/ and system/ (no server, respx at the network edge).
+# Unit tests: everything outside integration/ and system/ (no server, respx at the network edge): tests/unit,
+# which mirrors the package, and the repository checks of tests/repo (module size, imports, locks, ...).
 test-unit: install
 	$(TIMED) $(PYTEST) -q tests --ignore=tests/integration --ignore=tests/system
 

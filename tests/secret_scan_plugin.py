@@ -23,7 +23,8 @@ Places scanned
       runs of ``tests/dags`` use a home there).
 
 Not scanned: pytest's own failure reports (an assertion in a test may quote a secret on purpose).
-``test_secret_scan.py`` is moved to the end of the run and fails with the list of findings.
+``tests/repo/test_secret_scan_plugin.py`` is moved to the end of the run and fails with the list of
+findings.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from typing import Any
 import pytest
 
 PLUGIN_NAME = "modelarts_secret_scan"
-FINAL_TEST = "test_secret_scan.py"
+FINAL_TEST = "test_secret_scan_plugin.py"
 MIN_SECRET_LENGTH = 8  # shorter values (e.g. "True") would match by accident
 _CONN_SECRET_KEYS = ("password", "security_token", "user_password")
 _MAX_TEXT = 2_000_000  # scan at most this much of one text (a 200 KB hostile log line is fine)

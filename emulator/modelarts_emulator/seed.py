@@ -34,7 +34,14 @@ from typing import Any, Protocol
 from .config import EmulatorConfig
 from .records import BUCKET, DatasetRecord, SampleRecord, TaskSample, WorkforceTaskRecord, sample_id_for
 
-__all__ = ["DEFAULT_SEED", "SeedTarget", "apply_seed", "default_seed"]
+__all__ = [
+    "DEFAULT_DATASET_ID",
+    "DEFAULT_SEED",
+    "DEFAULT_TASK_ID",
+    "SeedTarget",
+    "apply_seed",
+    "default_seed",
+]
 
 
 class SeedTarget(Protocol):
@@ -65,6 +72,11 @@ def _shape(name: str, shape: str, feature: list[list[int]]) -> dict[str, Any]:
     return {"name": name, "type": 1, "property": {"@modelarts:shape": shape, "@modelarts:feature": feature}}
 
 
+#: The default seed's image dataset (6 samples: cat-1..3.jpg, dog-1..3.jpg) and its team labeling task
+#: (RUNNING, every sample labeled by worker-ann, waiting for acceptance): the ids the tests and demos use.
+DEFAULT_DATASET_ID = "ds-images"
+DEFAULT_TASK_ID = "task-1"
+
 DEFAULT_SEED: dict[str, Any] = {
     "workforces": [
         {
@@ -78,7 +90,7 @@ DEFAULT_SEED: dict[str, Any] = {
     ],
     "datasets": [
         {
-            "dataset_id": "ds-images",
+            "dataset_id": DEFAULT_DATASET_ID,
             "dataset_name": "pets-images",
             "dataset_type": 0,
             "description": "image classification: cats and dogs",
@@ -90,7 +102,7 @@ DEFAULT_SEED: dict[str, Any] = {
             ],
             "workforce_tasks": [
                 {
-                    "task_id": "task-1",
+                    "task_id": DEFAULT_TASK_ID,
                     "task_name": "label-pets",
                     "status": 1,
                     "synchronize_data": True,

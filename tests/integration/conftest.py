@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ops_helpers import FAST_RETRY, InFlightCounter
+from retry_policies import FAST_RETRY
 
 from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+from integration._helpers import InFlightCounter
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from acceptance_world import DATASET, TASK, check_complete_sensor, review_all, start_round, stop_the_clock
 from airflow.providers.common.compat.sdk import AirflowException
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,6 +23,14 @@ from airflow_provider_modelarts.acceptance import read_status
 from airflow_provider_modelarts.errors import ModelArtsAPIError
 from airflow_provider_modelarts.models import AcceptanceAction, TaskStatus
 from airflow_provider_modelarts.operators.acceptance_base import AcceptanceBaseOperator
+from integration._acceptance_helpers import (
+    DATASET,
+    TASK,
+    check_complete_sensor,
+    review_all,
+    start_round,
+    stop_the_clock,
+)
 from modelarts_emulator.seed import default_seed
 from modelarts_emulator.testing import EmulatorServer
 

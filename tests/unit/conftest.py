@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 import respx
-from team_task_helpers import AK, ENDPOINT, PROJECT, SK, FakeService
+
+from unit._helpers import AK, ENDPOINT, PROJECT, SK, FakeService
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeService]:
 
 
 @pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
+def mock_router() -> Iterator[respx.MockRouter]:
     """respx at the network edge; routes a test does not call are fine (not every test uses all of them)."""
     with respx.mock(assert_all_called=False) as router:
         yield router

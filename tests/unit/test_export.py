@@ -18,7 +18,6 @@ import pytest
 import respx
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import ObjectStoragePath
-from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 from pydantic import BaseModel, Field
 from structlog.testing import capture_logs
 from upath import UPath
@@ -35,6 +34,7 @@ from airflow_provider_modelarts.export import (
 )
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
+from unit.hooks._helpers import UNIT_ENDPOINT, set_unit_conn
 
 ENDPOINT = UNIT_ENDPOINT
 DATASET_LIST = f"{ENDPOINT}/v2/p1/datasets/d1/data-annotations/samples"

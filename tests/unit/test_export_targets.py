@@ -30,7 +30,6 @@ from airflow.sdk import AssetAlias, ObjectStoragePath
 from airflow.sdk.execution_time.context import OutletEventAccessors
 from airflow.sdk.io import attach
 from fsspec.implementations.memory import MemoryFileSystem
-from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
@@ -42,6 +41,7 @@ from airflow_provider_modelarts.export import export_labels, location_uri, publi
 from airflow_provider_modelarts.lineage import operator_lineage
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
 from airflow_provider_modelarts.retries import RetryPolicy
+from unit.hooks._helpers import UNIT_ENDPOINT, set_unit_conn
 
 DATASET_LIST = f"{UNIT_ENDPOINT}/v2/p1/datasets/d1/data-annotations/samples"
 NAME = "labels.jsonl"

@@ -16,7 +16,6 @@ import respx
 from airflow.providers.common.compat.openlineage.facet import Dataset
 from airflow.providers.openlineage.extractors import OperatorLineage
 from airflow.sdk import Asset
-from hook_helpers import UNIT_ENDPOINT, set_unit_conn
 
 from airflow_provider_modelarts.lineage import (
     convert_asset_to_openlineage,
@@ -28,6 +27,7 @@ from airflow_provider_modelarts.operators.acceptance import AcceptanceOperator
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from unit.hooks._helpers import UNIT_ENDPOINT, set_unit_conn
 
 ENDPOINT = UNIT_ENDPOINT
 HOST = "modelarts.unit.test"

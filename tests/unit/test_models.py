@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
+from airflow_provider_modelarts import models
 from airflow_provider_modelarts.models import (
     RESPONSE_CONTEXT,
     STRICT_INPUT_CONTEXT,
     AcceptanceAction,
     AcceptanceReport,
-    BatchResponse,
     CreateWorkforceSamplingTaskRequest,
-    CreateWorkforceSamplingTaskResponse,
-    DescribeSampleResp,
     LabelType,
     ListSamplesResponse,
     SampleLabel,
     SampleStatus,
     SampleType,
     TaskStatus,
-    UpdateAcceptanceStatusResponse,
     UpdateSamplesRequest,
     UpdateWorkforceSamplingTaskRequest,
     UpdateWorkforceTaskSamplesRequest,
@@ -38,297 +36,12 @@ from airflow_provider_modelarts.models import (
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
 
 
-# Example requests and responses copied from the API pages in ../shared/spec (page -> model, JSON).
+# Example requests and responses copied from the API pages in ../shared/spec (page, model name, JSON), kept as
+# data: tests/unit/data/models_spec_examples.json.
+_EXAMPLES_FILE = Path(__file__).resolve().parent / "data" / "models_spec_examples.json"
 SPEC_EXAMPLES: list[tuple[str, type[BaseModel], dict[str, Any]]] = [
-    (
-        "003 add samples request",
-        UploadSamplesRequest,
-        {
-            "samples": [
-                {
-                    "name": "2.jpg",
-                    "data": (
-                        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRof"
-                        "Hh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/2wBDAQkJCQwLDBgNDRgyIRwh"
-                        "MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjL/wAAR"
-                        "CAA1AJUDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAA"
-                        "AgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkK"
-                        "FhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWG"
-                        "h4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl"
-                        "5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL"
-                    ),
-                }
-            ]
-        },
-    ),
-    (
-        "003 add samples response",
-        UploadSamplesResponse,
-        {
-            "success": True,
-            "results": [
-                {
-                    "success": True,
-                    "name": "/test-obs/classify/input/animals/2.jpg",
-                    "info": "960585877c92d63911ba555ab3129d36",
-                }
-            ],
-        },
-    ),
-    (
-        "000 update samples request",
-        UpdateSamplesRequest,
-        {
-            "samples": [
-                {"sample_id": "8b583c44bf249f8ba43ea42c92920221", "labels": [{"name": "yunbao"}]},
-                {"sample_id": "b5fe3039879660a2e6bf18166e247f68", "labels": [{"name": "yunbao"}]},
-            ]
-        },
-    ),
-    (
-        "000 update samples response",
-        BatchResponse,
-        {"success": True},
-    ),
-    (
-        "001/004 update team-task samples request",
-        UpdateWorkforceTaskSamplesRequest,
-        {
-            "samples": [
-                {
-                    "sample_id": "0a0939d6d3c48a3d2a2619245943ac21",
-                    "worker_id": "8c15ad080d3eabad14037b4eb00d6a6f",
-                    "labels": [{"name": "tulips"}],
-                },
-                {
-                    "sample_id": "0e1b5a16a5a577ee53aeb34278a4b3e7",
-                    "worker_id": "8c15ad080d3eabad14037b4eb00d6a6f",
-                    "labels": [{"name": "tulips"}],
-                },
-            ]
-        },
-    ),
-    (
-        "001/004 update team-task samples response",
-        BatchResponse,
-        {"success": True},
-    ),
-    (
-        "002 acceptance status request",
-        UpdateWorkforceSamplingTaskRequest,
-        {"action": 0},
-    ),
-    (
-        "002 acceptance status response",
-        UpdateAcceptanceStatusResponse,
-        {},
-    ),
-    (
-        "related/creating_a_team_labeling_acceptance_task request",
-        CreateWorkforceSamplingTaskRequest,
-        {"sampling_rate": 0.2},
-    ),
-    (
-        "related/creating_a_team_labeling_acceptance_task response",
-        CreateWorkforceSamplingTaskResponse,
-        {"task_id": "nv6BbozxCJmZcHAE9hV"},
-    ),
-    (
-        "related/querying_details_about_a_team_labeling_task response",
-        WorkforceTask,
-        {
-            "dataset_id": "WxCREuCkBSAlQr9xrde",
-            "task_id": "iYZx7gScPUozOXner9k",
-            "task_name": "task-e63f",
-            "status": 1,
-            "create_time": 1606184400278,
-            "update_time": 1606184400278,
-            "repetition": 1,
-            "workforces_config": {
-                "workforces": [
-                    {
-                        "workforce_id": "q3ZFSwORu1ztKljDLYQ",
-                        "workers": [
-                            {
-                                "email": "xxx@xxx.com",
-                                "worker_id": "afdda13895bc66322ffbf36ae833bcf0",
-                                "role": 0,
-                            }
-                        ],
-                    }
-                ]
-            },
-            "synchronize_data": False,
-            "synchronize_auto_labeling_data": False,
-            "workforce_stats": {"workforce_count": 1, "labeler_count": 1, "reviewer_count": 0},
-            "sample_stats": {
-                "total_sample_count": 317,
-                "unannotated_sample_count": 310,
-                "unreviewed_sample_count": 0,
-                "uncheck_sample_count": 0,
-                "sampled_sample_count": 0,
-                "rejected_sample_count": 0,
-                "accepted_sample_count": 7,
-                "auto_annotation_sample_count": 0,
-            },
-            "checking_task_desc": {
-                "checking_task_id": "onSbri2oqYOmDjDyW17",
-                "action": 0,
-                "overwrite_last_result": False,
-            },
-            "auto_sync_dataset": True,
-            "worker_stats": [
-                {
-                    "email": "xxx@xxx.com",
-                    "worker_id": "afdda13895bc66322ffbf36ae833bcf0",
-                    "role": 0,
-                    "task_id": "iYZx7gScPUozOXner9k",
-                    "workforce_task_name": "task-e63f",
-                    "dataset_id": "WxCREuCkBSAlQr9xrde",
-                    "sample_stats": {
-                        "total_sample_count": 317,
-                        "unannotated_sample_count": 310,
-                        "unreviewed_sample_count": 0,
-                        "uncheck_sample_count": 0,
-                        "sampled_sample_count": 0,
-                        "rejected_sample_count": 0,
-                        "accepted_sample_count": 7,
-                        "auto_annotation_sample_count": 0,
-                    },
-                    "create_time": 1606184400278,
-                    "update_time": 1606184795050,
-                    "email_status": 3,
-                    "last_notify_time": 0,
-                }
-            ],
-        },
-    ),
-    (
-        "related/querying_the_report_of_a_team_labeling_acceptance_task response",
-        AcceptanceReport,
-        {
-            "total_stats": {
-                "sampling_rate": 1.0,
-                "sampling_num": 3,
-                "pass_rate": 0.0,
-                "score": "E",
-                "total_score": 0,
-                "total_sample_count": 3,
-                "sampled_sample_count": 3,
-                "unchecked_sample_count": 3,
-                "checked_sample_count": 0,
-                "accepted_sample_count": 0,
-                "rejected_sample_count": 0,
-            }
-        },
-    ),
-    (
-        "related/querying_the_sample_list response",
-        ListSamplesResponse,
-        {
-            "sample_count": 2,
-            "samples": [
-                {
-                    "sample_id": "012f99f3cf405860130b6ed2350c2228",
-                    "sample_type": 0,
-                    "labels": [{"name": "car", "type": 0, "property": {}}],
-                    "source": (
-                        "https://test-obs.obs.xxx.com:443/image/aifood/%E5%86%B0%E6%BF%80%E5%87%8"
-                        "C/36502.jpg?AccessKeyId=RciyO7RHmhNTfOZVryUH&Expires=1606296688&x-image-"
-                        "process=image%2Fresize%2Cm_lfit%2Ch_200&Signature=icyvHhFew9vnmy3zh1uZMP"
-                        "15Mbg%3D"
-                    ),
-                    "metadata": {"@modelarts:import_origin": 0},
-                    "sample_time": 1589190552106,
-                    "sample_status": "MANUAL_ANNOTATION",
-                    "labelers": [
-                        {"email": "xxx@xxx.com", "worker_id": "5d8d4033b428fed5ac158942c33940a2", "role": 0}
-                    ],
-                },
-                {
-                    "sample_id": "0192f3acfb000666033a0f85c21577c7",
-                    "sample_type": 0,
-                    "labels": [{"name": "car", "type": 0, "property": {}}],
-                    "source": (
-                        "https://test-obs.obs.xxx.com:443/image/aifood/%E5%86%B0%E6%BF%80%E5%87%8"
-                        "C/36139.jpg?AccessKeyId=RciyO7RHmhNTfOZVryUH&Expires=1606296688&x-image-"
-                        "process=image%2Fresize%2Cm_lfit%2Ch_200&Signature=RRr9r2cghLCXk%2B0%2BfH"
-                        "tYJi8eZ4k%3D"
-                    ),
-                    "metadata": {"@modelarts:import_origin": 0},
-                    "sample_time": 1589190543327,
-                    "sample_status": "MANUAL_ANNOTATION",
-                    "labelers": [
-                        {"email": "xxx@xxx.com", "worker_id": "a2abd3f27b4e92c593c15282f8b6bd29", "role": 0}
-                    ],
-                },
-            ],
-        },
-    ),
-    (
-        "related/querying_the_sample_list_of_a_team_labeling_task_by_page response",
-        ListSamplesResponse,
-        {
-            "sample_count": 2,
-            "samples": [
-                {
-                    "sample_id": "26c6dd793d80d3274eb89349ec76d678",
-                    "sample_type": 0,
-                    "labels": [],
-                    "source": (
-                        "https://test-obs.obs.xxx.com:443/detect/data/dataset-car-and-person/IMG_"
-                        "kitti_0000_000016.png?AccessKeyId=P19W9X830R1Z39P5X5M5&Expires=160630013"
-                        "7&x-obs-security-token=gQpjbi1ub3J0aC03jKj8N6gtS4VsdTTW3QFoHMtpMoFLtCa6W"
-                        "_J4DxT0nYIfx..."
-                    ),
-                    "metadata": {"@modelarts:import_origin": 0, "@modelarts:size": [1242, 375, 3]},
-                    "sample_time": 1598263639997,
-                    "sample_status": "UN_ANNOTATION",
-                    "worker_id": "8c15ad080d3eabad14037b4eb00d6a6f",
-                    "labelers": [
-                        {"email": "xxx@xxx.com", "worker_id": "afdda13895bc66322ffbf36ae833bcf0", "role": 0}
-                    ],
-                },
-                {
-                    "sample_id": "2971815bbb11a462161b48dddf19344f",
-                    "sample_type": 0,
-                    "labels": [],
-                    "source": (
-                        "https://test-obs.obs.xxx.com:443/detect/data/dataset-car-and-person/IMG_"
-                        "kitti_0000_000011.png?AccessKeyId=P19W9X830R1Z39P5X5M5&Expires=160630013"
-                        "7&x-obs-security-token=gQpjbi1ub3J0aC03jKj8N6gtS4VsdTTW3QFoHMtpMoFLtC..."
-                    ),
-                    "metadata": {"@modelarts:import_origin": 0, "@modelarts:size": [1242, 375, 3]},
-                    "sample_time": 1598263639997,
-                    "sample_status": "UN_ANNOTATION",
-                    "worker_id": "8c15ad080d3eabad14037b4eb00d6a6f",
-                    "labelers": [
-                        {"email": "xxx@xxx.com", "worker_id": "305595e1901a526017d2e11f3ab0ffe1", "role": 0}
-                    ],
-                },
-            ],
-        },
-    ),
-    (
-        "related/querying_details_about_a_sample response",
-        DescribeSampleResp,
-        {
-            "sample_id": "012f99f3cf405860130b6ed2350c2228",
-            "sample_type": 0,
-            "labels": [{"name": "car", "type": 0, "property": {}}],
-            "source": (
-                "https://test-obs.obs.xxx.com:443/image/aifood/%E5%86%B0%E6%BF%80%E5%87%8"
-                "C/36502.jpg?AccessKeyId=RciyO7RHmhNTfOZVryUH&Expires=1606297079&Signatur"
-                "e=Ju4FYpEu973ii%2FAdUVLTfpLCTbg%3D"
-            ),
-            "metadata": {"@modelarts:import_origin": 0},
-            "sample_time": 1589190552106,
-            "sample_status": "MANUAL_ANNOTATION",
-            "labelers": [
-                {"email": "xxx@xxx.com", "worker_id": "5d8d4033b428fed5ac158942c33940a2", "role": 0}
-            ],
-        },
-    ),
+    (case["page"], getattr(models, case["model"]), case["example"])
+    for case in json.loads(_EXAMPLES_FILE.read_text(encoding="utf-8"))
 ]
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from client_helpers import FakeClock
 from tenacity import Retrying
 
 from airflow_provider_modelarts.errors import (
@@ -29,6 +28,7 @@ from airflow_provider_modelarts.retries import (
     trigger_call_retry,
     wait_until,
 )
+from unit.client._helpers import FakeClock
 
 
 def run(policy: RetryPolicy, errors: list[Exception], clock: FakeClock) -> tuple[Any, CallRetries, int]:

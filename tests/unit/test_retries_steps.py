@@ -8,7 +8,6 @@ import asyncio
 import httpx
 import pytest
 import respx
-from client_helpers import BASE, DS, FakeClock, make_async_client, make_client
 
 from airflow_provider_modelarts.errors import (
     TEAM_TASK_EXISTS,
@@ -29,6 +28,7 @@ from airflow_provider_modelarts.retries import (
     trigger_call_retry,
     wait_until,
 )
+from unit.client._helpers import BASE, DS, FakeClock, make_async_client, make_client
 
 
 def _error(cls: type, status: int, code: str | None) -> Exception:

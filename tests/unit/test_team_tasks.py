@@ -1,6 +1,6 @@
 """team_tasks.py: what a user reads when adoption by name cannot go on (the errors' text and fields), the
 one log line a run writes, and which create replies name the new task. The life cycle itself runs through
-the hook in test_hook_team_tasks.py (respx at the network edge)."""
+the hook in tests/unit/hooks/test_modelarts_team_tasks.py (respx at the network edge)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 from types import SimpleNamespace
 
 import pytest
-from team_task_helpers import FAST_RETRY, FakeService
+from retry_policies import NO_WAIT_RETRY
 
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.models import TaskStatus
@@ -21,6 +21,7 @@ from airflow_provider_modelarts.team_tasks import (
     _new_task_id,
     create_or_adopt,
 )
+from unit._helpers import FakeService
 
 
 def test_an_ambiguous_name_names_every_task_and_its_status() -> None:
@@ -103,7 +104,7 @@ def test_one_line_says_whether_the_run_created_or_adopted_its_task(
     service: FakeService, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    client = ModelArtsHook(retry=FAST_RETRY).get_conn()  # a real client; respx answers at the network edge
+    client = ModelArtsHook(retry=NO_WAIT_RETRY).get_conn()  # a real client; respx answers at the network edge
     for _ in range(2):
         create_or_adopt(
             client,
@@ -112,7 +113,7 @@ def test_one_line_says_whether_the_run_created_or_adopted_its_task(
             start=True,
             wait_started=5,
             options={},
-            repeat=FAST_RETRY,
+            repeat=NO_WAIT_RETRY,
             log=logging.getLogger("team-task-test"),
         )
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Team labeling task ")]

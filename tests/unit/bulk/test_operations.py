@@ -1,0 +1,79 @@
+"""Guards of the bulk hot path that count work instead of timing it (timing lives in ``bench/``).
+
+An in-memory list of N samples is validated N times and serialised N times (once each, however many batches
+and passes), the whole run builds one client, and each batch is one request. A refactor that validates twice
+or builds a client per batch fails here, on any machine, whatever its speed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from airflow_provider_modelarts.bulk import validation
+from airflow_provider_modelarts.client import AsyncModelArtsClient
+from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
+from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from unit.hooks._helpers import DATASETS_URL, aksk_conn, set_conn
+
+COUNT = 250  # three batches of 100, the last one short
+
+
+@pytest.fixture
+def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts validations, serialisations and clients built during one operator run."""
+    counts = {"validated": 0, "serialised": 0, "clients": 0}
+    real_parse, real_serialize = validation.parse_sample, validation.serialize_sample
+    real_init = AsyncModelArtsClient.__init__
+
+    def parse_sample(*args: Any, **kwargs: Any) -> Any:
+        counts["validated"] += 1
+        return real_parse(*args, **kwargs)
+
+    def serialize_sample(*args: Any, **kwargs: Any) -> Any:
+        counts["serialised"] += 1
+        return real_serialize(*args, **kwargs)
+
+    def init(self: AsyncModelArtsClient, **kwargs: Any) -> None:
+        counts["clients"] += 1
+        real_init(self, **kwargs)
+
+    monkeypatch.setattr(validation, "parse_sample", parse_sample)
+    monkeypatch.setattr(validation, "serialize_sample", serialize_sample)
+    monkeypatch.setattr(AsyncModelArtsClient, "__init__", init)
+    set_conn(monkeypatch, aksk_conn())
+    return counts
+
+
+@respx.mock
+def test_adding_samples_validates_and_serialises_each_sample_once_with_one_client(
+    work: dict[str, int],
+) -> None:
+    def added(request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)["samples"]
+        return httpx.Response(200, json={"success": True, "results": [{"success": True}] * len(sent)})
+
+    route = respx.post(f"{DATASETS_URL}/d1/data-annotations/samples").mock(side_effect=added)
+    samples = [{"name": f"s{i}.jpg", "sample_type": 0, "data": "aGk="} for i in range(COUNT)]
+    result = AddSamplesOperator(task_id="add", dataset_id="d1", samples=samples).execute(context={})
+    assert result["added"] == COUNT and result["batches"] == 3
+    assert work == {"validated": COUNT, "serialised": COUNT, "clients": 1}
+    assert route.call_count == 3  # one request per batch
+
+
+@respx.mock
+def test_updating_labels_validates_and_serialises_each_sample_once_with_one_client(
+    work: dict[str, int],
+) -> None:
+    route = respx.put(f"{DATASETS_URL}/d1/data-annotations/samples").mock(
+        return_value=httpx.Response(200, json={"success": True})
+    )
+    samples = [{"sample_id": f"{i:032x}", "labels": [{"name": "cat", "type": 0}]} for i in range(COUNT)]
+    result = UpdateLabelsOperator(task_id="update", dataset_id="d1", samples=samples).execute(context={})
+    assert result["updated"] == COUNT and result["batches"] == 3
+    assert work == {"validated": COUNT, "serialised": COUNT, "clients": 1}
+    assert route.call_count == 3
