@@ -158,6 +158,29 @@ def mutmut_pyproject(module: Module, tests: list[str]) -> str:
     )
 
 
+# mutmut runs each mutant in a child forked from a pytest process that has already run the tests once. A test
+# that called ``sync_to_async`` (the trigger's connection lookup) left asgiref's one thread-sensitive executor
+# with an idle worker thread, which a fork does not copy: in the child the executor sees an idle worker and
+# starts none, so the first lookup waits for ever at no CPU until mutmut's wall timeout, and the mutant is
+# counted "timeout" (killed) whatever its tests would have said. The work copy's conftest.py gives each child
+# a fresh executor (mutation runs only; the project's tests never fork).
+FORK_SAFETY = """
+
+# Added by scripts/mutation.py (FORK_SAFETY): a fresh thread-sensitive executor in each forked mutant.
+import os as _mutation_os
+from concurrent.futures import ThreadPoolExecutor as _MutationExecutor
+
+from asgiref.sync import SyncToAsync as _MutationSyncToAsync
+
+
+def _mutation_fresh_executor() -> None:
+    _MutationSyncToAsync.single_thread_executor = _MutationExecutor(max_workers=1)
+
+
+_mutation_os.register_at_fork(after_in_child=_mutation_fresh_executor)
+"""
+
+
 def prepare(module: Module, keep: bool) -> Path:
     work = WORK / module.name
     unit = ROOT / "tests" / "unit"
@@ -171,6 +194,8 @@ def prepare(module: Module, keep: bool) -> Path:
     for tree in (PACKAGE, "tests"):
         shutil.copytree(ROOT / tree, work / tree, ignore=ignore, dirs_exist_ok=True)
     (work / "pyproject.toml").write_text(mutmut_pyproject(module, tests))
+    with open(work / "tests" / "conftest.py", "a") as conftest:
+        conftest.write(FORK_SAFETY)
     return work
 
 
