@@ -10,7 +10,6 @@ seconds). How many answers are throttled, and how fast, depends on timing and is
 from __future__ import annotations
 
 import base64
-import statistics
 from typing import Any
 
 import httpx
@@ -119,12 +118,16 @@ def _added(emulator: EmulatorServer) -> list[str]:
     )
 
 
-def test_network_like_latency_is_not_congestion_the_run_keeps_max_concurrency(
+def test_network_like_latency_over_http_adds_every_sample_once_within_the_bounds(
     emulator: EmulatorServer, at_send: _InFlightAtSend
 ) -> None:
-    """Lognormal jitter of sigma 0.5 on every answer and no limit: the run climbs to max_concurrency and
-    stays there (the old controller took the spread for queueing and fell to 1-2 in flight)."""
-    emulator.admin.configure(latency_jitter_sigma=0.5)
+    """Lognormal jitter of sigma 0.5 on every answer and no limit: every sample is added once, nothing is
+    throttled, and the requests in flight stay within 1..max_concurrency. How close to max_concurrency the
+    run stays depends on how the answers' times fall on this machine (an asserted median failed once in four
+    runs on a busy 2-core machine), so that claim is proven with a virtual clock by
+    ``tests/unit/bulk/test_concurrency.py::test_without_a_limit_jitter_sizes_and_fast_failures_keep_it_near_pinned_max_concurrency``
+    and measured by ``make bench`` (the jitter rows)."""
+    assert emulator.admin.configure(latency_jitter_sigma=0.5)["latency_jitter_sigma"] == 0.5
     emulator.admin.faults(latency_ms=30)
     op = AddSamplesOperator(
         task_id="add", dataset_id=DS, samples=_samples(1200), batch_size=10, client_retry=FAST_RETRY
@@ -132,15 +135,17 @@ def test_network_like_latency_is_not_congestion_the_run_keeps_max_concurrency(
     result = op.execute(context={})
     assert _added(emulator) == [f"adapt-{i:05d}.jpg" for i in range(1200)]
     assert result["added"] == 1200 and result["throttled"] == 0
-    assert result["peak_concurrency"] == DEFAULT_MAX_CONCURRENCY == max(at_send.seen)
-    assert statistics.median(at_send.seen) >= 0.75 * DEFAULT_MAX_CONCURRENCY
+    assert min(at_send.seen) >= 1
+    assert max(at_send.seen) == result["peak_concurrency"] <= DEFAULT_MAX_CONCURRENCY
 
 
 def test_batches_failing_fast_do_not_drag_the_concurrency_down(
     emulator: EmulatorServer, at_send: _InFlightAtSend
 ) -> None:
-    """5% of the batches answered 500 at once (no retries): they fail and are counted, and their
-    instant answers do not make every other answer look slow."""
+    """5% of the batches answered 500 at once (no retries): they fail and are counted, each sample is
+    added once or counted failed, never both. That their instant answers do not drag the concurrency
+    down is timing (asserted with a virtual clock in the unit simulation named above, and measured in
+    ``make bench``)."""
     emulator.admin.faults(
         {"latency_ms": 30}, {"route": "add_samples", "status": 500, "immediate": True, "rate": 0.05}
     )
@@ -157,7 +162,7 @@ def test_batches_failing_fast_do_not_drag_the_concurrency_down(
     assert faulted >= 1  # the rule fired (about 6 of 120 batches)
     assert result["failed"] == 10 * faulted and result["added"] == 1200 - 10 * faulted
     assert len(_added(emulator)) == result["added"]  # each added once, the failed ones not at all
-    assert statistics.median(at_send.seen) >= 0.75 * DEFAULT_MAX_CONCURRENCY
+    assert max(at_send.seen) <= DEFAULT_MAX_CONCURRENCY
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
