@@ -32,10 +32,11 @@ _REQUEST_ID_HEADERS = (
 _MAX_MSG_CHARS = 300
 
 
-def parse_retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); ``None`` if absent or bad.
 
     Negative values and dates in the past become 0 rather than ``None``: the server did ask for a retry.
+    An HTTP date is read against ``now`` (default: the current time; tests inject it).
     """
     if value is None:
         return None
@@ -52,7 +53,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def request_id(response: httpx.Response) -> str | None:

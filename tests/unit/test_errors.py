@@ -257,10 +257,10 @@ def test_parse_retry_after_seconds_and_dates() -> None:
     assert parse_retry_after(None) is None
     assert parse_retry_after("") is None
     assert parse_retry_after("soon") is None
-    future = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
-    seconds = parse_retry_after(future)
-    assert seconds is not None
-    assert 110 <= seconds <= 120
+    now = datetime(2026, 12, 7, 5, 0, 0, tzinfo=UTC)  # the clock is injected: no window to hit
+    future = format_datetime(now + timedelta(seconds=120), usegmt=True)
+    assert parse_retry_after(future, now=now) == 120.0
+    assert parse_retry_after(future, now=now + timedelta(seconds=150)) == 0.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
 
 
@@ -481,16 +481,15 @@ def test_response_without_request_has_no_method_or_path() -> None:
 
 
 def test_retry_after_as_an_http_date_in_any_zone_or_none() -> None:
-    future = datetime.now(UTC) + timedelta(hours=2)
+    now = datetime(2026, 12, 7, 5, 0, 0, tzinfo=UTC)  # the clock is injected: no window to hit
+    future = now + timedelta(hours=2)
     # The same instant written in UTC+01:00: still two hours from now.
     plus_one = format_datetime(future.astimezone(timezone(timedelta(hours=1))))
-    seconds = parse_retry_after(plus_one)
-    assert seconds is not None and 7100 <= seconds <= 7200
+    assert parse_retry_after(plus_one, now=now) == 7200.0
     # "-0000" means UTC without saying so (RFC 5322): read as UTC, not refused and not crashed.
     naive = format_datetime(future.replace(tzinfo=None))
     assert naive.endswith("-0000")
-    seconds = parse_retry_after(naive)
-    assert seconds is not None and 7100 <= seconds <= 7200
+    assert parse_retry_after(naive, now=now) == 7200.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000") == 0.0
 
 
