@@ -17,7 +17,7 @@ import httpx
 
 from airflow_provider_modelarts._text import shorten
 
-__all__ = ["parse_retry_after", "read_error_body", "request_id"]
+__all__ = ["parse_retry_after", "read_error_body", "request_id", "retry_after"]
 
 # Services behind API Gateway put the request id in one of these headers (first match wins).
 _REQUEST_ID_HEADERS = (
@@ -36,7 +36,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); ``None`` if absent or bad.
 
     Negative values and dates in the past become 0 rather than ``None``: the server did ask for a retry.
-    An HTTP date is read against ``now`` (default: the current time; tests inject it).
+    An HTTP date is read against ``now`` (default: this machine's clock).
     """
     if value is None:
         return None
@@ -47,13 +47,31 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         return max(0.0, float(value))
     except ValueError:
         pass
+    when = _http_date(value)
+    if when is None:
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The answer's ``Retry-After`` in seconds. An HTTP date is read against the answer's own ``Date`` header
+    when it has a valid one: both are the server's clock, so a skew between its clock and this machine's
+    neither stretches nor cuts the wait (RFC 9110 10.2.3 gives the date; 6.6.1 says the origin's ``Date``
+    is when the answer was made). Without a ``Date``, against this machine's clock."""
+    return parse_retry_after(
+        response.headers.get("Retry-After"), now=_http_date(response.headers.get("Date"))
+    )
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP date as an aware datetime (one without a zone, ``-0000``, is UTC); ``None`` if unreadable."""
+    if not value:
+        return None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def request_id(response: httpx.Response) -> str | None:

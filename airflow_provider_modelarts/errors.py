@@ -49,6 +49,7 @@ from typing import Any
 import httpx
 
 from airflow_provider_modelarts._error_answers import parse_retry_after, read_error_body, request_id
+from airflow_provider_modelarts._error_answers import retry_after as answer_retry_after
 
 __all__ = [
     "DATASET_MISSING",
@@ -393,5 +394,5 @@ def error_from_response(response: httpx.Response) -> ModelArtsAPIError:
         method=method,
         path=path,
         hint=_hint(status, error_code),
-        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        retry_after=answer_retry_after(response),
     )

@@ -534,3 +534,31 @@ def test_every_exception_of_the_package_is_drawn_in_the_errors_docstring_with_it
         entry = next((e for e in entries if name in e.replace(",", " ").replace(":", " ").split()), None)
         assert entry is not None, f"{name} ({module}) is not drawn in errors.py's docstring"
         assert module in entry, f"{name} is drawn without its module {module}"
+
+
+def test_a_retry_after_date_is_read_against_the_answers_own_date_header() -> None:
+    """Both dates are the server's clock: a skew between its clock and ours changes nothing."""
+    from airflow_provider_modelarts._error_answers import retry_after
+
+    server_now = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)  # years behind this machine's clock
+
+    def answer(**headers: str) -> httpx.Response:
+        return httpx.Response(503, headers=headers)
+
+    later = format_datetime(server_now + timedelta(seconds=45), usegmt=True)
+    assert (
+        retry_after(answer(**{"Date": format_datetime(server_now, usegmt=True), "Retry-After": later})) == 45
+    )
+    # A Date without a zone ("-0000") is UTC, as the Retry-After date is.
+    naive = format_datetime(server_now.replace(tzinfo=None))
+    assert retry_after(answer(**{"Date": naive, "Retry-After": later})) == 45
+    # No Date, or one that cannot be read: against this machine's clock (that date is long past: 0, not None).
+    assert retry_after(answer(**{"Retry-After": later})) == 0.0
+    assert retry_after(answer(**{"Date": "yesterday", "Retry-After": later})) == 0.0
+    # Seconds need no clock; no Retry-After is None whatever the Date.
+    assert retry_after(answer(**{"Date": "yesterday", "Retry-After": "7"})) == 7.0
+    assert retry_after(answer(Date=format_datetime(server_now, usegmt=True))) is None
+    error = error_from_response(
+        answer(**{"Date": format_datetime(server_now, usegmt=True), "Retry-After": later})
+    )
+    assert error.retry_after == 45

@@ -233,13 +233,17 @@ def test_retry_warning_logs_without_headers_or_body(
 def test_retry_after_http_date(
     client_api: respx.MockRouter, client: ModelArtsClient, clock: FakeClock
 ) -> None:
-    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    # The server's clock is a day behind ours: its date is read against its own Date header, not our clock.
+    server_now = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    headers = {
+        "Date": format_datetime(server_now, usegmt=True),
+        "Retry-After": format_datetime(server_now + timedelta(seconds=30), usegmt=True),
+    }
     client_api.get(TASK).mock(
-        side_effect=[httpx.Response(503, headers={"Retry-After": when}), httpx.Response(200, json={})]
+        side_effect=[httpx.Response(503, headers=headers), httpx.Response(200, json={})]
     )
     client.get_workforce_task("ds-1", "task-1")
-    assert len(clock.sleeps) == 1
-    assert 25.0 <= clock.sleeps[0] <= 30.0
+    assert clock.sleeps == [30.0]
 
 
 def test_async_client_methods_and_retries(clock: FakeClock) -> None:
