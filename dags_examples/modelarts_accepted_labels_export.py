@@ -13,8 +13,9 @@ it after every pass and never after a rejection (a rejection announces nothing).
 3. ``train`` stands in for training: it reads each manifest line by line and logs the label counts.
 
 ``train`` may run on another worker than ``export_labels``, so ``export_dir`` is an object-storage location
-both reach through Airflow's ``ObjectStoragePath``: ``s3://bucket/prefix`` (any S3-compatible store, OBS
-included) with the connection ``storage_conn_id`` in production. The default, a folder under
+both reach through Airflow's ``ObjectStoragePath``: ``s3://<conn_id>@bucket/prefix`` in production (any
+S3-compatible store, OBS included; ``<conn_id>`` names the Airflow connection, and is left out wherever the
+location is reported). The default, a folder under
 ``$AIRFLOW_HOME`` (resolved once, by ``accepted_batches``, into a ``file://`` URL), is for one machine.
 """
 
@@ -50,12 +51,10 @@ with DAG(
             minLength=1,
             description=(
                 "Root of the manifests (<root>/<dataset>/<task>.jsonl), read by train on any worker: an "
-                "object-store URL (s3://bucket/prefix) or a file:// URL; a plain path (relative: in "
-                "AIRFLOW_HOME) only where every task runs on one machine."
+                "object-store URL (s3://<conn_id>@bucket/prefix, the Airflow connection before the @) or a "
+                "file:// URL; a plain path (relative: in AIRFLOW_HOME) only where every task runs on one "
+                "machine."
             ),
-        ),
-        "storage_conn_id": Param(
-            "", type="string", description="Airflow connection of export_dir's store (empty: none)."
         ),
     },
     tags=["modelarts", "example"],
@@ -87,27 +86,26 @@ with DAG(
         for (dataset_id, task_id), batch in batches.items():
             name = task_id or f"dataset-{run_id}".replace(":", "_").replace("+", "_")
             batch["path"] = f"{root}/{dataset_id}/{name}.jsonl"
-            batch["storage_conn_id"] = params["storage_conn_id"] or None
         return list(batches.values())
 
-    export_labels = ExportLabelsOperator.partial(task_id="export_labels").expand_kwargs(accepted_batches())
+    batches = accepted_batches()
+    export_labels = ExportLabelsOperator.partial(task_id="export_labels").expand_kwargs(batches)
 
     @task
-    def train(exports: Any, storage_conn_id: str = "") -> dict[str, Any]:
+    def train(exports: Any, batches: Any) -> dict[str, Any]:
         """Stand-in for training: read each manifest line by line (never whole) and count the labels.
 
-        ``exports``: the summaries of the mapped ``export_labels`` tasks (a list when the task runs); each
-        ``path`` is where the export wrote (a ``file://`` target is reported as its absolute path).
+        ``exports``: the summaries of the mapped ``export_labels`` tasks (it runs after them); ``batches``:
+        where each wrote, with its connection (a summary's ``path`` is reported without it).
         """
         counts: Counter[str] = Counter()
         samples = 0
-        for export in exports:
-            where = export["path"] if "://" in export["path"] else f"file://{export['path']}"
-            with ObjectStoragePath(where, conn_id=storage_conn_id or None).open(encoding="utf-8") as manifest:
+        for batch in batches:
+            with ObjectStoragePath(batch["path"]).open(encoding="utf-8") as manifest:
                 for line in manifest:
                     samples += 1
                     counts.update(label.get("name", "?") for label in json.loads(line).get("labels", []))
         log.info("Would train on %d samples: %s", samples, dict(counts))
         return {"samples": samples, "label_counts": dict(counts)}
 
-    train(export_labels.output, storage_conn_id="{{ params.storage_conn_id }}")
+    train(export_labels.output, batches)

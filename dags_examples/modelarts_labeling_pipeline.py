@@ -22,8 +22,9 @@ Every run (scheduled, backfilled, or triggered by hand or through the REST API):
 
 **Where the batch lives.** These tasks may run on different workers, so no task reads what another wrote on
 its local disk: ``landing_dir`` is an object-storage location every worker reads and writes through
-Airflow's ``ObjectStoragePath``, ``s3://bucket/prefix`` (any S3-compatible store, OBS included) with the
-connection ``storage_conn_id`` in production. Its default, a folder under ``$AIRFLOW_HOME`` (a ``file://``
+Airflow's ``ObjectStoragePath``: ``s3://<conn_id>@bucket/prefix`` in production (any S3-compatible store,
+OBS included; ``<conn_id>`` names the Airflow connection, as ``ObjectStoragePath`` reads it, and is left out
+wherever the location is reported). Its default, a folder under ``$AIRFLOW_HOME`` (a ``file://``
 URL), is for the one-machine demo: on several machines each would see its own.
 
 **A re-run** of a batch (a cleared run, a retry, a backfill over done days, a batch named again) goes on from
@@ -87,7 +88,6 @@ POKE_INTERVAL = timedelta(seconds=float(os.environ.get("MODELARTS_EXAMPLE_POKE_I
 # Templates every task renders the same way, whatever kind of run it is (see "The batch" above).
 BATCH = "{{ batch_of(dag_run, params.batch) }}"
 BATCH_DIR = "{{ batch_dir(params.landing_dir, batch_of(dag_run, params.batch)) }}"
-STORAGE_CONN_ID = "{{ params.storage_conn_id }}"
 #: The ``batch`` param's default: the logical day for scheduled runs and backfills, a new batch otherwise.
 AUTO = "auto"
 #: Run types that label their logical day under ``auto`` (DagRunType values).
@@ -169,9 +169,9 @@ def batch_dir(landing_dir: str, batch: str) -> str:
     return f"file://{root / batch}"
 
 
-def stored(url: str, storage_conn_id: str | None) -> ObjectStoragePath:
-    """An object-storage path every worker reaches (``storage_conn_id``: the store's Airflow connection)."""
-    return ObjectStoragePath(url, conn_id=storage_conn_id or None)
+def stored(url: str) -> ObjectStoragePath:
+    """An object-storage path every worker reaches (``s3://<conn_id>@bucket/...``: its Airflow connection)."""
+    return ObjectStoragePath(url)
 
 
 with DAG(
@@ -202,12 +202,9 @@ with DAG(
             minLength=1,
             description=(
                 "Root of the batch folders (<root>/<batch>/), shared by every worker: an object-store URL "
-                "(s3://bucket/prefix) or a file:// URL; a plain path (relative: under $AIRFLOW_HOME) only "
-                "where every task runs on one machine."
+                "(s3://<conn_id>@bucket/prefix, the Airflow connection before the @) or a file:// URL; a "
+                "plain path (relative: under $AIRFLOW_HOME) only where every task runs on one machine."
             ),
-        ),
-        "storage_conn_id": Param(
-            "", type="string", description="Airflow connection of landing_dir's store (empty: none)."
         ),
         "sampling_rate": Param(1.0, type="number", exclusiveMinimum=0, maximum=1),
         "min_pass_rate": Param(0.8, type="number", minimum=0, maximum=1),
@@ -217,9 +214,9 @@ with DAG(
 ) as dag:
 
     @task
-    def simulate_daily_drop(day_dir: str, storage_conn_id: str = "") -> str:
+    def simulate_daily_drop(day_dir: str) -> str:
         """Demo stand-in for the upstream export: copy the shipped files into the batch's landing folder."""
-        folder = stored(day_dir, storage_conn_id)
+        folder = stored(day_dir)
         folder.mkdir(parents=True, exist_ok=True)
         for source in DAILY_DROP.iterdir():
             if not (folder / source.name).exists():
@@ -228,13 +225,13 @@ with DAG(
         return day_dir
 
     @task
-    def build_manifest(day_dir: str, batch: str, storage_conn_id: str = "") -> dict[str, Any]:
+    def build_manifest(day_dir: str, batch: str) -> dict[str, Any]:
         """One JSON line per image: base64 bytes plus the model's prediction as a to-be-confirmed label.
 
         The manifest stays in the store (``<day_dir>/manifest.jsonl``) and only small figures travel by
         XCom: image bytes never go to the metadata DB.
         """
-        folder = stored(day_dir, storage_conn_id)
+        folder = stored(day_dir)
         predictions = json.loads((folder / "predictions.json").read_text())["predictions"]
         manifest = folder / "manifest.jsonl"
         images = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_name)
@@ -257,9 +254,7 @@ with DAG(
         return {"manifest": f"{day_dir}/manifest.jsonl", "samples": count}
 
     @task
-    def team_task_labels(
-        day_dir: str, batch: str, workforce_task_id: str, storage_conn_id: str = ""
-    ) -> list[dict[str, Any]]:
+    def team_task_labels(day_dir: str, batch: str, workforce_task_id: str) -> list[dict[str, Any]]:
         """Labels for the batch's samples in its team task: the model's prediction unless people corrected it.
 
         New dataset samples join the team task unlabeled; labeling them there is what puts them in line for
@@ -268,7 +263,7 @@ with DAG(
         from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
         params = get_current_context()["params"]
-        folder = stored(day_dir, storage_conn_id)
+        folder = stored(day_dir)
         predictions = json.loads((folder / "predictions.json").read_text())["predictions"]
         corrections_file = folder / "corrections.json"
         corrections = json.loads(corrections_file.read_text()) if corrections_file.exists() else {}
@@ -324,14 +319,13 @@ with DAG(
         return message
 
     # Task arguments are templates too: each run works on its own batch's folder, samples and team task.
-    landed = simulate_daily_drop(day_dir=BATCH_DIR, storage_conn_id=STORAGE_CONN_ID)
-    manifest = build_manifest(day_dir=BATCH_DIR, batch=BATCH, storage_conn_id=STORAGE_CONN_ID)
+    landed = simulate_daily_drop(day_dir=BATCH_DIR)
+    manifest = build_manifest(day_dir=BATCH_DIR, batch=BATCH)
 
     add_samples = AddSamplesOperator(
         task_id="add_samples",
         dataset_id="{{ params.dataset_id }}",
         manifest=BATCH_DIR + "/manifest.jsonl",
-        storage_conn_id=STORAGE_CONN_ID,
         final_annotation=False,  # model pre-labels go to "to be confirmed", not to the labeled set
     )
 
@@ -341,9 +335,7 @@ with DAG(
         task_name="labeling-" + BATCH,
     )
 
-    labels = team_task_labels(
-        day_dir=BATCH_DIR, batch=BATCH, workforce_task_id=TEAM_TASK_ID, storage_conn_id=STORAGE_CONN_ID
-    )
+    labels = team_task_labels(day_dir=BATCH_DIR, batch=BATCH, workforce_task_id=TEAM_TASK_ID)
     batch_open = check_batch(workforce_task_id=TEAM_TASK_ID)
     already_accepted = batch_already_accepted(batch=BATCH, workforce_task_id=TEAM_TASK_ID)
 

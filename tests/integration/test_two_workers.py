@@ -103,15 +103,13 @@ def test_the_pipeline_hands_its_batch_on_through_the_store_only(
     world: EmulatorServer, pipeline: ModuleType, on: Worker, store: str, tmp_path: Path
 ) -> None:
     dag = pipeline.dag
-    params = {"batch": BATCH, "landing_dir": f"{store}/landing", "storage_conn_id": ""}
+    params = {"batch": BATCH, "landing_dir": f"{store}/landing"}
     day_dir = _render(dag, pipeline.BATCH_DIR, **params)
     assert day_dir == f"{store}/landing/{BATCH}"
     with on("worker-1"):
-        dag.get_task("simulate_daily_drop").python_callable(day_dir=day_dir, storage_conn_id="")
+        dag.get_task("simulate_daily_drop").python_callable(day_dir=day_dir)
     with on("worker-2"):
-        built = dag.get_task("build_manifest").python_callable(
-            day_dir=day_dir, batch=BATCH, storage_conn_id=""
-        )
+        built = dag.get_task("build_manifest").python_callable(day_dir=day_dir, batch=BATCH)
     assert built == {"manifest": f"{day_dir}/manifest.jsonl", "samples": len(IMAGES)}
     add = dag.get_task("add_samples")
     with on("worker-1"):
@@ -119,7 +117,6 @@ def test_the_pipeline_hands_its_batch_on_through_the_store_only(
             task_id=add.task_id,
             dataset_id=_render(dag, add.dataset_id, **params),
             manifest=_render(dag, add.manifest, **params),
-            storage_conn_id=_render(dag, add.storage_conn_id, **params),
             final_annotation=add.final_annotation,
         ).execute(context={})
     assert summary["added"] == len(IMAGES) and summary["failed"] == 0
@@ -138,8 +135,8 @@ def test_the_one_machine_default_fails_on_two_retryably_naming_the_host(
     params = {"batch": BATCH}
     with on("worker-1"):
         day_dir = _render(dag, pipeline.BATCH_DIR, **params)
-        dag.get_task("simulate_daily_drop").python_callable(day_dir=day_dir, storage_conn_id="")
-        dag.get_task("build_manifest").python_callable(day_dir=day_dir, batch=BATCH, storage_conn_id="")
+        dag.get_task("simulate_daily_drop").python_callable(day_dir=day_dir)
+        dag.get_task("build_manifest").python_callable(day_dir=day_dir, batch=BATCH)
     add = dag.get_task("add_samples")
     with on("worker-2"), pytest.raises(AirflowException) as raised:
         AddSamplesOperator(
@@ -157,7 +154,7 @@ def test_files_in_the_store_are_added_from_either_worker_and_a_local_glob_elsewh
     day_dir = f"{store}/landing/{BATCH}"
     pattern = "incoming/*.png"  # relative: under the working directory of the worker running the task
     with on("worker-1") as worker_1:
-        pipeline.dag.get_task("simulate_daily_drop").python_callable(day_dir=day_dir, storage_conn_id="")
+        pipeline.dag.get_task("simulate_daily_drop").python_callable(day_dir=day_dir)
         local = worker_1 / "cwd" / "incoming"  # the same files on worker 1's own disk
         local.mkdir()
         for name in IMAGES:
@@ -191,7 +188,7 @@ def test_the_export_is_trained_on_from_the_other_worker(
         )
     assert exported["samples"] > 0 and exported["path"] == path.removeprefix("file://")
     with on("worker-2"):
-        trained = export_dag.dag.get_task("train").python_callable([exported], storage_conn_id="")
+        trained = export_dag.dag.get_task("train").python_callable([exported], [{"path": path}])
     assert trained["samples"] == exported["samples"]
     assert trained["label_counts"] == exported["label_counts"]
     for worker in ("worker-1", "worker-2"):
