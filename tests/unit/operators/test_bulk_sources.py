@@ -4,6 +4,7 @@ fails the task retryably (``AirflowException``, not ``AirflowFailException``), n
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,12 +76,20 @@ def test_allow_empty_keeps_the_empty_run(tmp_path: Path, sent: list[dict[str, An
     assert (summary["total"], summary["added"]) == (0, 0) and sent == []
 
 
-def test_a_url_pattern_matching_nothing_names_it_without_credentials(store: MemoryFileSystem) -> None:
-    op = AddSamplesOperator(task_id="add", dataset_id="d1", files=["memory://drop/none-*.png"])
+@pytest.mark.parametrize("userinfo", ["", "store_conn@", "key:Zq-secret-77@"])
+def test_a_url_pattern_matching_nothing_names_it_without_credentials(
+    store: MemoryFileSystem, userinfo: str
+) -> None:
+    """``ObjectStoragePath`` takes a URL's userinfo for a connection id; the message names the place only."""
+    if userinfo:
+        attach("memory", conn_id=userinfo.rstrip("@"), fs=store)
+    op = AddSamplesOperator(task_id="add", dataset_id="d1", files=[f"memory://{userinfo}drop/none-*.png"])
     with pytest.raises(AirflowException) as raised:
         op.execute(context={})
     assert not isinstance(raised.value, AirflowFailException)
-    assert "'memory://drop/none-*.png'" in str(raised.value)
+    # As ObjectStoragePath spells it: memory://drop/... or, once it took the userinfo, memory:///drop/...
+    assert re.search(r"'memory:///?drop/none-\*\.png'", str(raised.value))
+    assert "Zq-secret" not in str(raised.value) and "store_conn" not in str(raised.value)
 
 
 def test_files_from_a_url_are_added_one_sample_each(
