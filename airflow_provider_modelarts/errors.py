@@ -36,6 +36,8 @@ re-exports ``SampleValidationError``)::
     +-- AmbiguousTeamTaskError, TeamTaskNotListedError, TeamTaskNameTakenError,
     |   UnadoptableTeamTaskError, TeamTaskNotStartedError          team_tasks
     +-- AcceptanceNotDecidableError                                acceptance.decision
+    +-- SourceNotFoundError (FileNotFoundError; transient: a bulk run's manifest or files are not
+        on this host yet)                                          bulk.places
 
 Messages are built only from the method, the URL path, the status and the service's ``error_code`` /
 ``error_msg``. Request headers, query strings and bodies never reach them, so credentials (AK/SK signatures,

@@ -41,6 +41,10 @@ Where it went (:attr:`ExportResult.path`; the log, XCom, lineage and asset event
   (:func:`location_uri`) is ``file:///abs/path``, never ``file://exports/...`` (host "exports");
 * a URL is reported by :func:`public_location`: without credentials, query string or fragment.
 
+The bulk operators' sources (:mod:`airflow_provider_modelarts.bulk.sources`) tell a local place from a
+remote one, open it and name it by the same three functions: :func:`local_target`,
+:func:`target_filesystem` and :func:`remote_location`.
+
 Airflow-free: the hook passes its client in.
 """
 
@@ -68,11 +72,14 @@ __all__ = [
     "ExportArgumentError",
     "ExportResult",
     "export_labels",
+    "local_target",
     "location_uri",
     "manifest_line",
     "open_target",
     "public_location",
+    "remote_location",
     "sample_state_filter",
+    "target_filesystem",
     "write_manifest",
 ]
 
@@ -167,14 +174,14 @@ def write_manifest(samples: Iterable[Any], stream: IO[str], result: ExportResult
 def open_target(target: Any) -> Iterator[tuple[IO[str], str]]:
     """``(text stream, where it goes)`` for ``target``; what was written replaces the target only when the
     ``with`` block ends without an error (the module's all-or-nothing rule)."""
-    path = _local_path(target)
+    path = local_target(target)
     if path is not None:
         with _replace_local(path) as stream:
             yield stream, str(path)
         return
-    fs, key = _filesystem(target)
+    fs, key = target_filesystem(target)
     with _replace_remote(fs, key) as stream:
-        yield stream, _remote_location(target)
+        yield stream, remote_location(target)
 
 
 #: What fsspec's ``mv`` and ``rm`` read as a glob in a path (they expand it before acting).
@@ -277,7 +284,7 @@ def location_uri(location: str) -> str:
     return location if "://" in location else Path(location).as_uri()
 
 
-def _remote_location(target: Any) -> str:
+def remote_location(target: Any) -> str:
     """Where a remote ``target`` goes: without the ``conn_id`` an ``ObjectStoragePath`` puts in its URL (an
     Azure container sits in the same place, so the connection is removed by name, not by position). A
     "connection id" with a ``:`` is a ``user:password`` that ``ObjectStoragePath`` took for one (a connection
@@ -292,7 +299,7 @@ def _remote_location(target: Any) -> str:
     return public_location(f"{scheme}{separator}{rest}")
 
 
-def _local_path(target: Any) -> Path | None:
+def local_target(target: Any) -> Path | None:
     """The absolute local file ``target`` names (:func:`~airflow_provider_modelarts.lineage.local_path`'s
     rule), or None when it is remote (fsspec writes it)."""
     protocol = getattr(target, "protocol", None)
@@ -304,7 +311,7 @@ def _local_path(target: Any) -> Path | None:
     return None
 
 
-def _filesystem(target: Any) -> tuple[Any, str]:
+def target_filesystem(target: Any) -> tuple[Any, str]:
     """``(fsspec filesystem, path in it)`` of a URL or of a path object (``ObjectStoragePath``, ``UPath``)."""
     if isinstance(target, str):
         from fsspec.core import url_to_fs

@@ -11,6 +11,12 @@ it after every pass and never after a rejection (a rejection announces nothing).
 2. ``export_labels`` (one mapped task per batch) streams the accepted samples, page by page, into
    ``<export_dir>/<dataset>/<team task>.jsonl`` (JSON Lines, one sample with its labels per line).
 3. ``train`` stands in for training: it reads each manifest line by line and logs the label counts.
+
+``train`` may run on another worker than ``export_labels``, so ``export_dir`` is an object-storage location
+both reach through Airflow's ``ObjectStoragePath``: ``s3://<conn_id>@bucket/prefix`` in production (any
+S3-compatible store, OBS included; ``<conn_id>`` names the Airflow connection, and is left out wherever the
+location is reported). The default, a folder under
+``$AIRFLOW_HOME`` (resolved once, by ``accepted_batches``, into a ``file://`` URL), is for one machine.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, AssetAlias, Param, get_current_context, task
+from airflow.sdk import DAG, AssetAlias, ObjectStoragePath, Param, get_current_context, task
 
 from airflow_provider_modelarts.operators.base import LABELS_ACCEPTED_ALIAS
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
@@ -43,7 +49,12 @@ with DAG(
             "modelarts_exports",
             type="string",
             minLength=1,
-            description="Root of the manifests (<root>/<dataset>/<task>.jsonl); relative: in AIRFLOW_HOME.",
+            description=(
+                "Root of the manifests (<root>/<dataset>/<task>.jsonl), read by train on any worker: an "
+                "object-store URL (s3://<conn_id>@bucket/prefix, the Airflow connection before the @) or a "
+                "file:// URL; a plain path (relative: in AIRFLOW_HOME) only where every task runs on one "
+                "machine."
+            ),
         ),
     },
     tags=["modelarts", "example"],
@@ -55,9 +66,12 @@ with DAG(
         """One export per accepted team task among the triggering events; the param's dataset otherwise."""
         context = get_current_context()
         params, run_id = context["params"], context["run_id"]
-        root = Path(params["export_dir"]).expanduser()
-        if not root.is_absolute():
-            root = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / root
+        root = str(params["export_dir"]).rstrip("/")
+        if "://" not in root:
+            folder = Path(root).expanduser()
+            if not folder.is_absolute():
+                folder = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / folder
+            root = f"file://{folder}"
         events = context["triggering_asset_events"].get(ACCEPTED_LABELS, [])
         batches: dict[tuple[str, str | None], dict[str, Any]] = {}
         for event in events:
@@ -71,25 +85,27 @@ with DAG(
             batches[dataset_id, None] = {"dataset_id": dataset_id, "workforce_task_id": None}
         for (dataset_id, task_id), batch in batches.items():
             name = task_id or f"dataset-{run_id}".replace(":", "_").replace("+", "_")
-            batch["path"] = str(root / dataset_id / f"{name}.jsonl")
+            batch["path"] = f"{root}/{dataset_id}/{name}.jsonl"
         return list(batches.values())
 
-    export_labels = ExportLabelsOperator.partial(task_id="export_labels").expand_kwargs(accepted_batches())
+    batches = accepted_batches()
+    export_labels = ExportLabelsOperator.partial(task_id="export_labels").expand_kwargs(batches)
 
     @task
-    def train(exports: Any) -> dict[str, Any]:
+    def train(exports: Any, batches: Any) -> dict[str, Any]:
         """Stand-in for training: read each manifest line by line (never whole) and count the labels.
 
-        ``exports``: the summaries of the mapped ``export_labels`` tasks (a list when the task runs).
+        ``exports``: the summaries of the mapped ``export_labels`` tasks (it runs after them); ``batches``:
+        where each wrote, with its connection (a summary's ``path`` is reported without it).
         """
         counts: Counter[str] = Counter()
         samples = 0
-        for export in exports:
-            with open(export["path"], encoding="utf-8") as manifest:
+        for batch in batches:
+            with ObjectStoragePath(batch["path"]).open(encoding="utf-8") as manifest:
                 for line in manifest:
                     samples += 1
                     counts.update(label.get("name", "?") for label in json.loads(line).get("labels", []))
         log.info("Would train on %d samples: %s", samples, dict(counts))
         return {"samples": samples, "label_counts": dict(counts)}
 
-    train(export_labels.output)
+    train(export_labels.output, batches)

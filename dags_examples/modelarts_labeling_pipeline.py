@@ -20,6 +20,13 @@ Every run (scheduled, backfilled, or triggered by hand or through the REST API):
 9. ``decide_by_pass_rate`` passes all samples when the round's pass rate reaches ``min_pass_rate``, otherwise
    rejects all so the team relabels in that task.
 
+**Where the batch lives.** These tasks may run on different workers, so no task reads what another wrote on
+its local disk: ``landing_dir`` is an object-storage location every worker reads and writes through
+Airflow's ``ObjectStoragePath``: ``s3://<conn_id>@bucket/prefix`` in production (any S3-compatible store,
+OBS included; ``<conn_id>`` names the Airflow connection, as ``ObjectStoragePath`` reads it, and is left out
+wherever the location is reported). Its default, a folder under ``$AIRFLOW_HOME`` (a ``file://``
+URL), is for the one-machine demo: on several machines each would see its own.
+
 **A re-run** of a batch (a cleared run, a retry, a backfill over done days, a batch named again) goes on from
 the status its team task is in when ``check_batch`` reads it (the team task details page's ``status``), so it
 never writes labels where the service refuses them:
@@ -55,14 +62,13 @@ import base64
 import json
 import logging
 import os
-import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pendulum
 from airflow.providers.common.compat.sdk import AirflowException
-from airflow.sdk import DAG, Param, get_current_context, task
+from airflow.sdk import DAG, ObjectStoragePath, Param, get_current_context, task
 
 from airflow_provider_modelarts.acceptance import read_status, status_name
 from airflow_provider_modelarts.models import TaskStatus
@@ -104,6 +110,10 @@ NEXT_STEP: dict[int, str] = {
     TaskStatus.SYNCHRONIZING: "start_acceptance",
     TaskStatus.ACCEPTED: "batch_already_accepted",
 }
+
+
+def _name(path: ObjectStoragePath) -> str:
+    return path.name
 
 
 def batch_of(dag_run: Any, batch: str = AUTO) -> str:
@@ -149,11 +159,19 @@ def next_step(client: Any, dataset_id: str, workforce_task_id: str) -> str:
 
 
 def batch_dir(landing_dir: str, batch: str) -> str:
-    """``<landing_dir>/<batch>``; a relative ``landing_dir`` is taken under ``$AIRFLOW_HOME``."""
+    """``<landing_dir>/<batch>`` as a URL: an object store's (``s3://...``, ``file://...``) as it is; a path
+    as a ``file://`` URL, a relative one under ``$AIRFLOW_HOME`` (one machine only: see the DAG's docs)."""
+    if "://" in landing_dir:
+        return f"{landing_dir.rstrip('/')}/{batch}"
     root = Path(landing_dir).expanduser()
     if not root.is_absolute():
         root = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / root
-    return str(root / batch)
+    return f"file://{root / batch}"
+
+
+def stored(url: str) -> ObjectStoragePath:
+    """An object-storage path every worker reaches (``s3://<conn_id>@bucket/...``: its Airflow connection)."""
+    return ObjectStoragePath(url)
 
 
 with DAG(
@@ -182,7 +200,11 @@ with DAG(
             "modelarts_landing",
             type="string",
             minLength=1,
-            description="Root of the batch folders (<root>/<batch>/); relative: under $AIRFLOW_HOME.",
+            description=(
+                "Root of the batch folders (<root>/<batch>/), shared by every worker: an object-store URL "
+                "(s3://<conn_id>@bucket/prefix, the Airflow connection before the @) or a file:// URL; a "
+                "plain path (relative: under $AIRFLOW_HOME) only where every task runs on one machine."
+            ),
         ),
         "sampling_rate": Param(1.0, type="number", exclusiveMinimum=0, maximum=1),
         "min_pass_rate": Param(0.8, type="number", minimum=0, maximum=1),
@@ -193,28 +215,29 @@ with DAG(
 
     @task
     def simulate_daily_drop(day_dir: str) -> str:
-        """Demo stand-in for the upstream export: copy the shipped images into the batch's landing folder."""
-        folder = Path(day_dir)
+        """Demo stand-in for the upstream export: copy the shipped files into the batch's landing folder."""
+        folder = stored(day_dir)
         folder.mkdir(parents=True, exist_ok=True)
         for source in DAILY_DROP.iterdir():
             if not (folder / source.name).exists():
-                shutil.copy2(source, folder / source.name)
-        log.info("Landed %d files in %s", len(list(folder.iterdir())), folder)
-        return str(folder)
+                (folder / source.name).write_bytes(source.read_bytes())
+        log.info("Landed %d files in %s", len(list(folder.iterdir())), day_dir)
+        return day_dir
 
     @task
     def build_manifest(day_dir: str, batch: str) -> dict[str, Any]:
         """One JSON line per image: base64 bytes plus the model's prediction as a to-be-confirmed label.
 
-        The manifest stays on disk (``<day_dir>/manifest.jsonl``) and only small figures travel by XCom:
-        image bytes never go to the metadata DB.
+        The manifest stays in the store (``<day_dir>/manifest.jsonl``) and only small figures travel by
+        XCom: image bytes never go to the metadata DB.
         """
-        folder = Path(day_dir)
+        folder = stored(day_dir)
         predictions = json.loads((folder / "predictions.json").read_text())["predictions"]
         manifest = folder / "manifest.jsonl"
+        images = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_name)
         count = 0
         with manifest.open("w") as out:
-            for image in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+            for image in images:
                 sample: dict[str, Any] = {
                     "name": f"{batch}_{image.name}",
                     "sample_type": 0,
@@ -227,8 +250,8 @@ with DAG(
                     ]
                 out.write(json.dumps(sample) + "\n")
                 count += 1
-        log.info("Wrote %d samples to %s", count, manifest)
-        return {"manifest": str(manifest), "samples": count}
+        log.info("Wrote %d samples to %s/manifest.jsonl", count, day_dir)
+        return {"manifest": f"{day_dir}/manifest.jsonl", "samples": count}
 
     @task
     def team_task_labels(day_dir: str, batch: str, workforce_task_id: str) -> list[dict[str, Any]]:
@@ -240,7 +263,7 @@ with DAG(
         from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
         params = get_current_context()["params"]
-        folder = Path(day_dir)
+        folder = stored(day_dir)
         predictions = json.loads((folder / "predictions.json").read_text())["predictions"]
         corrections_file = folder / "corrections.json"
         corrections = json.loads(corrections_file.read_text()) if corrections_file.exists() else {}

@@ -1,14 +1,23 @@
-"""Where bulk runs read samples from: an in-memory list, a manifest file, or local files.
+"""Where bulk runs read samples from: an in-memory list, a manifest, or files, each local or remote.
 
 Every source can be iterated more than once and yields ``(index, raw)`` pairs from the start each time. The
 bulk run relies on that: a first pass validates everything and keeps only the problems, a second pass builds
-and sends the batches. Manifests and files are re-read from disk on each pass, so memory stays flat however
-many samples a manifest holds; only the in-memory list is (necessarily) held whole.
+and sends the batches. Manifests and files are re-read on each pass, so memory stays flat however many
+samples a manifest holds; only the in-memory list is (necessarily) held whole.
+
+Local and remote manifests and files are told apart, opened and named by
+:mod:`airflow_provider_modelarts.bulk.places` ("Local or remote"); one that is not there raises its
+:class:`~airflow_provider_modelarts.bulk.places.SourceNotFoundError` (retryable; "Not there"). A remote
+manifest is streamed like a local one (``chunk_size`` bytes at a time, never read whole); a remote file is
+read when the batch holding it is built, one at a time, like a local one. ``files`` that name no existing
+file at all on this host (no glob matched, no literal path exists) are not there, unless
+``allow_empty=True``.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import glob
 import gzip
 import io
@@ -16,12 +25,19 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any, cast
 
 import ijson
 
+from airflow_provider_modelarts.bulk.places import (
+    Place,
+    SourceNotFoundError,
+    locate,
+    not_there,
+    place_name,
+)
 from airflow_provider_modelarts.errors import ModelArtsError
+from airflow_provider_modelarts.export import local_target, public_location
 from airflow_provider_modelarts.models import MAX_SAMPLE_BYTES
 
 __all__ = [
@@ -33,6 +49,7 @@ __all__ = [
     "ManifestError",
     "ManifestSource",
     "Source",
+    "SourceNotFoundError",
     "expand_file_patterns",
 ]
 
@@ -52,7 +69,7 @@ EXTENSION_SAMPLE_TYPES: dict[str, int] = {
 
 
 class ManifestError(ModelArtsError, ValueError):
-    """The manifest cannot be read as a whole (missing file, not JSON, broken JSON array)."""
+    """The manifest cannot be read as a whole (not JSON, a broken JSON array)."""
 
 
 @dataclass(frozen=True)
@@ -90,17 +107,20 @@ class ListSource(Source):
 
 
 class ManifestSource(Source):
-    """A local JSON array or JSON Lines file (optionally gzip-compressed), streamed record by record.
+    """A JSON array or JSON Lines file (optionally gzipped), local or remote, streamed record by record.
 
     The format is sniffed from the first non-blank character rather than the extension: ``[`` means one JSON
     array of sample objects, ``{`` means JSON Lines (one object per line), which covers ``.json`` files
     written either way. A JSON Lines line that is not valid JSON is yielded as a :class:`BadRecord` so it is
     reported with the other invalid samples; a broken JSON array raises :class:`ManifestError` because nothing
-    after the break can be located reliably.
+    after the break can be located reliably. A manifest that is not there raises
+    :class:`SourceNotFoundError` (retryable).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, chunk_size: int = 1 << 16) -> None:
-        self.path = Path(path).expanduser()
+    def __init__(self, location: Any, *, chunk_size: int = 1 << 16) -> None:
+        self.place = locate(location)
+        #: How the manifest is reported: an absolute local path or a public location.
+        self.path = self.place.name
         self.chunk_size = chunk_size
         self.format: str | None = None
 
@@ -108,12 +128,16 @@ class ManifestSource(Source):
         kind = {"array": "JSON array", "lines": "JSON Lines"}.get(self.format or "", "JSON")
         return f"manifest {self.path} ({kind})"
 
-    def _open(self) -> IO[bytes]:
-        if not self.path.is_file():
-            raise ManifestError(f"manifest {self.path} does not exist or is not a file")
-        if self.path.suffix == ".gz":
-            return cast("IO[bytes]", gzip.open(self.path, "rb"))
-        return open(self.path, "rb")
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[IO[bytes]]:
+        if not self.place.is_file():
+            raise not_there(f"manifest {self.path} does not exist or is not a file")
+        with self.place.open() as raw:
+            if self.place.key.endswith(".gz"):
+                with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                    yield cast("IO[bytes]", unzipped)
+            else:
+                yield raw
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         with self._open() as fh:
@@ -176,7 +200,7 @@ class _LineCounter:
         return data
 
 
-def _iter_json_array(fh: IO[bytes], path: Path, chunk_size: int) -> Iterator[Any]:
+def _iter_json_array(fh: IO[bytes], path: str, chunk_size: int) -> Iterator[Any]:
     """Yield the elements of a top-level JSON array without loading the array (ijson, C backend if present).
 
     The parser reads ``chunk_size`` bytes at a time and holds one element at once, so memory stays at the
@@ -193,17 +217,23 @@ def _iter_json_array(fh: IO[bytes], path: Path, chunk_size: int) -> Iterator[Any
 
 @dataclass(frozen=True)
 class FileRef:
-    """One local file to upload; ``problem`` is set when it cannot be (missing, too big, unknown type)."""
+    """One file to upload; ``problem`` is set when it cannot be (missing, too big, unknown type).
+
+    ``path`` names it (absolute local path, or public location); a remote file is read as ``key`` of ``fs``.
+    """
 
     path: str
     name: str
     size: int
     sample_type: int | None
     problem: tuple[str, str] | None = None  # (field, message)
+    key: str | None = None
+    fs: Any = None
 
     def read_sample(self) -> dict[str, Any]:
         """The sample payload for this file: bytes base64-encoded as ``data``, as the API expects."""
-        with open(self.path, "rb") as fh:
+        place = Place(self.path if self.key is None else self.key, self.path, self.fs)
+        with place.open() as fh:
             raw = fh.read(self.size + 1)
         if len(raw) != self.size:
             raise OSError(
@@ -227,103 +257,131 @@ class FileRef:
         return sample
 
 
-def expand_file_patterns(patterns: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
-    """Expand globs (``**`` recursive) in order, dropping duplicates; literal paths are kept even if missing.
+Patterns = Any  # a path, URL or path object, or a sequence of them
 
-    A literal path that does not exist is kept so validation can name it; a glob that matches nothing simply
-    contributes no file (an empty incoming folder is normal for a scheduled pipeline).
-    """
-    if isinstance(patterns, (str, os.PathLike)):
-        patterns = [patterns]
-    seen: set[str] = set()
-    paths: list[str] = []
-    for pattern in patterns:
-        text = os.path.expanduser(os.fspath(pattern))
-        if glob.has_magic(text):
-            matches = sorted(p for p in glob.glob(text, recursive=True) if os.path.isfile(p))
-        else:
-            matches = [text]
-        for match in matches:
-            key = os.path.realpath(match)
+
+def _as_list(patterns: Patterns) -> list[Any]:
+    if isinstance(patterns, (str, os.PathLike)) or hasattr(patterns, "protocol"):
+        return [patterns]
+    return list(patterns)
+
+
+def _expand(pattern: Any) -> list[tuple[Place, int | None]]:
+    """The places one pattern names, with the size the listing gave (remote globs) or None."""
+    place = locate(pattern)
+    if place.fs is None:
+        if not glob.has_magic(place.key):
+            return [(place, None)]
+        found = sorted(p for p in glob.glob(place.key, recursive=True) if os.path.isfile(p))
+        return [(Place(p, p), None) for p in found]
+    fs = place.fs
+    if not glob.has_magic(place.key):
+        return [(place, None)]
+    listed = fs.glob(place.key, detail=True)
+    return [
+        (Place(key, public_location(fs.unstrip_protocol(key)), fs), info.get("size"))
+        for key, info in sorted(listed.items())
+        if info.get("type") == "file"
+    ]
+
+
+def _matches(patterns: Patterns) -> list[tuple[Place, int | None]]:
+    seen: set[tuple[int, str]] = set()
+    matches: list[tuple[Place, int | None]] = []
+    for pattern in _as_list(patterns):
+        for place, size in _expand(pattern):
+            key = (id(place.fs), os.path.realpath(place.key) if place.fs is None else place.key)
             if key not in seen:
                 seen.add(key)
-                paths.append(match)
-    return paths
+                matches.append((place, size))
+    return matches
+
+
+def expand_file_patterns(patterns: Patterns) -> list[str]:
+    """Expand globs (``**`` recursive) in order, dropping duplicates; literal paths are kept even if missing.
+
+    Each place by its reported name (an absolute local path, or a remote file's public location). A
+    literal path that does not exist is kept so validation can name it; a glob that matches nothing
+    contributes no file (:class:`FileSource` decides whether nothing at all is an error).
+    """
+    return [place.name for place, _ in _matches(patterns)]
 
 
 class FileSource(Source):
-    """Local files (paths or glob patterns), each becoming one sample named after the file.
+    """Files (local or remote paths, or glob patterns), each becoming one sample named after the file.
 
-    The first pass yields :class:`FileRef` objects built from ``stat`` alone (name, size, inferred type), so
-    validating 10,000 images reads no image; the bytes are read and base64-encoded only when the batch holding
-    the file is built.
+    The first pass yields :class:`FileRef` objects built from ``stat`` (or the remote listing) alone (name,
+    size, inferred type), so validating 10,000 images reads no image; the bytes are read and base64-encoded
+    only when the batch holding the file is built. When the patterns name no existing file at all, the
+    first pass raises :class:`SourceNotFoundError` (retryable; the module's "Not there"), unless
+    ``allow_empty`` (then the run has nothing to send).
     """
 
     def __init__(
         self,
-        patterns: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        patterns: Patterns,
         *,
         sample_type: int | None = None,
         max_sample_bytes: int = MAX_SAMPLE_BYTES,
+        allow_empty: bool = False,
     ) -> None:
         self.patterns = patterns
         self.sample_type = sample_type
         self.max_sample_bytes = max_sample_bytes
-        self._paths: list[str] | None = None
+        self.allow_empty = allow_empty
+        self._refs: list[FileRef] | None = None
+
+    @property
+    def refs(self) -> list[FileRef]:
+        # Expanded once: both passes must see the same file list even if the folder changes in between.
+        if self._refs is None:
+            refs: list[FileRef] = []
+            found = False
+            for place, size in _matches(self.patterns):
+                ref, there = self._ref(place, size)
+                refs.append(ref)
+                found = found or there
+            if not found and not self.allow_empty:
+                shown = ", ".join(repr(place_name(p)) for p in _as_list(self.patterns))
+                raise not_there("files= matched no file", f": {shown}", "allow_empty=True accepts that")
+            self._refs = refs
+        return self._refs
 
     @property
     def paths(self) -> list[str]:
-        # Expanded once: both passes must see the same file list even if the folder changes in between.
-        if self._paths is None:
-            self._paths = expand_file_patterns(self.patterns)
-        return self._paths
+        return [ref.path for ref in self.refs]
 
     def describe(self) -> str:
-        return f"local files ({len(self.paths):,} matched)"
+        """``local files (N matched)`` (the XCom ``source``), or ``remote files ...`` if a pattern is."""
+        remote = any(local_target(pattern) is None for pattern in _as_list(self.patterns))
+        return f"{'remote' if remote else 'local'} files ({len(self.refs):,} matched)"
 
     def __iter__(self) -> Iterator[tuple[int, FileRef]]:
-        for index, path in enumerate(self.paths):
-            yield index, self._ref(path)
+        yield from enumerate(self.refs)
 
-    def _ref(self, path: str) -> FileRef:
-        name = os.path.basename(path)
+    def _ref(self, place: Place, listed_size: int | None) -> tuple[FileRef, bool]:
+        """The file's :class:`FileRef`, and whether anything is there at all (missing: the only False)."""
+        path, name = place.name, os.path.basename(place.key.rstrip("/"))
         sample_type = self.sample_type
-        try:
-            st = os.stat(path)
-        except OSError as exc:
-            return FileRef(path, name, 0, sample_type, ("file", f"cannot read {path}: {exc.strerror}"))
-        if not os.path.isfile(path):
-            return FileRef(
-                path, name, 0, sample_type, ("file", f"{path} is not a file (use a glob such as dir/*.jpg)")
-            )
-        if st.st_size == 0:
+        remote = {"key": place.key, "fs": place.fs} if place.fs is not None else {}
+        size, problem, there = (listed_size, "", True) if listed_size is not None else place.stat()
+        if size is None:
+            return FileRef(path, name, 0, sample_type, ("file", problem), **remote), there
+        if size == 0:
             # Also what /proc and /sys files report: their content is generated on read, never a sample.
-            return FileRef(path, name, 0, sample_type, ("file", f"{path} is empty"))
-        if st.st_size > self.max_sample_bytes:
-            return FileRef(
-                path,
-                name,
-                st.st_size,
-                sample_type,
-                (
-                    "data",
-                    f"{path} is {st.st_size:,} bytes; ModelArts accepts at most {self.max_sample_bytes:,} "
-                    "bytes per sample (ModelArts.4656)",
-                ),
+            return FileRef(path, name, 0, sample_type, ("file", f"{path} is empty"), **remote), True
+        if size > self.max_sample_bytes:
+            too_big = (
+                f"{path} is {size:,} bytes; ModelArts accepts at most {self.max_sample_bytes:,} "
+                "bytes per sample (ModelArts.4656)"
             )
+            return FileRef(path, name, size, sample_type, ("data", too_big), **remote), True
         if sample_type is None:
-            ext = os.path.splitext(name)[1].lower()
-            sample_type = EXTENSION_SAMPLE_TYPES.get(ext)
+            sample_type = EXTENSION_SAMPLE_TYPES.get(os.path.splitext(name)[1].lower())
             if sample_type is None:
-                return FileRef(
-                    path,
-                    name,
-                    st.st_size,
-                    None,
-                    (
-                        "sample_type",
-                        f"cannot infer the sample type of {name!r} from its extension; pass sample_type= "
-                        f"(known extensions: {', '.join(sorted(EXTENSION_SAMPLE_TYPES))})",
-                    ),
+                unknown = (
+                    f"cannot infer the sample type of {name!r} from its extension; pass sample_type= "
+                    f"(known extensions: {', '.join(sorted(EXTENSION_SAMPLE_TYPES))})"
                 )
-        return FileRef(path, name, st.st_size, sample_type)
+                return FileRef(path, name, size, None, ("sample_type", unknown), **remote), True
+        return FileRef(path, name, size, sample_type, **remote), True

@@ -54,6 +54,7 @@ __all__ = [
     "SAMPLES_ADDED_ALIAS",
     "ModelArtsBaseOperator",
     "modelarts_template_fields",
+    "storage_location",
     "with_alias",
 ]
 
@@ -74,6 +75,28 @@ def with_alias(outlets: Any, alias: str) -> list[Any]:
     listed = [] if outlets is None else list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
     declared = AssetAlias(alias)
     return listed if declared in listed else [*listed, declared]
+
+
+def storage_location(location: Any, conn_id: str | None = None) -> Any:
+    """Where a task reads or writes a file, as the Airflow-free modules take it: a local path as is, a URL as
+    an ``ObjectStoragePath`` with the Airflow connection ``conn_id`` (a ``file://`` one is still read and
+    written as a local file), a path object as it is.
+
+    Raises ``AirflowFailException`` for a URL ``ObjectStoragePath`` cannot parse, without repeating it (it
+    may hold credentials).
+    """
+    if not isinstance(location, str) or "://" not in location:
+        return location
+    from airflow.providers.common.compat.sdk import AirflowFailException
+    from airflow.sdk import ObjectStoragePath
+
+    try:
+        return ObjectStoragePath(location.strip(), conn_id=conn_id or None)
+    except ValueError:  # its message quotes the URL's parts, a password among them (3.1: "Port ... 'pw'")
+        raise AirflowFailException(
+            "a URL Airflow's ObjectStoragePath cannot parse (not repeated here: it may hold credentials); "
+            "keep credentials in the Airflow connection named by storage_conn_id"
+        ) from None
 
 
 def modelarts_template_fields(*template_fields: str) -> tuple[str, ...]:

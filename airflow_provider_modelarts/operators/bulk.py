@@ -37,9 +37,12 @@ from airflow_provider_modelarts.bulk.planning import (
     BulkOptions,
     OnInvalid,
 )
-from airflow_provider_modelarts.lineage import local_path
 from airflow_provider_modelarts.links import resolve_console_links
-from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
+from airflow_provider_modelarts.operators.base import (
+    ModelArtsBaseOperator,
+    modelarts_template_fields,
+    storage_location,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
     from airflow_provider_modelarts.bulk.sources import Source
     from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-__all__ = ["BulkOperator", "OnFailure", "OnInvalid", "as_sample_list"]
+__all__ = ["BulkOperator", "OnFailure", "OnInvalid", "as_location", "as_sample_list"]
 
 OnFailure = Literal["fail", "warn"]
 
@@ -67,9 +70,14 @@ class BulkOperator(ModelArtsBaseOperator):
 
     :param dataset_id: the dataset.
     :param samples: a list of samples (templated; an ``XComArg`` works).
-    :param manifest: path of a local JSON array / JSON Lines file of samples (optionally ``.gz``; streamed):
-        a path (a relative one against the worker's working directory, ``~`` expanded) or a ``file://`` URL,
-        read and reported (lineage) under one absolute name (:meth:`manifest_path`).
+    :param manifest: a JSON array / JSON Lines file of samples (optionally ``.gz``; streamed, never read
+        whole): a local path (a relative one against the worker's working directory, ``~`` expanded), a
+        ``file://`` URL, a URL of any filesystem Airflow's ``ObjectStoragePath`` supports
+        (``s3://bucket/key.jsonl``, with ``storage_conn_id``) or an ``ObjectStoragePath``; reported (log,
+        XCom, lineage) under one name (:meth:`manifest_path`). One that is not there on the worker fails
+        the task retryably, naming it and the host (:mod:`airflow_provider_modelarts.bulk.places`).
+    :param storage_conn_id: Airflow connection of a remote ``manifest`` / ``files`` URL (templated; the
+        ``conn_id`` of ``ObjectStoragePath``).
     :param batch_size: samples per request.
     :param max_concurrency: most requests in flight at once (1-20, default 16).
     :param adaptive_concurrency: start at 4 requests in flight and find the service's limit (grow while
@@ -81,7 +89,9 @@ class BulkOperator(ModelArtsBaseOperator):
         ``"warn"``: log the failures and succeed.
     """
 
-    template_fields: Sequence[str] = modelarts_template_fields("dataset_id", "samples", "manifest")
+    template_fields: Sequence[str] = modelarts_template_fields(
+        "dataset_id", "samples", "manifest", "storage_conn_id"
+    )
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json"}
     ui_color = "#dbe9f7"
     #: The arguments that each name where the samples come from: exactly one is given.
@@ -92,7 +102,8 @@ class BulkOperator(ModelArtsBaseOperator):
         *,
         dataset_id: str,
         samples: Any = None,
-        manifest: str | os.PathLike[str] | None = None,
+        manifest: Any = None,
+        storage_conn_id: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
@@ -116,6 +127,7 @@ class BulkOperator(ModelArtsBaseOperator):
         self.dataset_id = dataset_id
         self.samples = _hide_if_too_deep(samples)
         self.manifest = manifest
+        self.storage_conn_id = storage_conn_id
         #: How the run sends (none of the five is templated, so it is known when the DAG is parsed).
         self.bulk_options = _bulk_options(arguments)
         self.on_failure = on_failure
@@ -139,17 +151,18 @@ class BulkOperator(ModelArtsBaseOperator):
             listed = ", ".join(f"{n}=" for n in given) or "none"
             raise ValueError(f"{cls.__name__} needs exactly one of {wanted} (given: {listed})")
 
-    def manifest_path(self) -> str:
-        """The rendered ``manifest`` as it is read and reported (lineage): a local path or ``file://`` URL
-        made absolute by :func:`airflow_provider_modelarts.lineage.local_path`'s rule.
+    def manifest_location(self) -> Any:
+        """The rendered ``manifest`` as it is read: a local path, or an ``ObjectStoragePath`` with
+        ``storage_conn_id`` (:func:`~airflow_provider_modelarts.operators.base.storage_location`)."""
+        return storage_location(as_location(self.manifest, "manifest"), self.storage_conn_id)
 
-        Raises ``AirflowFailException`` for anything else (a URL of another scheme is not read; it is not
-        quoted, as it may carry credentials).
-        """
-        path = local_path(_as_path(self.manifest, "manifest"))
-        if path is None:
-            raise AirflowFailException("manifest must be a local file (a path or a file:// URL), got a URL")
-        return path
+    def manifest_path(self) -> str:
+        """How the manifest is reported (log, XCom, lineage): a local one absolute
+        (:func:`airflow_provider_modelarts.lineage.local_path`), a remote one by its public location
+        (no credentials, no query string: :func:`airflow_provider_modelarts.bulk.places.place_name`)."""
+        from airflow_provider_modelarts.bulk.places import place_name
+
+        return place_name(self.manifest_location())
 
     def manifest_read(self) -> list[str]:
         """The lineage input of a run: its manifest's path (:meth:`manifest_path`), or none without one."""
@@ -174,7 +187,7 @@ class BulkOperator(ModelArtsBaseOperator):
         from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource
 
         if self.manifest is not None:
-            return ManifestSource(self.manifest_path())
+            return ManifestSource(self.manifest_location())
         return ListSource(as_sample_list(self.samples))
 
     def run_bulk(
@@ -183,10 +196,13 @@ class BulkOperator(ModelArtsBaseOperator):
         """Make the one hook call, then turn its summary into the XCom value or a failed task.
 
         Input the run refused (invalid samples, a guard) fails the task without retries: the same input would
-        be refused again. Samples the service rejected fail it (retryable) only with ``on_failure="fail"``,
-        after every batch was sent; the summary is pushed as XCom ``bulk_result`` first so it stays reachable.
+        be refused again. A source that is not there (a missing manifest, ``files`` matching nothing) fails
+        it retryably (``AirflowException``): it may arrive, or the retry may run where it is. Samples the
+        service rejected fail it (retryable) only with ``on_failure="fail"``, after every batch was sent;
+        the summary is pushed as XCom ``bulk_result`` first so it stays reachable.
         """
         from airflow_provider_modelarts.bulk.checks import RunRefused
+        from airflow_provider_modelarts.bulk.places import SourceNotFoundError
         from airflow_provider_modelarts.bulk.tally import failure_lines
         from airflow_provider_modelarts.bulk.validation import MESSAGE_LINES
 
@@ -197,6 +213,8 @@ class BulkOperator(ModelArtsBaseOperator):
             summary = call(self.hook)
         except RunRefused as exc:
             raise AirflowFailException(str(exc)) from None
+        except SourceNotFoundError as exc:
+            raise AirflowException(str(exc)) from None
         failed = summary["failed"]
         if failed and self.on_failure == "fail":
             ti = context.get("ti") if isinstance(context, Mapping) else None
@@ -258,10 +276,14 @@ def _bulk_options(arguments: Mapping[str, Any]) -> BulkOptions:
     return BulkOptions.given(arguments)
 
 
-def _as_path(value: Any, name: str) -> str:
+def as_location(value: Any, name: str) -> Any:
+    """A rendered ``manifest`` / ``files`` entry: a non-empty path or URL (stripped), or a path object."""
+    if hasattr(value, "protocol") and hasattr(value, "fs"):  # ObjectStoragePath, UPath
+        return value
     if isinstance(value, (str, os.PathLike)) and os.fspath(value).strip():
         return os.fspath(value).strip()
-    raise AirflowFailException(f"{name} must be a file path, got {type(value).__name__}")
+    got = "an empty string" if isinstance(value, (str, os.PathLike)) else type(value).__name__
+    raise AirflowFailException(f"{name} must be a file path or URL, got {got}")
 
 
 def as_sample_list(value: Any) -> Sequence[Any]:

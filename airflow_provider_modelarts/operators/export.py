@@ -18,7 +18,11 @@ from airflow_provider_modelarts.links import (
     ModelArtsTeamTaskLink,
     resolve_console_links,
 )
-from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
+from airflow_provider_modelarts.operators.base import (
+    ModelArtsBaseOperator,
+    modelarts_template_fields,
+    storage_location,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -174,17 +178,10 @@ class ExportLabelsOperator(ModelArtsBaseOperator):
         """A local path as is; a URL as an ``ObjectStoragePath`` (with ``storage_conn_id``; a ``file://`` one
         is still written as a local file: :mod:`airflow_provider_modelarts.export` decides)."""
         path = self.path.strip()
-        if "://" not in path:
-            return path
-        from airflow.sdk import ObjectStoragePath
-
         try:
-            return ObjectStoragePath(path, conn_id=self.storage_conn_id)
-        except ValueError:  # its message quotes the URL's parts, a password among them (3.1: "Port ... 'pw'")
-            raise AirflowFailException(
-                "path is a URL Airflow's ObjectStoragePath cannot parse (not repeated here: it may hold "
-                "credentials); keep credentials in the Airflow connection named by storage_conn_id"
-            ) from None
+            return storage_location(path, self.storage_conn_id)
+        except AirflowFailException as exc:
+            raise AirflowFailException(f"path is {exc}") from None
 
 
 def _optional(value: Any) -> str | None:

@@ -25,8 +25,10 @@ class UpdateLabelsOperator(BulkOperator):
 
     :param samples: list of ``SampleLabels`` (dicts or models): ``sample_id`` plus the new ``labels`` (and
         optionally ``metadata``, ``sample_type``, ``sample_usage``, ``source``, ``worker_id``). Templated.
-    :param manifest: local JSON array / JSON Lines file of the same objects (streamed; a path or a
-        ``file://`` URL, read and reported absolute: ``BulkOperator.manifest_path``).
+    :param manifest: JSON array / JSON Lines file of the same objects (streamed): a local path or
+        ``file://`` URL, or an object store's URL / ``ObjectStoragePath`` (with ``storage_conn_id``); one
+        that is not there fails the task retryably (``BulkOperator.manifest_path``).
+    :param storage_conn_id: Airflow connection of a remote ``manifest`` URL (templated).
     :param dataset_id: the dataset holding the samples.
     :param workforce_task_id: update the samples inside this team labeling task.
     :param worker_email: e-mail of the labeling team member the update is made as (the request's ``email``
@@ -62,7 +64,13 @@ class UpdateLabelsOperator(BulkOperator):
     """
 
     template_fields: Sequence[str] = modelarts_template_fields(
-        "dataset_id", "workforce_task_id", "samples", "manifest", "worker_email", "worker_id"
+        "dataset_id",
+        "workforce_task_id",
+        "samples",
+        "manifest",
+        "worker_email",
+        "worker_id",
+        "storage_conn_id",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json"}
     operator_extra_links = (ModelArtsDatasetLink(), ModelArtsTeamTaskLink())

@@ -10,8 +10,12 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_modelarts._text import quote
 from airflow_provider_modelarts.links import ModelArtsDatasetLink
-from airflow_provider_modelarts.operators.base import SAMPLES_ADDED_ALIAS, modelarts_template_fields
-from airflow_provider_modelarts.operators.bulk import BulkOperator
+from airflow_provider_modelarts.operators.base import (
+    SAMPLES_ADDED_ALIAS,
+    modelarts_template_fields,
+    storage_location,
+)
+from airflow_provider_modelarts.operators.bulk import BulkOperator, as_location
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -26,11 +30,17 @@ class AddSamplesOperator(BulkOperator):
 
     :param samples: a list of samples (dicts in the API's JSON shape, or
         :class:`~airflow_provider_modelarts.models.Sample` objects). Templated; an ``XComArg`` works.
-    :param manifest: path of a local JSON file (an array of sample objects) or JSON Lines file (one sample
-        object per line), optionally ``.gz``. Streamed, never loaded whole. A path or a ``file://`` URL,
-        read and reported absolute (``BulkOperator.manifest_path``).
-    :param files: local file paths or glob patterns (``**`` recursive). Each file becomes a sample named after
-        the file, its bytes base64-encoded as ``data``, its ``sample_type`` inferred from the extension.
+    :param manifest: a JSON file (an array of sample objects) or JSON Lines file (one sample object per
+        line), optionally ``.gz``. Streamed, never loaded whole. A local path or ``file://`` URL (reported
+        absolute), or a URL / ``ObjectStoragePath`` of an object store (``s3://...`` with
+        ``storage_conn_id``; reported without credentials): ``BulkOperator.manifest_path``.
+    :param files: file paths, URLs or glob patterns (``**`` recursive), local or in an object store (as
+        ``manifest``). Each file becomes a sample named after the file, its bytes base64-encoded as
+        ``data`` (read when its batch is built, one file at a time), its ``sample_type`` inferred from the
+        extension. Patterns that name no existing file at all fail the task retryably (``AirflowException``
+        naming the patterns and the host: the files may not have arrived, or be on another machine's disk).
+    :param allow_empty: ``True``: ``files`` matching nothing is an empty run (nothing added) instead.
+    :param storage_conn_id: Airflow connection of a remote ``manifest`` / ``files`` URL (templated).
 
     :param dataset_id: the dataset to add to.
     :param sample_type: sample type for ``files`` (a ``SampleType`` or its int), instead of inferring it.
@@ -66,7 +76,7 @@ class AddSamplesOperator(BulkOperator):
     """
 
     template_fields: Sequence[str] = modelarts_template_fields(
-        "dataset_id", "samples", "manifest", "files", "label_format"
+        "dataset_id", "samples", "manifest", "files", "label_format", "storage_conn_id"
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"samples": "json", "label_format": "json"}
     operator_extra_links = (ModelArtsDatasetLink(),)
@@ -76,7 +86,8 @@ class AddSamplesOperator(BulkOperator):
     def __init__(
         self,
         *,
-        files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+        files: Any = None,
+        allow_empty: bool = False,
         sample_type: int | None = None,
         final_annotation: bool | None = None,
         label_format: Any = None,
@@ -87,6 +98,7 @@ class AddSamplesOperator(BulkOperator):
         # ``BulkOperator`` judged its arguments; the sources rule needs ``files`` too (``operators/bulk.py``).
         sources = {"samples": self.samples, "manifest": self.manifest, "files": files}
         self.check_arguments({**sources, "final_annotation": final_annotation})
+        self.allow_empty = allow_empty
         self.sample_type = sample_type
         self.final_annotation = final_annotation
         self.label_format = label_format
@@ -124,7 +136,10 @@ class AddSamplesOperator(BulkOperator):
             return self._list_or_manifest()
         from airflow_provider_modelarts.bulk.sources import FileSource
 
-        return FileSource(self.files, sample_type=self._parse_sample_type())
+        files = self.files
+        given = [files] if isinstance(files, (str, os.PathLike)) or hasattr(files, "fs") else list(files)
+        patterns = [storage_location(as_location(f, "files"), self.storage_conn_id) for f in given]
+        return FileSource(patterns, sample_type=self._parse_sample_type(), allow_empty=self.allow_empty)
 
     def _parse_sample_type(self) -> int | None:
         if self.sample_type is None:

@@ -140,15 +140,29 @@ def test_a_bulk_operator_reads_and_reports_the_manifest_under_one_absolute_name(
 
 
 @pytest.mark.parametrize("operator", [AddSamplesOperator, UpdateLabelsOperator])
-def test_a_manifest_url_of_another_scheme_fails_for_good_without_quoting_it(
-    home: Path, operator: type
-) -> None:
-    from airflow.providers.common.compat.sdk import AirflowFailException
+def test_a_manifest_url_is_read_and_named_in_lineage_by_its_location(home: Path, operator: type) -> None:
+    """An object store's manifest is read like a local one; lineage names its place, never its userinfo."""
+    import fsspec
 
-    op = operator(task_id="bulk", dataset_id="d1", manifest="s3://key:Zq-secret@bucket/batch.jsonl")
-    with pytest.raises(AirflowFailException) as raised:
+    line = (
+        {"name": "a.jpg"}
+        if operator is AddSamplesOperator
+        else {"sample_id": "s1", "labels": [{"name": "c"}]}
+    )
+    from airflow.sdk.io import attach
+
+    fs = fsspec.filesystem("memory")
+    attach("memory", fs=fs)  # Airflow's ObjectStoragePath registers no memory:// of its own
+    with fs.open("/bucket/batch.jsonl", "w") as fh:
+        fh.write(json.dumps(line) + "\n")
+    try:
+        op = operator(task_id="bulk", dataset_id="d1", manifest="memory:///bucket/batch.jsonl")
         _run_bulk(op)
-    assert str(raised.value) == "manifest must be a local file (a path or a file:// URL), got a URL"
+    finally:
+        fs.store.clear()
+    assert op.lineage_uris[0] == ["memory://bucket/batch.jsonl"]  # as ObjectStoragePath spells the URL
+    lineage = op.get_openlineage_facets_on_complete(None)
+    assert lineage.inputs == [Dataset(namespace="memory://bucket", name="batch.jsonl")]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from airflow_provider_modelarts.bulk.checks import DuplicateKeys, RunRefused, Sa
 from airflow_provider_modelarts.bulk.concurrency import START, AdaptiveLimit, FixedLimit
 from airflow_provider_modelarts.bulk.planning import Batch, BulkOptions, ItemRef
 from airflow_provider_modelarts.bulk.sending import REFUSAL_BUDGET, BulkOperation, batch_failure, run_batches
-from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource, Source
+from airflow_provider_modelarts.bulk.sources import ListSource, ManifestSource, Source, SourceNotFoundError
 from airflow_provider_modelarts.bulk.tally import ItemResult, Outcome
 from airflow_provider_modelarts.bulk.validation import Validator
 from airflow_provider_modelarts.errors import (
@@ -576,10 +576,27 @@ def test_an_unreadable_source_refuses_the_run_with_its_reason(tmp_path: Path) ->
         raise AssertionError("nothing may be sent")
 
     operation, _ = _operation(send, client)
-    missing = tmp_path / "missing.jsonl"
+    unreadable = tmp_path / "m.json"
+    unreadable.write_text('"just a string"')
     with pytest.raises(RunRefused) as info:
+        operation.run(ManifestSource(unreadable))
+    assert str(info.value).startswith(f"manifest {unreadable} must be a JSON array of sample objects")
+    assert client.entered == 0
+
+
+def test_a_missing_source_is_not_refused_but_not_there_retryably(tmp_path: Path) -> None:
+    """A manifest that is not there may still arrive (or be on another machine): not a refusal for good."""
+    client = _Client()
+
+    async def send(used: _Client, batch: Batch[Any]) -> list[ItemResult]:
+        raise AssertionError("nothing may be sent")
+
+    operation, _ = _operation(send, client)
+    missing = tmp_path / "missing.jsonl"
+    with pytest.raises(SourceNotFoundError) as info:
         operation.run(ManifestSource(missing))
-    assert str(info.value) == f"manifest {missing} does not exist or is not a file"
+    assert str(info.value).startswith(f"manifest {missing} does not exist or is not a file on host ")
+    assert info.value.is_transient and not isinstance(info.value, RunRefused)
     assert client.entered == 0
 
 

@@ -1,13 +1,23 @@
-"""Sample sources of bulk runs: manifests stream record by record, files are expanded and typed."""
+"""Sample sources of bulk runs: manifests stream record by record, files are expanded and typed; local or
+through fsspec (``memory://`` stands in for an object store)."""
 
 from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
+import re
+import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import fsspec
 import pytest
+from fsspec.implementations.memory import MemoryFileSystem
+from hypothesis import given
+from hypothesis import strategies as st
 
 from airflow_provider_modelarts.bulk.sources import (
     BadRecord,
@@ -15,6 +25,7 @@ from airflow_provider_modelarts.bulk.sources import (
     ListSource,
     ManifestError,
     ManifestSource,
+    SourceNotFoundError,
     expand_file_patterns,
 )
 from airflow_provider_modelarts.models import MAX_SAMPLE_BYTES
@@ -98,7 +109,7 @@ def test_manifest_that_is_neither_array_nor_lines(tmp_path: Path) -> None:
     path.write_text('"just a string"')
     with pytest.raises(ManifestError, match="JSON array of sample objects or JSON Lines"):
         list(ManifestSource(path))
-    with pytest.raises(ManifestError, match="does not exist"):
+    with pytest.raises(SourceNotFoundError, match="does not exist"):
         list(ManifestSource(tmp_path / "missing.json"))
 
 
@@ -148,3 +159,158 @@ def test_file_source_explicit_type_and_missing_file(tmp_path: Path) -> None:
     assert refs[0].problem is None and refs[0].sample_type == 9
     assert refs[1].problem is not None and "cannot read" in refs[1].problem[1]
     assert refs[2].problem is not None and "not a file" in refs[2].problem[1]
+
+
+# -- remote manifests and files (fsspec; memory:// stands in for an object store) -----------------------
+
+
+@pytest.fixture
+def store() -> Iterator[MemoryFileSystem]:
+    """fsspec's in-memory filesystem, emptied after the test (its store is global)."""
+    fs = fsspec.filesystem("memory")
+    yield fs
+    fs.store.clear()
+    fs.pseudo_dirs[:] = [""]
+
+
+def _put(fs: MemoryFileSystem, key: str, data: bytes) -> None:
+    with fs.open(key, "wb") as fh:
+        fh.write(data)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("as_array", [False, True])
+def test_a_url_manifest_streams_like_a_local_one(
+    store: MemoryFileSystem, compress: bool, as_array: bool
+) -> None:
+    samples = _samples(40)
+    text = json.dumps(samples) if as_array else "\n".join(json.dumps(s) for s in samples)
+    key = "/landing/m.jsonl" + (".gz" if compress else "")
+    _put(store, key, gzip.compress(text.encode()) if compress else text.encode())
+    source = ManifestSource(f"memory://{key}", chunk_size=16)
+    assert [raw for _, raw in source] == samples
+    assert [raw for _, raw in source] == samples  # re-iterable
+    assert source.describe() == f"manifest memory://{key} ({'JSON array' if as_array else 'JSON Lines'})"
+
+
+class _CountingFile(io.BytesIO):
+    """A remote file that records the size of every read the parser makes."""
+
+    def __init__(self, data: bytes, sizes: list[int]) -> None:
+        super().__init__(data)
+        self.sizes = sizes
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.sizes.append(-1 if size is None or size < 0 else size)
+        return super().read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        self.sizes.append(len(buffer))
+        return super().readinto(buffer)
+
+
+class _CountingMemory(MemoryFileSystem):
+    protocol = "countingmem"
+    sizes: list[int] = []
+
+    @classmethod
+    def _strip_protocol(cls, path: Any) -> Any:
+        return super()._strip_protocol(str(path).replace("countingmem://", "memory://", 1))
+
+    def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
+        return _CountingFile(self.cat_file(path), self.sizes)
+
+
+@pytest.mark.parametrize("as_array", [False, True])
+def test_a_remote_manifest_is_read_in_chunks_never_whole(store: MemoryFileSystem, as_array: bool) -> None:
+    fsspec.register_implementation("countingmem", _CountingMemory, clobber=True)
+    samples = [{"name": f"img-{i}.jpg", "data": base64.b64encode(b"x" * 300).decode()} for i in range(2_000)]
+    text = json.dumps(samples) if as_array else "\n".join(json.dumps(s) for s in samples)
+    _put(store, "/big.json", text.encode())  # ~900 KB; the memory store is shared by both protocols
+    _CountingMemory.sizes = sizes = []
+    chunk = 4096
+    count = sum(1 for _ in ManifestSource("countingmem:///big.json", chunk_size=chunk))
+    assert count == 2_000
+    assert -1 not in sizes, "the manifest was read whole"
+    assert max(sizes) <= max(chunk, 8192)  # the parser's chunk, or the text layer's own buffer
+    assert sum(sizes) >= len(text)  # and yet every byte was read
+
+
+_NAMES = ["a.png", "b.PNG", "c.jpg", "d.txt", "sub/e.png", "sub/deep/f.jpg", "g.bin"]
+_PATTERNS = ["*.png", "*.jpg", "**/*.png", "sub/*", "*.gif", "nothing-*", "**"]
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """What a glob means in fsspec: ``*`` within one folder, ``**/`` any folders (none too), ``**`` any."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + r"\Z")
+
+
+@given(names=st.sets(st.sampled_from(_NAMES)), pattern=st.sampled_from(_PATTERNS), allow_empty=st.booleans())
+def test_a_url_glob_matches_as_the_pattern_says_and_nothing_matched_is_an_error(
+    names: set[str], pattern: str, allow_empty: bool
+) -> None:
+    fs = fsspec.filesystem("memory")
+    fs.store.clear()
+    for name in names:  # each file holds its own relative name
+        _put(fs, f"/drop/{name}", name.encode())
+    expected = sorted(n for n in names if _glob_regex(pattern).match(n))
+    source = FileSource(f"memory:///drop/{pattern}", sample_type=0, allow_empty=allow_empty)
+    if not expected and not allow_empty:
+        with pytest.raises(SourceNotFoundError) as raised:
+            list(source)
+        message = str(raised.value)
+        assert f"'memory:///drop/{pattern}'" in message and f"on host {socket.gethostname()}" in message
+        return
+    refs = [ref for _, ref in source]
+    relative = [ref.path.removeprefix("memory:///drop/") for ref in refs]
+    assert sorted(relative) == expected
+    assert source.describe() == f"remote files ({len(expected):,} matched)"
+    for ref, name in zip(refs, relative, strict=True):  # sizes from the listing; bytes when batched
+        assert ref.problem is None and ref.size == len(name) and ref.name == name.rpartition("/")[2]
+        assert base64.b64decode(ref.read_sample()["data"]) == name.encode()
+    fs.store.clear()
+
+
+def test_a_missing_url_literal_alone_is_not_there_beside_a_file_it_is_invalid(
+    store: MemoryFileSystem,
+) -> None:
+    _put(store, "/drop/a.png", b"png")
+    with pytest.raises(SourceNotFoundError, match=r"memory:///drop/gone\.png"):
+        list(FileSource("memory:///drop/gone.png"))
+    refs = [ref for _, ref in FileSource(["memory:///drop/gone.png", "memory:///drop/a.png"])]
+    assert refs[0].problem == ("file", "cannot read memory:///drop/gone.png: No such file")
+    assert refs[1].problem is None and refs[1].read_sample()["data"] == base64.b64encode(b"png").decode()
+
+
+def test_a_local_glob_matching_nothing_is_an_error_unless_allowed(tmp_path: Path) -> None:
+    pattern = str(tmp_path / "incoming" / "*.png")
+    with pytest.raises(SourceNotFoundError) as raised:
+        list(FileSource(pattern))
+    assert str(raised.value).startswith(
+        f"files= matched no file on host {socket.gethostname()}: {pattern!r} (allow_empty=True accepts that; "
+    )
+    empty = FileSource(pattern, allow_empty=True)
+    assert list(empty) == [] and empty.describe() == "local files (0 matched)"
+    assert issubclass(SourceNotFoundError, FileNotFoundError)  # retryable where the caller maps OSError
+
+
+def test_a_missing_url_manifest_is_not_there_and_names_no_credentials(store: MemoryFileSystem) -> None:
+    with pytest.raises(SourceNotFoundError) as raised:
+        list(ManifestSource("memory://user:s3cret-pw@drop/m.jsonl"))
+    message = str(raised.value)
+    assert "s3cret-pw" not in message and "user" not in message.split(" on host ")[0]
+    assert message.startswith("manifest memory://drop/m.jsonl does not exist or is not a file on host ")
+    assert SourceNotFoundError("x").is_transient
