@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -156,13 +157,17 @@ def test_a_manifest_url_is_read_and_named_in_lineage_by_its_location(home: Path,
     with fs.open("/bucket/batch.jsonl", "w") as fh:
         fh.write(json.dumps(line) + "\n")
     try:
-        op = operator(task_id="bulk", dataset_id="d1", manifest="memory:///bucket/batch.jsonl")
+        op = operator(task_id="bulk", dataset_id="d1", manifest="memory://bucket/batch.jsonl")
         _run_bulk(op)
     finally:
         fs.store.clear()
-    assert op.lineage_uris[0] == ["memory://bucket/batch.jsonl"]  # as ObjectStoragePath spells the URL
+    # As ObjectStoragePath spells the place: memory://bucket/... on Airflow 3.3, memory:///bucket/... on 3.1
+    # (the memory store has no buckets; an s3:// URL is spelled alike by both). Lineage names that place.
+    place = op.lineage_uris[0]
+    assert len(place) == 1 and re.fullmatch(r"memory:///?bucket/batch\.jsonl", place[0])
     lineage = op.get_openlineage_facets_on_complete(None)
-    assert lineage.inputs == [Dataset(namespace="memory://bucket", name="batch.jsonl")]
+    assert [f"{dataset.namespace}/{dataset.name}" for dataset in lineage.inputs] == place
+    assert "@" not in place[0]
 
 
 @pytest.mark.parametrize(

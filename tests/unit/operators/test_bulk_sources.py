@@ -130,12 +130,14 @@ def test_a_url_manifest_is_read_and_reported_by_its_public_location(
     )
     with store.open("/drop/batch.jsonl", "w") as fh:
         fh.write(json.dumps(line) + "\n")
-    op = operator(task_id="bulk", dataset_id="d1", manifest="memory:///drop/batch.jsonl")
+    op = operator(task_id="bulk", dataset_id="d1", manifest="memory://drop/batch.jsonl")
     summary = op.execute(context={})
-    # Named as ObjectStoragePath writes the URL (memory:///drop/... reads memory://drop/...), as the export.
-    assert summary["source"] == "manifest memory://drop/batch.jsonl (JSON Lines)"
+    # Named as ObjectStoragePath spells the place: memory://drop/... on Airflow 3.3, memory:///drop/... on 3.1
+    # (the memory store has no buckets; an s3:// URL is spelled alike by both).
+    place = op.lineage_uris[0]
+    assert len(place) == 1 and re.fullmatch(r"memory:///?drop/batch\.jsonl", place[0])
+    assert summary["source"] == f"manifest {place[0]} (JSON Lines)"
     assert sent == [line]
-    assert op.lineage_uris[0] == ["memory://drop/batch.jsonl"]
 
 
 def test_the_storage_connection_is_templated(tmp_path: Path) -> None:
