@@ -16,7 +16,9 @@ it after every pass and never after a rejection (a rejection announces nothing).
 both reach through Airflow's ``ObjectStoragePath``: ``s3://<conn_id>@bucket/prefix`` in production (any
 S3-compatible store, OBS included; ``<conn_id>`` names the Airflow connection, and is left out wherever the
 location is reported). The default, a folder under
-``$AIRFLOW_HOME`` (resolved once, by ``accepted_batches``, into a ``file://`` URL), is for one machine.
+``$AIRFLOW_HOME`` (resolved once, by ``accepted_batches``, into a ``file://`` URL), is for one machine;
+``MODELARTS_EXAMPLE_EXPORT_DIR`` sets the default where the DAG is parsed (asset-triggered runs take it), e.g.
+``s3://object_store@data/exports``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ with DAG(
     params={
         "dataset_id": Param("ds-images", type="string", description="Dataset of a run started by hand."),
         "export_dir": Param(
-            "modelarts_exports",
+            os.environ.get("MODELARTS_EXAMPLE_EXPORT_DIR", "modelarts_exports"),
             type="string",
             minLength=1,
             description=(
