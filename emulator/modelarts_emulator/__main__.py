@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--random-seed", type=int, default=0, help="seed for reviewers and faults")
     parser.add_argument("--url-file", type=Path, help="write the base URL here once the server is ready")
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
+    parser.add_argument(
+        "--print-connection",
+        action="store_true",
+        help="print the Airflow connection (JSON) for --host/--port and the keys, then exit without serving: "
+        'export AIRFLOW_CONN_MODELARTS_DEFAULT="$(python -m modelarts_emulator --port 9090 '
+        '--print-connection)"',
+    )
     return parser
 
 
@@ -115,6 +122,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _config(args)
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
+    if args.print_connection:
+        if args.port == 0:
+            raise SystemExit("error: --print-connection needs the port the emulator will listen on, not 0")
+        shown = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
+        secret_key = config.access_keys[args.access_key]
+        url = f"http://{shown}:{args.port}"
+        print(
+            json.dumps(
+                connection_dict(url, config.project_id, access_key=args.access_key, secret_key=secret_key)
+            )
+        )
+        return 0
     if args.empty:
         seed = None
     elif args.seed is not None:
