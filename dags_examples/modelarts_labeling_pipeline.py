@@ -53,9 +53,10 @@ scheduled run too. Type a name (``20250314``) to (re)run that batch. No template
 The dataset, sampling and quality bar are DAG params (defaults match the local emulator's seed); override
 them per run (``airflow dags trigger -c '{"dataset_id": "..."}'``) or in the trigger form.
 ``MODELARTS_EXAMPLE_POKE_INTERVAL`` (seconds, default 300) sets how often the acceptance is polled; the demo
-and the tests set it to 1 because their simulated reviewers finish in seconds. ``MODELARTS_EXAMPLE_LANDING_DIR``
-sets ``landing_dir``'s default where the DAG is parsed, so scheduled runs and backfills (which take the
-defaults) use the deployment's shared store, e.g. ``s3://object_store@data/landing``.
+and the tests set it to 1 because their simulated reviewers finish in seconds.
+``MODELARTS_EXAMPLE_LANDING_DIR`` sets ``landing_dir``'s default where the DAG is parsed, so scheduled runs
+and backfills (which take the defaults) use the deployment's shared store, e.g.
+``s3://object_store@data/landing``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Data-aware scheduling in a real deployment: a pipeline run whose acceptance passes triggers the export DAG
 (scheduled on the ``modelarts-labels-accepted`` asset alias), and one whose acceptance is rejected does not.
 
-Its own deployment (as ``test_browser.py``), so its runs never mix with ``test_deployment.py``'s run counts.
-Driven only through the REST API. The emulator's reviewers pass every sample in the first phase and none in
+In the session's production-shaped deployment, after ``test_deployment.py`` (whose passes were announced
+while the export DAG was paused, so they queue nothing): this test reads only the pipeline runs it started
+and the export runs they started. Driven only through the REST API; the exports are read back from the
+object store. The emulator's reviewers pass every sample in the first phase and none in
 the second, so each phase's decision is known; every pipeline run is still classified by its own decision
 (unpausing the pipeline also starts the scheduler's latest scheduled run, which may fall in either phase).
 Nothing waits on the clock to prove the negative: asset events are recorded when the deciding task ends, so
@@ -13,25 +15,17 @@ run triggered by it" is final.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from system_deployment import SystemDeployment, poll, system_deployment
+from production_deployment import DATA_BUCKET, ProductionDeployment
+from system_deployment import poll
 
 PIPELINE = "modelarts_labeling_pipeline"
 EXPORT = "modelarts_accepted_labels_export"
 DECIDE = "decide_by_pass_rate"
 RUN_TIMEOUT = 600.0
 TERMINAL = {"success", "failed"}
-
-
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemDeployment]:
-    with system_deployment(tmp_path_factory.mktemp("assets")) as running:
-        yield running
 
 
 def _get(api: httpx.Client, path: str, **params: Any) -> Any:
@@ -56,10 +50,10 @@ def _decision_events(api: httpx.Client, run_id: str) -> list[dict[str, Any]]:
 
 
 def _pipeline_run(
-    deployment: SystemDeployment, api: httpx.Client, *, reviewers_pass: float
+    deployment: ProductionDeployment, api: httpx.Client, *, reviewers_pass: float, earlier: set[str]
 ) -> dict[str, str]:
     """Trigger a run with no logical date and move the reviewers until every pipeline run has ended;
-    returns each run's decision (``pass_all`` / ``reject_all``)."""
+    returns the decision (``pass_all`` / ``reject_all``) of each run not in ``earlier``."""
     deployment.emulator.configure(reviewer_pass_rate=reviewers_pass)
     triggered = api.post(f"/dags/{PIPELINE}/dagRuns", json={"logical_date": None})
     assert triggered.status_code == 200, triggered.text
@@ -75,8 +69,8 @@ def _pipeline_run(
 
     runs = poll(f"{PIPELINE} runs ended", ended, timeout=RUN_TIMEOUT, interval=0.5)
     failed = [rid for rid, run in runs.items() if run["state"] != "success"]
-    assert not failed, f"pipeline runs that failed (see {deployment.log_file}): {failed}"
-    return {rid: _xcom(api, PIPELINE, rid, DECIDE)["decision"] for rid in runs}
+    assert not failed, f"pipeline runs that failed (logs under {deployment.home.parent}): {failed}"
+    return {rid: _xcom(api, PIPELINE, rid, DECIDE)["decision"] for rid in runs if rid not in earlier}
 
 
 def _export_sources(api: httpx.Client, runs: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
@@ -93,7 +87,8 @@ def _export_sources(api: httpx.Client, runs: dict[str, dict[str, Any]]) -> dict[
     return sources
 
 
-def test_a_pass_triggers_the_export_and_a_rejection_does_not(deployment: SystemDeployment) -> None:
+def test_a_pass_triggers_the_export_and_a_rejection_does_not(production: ProductionDeployment) -> None:
+    deployment = production
     with deployment.api() as api:
         for dag_id in (PIPELINE, EXPORT):
 
@@ -102,9 +97,10 @@ def test_a_pass_triggers_the_export_and_a_rejection_does_not(deployment: SystemD
 
             poll(f"{dag_id} parsed by the dag-processor", parsed, timeout=300)
         # Paused DAGs are not queued by asset events: unpause the export before anything can pass.
+        earlier = set(_runs(api, PIPELINE))
         api.patch(f"/dags/{EXPORT}", json={"is_paused": False}).raise_for_status()
 
-        decisions = _pipeline_run(deployment, api, reviewers_pass=1.0)
+        decisions = _pipeline_run(deployment, api, reviewers_pass=1.0, earlier=earlier)
         passed = {rid for rid, decision in decisions.items() if decision == "pass_all"}
         assert passed, decisions
 
@@ -117,7 +113,7 @@ def test_a_pass_triggers_the_export_and_a_rejection_does_not(deployment: SystemD
 
         poll(f"{EXPORT} ran for every pass", exported, timeout=RUN_TIMEOUT)
 
-        decisions.update(_pipeline_run(deployment, api, reviewers_pass=0.0))
+        decisions.update(_pipeline_run(deployment, api, reviewers_pass=0.0, earlier=earlier))
         passed = {rid for rid, decision in decisions.items() if decision == "pass_all"}
         rejected = {rid for rid, decision in decisions.items() if decision == "reject_all"}
         assert passed and rejected, decisions
@@ -145,7 +141,9 @@ def test_a_pass_triggers_the_export_and_a_rejection_does_not(deployment: SystemD
         for run_id in runs:
             summary = _xcom(api, EXPORT, run_id, "export_labels", map_index=0)
             assert summary["workforce_task_id"] and summary["samples"] == 6, summary
-            manifest = Path(summary["path"])
-            assert deployment.home in manifest.parents
-            lines = manifest.read_text().splitlines()
+            # Written by export_labels on one worker, read by train on any: the store holds it.
+            place = summary["path"]
+            assert place.startswith(f"s3://{DATA_BUCKET}/exports/"), summary
+            key = place.removeprefix(f"s3://{DATA_BUCKET}/")
+            lines = deployment.store.read(DATA_BUCKET, key).decode().splitlines()
             assert len(lines) == 6 and all(json.loads(line)["labels"] for line in lines)

@@ -1,9 +1,9 @@
 """The Airflow UI in a real browser: the connection form, its Test button, the Trigger button with the form's
 defaults, extra links that open the emulator's console, the labels it draws, and templates.
 
-Playwright drives Debian's ``/usr/bin/chromium`` (never a downloaded browser build) against a real
-``airflow standalone`` deployment plus the emulator (``system_deployment``). The module starts its own
-deployment so the runs it triggers never mix with the system tier's run counts. Every wait is Playwright's
+Playwright drives Debian's ``/usr/bin/chromium`` (never a downloaded browser build) against the session's
+production-shaped deployment (``production``: the api-server of a PostgreSQL + Celery deployment, the
+emulator behind it). Every wait is Playwright's
 auto-waiting ``expect`` (or a poll of the REST API) with a generous deadline; nothing depends on how fast the
 machine is, and no test depends on another having run: each finds its own runs by what it triggered.
 Screenshots land in ``test-artifacts/browser/`` (four of them are in ``docs/screenshots/``).
@@ -23,7 +23,8 @@ import pytest
 from airflow_versions import needs_metadata_connection_form
 from packaging.version import Version
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
-from system_deployment import SystemDeployment, poll, system_deployment
+from production_deployment import ProductionDeployment
+from system_deployment import SystemDeployment, poll
 
 from airflow_provider_modelarts import get_provider_info
 from modelarts_emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID, DEFAULT_SECRET_KEY
@@ -62,9 +63,8 @@ def _modelarts_type() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemDeployment]:
-    with system_deployment(tmp_path_factory.mktemp("browser")) as running:
-        yield running
+def deployment(production: ProductionDeployment) -> SystemDeployment:
+    return production
 
 
 @pytest.fixture(scope="module")
@@ -282,9 +282,9 @@ def test_trigger_button_with_the_forms_defaults_labels_a_new_batch(
     run must still label a batch (its own), and the grid must show it did.
 
     The DAG is unpaused through the REST API first, as the form's "Unpause on trigger" would. Left to the
-    form, its two requests (create the run, unpause) reach Airflow 3.3.2 at the same moment, and on this
-    test's SQLite database they once locked each other for the whole busy timeout (unpause answered 500):
-    which request wins is chance, and a test must not depend on it. What the issue is about, what our
+    form, its two requests (create the run, unpause) reach Airflow at the same moment, and which one wins
+    is chance (on SQLite they once locked each other for the whole busy timeout): a test must not depend
+    on it. What the issue is about, what our
     pipeline does with the form's defaults while the scheduled run of the day exists, is unchanged.
     """
     with deployment.api() as api:
