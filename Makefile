@@ -9,7 +9,7 @@
 #
 # One lock and one venv per supported Airflow minor: .venv is the newest (lint, demo, bench, every tier);
 # .venv-<minor> for the others. `make test` runs unit + integration on each minor and the system and browser
-# tiers on the newest and the oldest.
+# tiers on the newest and the oldest, the chaos tier on the newest.
 PYTHON    ?= python3
 MINORS    := 3.1 3.2 3.3
 NEWEST    := 3.3
@@ -24,8 +24,8 @@ PYTEST    := $(VENV)/bin/pytest
 SHELL     := /bin/bash
 TIMED      = TIMEFORMAT="tier time ($@, Airflow $(AIRFLOW)): %R s"; time
 
-.PHONY: install install-all lock lint test test-unit test-integration test-system test-minor chromium \
-	demo bench dist mutation clean
+.PHONY: install install-all lock lint test test-unit test-integration test-system test-chaos test-minor chromium \
+	services demo bench dist mutation clean
 
 # --- venvs: one per Airflow minor ------------------------------------------------------------------------
 define VENV_RULES
@@ -89,15 +89,32 @@ test-unit: install
 test-integration: install
 	$(TIMED) $(PYTEST) -q tests/integration
 
-# System and browser tiers share one real deployment (`airflow standalone` + emulator) per pytest session.
-test-system: install chromium
-	$(TIMED) $(PYTEST) -q tests/system --durations=10
+# The production-shaped deployment's services: Debian's PostgreSQL and Redis, installed when missing (the
+# tier's harness starts private instances of them on loopback ports and stops them; no system service is
+# started). apt's output goes to .airflow/apt.log (shown only when the install fails).
+services:
+	@test -x /usr/bin/redis-server && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { mkdir -p .airflow; \
+		echo "installing Debian's postgresql and redis-server (log: .airflow/apt.log)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		postgresql redis-server) > .airflow/apt.log 2>&1 || { tail -20 .airflow/apt.log; exit 1; }; }
+
+# System and browser tiers: one production-shaped deployment per pytest session (PostgreSQL, Redis, Celery
+# with two workers on separate folders, two schedulers, two triggerers, an S3-compatible store; see
+# tests/system/production_deployment.py), the README's newcomer path on SQLite `airflow standalone`
+# (test_newcomer.py) and `airflow dags test` of every example. Prints the run table at the end.
+test-system: install chromium services
+	$(TIMED) $(PYTEST) -q tests/system -m "not chaos" --durations=10
+
+# Chaos tier: the same production-shaped deployment, its components killed mid-work (test_chaos.py). Prints
+# the chaos table at the end.
+test-chaos: install services
+	$(TIMED) $(PYTEST) -q tests/system -m chaos --durations=10
 
 # Unit + integration on one minor: `make test-minor AIRFLOW=3.2`.
 test-minor: test-unit test-integration
 
-# Lint once; unit + integration on every minor; system + browser on the newest and the oldest; then the
-# release check (`make dist`).
+# Lint once; unit + integration on every minor; system + browser on the newest and the oldest; chaos on the
+# newest; then the release check (`make dist`).
 test: lint
 	@SECONDS=0; set -e; for m in $(MINORS); do \
 		$(MAKE) --no-print-directory test-minor AIRFLOW=$$m; \
@@ -107,6 +124,8 @@ test: lint
 		$(MAKE) --no-print-directory test-system AIRFLOW=$$m; \
 		echo "minor time (system + browser, Airflow $$m): $$SECONDS s"; SECONDS=0; \
 	done; \
+	$(MAKE) --no-print-directory test-chaos AIRFLOW=$(NEWEST); echo "chaos time (Airflow $(NEWEST)): $$SECONDS s"; \
+	SECONDS=0; \
 	$(MAKE) --no-print-directory dist; echo "dist time: $$SECONDS s"
 
 # --- for people ------------------------------------------------------------------------------------------
