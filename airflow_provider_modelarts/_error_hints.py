@@ -30,6 +30,17 @@ _CODE_HINTS: dict[str, str] = {
     "ModelArts.3801": _AKSK_HINT,
     "ModelArts.0206": _AKSK_HINT,
     "ModelArts.6101": "the service is busy; retry later",
+    # Import from OBS (tsv rows 4310-4315, 4340, 4374, 4419, 4356).
+    "ModelArts.4310": "grant ModelArts access to OBS (an IAM agency with OBS permissions on the bucket)",
+    "ModelArts.4311": "check the path: the OBS bucket does not exist",
+    "ModelArts.4312": "check the path: no object exists under that OBS path",
+    "ModelArts.4313": "check the path: only letters, digits, -, _ and / are valid in an OBS path",
+    "ModelArts.4314": "check the permission to access OBS and that the OBS path is valid",
+    "ModelArts.4315": "check the path: an OBS path must not contain //",
+    "ModelArts.4340": "check the path: it holds no file the dataset can import",
+    "ModelArts.4374": "check the path and that the files under it are readable",
+    "ModelArts.4419": "a file is larger than the service imports; check the file",
+    "ModelArts.4356": "the dataset already runs an import; only one runs at a time",
 }
 
 

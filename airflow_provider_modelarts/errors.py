@@ -56,7 +56,10 @@ from airflow_provider_modelarts._error_hints import code_hint
 from airflow_provider_modelarts._error_hints import hint as _hint
 
 __all__ = [
+    "DATASET_BUSY_CODES",
     "DATASET_MISSING",
+    "IMPORT_RUNNING",
+    "IMPORT_TASK_MISSING_CODES",
     "ITEM_LEVEL_CODES",
     "RESOURCE_MISSING_CODES",
     "SAMPLE_EXISTS",
@@ -311,9 +314,15 @@ ITEM_LEVEL_CODES = frozenset({"ModelArts.4420", "ModelArts.4604"})
 #: 401 token expired / invalid (4127, 4201, 0202, 6620): a new client re-reading the connection may fix it.
 TOKEN_EXPIRY_CODES = frozenset({"ModelArts.4127", "ModelArts.4201", "ModelArts.0202", "ModelArts.6620"})
 _THROTTLING_CODE = "ModelArts.6101"
+#: 400 "Dataset already has running import task" (one running import per dataset): the next list shows it.
+IMPORT_RUNNING = "ModelArts.4356"
+#: 400 dataset busy: 4343 publishing a version, 4349 switching versions, 4355 a synchronization task.
+DATASET_BUSY_CODES = frozenset({"ModelArts.4343", "ModelArts.4349", "ModelArts.4355"})
+#: "The task ID does not exist" (4612 / 4700 at 400, or 404): an import task that is gone.
+IMPORT_TASK_MISSING_CODES = frozenset({"ModelArts.4612", "ModelArts.4700"})
 #: The refusals after which a list-then-act step of a hook is repeated (``retries.is_worth_repeating_step``):
 #: the next list shows what an earlier attempt (or another caller) did.
-STEP_REPEAT_CODES = (TEAM_TASK_EXISTS, TEAM_TASK_NOT_STARTABLE)
+STEP_REPEAT_CODES = (TEAM_TASK_EXISTS, TEAM_TASK_NOT_STARTABLE, IMPORT_RUNNING)
 
 # The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API
 # pages list 404; at 400 or 404 they mean not found. At 5xx the same numbers are server faults (4700

@@ -133,7 +133,8 @@ def poll_again(error: BaseException) -> bool:
 def is_worth_repeating_step(error: BaseException) -> bool:
     """Whether a list-then-act step is repeated: a lost answer, a server fault or throttling (what the client
     retries), or a refusal of ``errors.STEP_REPEAT_CODES`` ("the workforce task already exists", "failed to
-    start the team labeling task"), after which the next list shows what an earlier attempt did."""
+    start the team labeling task", "dataset already has running import task"), after which the next list
+    shows what an earlier attempt (or another caller) did."""
     if is_retryable(error):
         return True
     return isinstance(error, ModelArtsAPIError) and error.error_code in STEP_REPEAT_CODES
