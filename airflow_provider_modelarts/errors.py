@@ -36,6 +36,7 @@ re-exports ``SampleValidationError``)::
     +-- AmbiguousTeamTaskError, TeamTaskNotListedError, TeamTaskNameTakenError,
     |   UnadoptableTeamTaskError, TeamTaskNotStartedError          team_tasks
     +-- AcceptanceNotDecidableError                                acceptance.decision
+    +-- AmbiguousImportTaskError, ImportBusyError, ImportNotListedError   import_tasks.adoption
     +-- SourceNotFoundError (FileNotFoundError; transient: a bulk run's manifest or files are not
         on this host yet)                                          bulk.places
 
