@@ -246,11 +246,22 @@ class ImportFromObsOperator(ModelArtsBaseOperator):
 
     def _poll_here(self, context: Context, task_id: str, adopted: bool, import_type: str) -> dict[str, Any]:
         """``deferrable=False``: the same evaluation, polled in the worker until done or ``max_wait``."""
+        from airflow_provider_modelarts.errors import ModelArtsError
         from airflow_provider_modelarts.import_tasks import progress_log
+        from airflow_provider_modelarts.retries import poll_again
 
         progress, deadline = progress_log(), time.monotonic() + self.max_wait
         while True:
-            evaluation = self.hook.evaluate_import(self.dataset_id, task_id, self._criteria())
+            try:
+                evaluation = self.hook.evaluate_import(self.dataset_id, task_id, self._criteria())
+            except ModelArtsError as exc:  # as the trigger: a transient error means "look again"
+                if not poll_again(exc) or time.monotonic() >= deadline:
+                    raise
+                self.log.warning(
+                    "Transient error while polling import task %s; will poll again: %s", task_id, exc
+                )
+                time.sleep(self.poll_interval)
+                continue
             if evaluation.done:
                 return self._finish(context, evaluation, adopted, import_type)
             if time.monotonic() >= deadline:
