@@ -21,7 +21,7 @@ from ._base import ModelArtsModel, lenient_enum
 from ._enums import StrEnum, _Parse
 from ._reads import LabelAttribute, LabelProperty
 from ._samples import DataSource, LabelFormat
-from ._types import LabelTypeValue
+from ._types import LabelTypeValue, _schema
 
 __all__ = [
     "CreateImportTaskRequest",
@@ -77,10 +77,13 @@ class ImportTaskStatus(_Parse, StrEnum):
     NOT_EXIST = "NOT_EXIST"
 
 
-ImportTypeValue = Annotated[ImportType | str, lenient_enum(ImportType)]
-ImportModeValue = Annotated[ImportMode | int, lenient_enum(ImportMode)]
-ImportOriginValue = Annotated[ImportOrigin | str, lenient_enum(ImportOrigin)]
-ImportTaskStatusValue = Annotated[ImportTaskStatus | str, lenient_enum(ImportTaskStatus)]
+# Lenient in replies, only the documented options in user input (``lenient_enum``), with their schema.
+ImportTypeValue = Annotated[ImportType | str, lenient_enum(ImportType), _schema(ImportType)]
+ImportModeValue = Annotated[ImportMode | int, lenient_enum(ImportMode), _schema(ImportMode)]
+ImportOriginValue = Annotated[ImportOrigin | str, lenient_enum(ImportOrigin), _schema(ImportOrigin)]
+ImportTaskStatusValue = Annotated[
+    ImportTaskStatus | str, lenient_enum(ImportTaskStatus), _schema(ImportTaskStatus)
+]
 
 
 class ImportLabel(ModelArtsModel):
