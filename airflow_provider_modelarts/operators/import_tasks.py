@@ -118,6 +118,7 @@ class ImportFromObsOperator(ModelArtsBaseOperator):
         max_wait: timedelta | float = timedelta(hours=12),
         **kwargs: Any,
     ) -> None:
+        self.check_arguments({**kwargs, "import_type": import_type})
         super().__init__(**kwargs)
         self.dataset_id, self.import_path, self.import_type = dataset_id, import_path, import_type
         self.import_annotations, self.import_samples = import_annotations, import_samples
@@ -132,6 +133,14 @@ class ImportFromObsOperator(ModelArtsBaseOperator):
             raise ValueError("poll_interval and max_wait must be positive")
         # Filled while running; read by the extra link (see links.py).
         self.console_links: dict[str, str] = {}
+
+    @classmethod
+    def check_arguments(cls, arguments: Mapping[str, Any]) -> None:
+        """The base's checks, and ``import_type`` unless it is a template: ``dir``, ``manifest`` or None."""
+        super().check_arguments(arguments)
+        kind = arguments.get("import_type")
+        if isinstance(kind, str) and "{{" not in kind and kind.strip().lower() not in ("", "dir", "manifest"):
+            raise ValueError(f"import_type must be 'dir', 'manifest' or None, got {kind!r}")
 
     def _options(self) -> dict[str, Any]:
         options = {

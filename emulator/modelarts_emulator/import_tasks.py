@@ -263,10 +263,13 @@ def _add_sample(dataset: DatasetRecord, task: ImportTaskRecord, obj: ObsObject, 
     folder = options.get("import_folder")
     name = f"{folder}/{relative}" if folder else f"{task.task_id}/{relative}"
     task.imported += 1
-    if name in dataset.names:
-        return  # the same file into the same import_folder: the page's "avoid repeated import"
     labels = [{"name": label} for label in obj.labels] if options.get("import_annotations", True) else []
     final = options.get("final_annotation", True) is not False
+    present = dataset.samples.get(dataset.names.get(name, ""))
+    if present is not None:  # the same file into the same import_folder: the page's "avoid repeated import"
+        task.annotated += bool(present.labels) and not present.to_be_confirmed
+        task.unconfirmed += bool(present.labels) and present.to_be_confirmed
+        return
     sample_id = sample_id_for(dataset.dataset_id, name)
     dataset.samples[sample_id] = SampleRecord(
         sample_id=sample_id, name=name, sample_type=0, size=size, source=f"obs://{obj.bucket}/{obj.key}",

@@ -186,7 +186,8 @@ def test_an_import_folder_imports_the_same_file_once(
     path = put_day(obs_store, cats=2, dogs=0)
     for _ in range(2):
         task_id = str(client.create_import_task(DS, {"import_path": path, "import_folder": "daily"}).task_id)
-        assert run_to_end(world, client, task_id).imported_sample_count == 2
+        task = run_to_end(world, client, task_id)
+        assert (task.imported_sample_count, task.annotated_sample_count) == (2, 2)  # labeled, the 2nd too
     daily = {name for name in names(world) if name.startswith("daily/")}
     assert daily == {"daily/cat/cat_000.jpg", "daily/cat/cat_001.jpg"}
     sample_id = hashlib.md5(f"{DS}/daily/cat/cat_000.jpg".encode()).hexdigest()

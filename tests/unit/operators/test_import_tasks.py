@@ -89,6 +89,9 @@ def test_it_declares_its_alias_and_defers_by_default_whatever_airflow_config_say
     assert {"dataset_id", "import_path", "import_folder"} <= set(op.template_fields)
     with pytest.raises(ValueError, match="positive"):
         ImportFromObsOperator(task_id="i", dataset_id="ds", import_path="p", poll_interval=0)
+    with pytest.raises(ValueError, match="import_type"):  # when the DAG is parsed, mapped tasks too
+        ImportFromObsOperator.partial(task_id="i", import_type="folder")
+    ImportFromObsOperator(task_id="t", dataset_id="ds", import_path="p", import_type="{{ params.kind }}")
 
 
 def test_an_import_already_over_returns_figures_announces_and_records_lineage_without_deferring() -> None:
