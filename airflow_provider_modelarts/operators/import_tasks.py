@@ -28,6 +28,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
@@ -191,6 +192,12 @@ class ImportFromObsOperator(ModelArtsBaseOperator):
         if not self.dataset_id or not self.import_path or not str(self.import_path).strip():
             raise AirflowFailException("dataset_id and import_path must not be empty")
         self.import_path = str(self.import_path).strip()
+        if "@" in urlsplit(self.import_path).netloc:
+            # Not repeated: it would reach the log, XCom and lineage.
+            raise AirflowFailException(
+                "import_path must not hold credentials (the path is not repeated here); ModelArts reads OBS "
+                "through its own access (an IAM agency), never credentials in the path"
+            )
         try:
             import_type = str(infer_import_type(self.import_path, self.import_type))
         except ValueError as exc:

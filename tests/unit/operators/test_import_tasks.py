@@ -218,3 +218,12 @@ def test_resuming_on_anything_else_fails_as_it_should(event: Any, raised: type[E
         resume(event)
     if raised is AirflowException:
         assert not isinstance(error.value, AirflowFailException)  # a retry adopts or imports anew
+
+
+def test_a_path_with_credentials_is_refused_without_repeating_it() -> None:
+    hook = FakeHook(done())
+    op = ImportFromObsOperator(task_id="i", dataset_id="ds", import_path="s3://AKID:s3cr3t-value@raw/day1/")
+    op.__dict__["hook"] = hook
+    with pytest.raises(AirflowFailException) as refused:
+        op.execute({})
+    assert "s3cr3t-value" not in str(refused.value) and hook.started == []
