@@ -137,3 +137,39 @@ def test_the_deadline_ends_the_wait_with_a_timeout_event_saying_what_it_last_saw
     assert "3/10 samples imported" in event.payload["message"]
     assert route.call_count == 4  # t = 0, 30, 60, 90; it wakes at the deadline (95) and stops there
     assert trigger.now == 1_095.0
+
+
+@respx.mock
+def test_an_expired_token_gets_a_fresh_client_and_the_wait_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+    built: list[object] = []
+    real_get_async_client = ModelArtsHook.get_async_client
+
+    async def counting(self: ModelArtsHook, **kwargs: Any) -> Any:
+        client = await real_get_async_client(self, **kwargs)
+        built.append(client)
+        return client
+
+    monkeypatch.setattr(ModelArtsHook, "get_async_client", counting)
+    expired = httpx.Response(401, json={"error_code": "ModelArts.4127", "error_msg": "Token expired."})
+    respx.get(TASK_URL).mock(side_effect=[expired, status("COMPLETED", 10)])
+    trigger = make()
+    [event] = events(trigger)
+    assert (
+        event.payload["status"] == "success" and len(built) == 2
+    )  # the second client read the connection again
+    assert trigger._client is None  # released at the end
+
+
+@respx.mock
+def test_on_kill_only_releases_the_client() -> None:
+    route = respx.get(TASK_URL).mock(return_value=status("RUNNING", 1))
+    trigger = make()
+
+    async def scenario() -> None:
+        await trigger._get_client()
+        await trigger.on_kill()
+
+    asyncio.run(scenario())
+    assert trigger._client is None and route.call_count == 0  # nothing sent: no page cancels an import
