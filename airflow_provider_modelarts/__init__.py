@@ -177,6 +177,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_modelarts.operators.acceptance",
                     "airflow_provider_modelarts.operators.team_tasks",
                     "airflow_provider_modelarts.operators.export",
+                    "airflow_provider_modelarts.operators.import_tasks",
                 ],
             }
         ],
@@ -189,7 +190,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["airflow_provider_modelarts.triggers.acceptance"],
+                "python-modules": [
+                    "airflow_provider_modelarts.triggers.acceptance",
+                    "airflow_provider_modelarts.triggers.import_tasks",
+                ],
             }
         ],
         # modelarts:// Asset URIs (see assets.py): Airflow calls the handler for every such URI, the factory

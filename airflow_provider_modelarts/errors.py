@@ -36,6 +36,7 @@ re-exports ``SampleValidationError``)::
     +-- AmbiguousTeamTaskError, TeamTaskNotListedError, TeamTaskNameTakenError,
     |   UnadoptableTeamTaskError, TeamTaskNotStartedError          team_tasks
     +-- AcceptanceNotDecidableError                                acceptance.decision
+    +-- AmbiguousImportTaskError, ImportBusyError, ImportNotListedError   import_tasks.adoption
     +-- SourceNotFoundError (FileNotFoundError; transient: a bulk run's manifest or files are not
         on this host yet)                                          bulk.places
 
@@ -52,12 +53,18 @@ import httpx
 
 from airflow_provider_modelarts._error_answers import parse_retry_after, read_error_body, request_id
 from airflow_provider_modelarts._error_answers import retry_after as answer_retry_after
+from airflow_provider_modelarts._error_hints import code_hint
+from airflow_provider_modelarts._error_hints import hint as _hint
 
 __all__ = [
+    "DATASET_BUSY_CODES",
     "DATASET_MISSING",
+    "IMPORT_RUNNING",
+    "IMPORT_TASK_MISSING_CODES",
     "ITEM_LEVEL_CODES",
     "RESOURCE_MISSING_CODES",
     "SAMPLE_EXISTS",
+    "STEP_REPEAT_CODES",
     "TASK_IS_CHECKING",
     "TEAM_TASK_CREATES_THROTTLED",
     "TEAM_TASK_EXISTS",
@@ -77,30 +84,10 @@ __all__ = [
     "ModelArtsValidationError",
     "ResponseParseError",
     "classify",
+    "code_hint",
     "error_from_response",
     "parse_retry_after",
 ]
-
-_AKSK_HINT = (
-    "check the AK/SK (and the security token for temporary credentials) and that this machine's clock is "
-    "within 15 minutes of real time, since the gateway rejects signatures with a larger clock skew"
-)
-_TOKEN_HINT = (
-    "the IAM token expired or was revoked; a new token is needed (check user name, password and domain)"
-)
-_AUTH_HINT = "check the credentials and the permissions of the IAM user on this project"
-
-# Codes whose meaning does not depend on the HTTP status they arrive with.
-_CODE_HINTS: dict[str, str] = {
-    "APIGW.0301": _AKSK_HINT,
-    "APIGW.0101": "the endpoint or the API path is wrong; check the region / endpoint override",
-    "ModelArts.4127": _TOKEN_HINT,
-    "ModelArts.0202": _TOKEN_HINT,
-    "ModelArts.6620": _TOKEN_HINT,
-    "ModelArts.3801": _AKSK_HINT,
-    "ModelArts.0206": _AKSK_HINT,
-    "ModelArts.6101": "the service is busy; retry later",
-}
 
 
 class ModelArtsError(Exception):
@@ -307,18 +294,6 @@ class ResponseParseError(ModelArtsError):
         self.raw = raw  # the body; never in the message (it may echo sample data)
 
 
-def _hint(status: int, error_code: str | None) -> str | None:
-    if error_code in _CODE_HINTS:
-        return _CODE_HINTS[error_code]
-    if error_code == "ModelArts.4201" and status == 401:  # 4201 is also a 400 "invalid URL" code
-        return _TOKEN_HINT
-    if status == 401 and (error_code is None or error_code.startswith("APIGW.")):
-        return _AKSK_HINT
-    if status in (401, 403):
-        return _AUTH_HINT
-    return None
-
-
 # The codes the provider reacts to, each named once (rows of ``modelarts_error_codes.tsv``).
 #: 400 "Dataset does not exist".
 DATASET_MISSING = "ModelArts.4352"
@@ -340,6 +315,15 @@ ITEM_LEVEL_CODES = frozenset({"ModelArts.4420", "ModelArts.4604"})
 #: 401 token expired / invalid (4127, 4201, 0202, 6620): a new client re-reading the connection may fix it.
 TOKEN_EXPIRY_CODES = frozenset({"ModelArts.4127", "ModelArts.4201", "ModelArts.0202", "ModelArts.6620"})
 _THROTTLING_CODE = "ModelArts.6101"
+#: 400 "Dataset already has running import task" (one running import per dataset): the next list shows it.
+IMPORT_RUNNING = "ModelArts.4356"
+#: 400 dataset busy: 4343 publishing a version, 4349 switching versions, 4355 a synchronization task.
+DATASET_BUSY_CODES = frozenset({"ModelArts.4343", "ModelArts.4349", "ModelArts.4355"})
+#: "The task ID does not exist" (4612 / 4700 at 400, or 404): an import task that is gone.
+IMPORT_TASK_MISSING_CODES = frozenset({"ModelArts.4612", "ModelArts.4700"})
+#: The refusals after which a list-then-act step of a hook is repeated (``retries.is_worth_repeating_step``):
+#: the next list shows what an earlier attempt (or another caller) did.
+STEP_REPEAT_CODES = (TEAM_TASK_EXISTS, TEAM_TASK_NOT_STARTABLE, IMPORT_RUNNING)
 
 # The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API
 # pages list 404; at 400 or 404 they mean not found. At 5xx the same numbers are server faults (4700

@@ -66,6 +66,18 @@ if TYPE_CHECKING:  # loaded on first use, by __getattr__ below
         UploadSamplesRequest,
         UploadSamplesResponse,
     )
+    from ._models._import_tasks import (
+        CreateImportTaskRequest,
+        CreateImportTaskResponse,
+        FileCopyProgress,
+        ImportLabel,
+        ImportMode,
+        ImportOrigin,
+        ImportTaskStatus,
+        ImportTaskStatusResp,
+        ImportType,
+        ListImportTasksResponse,
+    )
     from ._models._parse import (
         SampleProblem,
         SampleValidationError,
@@ -129,6 +141,8 @@ __all__ = [
     "AnnotatedBy",
     "BatchResponse",
     "CheckTaskStats",
+    "CreateImportTaskRequest",
+    "CreateImportTaskResponse",
     "CreateWorkforceSamplingTaskRequest",
     "CreateWorkforceSamplingTaskResponse",
     "CreateWorkforceTaskRequest",
@@ -137,13 +151,21 @@ __all__ = [
     "DataSourceType",
     "DataSyncType",
     "DescribeSampleResp",
+    "FileCopyProgress",
     "HardDetail",
+    "ImportLabel",
+    "ImportMode",
+    "ImportOrigin",
+    "ImportTaskStatus",
+    "ImportTaskStatusResp",
+    "ImportType",
     "LabelAttribute",
     "LabelAttributeValue",
     "LabelFormat",
     "LabelProperty",
     "LabelStats",
     "LabelType",
+    "ListImportTasksResponse",
     "ListSamplesResponse",
     "ListWorkforceTasksResponse",
     "ModelArtsModel",
@@ -215,9 +237,9 @@ if not TYPE_CHECKING:  # type checkers see the imports above; a misspelt name st
         """Load the pydantic models (all of them: they refer to each other) when one is first asked for."""
         if name not in _LAZY:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        from ._models import _base, _calls, _parse, _reads, _rules, _samples, _team_tasks
+        from ._models import _base, _calls, _import_tasks, _parse, _reads, _rules, _samples, _team_tasks
 
-        for module in (_base, _rules, _samples, _reads, _calls, _parse, _team_tasks):
+        for module in (_base, _rules, _samples, _reads, _calls, _parse, _team_tasks, _import_tasks):
             globals().update((key, getattr(module, key)) for key in module.__all__ if key in _LAZY)
         return globals()[name]
 

@@ -44,8 +44,7 @@ import tenacity
 from tenacity import RetryCallState, retry_if_exception
 
 from airflow_provider_modelarts.errors import (
-    TEAM_TASK_EXISTS,
-    TEAM_TASK_NOT_STARTABLE,
+    STEP_REPEAT_CODES,
     TOKEN_EXPIRY_CODES,
     ModelArtsAPIError,
     ModelArtsAuthError,
@@ -133,14 +132,12 @@ def poll_again(error: BaseException) -> bool:
 
 def is_worth_repeating_step(error: BaseException) -> bool:
     """Whether a list-then-act step is repeated: a lost answer, a server fault or throttling (what the client
-    retries), or the service's "the workforce task already exists" / "failed to start the team labeling
-    task", after which the next list shows what an earlier attempt did."""
+    retries), or a refusal of ``errors.STEP_REPEAT_CODES`` ("the workforce task already exists", "failed to
+    start the team labeling task", "dataset already has running import task"), after which the next list
+    shows what an earlier attempt (or another caller) did."""
     if is_retryable(error):
         return True
-    return isinstance(error, ModelArtsAPIError) and error.error_code in (
-        TEAM_TASK_EXISTS,
-        TEAM_TASK_NOT_STARTABLE,
-    )
+    return isinstance(error, ModelArtsAPIError) and error.error_code in STEP_REPEAT_CODES
 
 
 def repeat_steps(policy: RetryPolicy) -> tenacity.Retrying:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_modelarts._models._enums import StrEnum
+from airflow_provider_modelarts import waiting
 from airflow_provider_modelarts.acceptance.decision import parse_min_pass_rate, passes
 from airflow_provider_modelarts.acceptance.figures import (
     NO_ROUND,
@@ -24,6 +24,7 @@ from airflow_provider_modelarts.acceptance.figures import (
     status_name,
 )
 from airflow_provider_modelarts.models import TaskStatus
+from airflow_provider_modelarts.waiting import EVENT_STATUSES, HEARTBEAT_SECONDS
 
 __all__ = [
     "EVENT_STATUSES",
@@ -36,20 +37,13 @@ __all__ = [
     "evaluate_snapshot",
 ]
 
-# The only values an AcceptanceTrigger puts in an event's "status"; execute_complete rejects anything else.
-EVENT_STATUSES = ("success", "failure", "timeout")
-
 # Statuses in which the acceptance round is still being prepared or decided: nothing final can be read.
 _IN_FLIGHT = frozenset({TaskStatus.SAMPLING, TaskStatus.ACCEPTING, TaskStatus.SYNCHRONIZING})
 _FINAL = frozenset({TaskStatus.ACCEPTED, TaskStatus.REJECTED})
 
 
-class AcceptanceState(StrEnum):
-    """Outcome of one evaluation; the string values are what the trigger puts in its event."""
-
-    PENDING = "pending"
-    SUCCESS = "success"
-    FAILURE = "failure"
+#: The outcomes of a wait, by the name they had before :mod:`airflow_provider_modelarts.waiting`.
+AcceptanceState = waiting.WaitState
 
 
 @dataclass(frozen=True)
@@ -247,38 +241,16 @@ def evaluate(
     )
 
 
-#: Longest silence while a wait's figures do not move: a review taking a working day logs a few dozen lines,
-#: not one per poll (500 at the default 60 s).
-HEARTBEAT_SECONDS = 600.0
-
 # What a person watching a wait cares about: a change in any of these is logged at once.
 _WATCHED = ("status", "checking_task_id", "sampled", "checked", "accepted", "rejected", "pass_rate")
 
 
 @dataclass
-class ProgressLog:
-    """Which pending evaluations of a wait are worth a log line (the sensor's pokes and the trigger's polls).
+class ProgressLog(waiting.ProgressLog):
+    """:class:`airflow_provider_modelarts.waiting.ProgressLog` watching an acceptance's figures: its status,
+    round, counts and pass rate."""
 
-    The first, any change of status, round, counts or pass rate, and otherwise a heartbeat once
-    ``heartbeat`` seconds passed since the last line. Time is passed in, so tests need no clock.
-    """
-
-    heartbeat: float = HEARTBEAT_SECONDS
-    _last: tuple[Any, ...] | None = field(default=None, repr=False)
-    _logged_at: float = field(default=0.0, repr=False)
-    _unchanged: int = field(default=0, repr=False)
-
-    def line(self, evaluation: AcceptanceEvaluation, now: float) -> str | None:
-        """The line to log for this look at the wait, or ``None`` to stay quiet."""
-        key = tuple(evaluation.figures.get(name) for name in _WATCHED)
-        if key != self._last:
-            self._last, self._logged_at, self._unchanged = key, now, 0
-            return evaluation.message
-        self._unchanged += 1
-        if now - self._logged_at < self.heartbeat:
-            return None
-        looks, self._logged_at, self._unchanged = self._unchanged, now, 0
-        return f"Still waiting, no change in {looks} look{'s' if looks != 1 else ''}: {evaluation.message}"
+    watched: tuple[str, ...] = _WATCHED
 
 
 def _progress(stats: CheckStats | None) -> str:

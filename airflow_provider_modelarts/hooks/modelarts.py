@@ -7,9 +7,12 @@ operation's idempotency rule (as the amazon provider's ``SageMakerHook`` owns Sa
 * team labeling tasks: :mod:`airflow_provider_modelarts.team_tasks` (create or adopt by name);
 * acceptance: :mod:`airflow_provider_modelarts.acceptance` (start or adopt a round, apply an action once,
   decide by pass rate, evaluate a wait);
+* import tasks: :mod:`airflow_provider_modelarts.import_tasks` (start or adopt an import, evaluate it);
 * export and asset URIs: :mod:`airflow_provider_modelarts.export`, :mod:`airflow_provider_modelarts.assets`.
 
-The connection is read by :mod:`.connection`; whether anything is tried again is decided in
+The connection is read by :mod:`.connection`, and the hook's connection settings and clients (``__init__``,
+:meth:`for_connection`, ``settings``, :meth:`get_conn`, :meth:`get_async_client`, ...) come from its base in
+:mod:`._base`; whether anything is tried again is decided in
 :mod:`~airflow_provider_modelarts.retries`. One way to a hook (operators, trigger, links):
 :meth:`ModelArtsHook.for_connection`; to a client: :meth:`get_conn` (the shared sync client) for every sync
 operation, :meth:`get_async_client` where sending is async (bulk runs, the trigger).
@@ -17,28 +20,20 @@ operation, :meth:`get_async_client` where sending is async (bulk runs, the trigg
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
-from airflow.sdk import BaseHook
-
-from airflow_provider_modelarts import acceptance, assets, export, team_tasks
+from airflow_provider_modelarts import acceptance, assets, export, import_tasks, team_tasks
 from airflow_provider_modelarts.acceptance import rounds
 from airflow_provider_modelarts.assets import endpoint_host
 from airflow_provider_modelarts.bulk import operations, planning
 from airflow_provider_modelarts.bulk.sources import Source
-from airflow_provider_modelarts.client import AsyncModelArtsClient, ModelArtsClient, RetryPolicy
+from airflow_provider_modelarts.client import RetryPolicy
+from airflow_provider_modelarts.hooks._base import ModelArtsHookBase
 from airflow_provider_modelarts.hooks.connection import (
     CONN_TYPE,
-    ModelArtsConnectionSettings,
-    aget_connection_and_extras,
-    amask_secrets,
-    amask_token,
-    client_kwargs,
-    connection_secrets,
     console_url,
-    mask_secrets,
-    mask_token,
     scrub,
 )
 from airflow_provider_modelarts.retries import TEST_CONNECTION_RETRY
@@ -46,7 +41,7 @@ from airflow_provider_modelarts.retries import TEST_CONNECTION_RETRY
 __all__ = ["ModelArtsHook"]
 
 
-class ModelArtsHook(BaseHook):
+class ModelArtsHook(ModelArtsHookBase):
     """The ModelArts operations of a labeling DAG, on an Airflow connection of type ``modelarts``.
 
     The connection's login / password are the AK / SK (``auth_type`` ``aksk``, the default; add
@@ -67,34 +62,6 @@ class ModelArtsHook(BaseHook):
     default_conn_name = "modelarts_default"
     conn_type = CONN_TYPE
     hook_name = "Huawei Cloud ModelArts"
-    client_class: ClassVar[type[ModelArtsClient]] = ModelArtsClient
-    async_client_class: ClassVar[type[AsyncModelArtsClient]] = AsyncModelArtsClient
-
-    def __init__(
-        self,
-        modelarts_conn_id: str = default_conn_name,
-        *,
-        project_id: str | None = None,
-        retry: RetryPolicy | None = None,
-        logger_name: str | None = None,
-    ) -> None:
-        super().__init__(logger_name=logger_name)
-        self.modelarts_conn_id = modelarts_conn_id
-        self._project_id_override = project_id
-        self.retry = retry
-        self._settings: ModelArtsConnectionSettings | None = None
-        self._client: ModelArtsClient | None = None
-
-    @classmethod
-    def for_connection(
-        cls, modelarts_conn_id: str, *, project_id: str | None = None, retry: RetryPolicy | None = None
-    ) -> ModelArtsHook:
-        """The one way tasks, the trigger and the links build a hook; an empty ``project_id`` (a template that
-        rendered to nothing) means the connection's project."""
-        return cls(modelarts_conn_id, project_id=project_id or None, retry=retry)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(modelarts_conn_id={self.modelarts_conn_id!r})"
 
     # -- bulk: add samples, update labels ----------------------------------------------------------------
 
@@ -293,72 +260,42 @@ class ModelArtsHook(BaseHook):
         snapshot = acceptance.read_snapshot(self.get_conn(), dataset_id, workforce_task_id, checking_task_id)
         return acceptance.evaluate_snapshot(snapshot, criteria)
 
-    # -- connection ----------------------------------------------------------------------------------------
+    # -- import tasks --------------------------------------------------------------------------------------
 
-    @property
-    def settings(self) -> ModelArtsConnectionSettings:
-        """The connection's settings, read once per hook; secrets are masked before anything else happens."""
-        if self._settings is None:
-            conn = self.get_connection(self.modelarts_conn_id)
-            extras = conn.extra_dejson
-            mask_secrets(connection_secrets(conn, extras))
-            self._settings = ModelArtsConnectionSettings.from_connection(
-                conn, extras, project_id=self._project_id_override
-            )
-        return self._settings
+    def start_import(
+        self,
+        dataset_id: str,
+        import_path: str,
+        *,
+        import_type: Any = None,
+        known_task_id: str | None = None,
+        claim_since: int | None = None,
+        on_claim: Callable[[dict[str, Any]], None] | None = None,
+        **options: Any,
+    ) -> import_tasks.ImportStart:
+        """The import of ``import_path`` this run owns: adopted, or created once (``import_tasks.adoption``:
+        the claim, the bounded search, ``AmbiguousImportTaskError`` rather than a guess). ``import_type``:
+        ``dir`` / ``manifest`` (``None``: from the ``.manifest`` suffix); ``options``: other create fields."""
+        return import_tasks.start_or_adopt(
+            self.get_conn(),
+            dataset_id,
+            import_path,
+            import_type=import_tasks.infer_import_type(import_path, import_type),
+            options=options,
+            known_task_id=known_task_id,
+            claim_since=claim_since,
+            on_claim=on_claim,
+            now_ms=lambda: int(time.time() * 1000),
+            repeat=self.retry or RetryPolicy(),
+            log=self.log,
+        )
 
-    async def asettings(self) -> ModelArtsConnectionSettings:
-        """Async :attr:`settings` for triggers: connection lookup and masking never block the event loop."""
-        if self._settings is None:
-            conn, extras = await aget_connection_and_extras(self, self.modelarts_conn_id)
-            await amask_secrets(connection_secrets(conn, extras))
-            self._settings = ModelArtsConnectionSettings.from_connection(
-                conn, extras, project_id=self._project_id_override
-            )
-        return self._settings
-
-    @property
-    def project_id(self) -> str:
-        return self.settings.project_id
-
-    @property
-    def region(self) -> str | None:
-        return self.settings.region
-
-    @property
-    def endpoint(self) -> str:
-        """The ModelArts endpoint requests go to (explicit override, else derived from the region)."""
-        return self.settings.base_url
-
-    # -- clients -------------------------------------------------------------------------------------------
-
-    def get_conn(self) -> ModelArtsClient:
-        """The hook's shared client (created on first use; pooled connections are reused across calls)."""
-        if self._client is None:
-            self._client = self.get_client()
-        return self._client
-
-    def get_client(self, *, retry: RetryPolicy | None = None) -> ModelArtsClient:
-        """A new client; the caller owns it and should close it (``with hook.get_client() as client:``)."""
-        # Fresh IAM tokens are masked before the request they authorise goes out: blocking here, awaited in
-        # the async client (a blocking call could deadlock the triggerer's event loop).
-        return self.client_class(**client_kwargs(self.settings, retry or self.retry, on_token=mask_token))
-
-    async def get_async_client(
-        self, *, retry: RetryPolicy | None = None, max_connections: int = 20, transport: Any = None
-    ) -> AsyncModelArtsClient:
-        """A new async client (bulk runs, triggers); ``async with await hook.get_async_client() as c:``.
-
-        A coroutine: the connection lookup must not block the event loop. ``transport``: send through it.
-        """
-        options = client_kwargs(await self.asettings(), retry or self.retry, on_token=amask_token)
-        return self.async_client_class(**options, max_connections=max_connections, transport=transport)
-
-    def close(self) -> None:
-        """Close the shared client from :meth:`get_conn`, if any."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def evaluate_import(
+        self, dataset_id: str, task_id: str, criteria: import_tasks.ImportCriteria
+    ) -> import_tasks.ImportEvaluation:
+        """One look at an import task for a wait (the trigger reads the same way, async)."""
+        task = import_tasks.read_task(self.get_conn(), dataset_id, task_id)
+        return import_tasks.evaluate(task, criteria, dataset_id=dataset_id)
 
     # -- assets and export -----------------------------------------------------------------------------
 

@@ -30,6 +30,10 @@ puts the alias in the outlets, so a mapped task declares it when the DAG is pars
 
 **Lineage:** :meth:`ModelArtsBaseOperator.get_openlineage_facets_on_complete` reports what the task recorded
 with :meth:`~ModelArtsBaseOperator.record_lineage`; the openlineage provider is imported only inside it.
+
+**Resuming from a trigger:** :func:`read_trigger_event` is the one check of what a polling trigger
+(``triggers/polling.py``) handed back: a dict, a known status, figures; an API error fails the try
+retryably, ``soft_fail`` skips it with the reason. ``AcceptanceSensor`` and ``ImportFromObsOperator`` use it.
 """
 
 from __future__ import annotations
@@ -52,8 +56,10 @@ __all__ = [
     "LABELS_ACCEPTED_ALIAS",
     "LABELS_UPDATED_ALIAS",
     "SAMPLES_ADDED_ALIAS",
+    "SAMPLES_IMPORTED_ALIAS",
     "ModelArtsBaseOperator",
     "modelarts_template_fields",
+    "read_trigger_event",
     "storage_location",
     "with_alias",
 ]
@@ -62,6 +68,7 @@ __all__ = [
 SAMPLES_ADDED_ALIAS = "modelarts-samples-added"
 LABELS_UPDATED_ALIAS = "modelarts-labels-updated"
 LABELS_ACCEPTED_ALIAS = "modelarts-labels-accepted"
+SAMPLES_IMPORTED_ALIAS = "modelarts-samples-imported"
 #: ``asset_alias`` not given: the class's :attr:`ModelArtsBaseOperator.default_asset_alias`.
 _CLASS_DEFAULT: Any = object()
 
@@ -97,6 +104,44 @@ def storage_location(location: Any, conn_id: str | None = None) -> Any:
             "a URL Airflow's ObjectStoragePath cannot parse (not repeated here: it may hold credentials); "
             "keep credentials in the Airflow connection named by storage_conn_id"
         ) from None
+
+
+def read_trigger_event(
+    task: BaseOperator, event: Any, *, what: str, skip_instead: bool = False
+) -> tuple[str, str, dict[str, Any]]:
+    """``(status, message, figures)`` of a polling trigger's event, checked; raises for what it settles.
+
+    Raises ``AirflowException`` for an event that is not a dict with a status of
+    :data:`~airflow_provider_modelarts.waiting.EVENT_STATUSES` and figures, and for an ``api_error`` event
+    (a normal, retryable failure, as a look in the worker would give); ``AirflowSkipException`` with the
+    reason for any other non-success when ``skip_instead`` (``soft_fail``). Logs the message (INFO on
+    success, else ERROR). ``what`` names the wait in the default message ("acceptance wait").
+    """
+    from airflow.providers.common.compat.sdk import AirflowException, AirflowSkipException
+
+    from airflow_provider_modelarts.waiting import EVENT_STATUSES
+
+    name = f"{type(task).__name__} {task.task_id}"
+    if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
+        raise AirflowException(
+            f"{name} received an unexpected trigger event {event!r}; expected a dict with 'status' in "
+            f"{list(EVENT_STATUSES)}."
+        )
+    status = event["status"]
+    message = str(event.get("message") or f"{what} ended with status {status}")
+    figures = event.get("figures")
+    if not isinstance(figures, dict):
+        raise AirflowException(f"{name} received a trigger event without figures: {event!r}.")
+    if status == "success":
+        task.log.info("%s", message)
+        return status, message, figures
+    task.log.error("%s", message)
+    if event.get("api_error"):
+        raise AirflowException(message)
+    if skip_instead:
+        # The base class would turn the error into a generic skip; keep the reason in the skip message.
+        raise AirflowSkipException(f"soft_fail: {message}")
+    return status, message, figures
 
 
 def modelarts_template_fields(*template_fields: str) -> tuple[str, ...]:

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
-    AirflowException,
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
@@ -24,7 +23,6 @@ from airflow.providers.common.compat.sdk import (
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_modelarts.acceptance import (
-    EVENT_STATUSES,
     AcceptanceCriteria,
     AcceptanceEvaluation,
     AcceptanceState,
@@ -32,7 +30,11 @@ from airflow_provider_modelarts.acceptance import (
 )
 from airflow_provider_modelarts.errors import ModelArtsError
 from airflow_provider_modelarts.models import TaskStatus
-from airflow_provider_modelarts.operators.base import ModelArtsBaseOperator, modelarts_template_fields
+from airflow_provider_modelarts.operators.base import (
+    ModelArtsBaseOperator,
+    modelarts_template_fields,
+    read_trigger_event,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -207,28 +209,11 @@ class AcceptanceSensor(ModelArtsBaseOperator, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: return the figures on success, raise a clear error otherwise."""
-        if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-            raise AirflowException(
-                f"AcceptanceSensor {self.task_id} received an unexpected trigger event {event!r}; expected a "
-                f"dict with 'status' in {list(EVENT_STATUSES)}."
-            )
-        status = event["status"]
-        message = str(event.get("message") or f"acceptance wait ended with status {status}")
-        figures = event.get("figures")
-        if not isinstance(figures, dict):
-            raise AirflowException(
-                f"AcceptanceSensor {self.task_id} received a trigger event without figures: {event!r}."
-            )
+        status, message, figures = read_trigger_event(
+            self, event, what="acceptance wait", skip_instead=self._skip_instead()
+        )
         if status == "success":
-            self.log.info("%s", message)
             return _xcom(figures)
-        self.log.error("%s", message)
-        if event.get("api_error"):
-            # Same outcome as poke mode on a non-transient API error: a normal (retryable) task failure.
-            raise AirflowException(message)
-        if self._skip_instead():
-            # The base class would turn the error into a generic skip; keep the reason in the skip message.
-            raise AirflowSkipException(f"soft_fail: {message}")
         if status == "timeout":
             raise AirflowSensorTimeout(message)
         raise AirflowFailException(message)

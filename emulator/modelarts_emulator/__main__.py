@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--token-ttl", type=float, default=24 * 3600.0, help="IAM token lifetime (s)")
     parser.add_argument("--random-seed", type=int, default=0, help="seed for reviewers and faults")
+    parser.add_argument(
+        "--obs-endpoint",
+        help="URL of the S3-compatible server the import tasks read obs:// and s3:// paths from (OBS in "
+        "production; e.g. moto's server locally); without it every import is refused with ModelArts.4314",
+    )
+    parser.add_argument("--obs-access-key", default="testing", help="access key for --obs-endpoint")
+    parser.add_argument(
+        "--obs-secret-key", default=None, help="secret key for --obs-endpoint (env MODELARTS_EMULATOR_OBS_SK)"
+    )
+    parser.add_argument("--obs-region", default="us-east-1", help="region of --obs-endpoint")
     parser.add_argument("--url-file", type=Path, help="write the base URL here once the server is ready")
     parser.add_argument("--access-log", action="store_true", help="log every request (slower)")
     parser.add_argument(
@@ -87,6 +97,10 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         token_ttl=args.token_ttl,
         random_seed=args.random_seed,
         latency_jitter_sigma=args.latency_jitter,
+        obs_endpoint=args.obs_endpoint,
+        obs_access_key=args.obs_access_key,
+        obs_secret_key=args.obs_secret_key or os.environ.get("MODELARTS_EMULATOR_OBS_SK") or "testing",
+        obs_region=args.obs_region,
     )
     config.validate()
     return config

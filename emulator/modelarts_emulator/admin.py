@@ -33,7 +33,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from . import lifecycle, sample_lists
+from . import import_tasks, lifecycle, sample_lists
 from .faults import FaultRule
 from .security import access_key_ids, remove_access_key, revoke_tokens, set_access_key, token_summary
 from .seed import apply_seed, default_seed
@@ -260,6 +260,13 @@ def admin_router(state: EmulatorState) -> APIRouter:
             return _bad(f"no access key {access_key!r}", 404)
         return _json({"access_keys": access_key_ids(state)})
 
+    async def delete_import(request: Request) -> Response:
+        """Forget an import task: its details then answer 4612 ("task gone"), read as NOT_EXIST."""
+        params = request.path_params
+        if not import_tasks.delete_import_task(state, params["dataset_id"], params["task_id"]):
+            return _bad(f"no import task {params['task_id']!r}", 404)
+        return _json({"deleted": params["task_id"]})
+
     async def get_config(request: Request) -> Response:
         return _json(state.config.public())
 
@@ -291,6 +298,7 @@ def admin_router(state: EmulatorState) -> APIRouter:
     add("GET", "/access-keys", access_keys)
     add("PUT", "/access-keys/{access_key}", put_access_key)
     add("DELETE", "/access-keys/{access_key}", delete_access_key)
+    add("DELETE", "/datasets/{dataset_id}/import-tasks/{task_id}", delete_import)
     add("GET", "/config", get_config)
     add("POST", "/config", set_config)
     return router

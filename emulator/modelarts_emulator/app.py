@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
-from . import lifecycle, sample_lists, samples, team_tasks
+from . import import_tasks, lifecycle, sample_lists, samples, team_tasks
 from .admin import admin_router
 from .codes import CODES, NOT_FOUND_CODES, PARAMETER_ERROR, ApiError, error_body
 from .config import EmulatorConfig
@@ -49,6 +49,7 @@ _SAMPLES = _DATASETS + "/{dataset_id}/data-annotations/samples"
 _TASKS = _DATASETS + "/{dataset_id}/workforce-tasks"
 _TASK = _TASKS + "/{workforce_task_id}"
 _TASK_SAMPLES = _TASK + "/data-annotations/samples"
+_IMPORTS = _DATASETS + "/{dataset_id}/import-tasks"
 
 # method, path, route name (the client's name for the call), handler, what the handler takes after the state
 # and the path ids: "q" the query parameters, "b" the body. A handler answering None answers 204 No Content.
@@ -68,6 +69,9 @@ _ENDPOINTS: list[tuple[str, str, str, Callable[..., Any], str]] = [
     ("POST", _TASK, "start_workforce_task", team_tasks.start_task, "b"),
     ("PUT", _TASK, "update_workforce_task", team_tasks.update_task, "b"),
     ("DELETE", _TASK, "delete_workforce_task", team_tasks.delete_task, ""),
+    ("POST", _IMPORTS, "create_import_task", import_tasks.create_import_task, "b"),
+    ("GET", _IMPORTS, "list_import_tasks", import_tasks.list_import_tasks, "q"),
+    ("GET", _IMPORTS + "/{task_id}", "get_import_task", import_tasks.get_import_task, ""),
     ("GET", _DATASETS, "list_datasets", sample_lists.list_datasets, "q"),
 ]  # fmt: skip
 

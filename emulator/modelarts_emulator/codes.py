@@ -4,8 +4,9 @@ HTTP statuses and messages follow ``related/modelarts_error_codes.tsv``. The "do
 :data:`NOT_FOUND_CODES` are filed there under 400 while the API pages' status tables list 404 Not Found:
 every route answers them with the configured ``config.not_found_status`` (400 by default, as the tsv files
 them; 404 as the pages list), so a client is tested against both (``app.py`` applies it).
-A bad parameter anywhere is the tsv's generic row ``ModelArts.0104`` "Parameter error." (``4396``'s row,
-"Ensure that the import task parameters are correct.", is about import tasks, which the emulator has not).
+A bad parameter anywhere is the tsv's generic row ``ModelArts.0104`` "Parameter error.", except in an import
+task's create body: ``4396``'s row, "Ensure that the import task parameters are correct.", is about those.
+An unknown import task is ``ModelArts.4612`` "Task not found" ("The task ID does not exist.").
 """
 
 from __future__ import annotations
@@ -51,6 +52,18 @@ CODES: dict[str, tuple[int, str]] = {
         "or submit a service ticket.",
     ),
     "ModelArts.4302": (503, "Gateway forwarding error because %s."),
+    # Import tasks and the OBS they read (obs.py maps what the store says to these rows).
+    "ModelArts.4356": (400, "Dataset already has running import task"),
+    "ModelArts.4396": (400, "Parameter is invalid"),
+    "ModelArts.4310": (403, "OBS action is forbidden, please check iam agency or OBS and so on"),
+    "ModelArts.4311": (400, "OBS bucket does not exist"),
+    "ModelArts.4312": (400, "OBS path does not exist"),
+    "ModelArts.4313": (400, "OBS path is invalid"),
+    "ModelArts.4314": (400, "Obs error"),
+    "ModelArts.4315": (400, "Invalid OBS path."),
+    "ModelArts.4340": (400, "Import path does not contain valid file"),
+    "ModelArts.4374": (400, "Invalid path"),
+    "ModelArts.4419": (403, "File is too large"),
     # API gateway codes (not in the tsv): signature / credential refusals and unknown URLs.
     "APIGW.0301": (401, "Incorrect IAM authentication information"),
     "APIGW.0101": (404, "The API does not exist or has not been published in the environment"),

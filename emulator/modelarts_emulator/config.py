@@ -15,6 +15,8 @@ __all__ = [
     "DEFAULT_PROJECT_ID",
     "DEFAULT_PROJECT_NAME",
     "DEFAULT_SECRET_KEY",
+    "IMPORT_LIST_ORDERS",
+    "IMPORT_PATH_ERRORS",
     "EmulatorConfig",
     "IamUser",
 ]
@@ -74,7 +76,27 @@ _MUTABLE: dict[str, tuple[type, ...]] = {
     "list_ignore_offset": (bool,),
     # Network-like spread of the injected latency (faults.py).
     "latency_jitter_sigma": (int, float),
+    # Import tasks (import_tasks.py) and the S3-compatible store they read (obs.py).
+    "import_steps": (int,),
+    "import_pace": (int,),
+    "import_path_errors": (str,),
+    "import_list_lag": (int,),
+    "import_list_order": (str,),
+    "import_page_cap": (int, type(None)),
+    "create_import_reply": (str,),
+    "import_fail": (dict, type(None)),
+    "import_max_file_bytes": (int,),
+    "obs_endpoint": (str, type(None)),
+    "obs_access_key": (str,),
+    "obs_secret_key": (str,),
+    "obs_region": (str,),
 }
+#: Settings ``public()`` (``GET /_emulator/config``) does not show.
+_SECRET_SETTINGS = frozenset({"obs_secret_key"})
+#: ``import_path_errors``: an OBS path error refused at create, or a FAILED task (the pages do not say).
+IMPORT_PATH_ERRORS = ("create", "task")
+#: ``import_list_order``: the import task list's order (the list page states none).
+IMPORT_LIST_ORDERS = ("asc", "desc", "shuffled")
 
 #: ``create_task_reply`` values: the page's reply, ``{}`` (Table 6 marks nothing mandatory), 204 and no body.
 CREATE_TASK_REPLIES = ("task_id", "empty", "no_content")
@@ -108,6 +130,15 @@ class EmulatorConfig:
     ``latency_jitter_sigma``: each request's injected latency (its latency fault rules) times a lognormal
     factor of this sigma, median 1, drawn per request from the fault seed (``faults.py``); 0, the default,
     none.
+
+    Import tasks (``import_tasks.py``): ``import_steps`` steps in QUEUING and in STARTING each,
+    ``import_pace`` objects copied per RUNNING step, ``import_path_errors`` (:data:`IMPORT_PATH_ERRORS`),
+    ``import_list_lag`` (a new task is listed that many steps late), ``import_list_order``
+    (:data:`IMPORT_LIST_ORDERS`), ``import_page_cap`` (as ``task_page_cap``), ``create_import_reply`` (as
+    ``create_task_reply``), ``import_fail`` (``{"path", "error_code", "after_samples"}``: the import of that
+    path fails with that code once it imported that many samples), ``import_max_file_bytes`` (4419 above).
+    ``obs_endpoint`` / ``obs_access_key`` / ``obs_secret_key`` / ``obs_region``: the S3-compatible server the
+    import tasks read (``obs.py``); no endpoint: every import is refused with 4314.
     """
 
     access_keys: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
@@ -140,6 +171,19 @@ class EmulatorConfig:
     list_count_omitted: bool = False
     list_ignore_offset: bool = False
     latency_jitter_sigma: float = 0.0
+    import_steps: int = 1
+    import_pace: int = 100
+    import_path_errors: str = "create"
+    import_list_lag: int = 0
+    import_list_order: str = "asc"
+    import_page_cap: int | None = None
+    create_import_reply: str = "task_id"
+    import_fail: dict[str, Any] | None = None
+    import_max_file_bytes: int = 12_582_912
+    obs_endpoint: str | None = None
+    obs_access_key: str = "testing"
+    obs_secret_key: str = field(default="testing", repr=False)
+    obs_region: str = "us-east-1"
 
     def __repr__(self) -> str:  # the dataclass repr would print every SK
         return (
@@ -157,7 +201,7 @@ class EmulatorConfig:
             "security_tokens_restricted": self.security_tokens is not None,
             "iam_users": sorted(self.iam_users),
             "random_seed": self.random_seed,
-            **{name: getattr(self, name) for name in _MUTABLE},
+            **{name: getattr(self, name) for name in _MUTABLE if name not in _SECRET_SETTINGS},
         }
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -206,8 +250,30 @@ class EmulatorConfig:
             raise ValueError(f"latency_jitter_sigma must be in [0, 2], got {self.latency_jitter_sigma}")
         if min(self.list_churn_insert, self.list_churn_remove, self.list_churn_pages) < 0:
             raise ValueError("list_churn_insert, list_churn_remove and list_churn_pages must not be negative")
+        self._validate_imports()
         if self.throttle_task_creates < 0:
             raise ValueError(f"throttle_task_creates must not be negative, got {self.throttle_task_creates}")
+
+    def _validate_imports(self) -> None:
+        if self.import_path_errors not in IMPORT_PATH_ERRORS:
+            raise ValueError(
+                f"import_path_errors must be one of {IMPORT_PATH_ERRORS}, got {self.import_path_errors!r}"
+            )
+        if self.import_list_order not in IMPORT_LIST_ORDERS:
+            raise ValueError(
+                f"import_list_order must be one of {IMPORT_LIST_ORDERS}, got {self.import_list_order!r}"
+            )
+        if self.create_import_reply not in CREATE_TASK_REPLIES:
+            raise ValueError(f"create_import_reply must be one of {CREATE_TASK_REPLIES}")
+        if min(self.import_steps, self.import_list_lag) < 0 or self.import_pace < 1:
+            raise ValueError("import_steps and import_list_lag must not be negative, import_pace at least 1")
+        if self.import_page_cap is not None and self.import_page_cap < 1:
+            raise ValueError(f"import_page_cap must be at least 1 or null, got {self.import_page_cap}")
+        fail = self.import_fail
+        if fail is not None and not (
+            isinstance(fail.get("path"), str) and isinstance(fail.get("error_code"), str)
+        ):
+            raise ValueError('import_fail must be {"path", "error_code", "after_samples"?} or null')
 
     def copy(self) -> EmulatorConfig:
         return dataclasses.replace(

@@ -26,6 +26,7 @@ from airflow_provider_modelarts.models import (
     UpdateWorkforceSamplingTaskRequest,
 )
 
+from . import import_tasks
 from .codes import ApiError
 from .payloads import validated_body
 from .records import CheckingTask, DatasetRecord, TaskSample, WorkforceTaskRecord
@@ -81,7 +82,8 @@ def advance(state: EmulatorState, *, steps: int = 0, seconds: float = 0.0) -> in
 
 
 def step(state: EmulatorState, count: int = 1) -> int:
-    """Apply ``count`` steps to every team labeling task; stops early once nothing is left to move."""
+    """Apply ``count`` steps to every team labeling task and import task (``import_tasks.py``); stops early
+    once nothing is left to move."""
     with state.lock:
         for done in range(count):
             moving = [
@@ -90,10 +92,12 @@ def step(state: EmulatorState, count: int = 1) -> int:
                 for task in dataset.tasks.values()
                 if task.status in _TRANSITIONAL and _can_move(task)
             ]
-            if not moving:
+            importing = import_tasks.moving(state)
+            if not moving and not importing:
                 return done
             for dataset, task in moving:
                 _step_task(state, dataset, task)
+            import_tasks.step_imports(state, importing)
         return count
 
 

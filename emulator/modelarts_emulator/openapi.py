@@ -21,6 +21,7 @@ _REF = "#/components/schemas/{model}"
 _TASK = "/v2/{project_id}/datasets/{dataset_id}/workforce-tasks/{workforce_task_id}"
 _SAMPLES = "/v2/{project_id}/datasets/{dataset_id}/data-annotations/samples"
 _TASKS = "/v2/{project_id}/datasets/{dataset_id}/workforce-tasks"
+_IMPORTS = "/v2/{project_id}/datasets/{dataset_id}/import-tasks"
 _PAGE = ("limit", "offset", "sample_state", "label_name", "order")
 
 # (method, path, route name, summary, request model, answer model, query parameters)
@@ -56,6 +57,12 @@ _ENDPOINTS: list[_Endpoint] = [
     ("put", _TASK, "update_workforce_task", "Updating a Team Labeling Task",
      models.UpdateWorkforceTaskRequest, models.WorkforceTaskChangeResponse, ()),
     ("delete", _TASK, "delete_workforce_task", "Deleting a Team Labeling Task", None, None, ()),
+    ("post", _IMPORTS, "create_import_task", "Creating an Import Task", models.CreateImportTaskRequest,
+     models.CreateImportTaskResponse, ()),
+    ("get", _IMPORTS, "list_import_tasks", "Querying the Dataset Import Task List", None,
+     models.ListImportTasksResponse, ("limit", "offset")),
+    ("get", _IMPORTS + "/{task_id}", "get_import_task", "Querying Details About a Dataset Import Task", None,
+     models.ImportTaskStatusResp, ()),
     ("get", "/v2/{project_id}/datasets", "list_datasets", "Listing datasets (minimal)", None, None,
      ("limit", "offset")),
     ("post", "/v3/auth/tokens", "iam_token", "IAM: obtaining a user token (password method)", None, None, ()),

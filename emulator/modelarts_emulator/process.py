@@ -76,8 +76,15 @@ class EmulatorProcess:
         env: Mapping[str, str] | None = None,
         startup_timeout: float = 60.0,
         command: Sequence[str] | None = None,
+        obs_endpoint: str | None = None,
+        obs_access_key: str = "testing",
+        obs_secret_key: str = "testing",
     ) -> None:
         self.args = args
+        #: The S3-compatible server the import tasks read (``--obs-endpoint``); its secret goes by env.
+        self.obs_endpoint = obs_endpoint
+        self.obs_access_key = obs_access_key
+        self._obs_secret_key = obs_secret_key
         self.host = host
         self.port = port
         self.access_key = access_key
@@ -109,8 +116,11 @@ class EmulatorProcess:
         argv = [*self.command, "--host", self.host, "--port", str(self.port), "--url-file", str(url_file)]
         if self.access_key != DEFAULT_ACCESS_KEY:
             argv += ["--access-key", self.access_key]
+        if self.obs_endpoint:
+            argv += ["--obs-endpoint", self.obs_endpoint, "--obs-access-key", self.obs_access_key]
         env = dict(os.environ if self._env is None else self._env)
         env["MODELARTS_EMULATOR_SK"] = self._secret_key
+        env["MODELARTS_EMULATOR_OBS_SK"] = self._obs_secret_key
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [*argv, *self.args], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True

@@ -13,6 +13,10 @@ test mode) still does so before Airflow reads it.
   moves the reviewers (deterministic life-cycle tests).
 * ``modelarts_conn_env`` (function): sets ``AIRFLOW_CONN_MODELARTS_DEFAULT`` to the emulator's AK/SK
   connection for the test and returns the connection dict.
+* ``s3_server`` (session): a local S3-compatible server (moto's server mode, ``obs_server.py``; moto must be
+  installed) on a free loopback port.
+* ``obs_store`` (function): that server emptied, and ``emulator`` set to read its import tasks' ``obs://`` and
+  ``s3://`` paths from it (``obs_endpoint``); returns the :class:`~.obs_server.S3Server`.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from typing import Any
 
 import pytest
 
+from .obs_server import S3Server
 from .testing import EmulatorServer
 
-__all__ = ["emulator", "emulator_server", "modelarts_conn_env", "paused_emulator"]
+__all__ = ["emulator", "emulator_server", "modelarts_conn_env", "obs_store", "paused_emulator", "s3_server"]
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +56,16 @@ def modelarts_conn_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
     connection = emulator.connection_dict()
     monkeypatch.setenv("AIRFLOW_CONN_MODELARTS_DEFAULT", json.dumps(connection))
     return connection
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    with S3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def obs_store(s3_server: S3Server, emulator: EmulatorServer) -> S3Server:
+    s3_server.reset()
+    emulator.admin.configure(**s3_server.emulator_settings())
+    return s3_server

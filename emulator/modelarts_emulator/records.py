@@ -117,6 +117,7 @@ class DatasetRecord:
     samples: dict[str, SampleRecord] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # sample name -> sample id
     tasks: dict[str, WorkforceTaskRecord] = field(default_factory=dict)
+    imports: dict[str, Any] = field(default_factory=dict)  # task id -> import_tasks.ImportTaskRecord
 
 
 @dataclass

@@ -91,6 +91,7 @@ class EmulatorState:
         self.tokens: dict[str, TokenRecord] = {}
         self.checking_counter = 0
         self.task_counter = 0
+        self.import_counter = 0
         self.last_tick = self.now()
 
     def reset(self, seed: dict[str, Any] | bool | None = True) -> None:
@@ -148,6 +149,13 @@ class EmulatorState:
         """A new team labeling task id (19 characters, like ``6phXEto29utpaMwbQkg`` on the create page)."""
         self.task_counter += 1
         return _service_id(f"{self.config.random_seed}:workforce-task:{dataset_id}:{self.task_counter}")
+
+    def next_import_task_id(self, dataset_id: str) -> str:
+        """A new import task id: the dataset id, ``_`` and 19 characters, like the pages' examples
+        (``gfghHSokody6AJigS5A_RHJ1zOkIoI3Nzwxj8nh``)."""
+        self.import_counter += 1
+        suffix = _service_id(f"{self.config.random_seed}:import:{dataset_id}:{self.import_counter}")
+        return f"{dataset_id}_{suffix}"
 
 
 def _service_id(text: str) -> str:

@@ -44,3 +44,16 @@ class _CountingTransport(httpx.AsyncBaseTransport):
 
 def names(samples: list[dict[str, Any]]) -> list[str]:
     return sorted(s["sample_name"] for s in samples)
+
+
+class StateStore:
+    """``context["task_state_store"]`` of one task instance (Airflow 3.3+): JSON values kept across tries."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self.values[key] = value

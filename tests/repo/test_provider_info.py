@@ -144,7 +144,10 @@ def test_providers_manager_builds_the_connection_form() -> None:
     assert "host" in behaviour["hidden_fields"]
     assert "airflow_provider_modelarts.links.ModelArtsDatasetLink" in pm.extra_links_class_names
     triggers = {t.trigger_class_name for t in pm.trigger if t.package_name == "airflow-provider-modelarts"}
-    assert triggers == {"airflow_provider_modelarts.triggers.acceptance"}
+    assert triggers == {
+        "airflow_provider_modelarts.triggers.acceptance",
+        "airflow_provider_modelarts.triggers.import_tasks",
+    }
 
 
 @pytest.fixture(scope="module")

@@ -562,3 +562,30 @@ def test_a_retry_after_date_is_read_against_the_answers_own_date_header() -> Non
         answer(**{"Date": format_datetime(server_now, usegmt=True), "Retry-After": later})
     )
     assert error.retry_after == 45
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("ModelArts.4310", "grant ModelArts access to OBS"),
+        ("ModelArts.4311", "check the path"),
+        ("ModelArts.4312", "check the path"),
+        ("ModelArts.4374", "check the path"),
+        ("ModelArts.4315", "//"),
+    ],
+)
+def test_the_obs_codes_of_an_import_carry_the_tables_remedy(code: str, words: str) -> None:
+    from airflow_provider_modelarts.errors import code_hint
+
+    assert words in (code_hint(code) or "")
+    # The same hint when the code comes as an error answer of create (4310 at 403, the others at 400).
+    request = httpx.Request("POST", "https://x.example.com/v2/p/datasets/d/import-tasks")
+    status = 403 if code == "ModelArts.4310" else 400
+    answer = httpx.Response(status, json={"error_code": code, "error_msg": "m"}, request=request)
+    assert words in str(error_from_response(answer))
+
+
+def test_a_code_without_a_hint_has_none() -> None:
+    from airflow_provider_modelarts.errors import code_hint
+
+    assert code_hint("ModelArts.9999") is None and code_hint(None) is None

@@ -74,6 +74,9 @@ def test_a_hook_step_is_repeated_after_what_the_client_retries_and_after_already
     assert is_worth_repeating_step(_error(ModelArtsThrottledError, 429, "ModelArts.4395"))
     assert is_worth_repeating_step(_error(ModelArtsValidationError, 400, TEAM_TASK_EXISTS))
     assert is_worth_repeating_step(_error(ModelArtsValidationError, 400, TEAM_TASK_NOT_STARTABLE))
+    # "Dataset already has running import task": the next list shows the running import (adopt or busy).
+    assert is_worth_repeating_step(_error(ModelArtsValidationError, 400, "ModelArts.4356"))
+    assert not is_worth_repeating_step(_error(ModelArtsValidationError, 400, "ModelArts.4343"))
     assert not is_worth_repeating_step(_error(ModelArtsValidationError, 400, "ModelArts.0104"))
     assert not is_worth_repeating_step(_error(ModelArtsNotFoundError, 400, "ModelArts.4352"))
     assert not is_worth_repeating_step(ValueError("not a ModelArts error"))

@@ -9,7 +9,7 @@ httpcore does, and ``make lint`` fails when a generated file is out of date. Edi
 ``python scripts/unasync.py``.
 
 Each method is ``build -> send -> parse``: requests are built and replies parsed by pure functions
-(``_requests/labeling.py``, ``_requests/team_tasks.py``); sending, retries (:mod:`.retries`) and error mapping
+(``_requests/``: labeling, team tasks, import tasks); sending, retries (:mod:`.retries`) and error mapping
 (:mod:`.errors`) belong to the core. No Airflow import here, so the client is usable as a plain library and
 in the emulator tests.
 """
@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
+from airflow_provider_modelarts.client._requests import import_tasks as imports
 from airflow_provider_modelarts.client._requests import labeling as req
 from airflow_provider_modelarts.client._requests import team_tasks as team
 from airflow_provider_modelarts.client._requests.call import ApiCall
@@ -28,11 +29,15 @@ from airflow_provider_modelarts.models import (
     AcceptanceAction,
     AcceptanceReport,
     BatchResponse,
+    CreateImportTaskRequest,
+    CreateImportTaskResponse,
     CreateWorkforceSamplingTaskResponse,
     CreateWorkforceTaskRequest,
     CreateWorkforceTaskResponse,
     DescribeSampleResp,
+    ImportTaskStatusResp,
     LabelFormat,
+    ListImportTasksResponse,
     ListSamplesResponse,
     ListWorkforceTasksResponse,
     Sample,
@@ -350,6 +355,36 @@ class ModelArtsClient(ClientCore):
     def delete_workforce_task(self, dataset_id: str, workforce_task_id: str) -> WorkforceTaskChangeResponse:
         """Delete a team labeling task (the dataset's samples stay)."""
         return self._call(team.delete_workforce_task(self.project_id, dataset_id, workforce_task_id))
+
+    # -------------------------------------------------------------------------------------- import tasks
+
+    def create_import_task(
+        self, dataset_id: str, body: CreateImportTaskRequest | Mapping[str, Any]
+    ) -> CreateImportTaskResponse:
+        """Create an import task (samples and labels from OBS); sent once, never retried by the client: after
+        a failure, look for it with :meth:`iter_import_tasks` first (``ModelArtsHook.start_import`` does)."""
+        return self._call(imports.create_import_task(self.project_id, dataset_id, body))
+
+    def list_import_tasks(
+        self, dataset_id: str, *, limit: int | None = None, offset: int | None = None
+    ) -> ListImportTasksResponse:
+        """One page of a dataset's import tasks (``offset`` is a page number, ``total_count`` the total)."""
+        return self._call(imports.list_import_tasks(self.project_id, dataset_id, limit=limit, offset=offset))
+
+    def iter_import_tasks(
+        self, dataset_id: str, *, page_size: int = 100, on_incomplete: str = "raise"
+    ) -> Iterator[ImportTaskStatusResp]:
+        """Every import task of a dataset, each once, fetched page by page; walked in passes until two read
+        the same pages (``client/_paging.py``; the page documents no order or filter)."""
+        build, pager = self._page_source(
+            imports.list_import_tasks, (dataset_id,), page_size, imports.MAX_IMPORT_PAGE_SIZE, "task_id",
+            on_incomplete=on_incomplete,
+        )  # fmt: skip
+        return self._pages(build, pager, lambda page: (page.import_tasks, page.total_count))
+
+    def get_import_task(self, dataset_id: str, task_id: str) -> ImportTaskStatusResp:
+        """Details of an import task: status, counts, file progress, error."""
+        return self._call(imports.get_import_task(self.project_id, dataset_id, task_id))
 
     # ------------------------------------------------------------------------------------------ datasets
 

@@ -8,6 +8,7 @@ import os
 import httpx
 
 from modelarts_emulator import DEFAULT_ACCESS_KEY, DEFAULT_PROJECT_ID
+from modelarts_emulator.obs_server import S3Server
 from modelarts_emulator.testing import EmulatorServer
 
 
@@ -52,8 +53,25 @@ def test_openapi_page_describes_the_modelarts_endpoints_with_model_schemas(emula
         "get_workforce_task",
         "list_datasets",
         "iam_token",
+        "create_import_task",
+        "list_import_tasks",
+        "get_import_task",
     } <= operations
     add = document["paths"]["/v2/{project_id}/datasets/{dataset_id}/data-annotations/samples"]["post"]
     ref = add["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert ref == "#/components/schemas/UploadSamplesRequest"
     assert "Sample" in document["components"]["schemas"]
+
+
+def test_obs_store_is_an_empty_s3_server_the_emulator_reads(
+    obs_store: S3Server, emulator: EmulatorServer
+) -> None:
+    client = obs_store.client()
+    assert client.list_buckets()["Buckets"] == []  # emptied for the test
+    client.create_bucket(Bucket="left-behind")
+    assert emulator.admin.configure()["obs_endpoint"] == obs_store.endpoint
+    assert obs_store.endpoint.startswith("http://127.0.0.1:")
+
+
+def test_obs_store_starts_each_test_empty(obs_store: S3Server) -> None:
+    assert obs_store.client().list_buckets()["Buckets"] == []

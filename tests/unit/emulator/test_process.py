@@ -41,7 +41,8 @@ if args.fail:
     sys.exit(args.fail)
 if args.ignore_sigterm:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-seen = {"argv": sys.argv[1:], "sk": os.environ.get("MODELARTS_EMULATOR_SK"), "pid": os.getpid()}
+seen = {"argv": sys.argv[1:], "sk": os.environ.get("MODELARTS_EMULATOR_SK"), "pid": os.getpid(),
+        "obs_sk": os.environ.get("MODELARTS_EMULATOR_OBS_SK")}
 Path(os.environ["STAND_IN_SEEN"]).write_text(json.dumps(seen))
 url_file = Path(args.url_file)
 aside = url_file.with_name(url_file.name + ".tmp")
@@ -93,6 +94,23 @@ def test_start_passes_host_port_and_url_file_then_the_args_and_the_secret_only_b
     # Stopped on exit: SIGTERM ended it, and the private folder with the URL file is gone.
     assert process.returncode == -signal.SIGTERM
     assert process.process is None and not url_file.parent.exists()
+
+
+def test_the_obs_endpoint_is_passed_and_its_secret_only_by_environment(stand_in: dict[str, Any]) -> None:
+    process = EmulatorProcess(
+        obs_endpoint="http://127.0.0.1:9000",
+        obs_access_key="obs-ak",
+        obs_secret_key="obs-sk-never-on-the-command-line",
+        command=stand_in["command"],
+        env=stand_in["env"],
+    )
+    with process:
+        seen = _seen(stand_in)
+        argv = seen["argv"]
+        assert argv[argv.index("--obs-endpoint") + 1] == "http://127.0.0.1:9000"
+        assert argv[argv.index("--obs-access-key") + 1] == "obs-ak"
+        assert "obs-sk-never-on-the-command-line" not in " ".join(argv)
+        assert seen["obs_sk"] == "obs-sk-never-on-the-command-line"
 
 
 def test_a_given_port_is_used_as_is_and_the_default_access_key_is_not_passed(
