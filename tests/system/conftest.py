@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Beside the unit tier's home for the same Airflow version (tests/conftest.py): one deployment per version.
 AIRFLOW_DIR = ROOT / ".airflow" / f"airflow-{version('apache-airflow')}"
 REPORT = ROOT / "test-artifacts" / f"system-report-{version('apache-airflow')}.md"
-ORDER = ["test_deployment.py", "test_assets.py", "test_browser.py", "test_chaos.py"]
+ORDER = ["test_deployment.py", "test_assets.py", "test_browser.py", "test_two_machines.py", "test_chaos.py"]
 _SECTIONS: list[str] = []
 
 

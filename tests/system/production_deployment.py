@@ -49,6 +49,7 @@ from modelarts_emulator.process import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+TEST_DAGS = Path(__file__).resolve().parent / "dags"
 STORE_CONN = "object_store"
 DATA_BUCKET, LOG_BUCKET = "data", "airflow-logs"
 LANDING = f"s3://{STORE_CONN}@{DATA_BUCKET}/landing"
@@ -216,6 +217,7 @@ def _components(root: Path, env: dict[str, str]) -> dict[str, Component]:
         "dag-processor": ["dag-processor"],
         **{name: ["scheduler"] for name in SCHEDULERS},
         **{name: ["triggerer"] for name in TRIGGERERS},
+        # Each worker also serves a queue named after it, so a test DAG can pin a task to one machine.
         **{
             name: [
                 "celery",
@@ -225,6 +227,8 @@ def _components(root: Path, env: dict[str, str]) -> dict[str, Component]:
                 "--celery-hostname",
                 f"{name}@%h",
                 "--without-mingle",
+                "--queues",
+                f"default,{name}",
             ]
             for name in WORKERS
         },
@@ -236,6 +240,8 @@ def _components(root: Path, env: dict[str, str]) -> dict[str, Component]:
         if name == "dag-processor" or name in WORKERS:
             # The DAG files are code, deployed to each machine that parses or runs them: a copy each.
             shutil.copytree(ROOT / "dags_examples", dags, ignore=shutil.ignore_patterns("__pycache__"))
+            # The system tier's own test DAGs (tests/system/dags/) beside them.
+            shutil.copytree(TEST_DAGS, dags / "tests_only", ignore=shutil.ignore_patterns("__pycache__"))
         else:
             dags.mkdir(parents=True)
         own = {

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -37,7 +38,10 @@ def task_states(api: httpx.Client, dag_id: str, run_id: str) -> dict[str, str | 
 def xcom(api: httpx.Client, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Any:
     path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
     value = get(api, path, deserialize=True, map_index=map_index)["value"]
-    return json.loads(value) if isinstance(value, str) else value
+    if isinstance(value, str):  # a JSON document as a string (3.1), or a plain string value
+        with contextlib.suppress(ValueError):
+            return json.loads(value)
+    return value
 
 
 def task_log(api: httpx.Client, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
