@@ -98,7 +98,11 @@ def storage_location(location: Any, conn_id: str | None = None) -> Any:
     from airflow.sdk import ObjectStoragePath
 
     try:
-        return ObjectStoragePath(location.strip(), conn_id=conn_id or None)
+        # conn_id only when given: Airflow 3.1 keeps an explicit conn_id=None over the URL's own
+        # (s3://<conn_id>@bucket/...), so passing None would drop the connection the URL names.
+        if conn_id:
+            return ObjectStoragePath(location.strip(), conn_id=conn_id)
+        return ObjectStoragePath(location.strip())
     except ValueError:  # its message quotes the URL's parts, a password among them (3.1: "Port ... 'pw'")
         raise AirflowFailException(
             "a URL Airflow's ObjectStoragePath cannot parse (not repeated here: it may hold credentials); "

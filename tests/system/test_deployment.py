@@ -63,7 +63,10 @@ def _first_samples_added(api: httpx.Client) -> bool | None:
         state = task_states(api, PIPELINE, run_id).get("add_samples")
         if state == "success":
             return True
-        assert state not in ("failed", "upstream_failed"), (run_id, state)
+        if state in ("failed", "upstream_failed"):
+            raise AssertionError(
+                f"{run_id}: add_samples {state}\n{failed_task_logs(api, [runs(api, PIPELINE)[run_id]])}"
+            )
     return None
 
 

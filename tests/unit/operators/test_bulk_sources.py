@@ -146,3 +146,15 @@ def test_the_storage_connection_is_templated(tmp_path: Path) -> None:
     )
     op.render_template_fields({"params": {"store": "obs_default"}})  # type: ignore[arg-type]
     assert op.storage_conn_id == "obs_default"
+
+
+def test_a_url_keeps_the_connection_it_names_unless_one_is_given() -> None:
+    """``s3://<conn_id>@bucket/key`` names its Airflow connection (ObjectStoragePath's reading); an explicit
+    storage_conn_id wins. Airflow 3.1 keeps an explicit ``conn_id=None`` over the URL's, so none is passed."""
+    from airflow_provider_modelarts.operators.base import storage_location
+
+    # str() spells the connection as the userinfo on every supported minor.
+    assert str(storage_location("s3://from_url@bucket/key.jsonl")) == "s3://from_url@bucket/key.jsonl"
+    assert str(storage_location("s3://bucket/key.jsonl", "given")) == "s3://given@bucket/key.jsonl"
+    assert str(storage_location("s3://bucket/key.jsonl")) == "s3://bucket/key.jsonl"
+    assert storage_location("/local/key.jsonl") == "/local/key.jsonl"
