@@ -96,6 +96,8 @@ MODULES = (
     Module("acceptance/decision.py", 95, ("acceptance/test_decision*.py",)),
     Module("acceptance/rounds.py", 90, ("acceptance/test_rounds*.py", "hooks/test_modelarts_acceptance*.py")),
     Module("bulk/concurrency.py", 90, ("bulk/test_concurrency*.py",)),
+    # An import created once (issue 28): the claim, the bounded search, adopt or refuse to guess.
+    Module("import_tasks/adoption.py", 90, ("import_tasks/test_adoption*.py",)),
     # Where a bulk operator's manifest or files come from, and the retryable "nothing there" failure.
     Module("bulk/places.py", 90, ("bulk/test_places.py", "operators/test_bulk_sources.py")),
     Module("triggers/clients.py", 90, ("triggers/test_clients.py", "triggers/test_acceptance.py")),
