@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from production_deployment import DATA_BUCKET, ProductionDeployment
+from system_api import run_table
 from system_deployment import poll
 
 PIPELINE = "modelarts_labeling_pipeline"
@@ -87,7 +88,9 @@ def _export_sources(api: httpx.Client, runs: dict[str, dict[str, Any]]) -> dict[
     return sources
 
 
-def test_a_pass_triggers_the_export_and_a_rejection_does_not(production: ProductionDeployment) -> None:
+def test_a_pass_triggers_the_export_and_a_rejection_does_not(
+    production: ProductionDeployment, system_report: list[str]
+) -> None:
     deployment = production
     with deployment.api() as api:
         for dag_id in (PIPELINE, EXPORT):
@@ -147,3 +150,8 @@ def test_a_pass_triggers_the_export_and_a_rejection_does_not(production: Product
             key = place.removeprefix(f"s3://{DATA_BUCKET}/")
             lines = deployment.store.read(DATA_BUCKET, key).decode().splitlines()
             assert len(lines) == 6 and all(json.loads(line)["labels"] for line in lines)
+
+        # The run table of this test's pipeline runs and the export runs they started.
+        mine = [run for rid, run in _runs(api, PIPELINE).items() if rid in decisions]
+        table, _ = run_table(deployment, api, [*mine, *runs.values()], "wait_for_acceptance")
+        system_report.append(f"### Runs, asset-triggered export\n\n{table}")
