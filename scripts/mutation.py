@@ -99,7 +99,7 @@ MODULES = (
     # An import created once (issue 28): the claim, the bounded search, adopt or refuse to guess.
     Module("import_tasks/adoption.py", 90, ("import_tasks/test_adoption*.py",)),
     # Where a bulk operator's manifest or files come from, and the retryable "nothing there" failure.
-    Module("bulk/places.py", 90, ("bulk/test_places.py", "operators/test_bulk_sources.py")),
+    Module("bulk/places.py", 90, ("bulk/test_places*.py", "operators/test_bulk_sources.py")),
     Module("triggers/clients.py", 90, ("triggers/test_clients.py", "triggers/test_acceptance.py")),
     Module(
         "client/_paging.py",
