@@ -186,7 +186,11 @@ def _search(
     """The one finished, not failed matching task created in the window, or None; two raise."""
     if since is None:
         return None
-    window = [t for t in tasks if (read_ms(t.create_time) or 0) >= since - SEARCH_MARGIN_MS]
+    window = [
+        t
+        for t in tasks
+        if (created := read_ms(t.create_time)) is not None and created >= since - SEARCH_MARGIN_MS
+    ]
     alive = [t for t in window if t.status not in _GONE and _task_id(t.task_id)]
     if len(alive) > 1:
         raise AmbiguousImportTaskError(

@@ -240,6 +240,9 @@ def test_the_window_includes_its_first_millisecond() -> None:
     assert (started.task_id, started.adopted) == ("edge", True)
 
 
-def test_an_import_without_create_time_is_never_in_the_window() -> None:
+@pytest.mark.parametrize("since", [SEARCH_MARGIN_MS + 1, SEARCH_MARGIN_MS, 0])
+def test_an_import_without_create_time_is_never_in_the_window(since: int) -> None:
+    """Whatever the search's start (even one within the margin of the epoch, where a missing time read as 0
+    would fall inside), a task with no ``create_time`` is not adopted: a new import is created."""
     service = Service(task("no-time", created=None))
-    assert run(service, since=SEARCH_MARGIN_MS + 1).created
+    assert run(service, since=since).created
