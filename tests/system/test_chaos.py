@@ -39,6 +39,7 @@ Cases, each killing at an observed moment (never after a sleep):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import time
@@ -189,6 +190,9 @@ def test_worker_killed_mid_add_samples(chaos: Chaos) -> None:
     recovered = seconds_since(killed)
     _gone, left = psutil.wait_procs([orphan], timeout=300)
     assert not left, "the orphaned task process never exited"
+    for process in processes[1:]:  # what else outlived the main process (listed above) goes with it
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
     restart(deployment, worker)
     assert driver.finish() == "success", driver.summary()
     summary = xcom(api, PIPELINE, driver.run_id, "add_samples")
