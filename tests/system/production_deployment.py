@@ -325,12 +325,21 @@ def _healthy(base_url: str) -> bool:
         return False
 
 
+# Airflow's processes take ~20-50 s to answer on an idle 2-core machine, minutes on a loaded one: a bound
+# on a broken start only, never waited out by a healthy one.
+AIRFLOW_START_TIMEOUT = 600.0
+
+
 def _wait_ready(deployment: ProductionDeployment) -> None:
     api = deployment.components["api-server"]
-    wait_until("api-server", lambda: _healthy(deployment.base_url), api.process, api.log)
+    wait_until(
+        "api-server", lambda: _healthy(deployment.base_url), api.process, api.log, AIRFLOW_START_TIMEOUT
+    )
     for name in WORKERS:
         worker = deployment.components[name]
-        wait_until(name, lambda w=worker: " ready." in w.output(), worker.process, worker.log)  # type: ignore[misc]
+        wait_until(
+            name, lambda w=worker: " ready." in w.output(), worker.process, worker.log, AIRFLOW_START_TIMEOUT
+        )  # type: ignore[misc]
     wait_until(
         "both schedulers and both triggerers",
         lambda: (
@@ -339,4 +348,5 @@ def _wait_ready(deployment: ProductionDeployment) -> None:
         ),
         None,
         api.log,
+        AIRFLOW_START_TIMEOUT,
     )

@@ -49,14 +49,19 @@ def _port_open(port: int) -> bool:
 
 
 def wait_until(
-    what: str, ready: Callable[[], bool], process: subprocess.Popen[bytes] | None, log: Path
+    what: str,
+    ready: Callable[[], bool],
+    process: subprocess.Popen[bytes] | None,
+    log: Path,
+    timeout: float = START_TIMEOUT,
 ) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+    """Poll ``ready`` until true; fail early if ``process`` exits. ``timeout`` bounds a broken start only."""
+    deadline = time.monotonic() + timeout
     while not ready():
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{what} exited with {process.returncode}; see {log}:\n{_tail(log)}")
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not ready within {START_TIMEOUT:.0f} s; see {log}:\n{_tail(log)}")
+            raise TimeoutError(f"{what} not ready within {timeout:.0f} s; see {log}:\n{_tail(log)}")
         time.sleep(0.2)
 
 
