@@ -6,7 +6,7 @@
 
 The one way anything starts a separate emulator: the demo (``scripts/demo.py``), the benchmarks
 (``bench/_common.py``, ``bench/bench_memory.py``) and the system tests
-(``tests/system/system_deployment.py``). A separate process keeps the emulator's request handling off the
+(``tests/system/production_deployment.py``). A separate process keeps the emulator's request handling off the
 caller's interpreter and GIL and its stored samples out of the caller's memory;
 :class:`~modelarts_emulator.testing.EmulatorServer` (a thread) is the in-process alternative.
 
