@@ -54,6 +54,25 @@ def task_log(api: httpx.Client, dag_id: str, run_id: str, task_id: str, try_numb
     return json.dumps(response.json())
 
 
+def task_log_with(
+    api: httpx.Client, dag_id: str, run_id: str, task_id: str, try_number: int, *needles: str
+) -> str:
+    """The log of a try once it holds every one of ``needles``. A worker uploads a try's log to the store
+    (remote logging) after the try's state is recorded, so a log read at once may not be there yet (the
+    api-server then tries the worker's log server); a deadline bounds only a log that never comes."""
+    last = ""
+
+    def complete() -> str | None:
+        nonlocal last
+        last = task_log(api, dag_id, run_id, task_id, try_number)
+        return last if all(needle in last for needle in needles) else None
+
+    try:
+        return poll(f"{dag_id} {run_id} {task_id} try {try_number}'s log", complete, timeout=180, interval=2)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}: missing {needles}; last read:\n{last[-2000:]}") from None
+
+
 def wait_parsed(api: httpx.Client, *dag_ids: str) -> None:
     for dag_id in dag_ids:
 

@@ -11,7 +11,7 @@ import json
 import socket
 
 from production_deployment import ProductionDeployment
-from system_api import TERMINAL, runs, task_instances, task_log, wait_parsed, xcom
+from system_api import TERMINAL, runs, task_instances, task_log, task_log_with, wait_parsed, xcom
 from system_deployment import poll
 
 DAG_ID = "modelarts_two_machines"
@@ -53,8 +53,15 @@ def test_files_reach_the_other_worker_through_the_store_and_a_local_pattern_fail
         assert local["state"] == "failed" and local["try_number"] == 2, local
         pattern = xcom(api, DAG_ID, run_id, "land")
         for attempt in (1, 2):
-            log = task_log(api, DAG_ID, run_id, "add_from_local_disk", attempt)
-            assert pattern in log and f"on host {socket.gethostname()}" in log, log[-2000:]
+            task_log_with(
+                api,
+                DAG_ID,
+                run_id,
+                "add_from_local_disk",
+                attempt,
+                pattern,
+                f"on host {socket.gethostname()}",
+            )
         assert run["state"] == "failed"
 
     system_report.append(
