@@ -1,19 +1,22 @@
-"""Daily labeling pipeline: each run adds its own batch of images and labels it in its own team labeling task.
+"""Daily labeling pipeline: each run imports its own batch of images from object storage and labels it in
+its own team labeling task.
 
 Every run (scheduled, backfilled, or triggered by hand or through the REST API):
 
 1. ``simulate_daily_drop`` stands in for your upstream export: it puts the batch's images and the model's
-   predictions into ``<landing_dir>/<batch>/`` (skip it when something real lands files there).
-2. ``build_manifest`` turns that folder into a JSON Lines manifest: one sample per image, named
-   ``<batch>_<file>`` so each batch's files are new samples, with the model's prediction as a pre-label.
-3. ``add_samples`` adds them to the dataset's *to be confirmed* set (``final_annotation=False``).
+   predictions into ``<landing_dir>/<batch>/`` in object storage.
+2. ``build_manifest`` writes the batch's import manifest there, ``batch.manifest``: a line per image naming
+   its object, with the model's prediction as a pre-label (it reads the predictions, never an image).
+3. ``import_samples`` has ModelArts import them (``ImportFromObsOperator``): the service reads the objects,
+   no image byte passes through a worker, and the triggerer waits. They join the *to be confirmed* set
+   (``final_annotation=False``) in the dataset folder ``daily-drops`` (a re-run imports no file twice).
 4. ``create_team_task`` creates and starts this batch's team labeling task, ``labeling-<batch>``, which takes
    in the dataset's unlabeled samples. A retry or a cleared run finds the task by that name and adopts it
    instead of creating a second one. Accepted tasks are final, so every batch gets its own.
    ``check_batch`` reads that task's status now and goes where a run can go on from it (see "A re-run"
    below): to the labeling, to the acceptance round already open, or to ``batch_already_accepted``.
 5. ``team_task_labels`` picks each new sample's label in that task: the model's prediction, unless a person
-   corrected it in the batch's ``corrections.json``; it resolves file names to the task's sample ids.
+   corrected it in the batch's ``corrections.json``; it finds the batch's files among the task's samples.
 6. ``update_labels`` writes those labels into the team task, which queues the samples for acceptance.
 7. ``start_acceptance`` starts an acceptance round; its ``checking_task_id`` goes to the next tasks by XCom.
 8. ``wait_for_acceptance`` waits, deferred (no worker slot), until reviewers checked every sampled sample.
@@ -21,53 +24,47 @@ Every run (scheduled, backfilled, or triggered by hand or through the REST API):
    rejects all so the team relabels in that task.
 
 **Where the batch lives.** These tasks may run on different workers, so no task reads what another wrote on
-its local disk: ``landing_dir`` is an object-storage location every worker reads and writes through
-Airflow's ``ObjectStoragePath``: ``s3://<conn_id>@bucket/prefix`` in production (any S3-compatible store,
-OBS included; ``<conn_id>`` names the Airflow connection, as ``ObjectStoragePath`` reads it, and is left out
-wherever the location is reported). Its default, a folder under ``$AIRFLOW_HOME`` (a ``file://``
-URL), is for the one-machine demo: on several machines each would see its own.
+its local disk, and ModelArts must read the images too: ``landing_dir`` is an object-storage location,
+``s3://<conn_id>@bucket/prefix``. The workers write and read it through Airflow's ``ObjectStoragePath``
+(``<conn_id>`` names the Airflow connection: in production one whose endpoint is your OBS endpoint); the
+import task is given the same place without the connection, ``s3://bucket/prefix/...`` (page
+``creating_an_import_task``: ModelArts reads OBS with its own access). Data that is not in OBS is added with
+``AddSamplesOperator`` instead: the ``modelarts_add_samples`` example.
 
 **A re-run** of a batch (a cleared run, a retry, a backfill over done days, a batch named again) goes on from
 the status its team task is in when ``check_batch`` reads it (the team task details page's ``status``), so it
-never writes labels where the service refuses them:
+never writes labels where the service refuses them (:data:`NEXT_STEP`):
 
-* RUNNING (1) or REJECTED (4): labels can be written, so it labels (again), starts a new acceptance round and
-  waits for it.
-* ACCEPTING (2), SAMPLING (7) or SYNCHRONIZING (5): an acceptance round is open (for example the run's wait
-  timed out after 3 days and the run was cleared), and labels cannot be written while it is (the service
-  answers ``ModelArts.4623``). The run skips the labeling; ``start_acceptance`` adopts the open round instead
-  of starting one, ``wait_for_acceptance`` waits for its reviewers and ``decide_by_pass_rate`` applies the
-  outcome (or counts it as applied when the round already holds it).
+* RUNNING (1) or REJECTED (4): it labels (again), starts a new acceptance round and waits for it.
+* ACCEPTING (2), SAMPLING (7) or SYNCHRONIZING (5): a round is open (say the wait timed out after 3 days and
+  the run was cleared) and labels are refused meanwhile (``ModelArts.4623``): the labeling is skipped,
+  ``start_acceptance`` adopts the open round, the run waits for it and applies (or finds) its outcome.
 * ACCEPTED (3): final; the run ends in ``batch_already_accepted`` (that row green, the rest skipped).
-* CREATED (6), STARTING (0) or a status the page does not list: labels cannot be written yet and the run has
-  nothing to wait on, so ``check_batch`` fails, naming the status (its retry reads it again).
+* CREATED (6), STARTING (0) or a status the page does not list: ``check_batch`` fails, naming it.
 
-**The batch** of a run is the ``batch`` param. Its default, ``auto``, means: the logical day (``YYYYMMDD``)
-for scheduled runs and backfills, so a re-run of a day works on that day's folder and task; for every other
-run (the Trigger button, the REST API, ``airflow dags trigger`` / ``dags test``) a batch of its own, named
-after the time it was triggered, ``dag_run.run_after`` (``mYYYYMMDDTHHMMSSffffff``). So pressing Trigger
-labels a new batch even though Airflow 3.3's form fills in a logical date (now) and unpausing starts today's
-scheduled run too. Type a name (``20250314``) to (re)run that batch. No template here relies on ``ds``,
-``logical_date`` or ``data_interval_*`` existing.
+**The batch** of a run is the ``batch`` param. Its default, ``auto``, means the logical day (``YYYYMMDD``)
+for scheduled runs and backfills, so a re-run of a day works on that day's folder and task, and a batch of
+its own for every other run (Trigger button, REST API, ``dags trigger`` / ``dags test``), named after its
+``dag_run.run_after`` (``mYYYYMMDDTHHMMSSffffff``), even though the 3.3 Trigger form fills in a logical
+date. Type a name (``20250314``) to (re)run that batch. No template relies on ``ds`` or ``logical_date``.
 
 The dataset, sampling and quality bar are DAG params (defaults match the local emulator's seed); override
 them per run (``airflow dags trigger -c '{"dataset_id": "..."}'``) or in the trigger form.
-``MODELARTS_EXAMPLE_POKE_INTERVAL`` (seconds, default 300) sets how often the acceptance is polled; the demo
-and the tests set it to 1 because their simulated reviewers finish in seconds.
+``MODELARTS_EXAMPLE_POKE_INTERVAL`` (seconds, default 300) sets how often the import and the acceptance are
+polled; the demo and the tests set it to 1 because their simulated service finishes in seconds.
 ``MODELARTS_EXAMPLE_LANDING_DIR`` sets ``landing_dir``'s default where the DAG is parsed, so scheduled runs
-and backfills (which take the defaults) use the deployment's shared store, e.g.
-``s3://object_store@data/landing``.
+and backfills (which take the defaults) use the deployment's store, e.g. ``s3://object_store@data/landing``.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pendulum
 from airflow.providers.common.compat.sdk import AirflowException
@@ -80,8 +77,8 @@ from airflow_provider_modelarts.operators.acceptance import (
     StartAcceptanceOperator,
 )
 from airflow_provider_modelarts.operators.base import LABELS_ACCEPTED_ALIAS
+from airflow_provider_modelarts.operators.import_tasks import ImportFromObsOperator
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
-from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 from airflow_provider_modelarts.operators.team_tasks import CreateTeamTaskOperator
 from airflow_provider_modelarts.sensors.acceptance import AcceptanceSensor
 
@@ -91,6 +88,12 @@ POKE_INTERVAL = timedelta(seconds=float(os.environ.get("MODELARTS_EXAMPLE_POKE_I
 # Templates every task renders the same way, whatever kind of run it is (see "The batch" above).
 BATCH = "{{ batch_of(dag_run, params.batch) }}"
 BATCH_DIR = "{{ batch_dir(params.landing_dir, batch_of(dag_run, params.batch)) }}"
+#: The batch's import manifest (written by ``build_manifest``), as ModelArts is given it: no connection name.
+MANIFEST = "batch.manifest"
+IMPORT_PATH = "{{ service_path(batch_dir(params.landing_dir, batch_of(dag_run, params.batch))) }}/" + MANIFEST
+#: The dataset folder every batch is imported into: one fixed name for this source, so a re-run of a batch
+#: imports no file twice (page ``creating_an_import_task``, ``import_folder``).
+IMPORT_FOLDER = "daily-drops"
 #: The ``batch`` param's default: the logical day for scheduled runs and backfills, a new batch otherwise.
 AUTO = "auto"
 #: Run types that label their logical day under ``auto`` (DagRunType values).
@@ -113,10 +116,6 @@ NEXT_STEP: dict[int, str] = {
     TaskStatus.SYNCHRONIZING: "start_acceptance",
     TaskStatus.ACCEPTED: "batch_already_accepted",
 }
-
-
-def _name(path: ObjectStoragePath) -> str:
-    return path.name
 
 
 def batch_of(dag_run: Any, batch: str = AUTO) -> str:
@@ -151,25 +150,33 @@ def next_step(client: Any, dataset_id: str, workforce_task_id: str) -> str:
             "written into it and no acceptance round is open to wait on, so this run cannot go on. Start the "
             "task (CREATED, 6) or wait until it is RUNNING, then clear this task."
         )
-    log.info(
-        "Team labeling task %s is %s (%s): going on with %s.",
-        workforce_task_id,
-        status_name(status),
-        status,
-        step,
-    )
+    log.info("Team labeling task %s is %s (%s): going on with %s.", workforce_task_id, status_name(status),
+             status, step)  # fmt: skip
     return step
 
 
 def batch_dir(landing_dir: str, batch: str) -> str:
-    """``<landing_dir>/<batch>`` as a URL: an object store's (``s3://...``, ``file://...``) as it is; a path
-    as a ``file://`` URL, a relative one under ``$AIRFLOW_HOME`` (one machine only: see the DAG's docs)."""
-    if "://" in landing_dir:
-        return f"{landing_dir.rstrip('/')}/{batch}"
-    root = Path(landing_dir).expanduser()
-    if not root.is_absolute():
-        root = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / root
-    return f"file://{root / batch}"
+    """``<landing_dir>/<batch>``: the batch's folder in object storage (``s3://<conn_id>@bucket/prefix/...``)."""
+    return f"{landing_dir.rstrip('/')}/{batch}"
+
+
+def service_path(url: str) -> str:
+    """An object-store URL as ModelArts is given it: ``s3://bucket/key``, without the Airflow connection's
+    name (``<conn_id>@``), which only Airflow's ``ObjectStoragePath`` reads; the service reads OBS with its
+    own access (page ``creating_an_import_task``)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def batch_file(sample: Any, batch: str) -> str | None:
+    """The batch's file a sample was imported from, or ``None``: what follows ``/<batch>/`` in its name (the
+    emulator names it ``<import_folder>/<key>``) or else in its ``source`` (the object it came from); the
+    pages do not say how an import names a sample, so both are looked at."""
+    for text in (sample.sample_name or "", sample.source or ""):
+        _, found, name = text.rpartition(f"/{batch}/")
+        if found and name and "/" not in name:
+            return str(name)
+    return None
 
 
 def stored(url: str) -> ObjectStoragePath:
@@ -179,13 +186,13 @@ def stored(url: str) -> ObjectStoragePath:
 
 with DAG(
     dag_id="modelarts_labeling_pipeline",
-    description="Add each batch of images with pre-labels, label it in its own team task, accept it",
+    description="Import each batch of images with pre-labels, label it in its own team task, accept it",
     schedule="@daily",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,  # one acceptance round at a time keeps the emulator's reviewers (and people) sane
     default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
-    user_defined_macros={"batch_of": batch_of, "batch_dir": batch_dir},
+    user_defined_macros={"batch_of": batch_of, "batch_dir": batch_dir, "service_path": service_path},
     params={
         "batch": Param(
             AUTO,
@@ -200,13 +207,13 @@ with DAG(
         ),
         "dataset_id": Param("ds-images", type="string", description="Image classification dataset."),
         "landing_dir": Param(
-            os.environ.get("MODELARTS_EXAMPLE_LANDING_DIR", "modelarts_landing"),
+            os.environ.get("MODELARTS_EXAMPLE_LANDING_DIR", "s3://object_store@modelarts-landing/daily"),
             type="string",
-            minLength=1,
+            pattern=r"^s3://[^/]+/?",
             description=(
-                "Root of the batch folders (<root>/<batch>/), shared by every worker: an object-store URL "
-                "(s3://<conn_id>@bucket/prefix, the Airflow connection before the @) or a file:// URL; a "
-                "plain path (relative: under $AIRFLOW_HOME) only where every task runs on one machine."
+                "Root of the batch folders (<root>/<batch>/) in object storage, which every worker and "
+                "ModelArts read: s3://<conn_id>@bucket/prefix, the Airflow connection (your OBS endpoint) "
+                "before the @."
             ),
         ),
         "sampling_rate": Param(1.0, type="number", exclusiveMinimum=0, maximum=1),
@@ -228,33 +235,32 @@ with DAG(
         return day_dir
 
     @task
-    def build_manifest(day_dir: str, batch: str) -> dict[str, Any]:
-        """One JSON line per image: base64 bytes plus the model's prediction as a to-be-confirmed label.
-
-        The manifest stays in the store (``<day_dir>/manifest.jsonl``) and only small figures travel by
-        XCom: image bytes never go to the metadata DB.
-        """
+    def build_manifest(day_dir: str) -> dict[str, Any]:
+        """The batch's import manifest, ``<day_dir>/batch.manifest``: a JSON line per image naming its object
+        (``source``) with the model's prediction as a label (``annotation``), which the import leaves to be
+        confirmed. Only the predictions are read, never an image; only figures travel by XCom."""
         folder = stored(day_dir)
         predictions = json.loads((folder / "predictions.json").read_text())["predictions"]
-        manifest = folder / "manifest.jsonl"
-        images = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_name)
-        count = 0
-        with manifest.open("w") as out:
-            for image in images:
-                sample: dict[str, Any] = {
-                    "name": f"{batch}_{image.name}",
-                    "sample_type": 0,
-                    "data": base64.b64encode(image.read_bytes()).decode("ascii"),
-                }
-                prediction = predictions.get(image.name)
-                if prediction:
-                    sample["labels"] = [
-                        {"name": prediction["label"], "type": 0, "score": prediction["score"]}
-                    ]
-                out.write(json.dumps(sample) + "\n")
-                count += 1
-        log.info("Wrote %d samples to %s/manifest.jsonl", count, day_dir)
-        return {"manifest": f"{day_dir}/manifest.jsonl", "samples": count}
+        images = sorted(
+            (p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: p.name
+        )
+        lines = []
+        for image in images:
+            line: dict[str, Any] = {"source": f"{service_path(day_dir)}/{image.name}"}
+            prediction = predictions.get(image.name)
+            if prediction:
+                line["annotation"] = [
+                    {
+                        "name": prediction["label"],
+                        "type": "modelarts/image_classification",
+                        "confidence": prediction["score"],
+                        "annotated-by": "model",
+                    }
+                ]
+            lines.append(json.dumps(line))
+        (folder / MANIFEST).write_text("".join(line + "\n" for line in lines))  # one put: all or nothing
+        log.info("Wrote %d lines to %s/%s", len(lines), service_path(day_dir), MANIFEST)
+        return {"manifest": f"{service_path(day_dir)}/{MANIFEST}", "samples": len(lines)}
 
     @task
     def team_task_labels(day_dir: str, batch: str, workforce_task_id: str) -> list[dict[str, Any]]:
@@ -271,15 +277,16 @@ with DAG(
         corrections_file = folder / "corrections.json"
         corrections = json.loads(corrections_file.read_text()) if corrections_file.exists() else {}
         wanted = {
-            f"{batch}_{name}": corrections.get(name, prediction["label"])
-            for name, prediction in predictions.items()
+            name: corrections.get(name, prediction["label"]) for name, prediction in predictions.items()
         }
+        updates = []
         with ModelArtsHook().get_client() as client:
-            updates = [
-                {"sample_id": sample.sample_id, "labels": [{"name": wanted[sample.sample_name], "type": 0}]}
-                for sample in client.iter_workforce_task_samples(params["dataset_id"], workforce_task_id)
-                if sample.sample_name in wanted and sample.sample_id
-            ]
+            for sample in client.iter_workforce_task_samples(params["dataset_id"], workforce_task_id):
+                name = batch_file(sample, batch)
+                if name in wanted and sample.sample_id:
+                    updates.append(
+                        {"sample_id": sample.sample_id, "labels": [{"name": wanted[name], "type": 0}]}
+                    )
         if len(updates) < len(wanted):
             log.warning(
                 "%d of the batch's files are not in team task %s",
@@ -290,7 +297,7 @@ with DAG(
             "%d samples to label in team task %s (%d corrected by people)",
             len(updates),
             workforce_task_id,
-            sum(1 for name in corrections if f"{batch}_{name}" in wanted),
+            sum(1 for name in corrections if name in wanted),
         )
         return updates
 
@@ -323,13 +330,17 @@ with DAG(
 
     # Task arguments are templates too: each run works on its own batch's folder, samples and team task.
     landed = simulate_daily_drop(day_dir=BATCH_DIR)
-    manifest = build_manifest(day_dir=BATCH_DIR, batch=BATCH)
+    manifest = build_manifest(day_dir=BATCH_DIR)
 
-    add_samples = AddSamplesOperator(
-        task_id="add_samples",
+    # Deferrable by default: the import copies in the service, the triggerer waits; its asset event goes
+    # through the alias modelarts-samples-imported.
+    import_samples = ImportFromObsOperator(
+        task_id="import_samples",
         dataset_id="{{ params.dataset_id }}",
-        manifest=BATCH_DIR + "/manifest.jsonl",
+        import_path=IMPORT_PATH,
+        import_folder=IMPORT_FOLDER,
         final_annotation=False,  # model pre-labels go to "to be confirmed", not to the labeled set
+        poll_interval=POKE_INTERVAL.total_seconds(),
     )
 
     create_team_task = CreateTeamTaskOperator(
@@ -383,6 +394,6 @@ with DAG(
         asset_alias=LABELS_ACCEPTED_ALIAS,
     )
 
-    landed >> manifest >> add_samples >> create_team_task >> batch_open >> [labels, already_accepted]
+    landed >> manifest >> import_samples >> create_team_task >> batch_open >> [labels, already_accepted]
     batch_open >> start_acceptance
     update_labels >> start_acceptance >> wait_for_acceptance >> decide_by_pass_rate

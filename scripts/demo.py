@@ -1,9 +1,11 @@
 """`make demo`: run the example labeling pipeline end to end against a local ModelArts emulator.
 
-Starts the emulator (``modelarts_emulator.process.EmulatorProcess``) on a free loopback port, points the
-``modelarts_default`` connection at it, runs ``airflow db migrate`` in a project-local AIRFLOW_HOME and
-``airflow dags test modelarts_labeling_pipeline``, then prints what happened. Works offline; stops the
-emulator even when something fails; exits non-zero when the pipeline fails.
+Starts a local S3-compatible store (moto's server, ``modelarts_emulator.obs_server.S3Server``: the pipeline
+lands its batch there and the emulator's import task reads it, as ModelArts reads OBS) and the emulator
+(``modelarts_emulator.process.EmulatorProcess``) on free loopback ports, points the ``object_store`` and
+``modelarts_default`` connections at them, runs ``airflow db migrate`` in a project-local AIRFLOW_HOME and
+``airflow dags test modelarts_labeling_pipeline``, then prints what happened. Works offline; stops both
+servers even when something fails; exits non-zero when the pipeline fails.
 
 Usage: ``python scripts/demo.py [--date YYYY-MM-DD] [--verbose] [--pass-rate P]``
 """
@@ -26,6 +28,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DAG_ID = "modelarts_labeling_pipeline"
 DATASET_ID = "ds-images"
+#: The bucket the batches land in (``s3://object_store@<bucket>/landing``), created in the demo's store.
+BUCKET = "modelarts-demo"
 # The reviewers of the demo seed check quickly and pass this share of what they check.
 DEFAULT_REVIEWER_PASS_RATE = 0.95
 
@@ -104,16 +108,19 @@ def _summary(base_url: str, home: Path, newer_than: int) -> list[str]:
     """What happened, from the tasks' return values (XCom) and the emulator's own state."""
     lines: list[str] = []
     xcoms = _xcoms(home, newer_than)
-    added = xcoms.get("add_samples") or {}
+    imported = xcoms.get("import_samples") or {}
     team_task = xcoms.get("create_team_task") or {}
     task_id = team_task.get("workforce_task_id")
     updated = xcoms.get("update_labels") or {}
     waited = xcoms.get("wait_for_acceptance") or {}
     decided = xcoms.get("decide_by_pass_rate") or {}
-    if added:
+    if imported:
+        how = "adopted" if imported.get("adopted") else "created"
+        task = imported.get("import_task_id")
         lines.append(
-            f"samples added:     {added.get('added')} to {DATASET_ID}, to be confirmed, with model pre-labels"
-            f" ({added.get('already_present', 0)} already there, {added.get('failed', 0)} failed)"
+            f"samples imported:  {imported.get('imported')} of {imported.get('total')} to {DATASET_ID}, "
+            f"to be confirmed, with model pre-labels: import task {task} ({how}) read "
+            f"{imported.get('import_path')} in the store; no image byte passed through Airflow"
         )
     if team_task:
         how = "created and started" if team_task.get("created") else "adopted (it existed already)"
@@ -164,7 +171,9 @@ def _pct(value: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from modelarts_emulator.process import EmulatorProcess  # here: --help never loads the emulator
+    # Here: --help never loads the emulator or moto.
+    from modelarts_emulator.obs_server import S3Server
+    from modelarts_emulator.process import EmulatorProcess
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -200,13 +209,22 @@ def main(argv: list[str] | None = None) -> int:
     emulator_dir.mkdir(parents=True, exist_ok=True)
     log_file = emulator_dir / "emulator.log"
     _log(f"AIRFLOW_HOME={home}")
-    # Its own process (the CLI, on a free loopback port), stopped on the way out even when something fails.
-    emulator = EmulatorProcess("--reviewer-pass-rate", str(args.pass_rate), log_file=log_file)
+    # The store in a thread of this process, the emulator in its own (the CLI), both on free loopback ports
+    # and stopped on the way out even when something fails.
+    store = S3Server().start()
+    store.client().create_bucket(Bucket=BUCKET)
+    _log(f"object store (S3 API) running at {store.endpoint}, bucket {BUCKET}")
+    env["AIRFLOW_CONN_OBJECT_STORE"] = json.dumps(store.connection_dict())
+    env["MODELARTS_EXAMPLE_LANDING_DIR"] = f"s3://object_store@{BUCKET}/landing"
+    emulator = EmulatorProcess(
+        "--reviewer-pass-rate", str(args.pass_rate), "--obs-endpoint", store.endpoint, log_file=log_file
+    )
     try:
         emulator.start()
     except RuntimeError as exc:
+        store.stop()
         raise SystemExit(f"The emulator did not start: {exc}") from None
-    with emulator:
+    with store, emulator:
         base_url = emulator.base_url
         _log(f"emulator running at {base_url} (log: {log_file})")
         env["AIRFLOW_CONN_MODELARTS_DEFAULT"] = emulator.connection_json()
