@@ -1,9 +1,10 @@
 """The example DAGs: they import cleanly, need no logical date, and run green under ``airflow dags test``.
 
 The real deployment (scheduler, triggerer, REST API) is ``test_deployment.py``. Here each DAG runs once (a
-run costs ~12 s, mostly the in-process execution API starting), in a subprocess with its own AIRFLOW_HOME
-and the connection pointing at a real emulator server. Deferral included: the pipeline's sensor defers,
-and ``airflow dags test`` runs its trigger inline.
+run costs ~12 s, mostly the in-process execution API starting), in a subprocess with its own AIRFLOW_HOME,
+the ``modelarts_default`` connection pointing at a real emulator server and ``object_store`` at a local
+S3-compatible server (moto) that the emulator's import tasks read too. Deferral included: the pipeline's
+import and sensor defer, and ``airflow dags test`` runs their triggers inline.
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ except ImportError:  # Airflow 3.1 keeps DagBag in airflow.models
     from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
 from modelarts_emulator import DEFAULT_IAM_PASSWORD, DEFAULT_SECRET_KEY
+from modelarts_emulator.obs_server import S3Server
 from modelarts_emulator.testing import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags_examples"
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 LOGICAL_DATE = "2025-03-14"
+BUCKET = "landing-bucket"
+LANDING = f"s3://object_store@{BUCKET}/daily"
 SECRETS = (DEFAULT_SECRET_KEY, DEFAULT_IAM_PASSWORD)
 
 # Template variables that do not exist in a run without a logical date (Airflow 3's manual and REST API runs).
@@ -50,12 +54,20 @@ def test_example_dags_import_without_errors() -> None:
         "modelarts_labeling_pipeline",
         "modelarts_dataset_label_updates",
         "modelarts_accepted_labels_export",
+        "modelarts_add_samples",
     }
 
     pipeline = bag.dags.get("modelarts_labeling_pipeline")  # get_dag() would query the metadata DB
     assert pipeline is not None
     assert pipeline.catchup is False
     assert pipeline.schedule == "@daily"
+    imports = pipeline.get_task("import_samples")
+    assert type(imports).__name__ == "ImportFromObsOperator" and imports.deferrable is True
+    assert imports.import_folder == "daily-drops" and imports.final_annotation is False
+    assert imports.upstream_task_ids == {"build_manifest"}
+    assert imports.downstream_task_ids == {"create_team_task"}
+    adds = bag.dags["modelarts_add_samples"].get_task("add_reference_images")
+    assert type(adds).__name__ == "AddSamplesOperator"
     wait = pipeline.get_task("wait_for_acceptance")
     assert getattr(wait, "deferrable", False) is True
     assert [t.task_id for t in wait.upstream_list] == ["start_acceptance"]
@@ -192,10 +204,17 @@ def _run_dag(
     dag_id: str,
     auth: str,
     *,
+    store: S3Server | None = None,
     hold_review_until_deferred: bool = False,
     batch: str | None = None,
 ) -> str:
     conn = {"AIRFLOW_CONN_MODELARTS_DEFAULT": emulator.connection_json(auth=auth)}
+    if store is not None:  # the landing bucket, as a deployment has it; the emulator's imports read it
+        client = store.client()
+        if BUCKET not in {bucket["Name"] for bucket in client.list_buckets()["Buckets"]}:
+            client.create_bucket(Bucket=BUCKET)
+        conn["AIRFLOW_CONN_OBJECT_STORE"] = json.dumps(store.connection_dict())
+        conn["MODELARTS_EXAMPLE_LANDING_DIR"] = LANDING
     conf = ("--conf", json.dumps({"batch": batch})) if batch else ()
     if hold_review_until_deferred:
         output = _dags_test_driving_the_reviewers(home, conn, emulator, dag_id, conf)
@@ -221,26 +240,41 @@ def _assert_no_secret(output: str, home: Path) -> None:
     assert any((home / "logs").rglob("*")) or "[DAG TEST]" in output  # there were logs to check
 
 
-def test_labeling_pipeline_runs_end_to_end(airflow_home: Path, emulator: EmulatorServer) -> None:
+def test_labeling_pipeline_runs_end_to_end(
+    airflow_home: Path, emulator: EmulatorServer, obs_store: S3Server
+) -> None:
     # Strict reviewers: the acceptance outcome depends on what they decide, as in real life. One sample per
     # step, and the steps held while the sensor takes its first look, so the deferred path is what is tested.
     emulator.admin.configure(reviewer_pace=1, reviewer_pass_rate=0.7)
     seeded = {row["sample_name"] for row in emulator.admin.samples("ds-images")}
 
     output = _run_dag(
-        airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk", hold_review_until_deferred=True
+        airflow_home,
+        emulator,
+        "modelarts_labeling_pipeline",
+        auth="aksk",
+        store=obs_store,
+        hold_review_until_deferred=True,
     )
 
-    assert "running trigger in line" in output  # the sensor really deferred
+    # The import and the sensor both deferred (the import's first look finds it queued).
+    assert output.count("running trigger in line") >= 2
     rows = {row["sample_name"]: row for row in emulator.admin.samples("ds-images")}
     new = {name: row for name, row in rows.items() if name not in seeded}
     # A manual run with a logical date (as the 3.3 Trigger form makes them) and the default batch "auto"
     # labels a batch of its own, named after its trigger time, not the logical day a scheduled run takes.
-    batches = {name.split("_", 1)[0] for name in new}
+    # The service imported the objects the run landed in the store: <import_folder>/<key> in the emulator.
+    batches = {name.split("/")[2] for name in new}
     assert len(batches) == 1, sorted(new)
     (batch,) = batches
     assert re.fullmatch(r"m\d{8}T\d{12}", batch), batch
-    assert sorted(new) == sorted(f"{batch}_{kind}_00{i}.png" for kind in ("cat", "dog") for i in (1, 2, 3))
+    files = sorted(f"{kind}_00{i}.png" for kind in ("cat", "dog") for i in (1, 2, 3))
+    assert sorted(new) == [f"daily-drops/daily/{batch}/{file}" for file in files]
+    landed = sorted(key.rsplit("/", 1)[1] for key in _keys(obs_store, f"daily/{batch}/"))
+    assert landed == sorted([*files, "batch.manifest", "corrections.json", "predictions.json"])
+    stats = emulator.admin.stats()["routes"]
+    assert stats["create_import_task"]["applied"] == 1  # one import, made by the service
+    assert "add_samples" not in stats or stats["add_samples"]["requests"] == 0  # no bytes through Airflow
     # The run made its own team task, named after its batch, beside the seed's task-1.
     with emulator.client() as client:
         tasks = {task.task_name: task for task in client.iter_workforce_tasks("ds-images")}
@@ -249,15 +283,13 @@ def test_labeling_pipeline_runs_end_to_end(airflow_home: Path, emulator: Emulato
     assert emulator.admin.task("ds-images", "task-1")["rounds"] == []  # the seed's task was not touched
     predictions = json.loads((DAGS / "data" / "daily_drop" / "predictions.json").read_text())["predictions"]
     for name, row in new.items():
-        prediction = predictions[name.split("_", 1)[1]]
-        # In the dataset: to be confirmed, carrying the model's pre-label and its score.
+        file = name.rsplit("/", 1)[1]
+        # In the dataset: to be confirmed, carrying the model's pre-label from the manifest.
         assert row["to_be_confirmed"] is True, name
-        assert [(label["name"], label["score"]) for label in row["labels"]] == [
-            (prediction["label"], prediction["score"])
-        ]
+        assert [label["name"] for label in row["labels"]] == [predictions[file]["label"]]
         # In the team task: the true class (the day's corrections fixed the model's two mistakes).
         task_labels = [label["name"] for label in row["tasks"][team_task_id]["labels"]]
-        assert task_labels == [name.split("_")[1]], (name, task_labels)
+        assert task_labels == [file.split("_")[0]], (name, task_labels)
 
     emulator.admin.advance(steps=5)  # let the owner's decision finish synchronizing
     task = emulator.admin.task("ds-images", team_task_id)
@@ -269,6 +301,27 @@ def test_labeling_pipeline_runs_end_to_end(airflow_home: Path, emulator: Emulato
     assert task["status"] == expected_status, (pass_rate, task)
     assert round_["action"] == expected_action
     _assert_no_secret(output, airflow_home)
+
+
+def _keys(store: S3Server, prefix: str) -> list[str]:
+    pages = store.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def test_add_samples_example_adds_files_that_are_not_in_obs(
+    airflow_home: Path, emulator: EmulatorServer
+) -> None:
+    """Files a worker reads (here: shipped with the DAG) go through the worker, each once: a second run finds
+    them present."""
+    seeded = {row["sample_name"] for row in emulator.admin.samples("ds-images")}
+
+    _run_dag(airflow_home, emulator, "modelarts_add_samples", auth="aksk")
+    _run_dag(airflow_home, emulator, "modelarts_add_samples", auth="aksk")
+
+    rows = {row["sample_name"]: row for row in emulator.admin.samples("ds-images")}
+    files = sorted(path.name for path in (DAGS / "data" / "daily_drop").glob("*.png"))
+    assert sorted(set(rows) - seeded) == files and len(files) == 6
+    assert len(rows) == len(seeded) + len(files)  # the second run added nothing twice
 
 
 def test_dataset_label_updates_run_end_to_end(airflow_home: Path, emulator: EmulatorServer) -> None:
@@ -287,14 +340,14 @@ def test_dataset_label_updates_run_end_to_end(airflow_home: Path, emulator: Emul
 
 
 def test_a_run_of_an_accepted_batch_says_so_instead_of_failing(
-    airflow_home: Path, emulator: EmulatorServer
+    airflow_home: Path, emulator: EmulatorServer, obs_store: S3Server
 ) -> None:
     """Re-running a day whose team task was accepted (a cleared run, a backfill over done days, the batch
     named again) adopts that task and goes to ``batch_already_accepted`` instead of labeling: accepted labels
     are final, so a new write would be refused. That task's name is what the grid shows."""
     emulator.admin.configure(step_seconds=0.2, reviewer_pace=6, reviewer_pass_rate=1.0)
     day = LOGICAL_DATE.replace("-", "")
-    _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk", batch=day)
+    _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk", store=obs_store, batch=day)
     emulator.admin.advance(steps=5)  # the owner's PASS_ALL finishes synchronizing
     with emulator.client() as client:
         (accepted,) = [
@@ -303,7 +356,10 @@ def test_a_run_of_an_accepted_batch_says_so_instead_of_failing(
     team_task_id = str(accepted.task_id)
     assert emulator.admin.task("ds-images", team_task_id)["status"] == 3
 
-    again = _run_dag(airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk", batch=day)
+    samples = len(emulator.admin.samples("ds-images"))
+    again = _run_dag(
+        airflow_home, emulator, "modelarts_labeling_pipeline", auth="aksk", store=obs_store, batch=day
+    )
 
     assert f"Batch {day} was already accepted in team labeling task labeling-{day} ({team_task_id})" in again
     assert "To label another batch, trigger the DAG with Batch set to a new name" in again
@@ -314,3 +370,5 @@ def test_a_run_of_an_accepted_batch_says_so_instead_of_failing(
     assert [str(t.task_id) for t in named] == [team_task_id]  # adopted, not created again
     task = emulator.admin.task("ds-images", team_task_id)
     assert task["status"] == 3 and len(task["rounds"]) == 1  # no second review of final labels
+    # The batch was imported again into the same import_folder: the same samples, none added twice.
+    assert len(emulator.admin.samples("ds-images")) == samples
