@@ -2,12 +2,14 @@
 
 Each hint is the remedy the error-code table (``../shared/spec/related/modelarts_error_codes.tsv``) gives for
 the code, or what the provider knows about it (clock skew for signatures, expired tokens). Codes whose
-meaning does not depend on the HTTP status come first; a few others are told apart by the status. Imports
-nothing of the package: ``errors.py`` and the import-task evaluation (``import_tasks.py``, for a FAILED
-task's ``error_code``) both ask :func:`code_hint`.
+meaning does not depend on the HTTP status come first; a few others are told apart by the status. The codes
+are the names of ``_error_codes`` (each code named once); ``errors.py`` and the import-task evaluation
+(``import_tasks``, for a FAILED task's ``error_code``) both ask :func:`code_hint`.
 """
 
 from __future__ import annotations
+
+from airflow_provider_modelarts import _error_codes as codes
 
 __all__ = ["code_hint", "hint"]
 
@@ -22,25 +24,24 @@ _AUTH_HINT = "check the credentials and the permissions of the IAM user on this 
 
 # Codes whose meaning does not depend on the HTTP status they arrive with.
 _CODE_HINTS: dict[str, str] = {
-    "APIGW.0301": _AKSK_HINT,
-    "APIGW.0101": "the endpoint or the API path is wrong; check the region / endpoint override",
-    "ModelArts.4127": _TOKEN_HINT,
-    "ModelArts.0202": _TOKEN_HINT,
-    "ModelArts.6620": _TOKEN_HINT,
-    "ModelArts.3801": _AKSK_HINT,
-    "ModelArts.0206": _AKSK_HINT,
-    "ModelArts.6101": "the service is busy; retry later",
-    # Import from OBS (tsv rows 4310-4315, 4340, 4374, 4419, 4356).
-    "ModelArts.4310": "grant ModelArts access to OBS (an IAM agency with OBS permissions on the bucket)",
-    "ModelArts.4311": "check the path: the OBS bucket does not exist",
-    "ModelArts.4312": "check the path: no object exists under that OBS path",
-    "ModelArts.4313": "check the path: only letters, digits, -, _ and / are valid in an OBS path",
-    "ModelArts.4314": "check the permission to access OBS and that the OBS path is valid",
-    "ModelArts.4315": "check the path: an OBS path must not contain //",
-    "ModelArts.4340": "check the path: it holds no file the dataset can import",
-    "ModelArts.4374": "check the path and that the files under it are readable",
-    "ModelArts.4419": "a file is larger than the service imports; check the file",
-    "ModelArts.4356": "the dataset already runs an import; only one runs at a time",
+    **dict.fromkeys(codes.SIGNATURE_REFUSED_CODES, _AKSK_HINT),
+    codes.GATEWAY_PATH_UNKNOWN: "the endpoint or the API path is wrong; check the region / endpoint override",
+    **dict.fromkeys(codes.TOKEN_EXPIRY_CODES - {codes.TOKEN_INVALID_OR_BAD_URL}, _TOKEN_HINT),
+    codes.THROTTLING: "the service is busy; retry later",
+    codes.OBS_ACCESS_DENIED: (
+        "grant ModelArts access to OBS (an IAM agency with OBS permissions on the bucket)"
+    ),
+    codes.OBS_BUCKET_MISSING: "check the path: the OBS bucket does not exist",
+    codes.OBS_PATH_MISSING: "check the path: no object exists under that OBS path",
+    codes.OBS_PATH_INVALID_CHARACTERS: (
+        "check the path: only letters, digits, -, _ and / are valid in an OBS path"
+    ),
+    codes.OBS_PATH_NOT_ACCESSIBLE: "check the permission to access OBS and that the OBS path is valid",
+    codes.OBS_PATH_DOUBLE_SLASH: "check the path: an OBS path must not contain //",
+    codes.OBS_NOTHING_TO_IMPORT: "check the path: it holds no file the dataset can import",
+    codes.OBS_PATH_INVALID: "check the path and that the files under it are readable",
+    codes.OBS_FILE_TOO_LARGE: "a file is larger than the service imports; check the file",
+    codes.IMPORT_RUNNING: "the dataset already runs an import; only one runs at a time",
 }
 
 
@@ -53,7 +54,9 @@ def hint(status: int, error_code: str | None) -> str | None:
     """The hint of an error answer of ``status`` with ``error_code`` (``None``: nothing to add)."""
     if error_code in _CODE_HINTS:
         return _CODE_HINTS[error_code]
-    if error_code == "ModelArts.4201" and status == 401:  # 4201 is also a 400 "invalid URL" code
+    if (
+        error_code == codes.TOKEN_INVALID_OR_BAD_URL and status == 401
+    ):  # 4201 is also a 400 "invalid URL" code
         return _TOKEN_HINT
     if status == 401 and (error_code is None or error_code.startswith("APIGW.")):
         return _AKSK_HINT

@@ -53,6 +53,23 @@ import httpx
 
 from airflow_provider_modelarts._error_answers import parse_retry_after, read_error_body, request_id
 from airflow_provider_modelarts._error_answers import retry_after as answer_retry_after
+from airflow_provider_modelarts._error_codes import (  # re-exported: the codes' public names
+    DATASET_BUSY_CODES,
+    DATASET_MISSING,
+    IMPORT_RUNNING,
+    IMPORT_TASK_MISSING_CODES,
+    ITEM_LEVEL_CODES,
+    RESOURCE_MISSING_CODES,
+    SAMPLE_EXISTS,
+    STEP_REPEAT_CODES,
+    TASK_IS_CHECKING,
+    TEAM_TASK_CREATES_THROTTLED,
+    TEAM_TASK_EXISTS,
+    TEAM_TASK_MISSING,
+    TEAM_TASK_NOT_STARTABLE,
+    THROTTLING,
+    TOKEN_EXPIRY_CODES,
+)
 from airflow_provider_modelarts._error_hints import code_hint
 from airflow_provider_modelarts._error_hints import hint as _hint
 
@@ -70,6 +87,7 @@ __all__ = [
     "TEAM_TASK_EXISTS",
     "TEAM_TASK_MISSING",
     "TEAM_TASK_NOT_STARTABLE",
+    "THROTTLING",
     "TOKEN_EXPIRY_CODES",
     "IncompleteListError",
     "ModelArtsAPIError",
@@ -294,48 +312,6 @@ class ResponseParseError(ModelArtsError):
         self.raw = raw  # the body; never in the message (it may echo sample data)
 
 
-# The codes the provider reacts to, each named once (rows of ``modelarts_error_codes.tsv``).
-#: 400 "Dataset does not exist".
-DATASET_MISSING = "ModelArts.4352"
-#: 400 "Workforce task does not exist": the only answer that means a team labeling task is gone (a delete
-#: treats it as already done).
-TEAM_TASK_MISSING = "ModelArts.4619"
-#: 400 "The workforce task already exists" (a task of that ``task_name``).
-TEAM_TASK_EXISTS = "ModelArts.4620"
-#: 400 "Failed to start the team labeling task." ("The team labeling task cannot be started.").
-TEAM_TASK_NOT_STARTABLE = "ModelArts.4621"
-#: 429 "Too many dataset requests" (frequent dataset or labeling task creation): throttling, by its 429.
-TEAM_TASK_CREATES_THROTTLED = "ModelArts.4395"
-#: 400 "Workforce task is checking" ("Only one review task is allowed at a time."): the hook adopts the round.
-TASK_IS_CHECKING = "ModelArts.4623"
-#: 400 "Sample already exists": after a retried add, added by the earlier attempt (counted as done).
-SAMPLE_EXISTS = "ModelArts.4422"
-#: 400 "Sample not found" / "The worker does not exist": about one item of a batch, not about the call.
-ITEM_LEVEL_CODES = frozenset({"ModelArts.4420", "ModelArts.4604"})
-#: 401 token expired / invalid (4127, 4201, 0202, 6620): a new client re-reading the connection may fix it.
-TOKEN_EXPIRY_CODES = frozenset({"ModelArts.4127", "ModelArts.4201", "ModelArts.0202", "ModelArts.6620"})
-_THROTTLING_CODE = "ModelArts.6101"
-#: 400 "Dataset already has running import task" (one running import per dataset): the next list shows it.
-IMPORT_RUNNING = "ModelArts.4356"
-#: 400 dataset busy: 4343 publishing a version, 4349 switching versions, 4355 a synchronization task.
-DATASET_BUSY_CODES = frozenset({"ModelArts.4343", "ModelArts.4349", "ModelArts.4355"})
-#: "The task ID does not exist" (4612 / 4700 at 400, or 404): an import task that is gone.
-IMPORT_TASK_MISSING_CODES = frozenset({"ModelArts.4612", "ModelArts.4700"})
-#: The refusals after which a list-then-act step of a hook is repeated (``retries.is_worth_repeating_step``):
-#: the next list shows what an earlier attempt (or another caller) did.
-STEP_REPEAT_CODES = (TEAM_TASK_EXISTS, TEAM_TASK_NOT_STARTABLE, IMPORT_RUNNING)
-
-# The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API
-# pages list 404; at 400 or 404 they mean not found. At 5xx the same numbers are server faults (4700
-# "Unavailable gateway" at 503, 4801 "Failed to obtain the consul" at 500): the status check comes first.
-# 4301 labeling job, 4338 dataset or labeling task ID, 4353 dataset version, 4601 workforce (labeling team),
-# 4612 / 4631 / 4636 / 4700 task, 4801 label task; the named ones above.
-RESOURCE_MISSING_CODES: frozenset[str] = frozenset(
-    {DATASET_MISSING, TEAM_TASK_MISSING, *ITEM_LEVEL_CODES}
-    | {f"ModelArts.{n}" for n in (4301, 4338, 4353, 4601, 4612, 4631, 4636, 4700, 4801)}
-)
-
-
 def classify(status: int, error_code: str | None) -> type[ModelArtsAPIError]:
     """The exception class for an error answer: the HTTP status first, the code only within 4xx.
 
@@ -346,7 +322,7 @@ def classify(status: int, error_code: str | None) -> type[ModelArtsAPIError]:
         return ModelArtsServerError
     if status < 400:
         return ModelArtsAPIError
-    if status == 429 or error_code == _THROTTLING_CODE:
+    if status == 429 or error_code == THROTTLING:
         return ModelArtsThrottledError
     if status in (401, 403):
         return ModelArtsAuthError
