@@ -2,7 +2,7 @@
 
 POST   /_emulator/reset                   {"seed": "initial"|"default"|"empty"|{...}} (body optional)
 POST   /_emulator/seed                    a seed (see seed.py); adds to the current world
-GET    /_emulator/datasets                 ids, names, sample and task counts
+GET    /_emulator/datasets                 ids, names, sample counts, team tasks and import tasks (status, path)
 GET    /_emulator/datasets/{id}/samples    raw sample state (dataset and team task views) for assertions
 GET    /_emulator/datasets/{id}/workforce-tasks/{task_id}   raw task state, acceptance rounds included
 GET    /_emulator/stats                    request counts per route and in total; DELETE resets them
@@ -112,6 +112,10 @@ def admin_router(state: EmulatorState) -> APIRouter:
                         "project_id": d.project_id,
                         "samples": len(d.samples),
                         "workforce_tasks": {task_id: task.status for task_id, task in d.tasks.items()},
+                        "import_tasks": {
+                            task_id: {"status": task.status, "import_path": task.import_path}
+                            for task_id, task in d.imports.items()
+                        },
                     }
                     for d in state.datasets.values()
                 ]

@@ -69,6 +69,9 @@ def test_a_directory_import_goes_through_its_states_and_adds_labeled_samples(
     assert [label["name"] for label in samples[f"{task_id}/cat/cat_000.jpg"]["labels"]] == ["cat"]
     listed = list(client.iter_import_tasks(DS))
     assert [t.task_id for t in listed] == [task_id] and listed[0].status == "COMPLETED"
+    # The admin view lists the dataset's imports too (what the chaos tier reads at the moment it kills).
+    (dataset,) = [d for d in world.admin.call("GET", "datasets") if d["dataset_id"] == DS]
+    assert dataset["import_tasks"] == {task_id: {"status": "COMPLETED", "import_path": path}}
 
 
 def test_a_manifest_import_takes_its_lines_labels_and_leaves_them_unconfirmed(
