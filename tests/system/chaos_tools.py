@@ -154,18 +154,25 @@ class World:
 
 
 def exactly_once(deployment: ProductionDeployment, before: World, batch: str, images: list[str]) -> str:
-    """Assert the run did each thing once: the dataset gained exactly the batch's samples (each name once,
-    nothing else), one create request made one team task, which had one acceptance round, started once and
-    decided once. Returns the evidence as a table cell."""
+    """Assert the run did each thing once: one import (one create request, no sample through the worker)
+    brought exactly the batch's samples into the dataset (each name once, nothing else), one create request
+    made one team task, which had one acceptance round, started once and decided once. Returns the evidence
+    as a table cell."""
     after = World.read(deployment)
     new_names = sorted(set(after.names) - set(before.names))
-    assert new_names == sorted(f"{batch}_{image}" for image in images), (len(new_names), new_names[:5])
+    # The emulator names an imported sample <import_folder>/<key>; the example imports into daily-drops.
+    assert new_names == sorted(f"daily-drops/landing/{batch}/{image}" for image in images), (
+        len(new_names),
+        new_names[:5],
+    )
     assert len(after.names) - len(before.names) == len(images), "a sample was added twice"
     assert len(set(after.names)) == len(after.names), "two samples share a name"
 
     def delta(route: str, key: str = "applied") -> int:
         return after.requests(route, key) - before.requests(route, key)
 
+    imports = delta("create_import_task", "requests")
+    assert imports == 1 and delta("add_samples", "requests") == 0, (imports, delta("add_samples", "requests"))
     creates = delta("create_workforce_task", "requests")
     new_tasks = after.tasks - before.tasks
     assert creates == 1 and len(new_tasks) == 1, (creates, new_tasks)
@@ -174,8 +181,8 @@ def exactly_once(deployment: ProductionDeployment, before: World, batch: str, im
     assert len(rounds) == 1 and delta("start_acceptance") == 1, rounds
     assert delta("update_acceptance_status") == 1
     return (
-        f"+{len(images)} samples, {len(new_names)} distinct names "
-        f"(add_samples requests: {delta('add_samples', 'requests')}); 1 create request, 1 team task, "
+        f"+{len(images)} samples, {len(new_names)} distinct names, 1 import create request "
+        f"({delta('get_import_task', 'requests')} looks at it); 1 team task create request, 1 team task, "
         f"{delta('start_workforce_task')} start, 1 acceptance round, 1 decision"
     )
 
@@ -219,13 +226,6 @@ def kill_machine(component: Component) -> list[psutil.Process]:
         assert component.process is not None
         component.process.wait(timeout=60)
     return processes
-
-
-def alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def restart(deployment: ProductionDeployment, component: Component) -> None:

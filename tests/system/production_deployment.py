@@ -285,8 +285,15 @@ def production_deployment(root: Path, *emulator_args: str) -> Iterator[Productio
         S3Server(root / "s3", buckets=(DATA_BUCKET, LOG_BUCKET)) as s3,
         EmulatorProcess(*args, log_file=root / "emulator.log") as emulator,
     ):
-        # Reviewers move only when a test advances the emulator's clock (system_deployment.py says why).
-        emulator.admin.configure(step_seconds=None)
+        # Reviewers and imports move only when a test advances the emulator's clock (system_deployment.py
+        # says why). Its import tasks read the store the pipelines land their batches in (as ModelArts: OBS).
+        emulator.admin.configure(
+            step_seconds=None,
+            obs_endpoint=s3.url,
+            obs_access_key=s3.access_key,
+            obs_secret_key=s3.secret_key,
+            obs_region=s3.region,
+        )
         connection = emulator.connection_dict("aksk")
         port = free_port()
         env = _environment(root, port, connection, pg, redis, s3)

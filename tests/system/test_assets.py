@@ -1,5 +1,7 @@
 """Data-aware scheduling in a real deployment: a pipeline run whose acceptance passes triggers the export DAG
-(scheduled on the ``modelarts-labels-accepted`` asset alias), and one whose acceptance is rejected does not.
+(scheduled on the ``modelarts-labels-accepted`` asset alias), and one whose acceptance is rejected does not;
+every run's import starts the test DAG ``modelarts_after_import`` (``tests/system/dags/``, scheduled on
+``modelarts-samples-imported``) with the import's figures.
 
 In the session's production-shaped deployment, after ``test_deployment.py`` (whose passes were announced
 while the export DAG was paused, so they queue nothing): this test reads only the pipeline runs it started
@@ -24,6 +26,7 @@ from system_deployment import poll
 
 PIPELINE = "modelarts_labeling_pipeline"
 EXPORT = "modelarts_accepted_labels_export"
+AFTER_IMPORT = "modelarts_after_import"
 DECIDE = "decide_by_pass_rate"
 RUN_TIMEOUT = 600.0
 TERMINAL = {"success", "failed"}
@@ -74,6 +77,30 @@ def _pipeline_run(
     return {rid: _xcom(api, PIPELINE, rid, DECIDE)["decision"] for rid in runs if rid not in earlier}
 
 
+def _import_events(api: httpx.Client, run_id: str) -> list[dict[str, Any]]:
+    found = _get(
+        api, "/assets/events", source_dag_id=PIPELINE, source_run_id=run_id, source_task_id="import_samples"
+    )
+    return list(found["asset_events"])
+
+
+def _started_by_imports(api: httpx.Client, pipeline_runs: set[str]) -> dict[str, list[dict[str, Any]]] | None:
+    """Each pipeline run -> what the ``modelarts_after_import`` runs its import started returned, once every
+    one of ``pipeline_runs`` started one and they all ended; ``None`` before."""
+    runs = _runs(api, AFTER_IMPORT)
+    if not all(run["state"] in TERMINAL for run in runs.values()):
+        return None
+    started: dict[str, list[dict[str, Any]]] = {}
+    for run_id in runs:
+        events = _get(api, f"/dags/{AFTER_IMPORT}/dagRuns/{run_id}/upstreamAssetEvents")["asset_events"]
+        for event in events:
+            if event["source_dag_id"] == PIPELINE and event["source_task_id"] == "import_samples":
+                started.setdefault(event["source_run_id"], []).extend(
+                    _xcom(api, AFTER_IMPORT, run_id, "imported_batches")
+                )
+    return started if set(started) >= pipeline_runs else None
+
+
 def _export_sources(api: httpx.Client, runs: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
     """Each ended export run -> the pipeline runs whose events triggered it.
 
@@ -93,7 +120,7 @@ def test_a_pass_triggers_the_export_and_a_rejection_does_not(
 ) -> None:
     deployment = production
     with deployment.api() as api:
-        for dag_id in (PIPELINE, EXPORT):
+        for dag_id in (PIPELINE, EXPORT, AFTER_IMPORT):
 
             def parsed(dag_id: str = dag_id) -> bool | None:
                 return True if api.get(f"/dags/{dag_id}").status_code == 200 else None
@@ -101,7 +128,8 @@ def test_a_pass_triggers_the_export_and_a_rejection_does_not(
             poll(f"{dag_id} parsed by the dag-processor", parsed, timeout=300)
         # Paused DAGs are not queued by asset events: unpause the export before anything can pass.
         earlier = set(_runs(api, PIPELINE))
-        api.patch(f"/dags/{EXPORT}", json={"is_paused": False}).raise_for_status()
+        for dag_id in (EXPORT, AFTER_IMPORT):
+            api.patch(f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
 
         decisions = _pipeline_run(deployment, api, reviewers_pass=1.0, earlier=earlier)
         passed = {rid for rid, decision in decisions.items() if decision == "pass_all"}
@@ -138,6 +166,23 @@ def test_a_pass_triggers_the_export_and_a_rejection_does_not(
         assert queued.status_code == 404 or queued.json()["queued_events"] == [], queued.text
         runs = _runs(api, EXPORT)
         assert {run["run_type"] for run in runs.values()} == {"asset_triggered"}
+
+        # Every run's import announced the dataset through modelarts-samples-imported, once, and that event
+        # started modelarts_after_import, which read the import's figures from it.
+        started = poll(
+            f"{AFTER_IMPORT} ran for every import",
+            lambda: _started_by_imports(api, set(decisions)),
+            timeout=RUN_TIMEOUT,
+        )
+        for run_id in decisions:
+            (event,) = _import_events(api, run_id)
+            imported = _xcom(api, PIPELINE, run_id, "import_samples")
+            assert event["uri"].endswith("/datasets/ds-images"), event
+            assert event["extra"]["import_task_id"] == imported["import_task_id"], (event, imported)
+            assert event["extra"]["imported"] == imported["imported"] == 6, event
+            reported = [batch["import_task_id"] for batch in started[run_id]]
+            assert imported["import_task_id"] in reported, (run_id, started[run_id])
+        assert {run["run_type"] for run in _runs(api, AFTER_IMPORT).values()} == {"asset_triggered"}
         assert all(run["state"] == "success" for run in runs.values()), runs
 
         # Each export wrote the accepted samples of its team task: all six images of the batch.

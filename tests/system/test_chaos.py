@@ -11,17 +11,13 @@ added to the system report.
 
 Cases, each killing at an observed moment (never after a sleep):
 
-1. **A worker SIGKILLed mid-``add_samples`` of 1,000 images** (written to the store for the run's ``batch``;
-   10 requests of 100, each held 3 s by a latency rule, so the few in flight are all the task has sent for a
-   while): when the first request arrives, only the worker's main process is killed (``Component.kill``).
-   Its pool processes, the task's supervisor among them, die with it (Celery gives them a parent-death
-   SIGKILL); the task process (since Airflow 3.3 in a process group of its own) lives on: an orphan
-   (asserted), its requests in flight applied. It is frozen (SIGSTOP) only once its supervisor is gone: a
-   process frozen when its parent dies is sent SIGHUP by the kernel (its process group is orphaned with a
-   stopped member) and dies. With no supervisor, nothing heartbeats: the scheduler fails the try after
-   ``task_instance_heartbeat_timeout`` and the retry starts on the other worker. Only then is the orphan let
-   go (SIGCONT), so it sends its remaining requests beside the retry whatever the machine's speed, until it
-   finds its supervisor gone and exits. Samples are identified by name: nothing is added twice.
+1. **A worker killed mid-wait of ``import_samples``** (1,000 images written to the store for the run's
+   ``batch``): the emulator's clock is held, so the import stays QUEUING, and a latency rule holds the
+   operator's first look at it (the details request, sent once create was answered and the task id stored in
+   the task-state store) for 10 s. When that look has arrived, the whole worker machine (main, pool and task
+   processes) is killed. The scheduler fails the try after ``task_instance_heartbeat_timeout``; the retry on
+   the other worker adopts the stored import instead of creating one, defers, and the import completes: one
+   create request (emulator ``/stats``), each of the 1,000 objects imported once.
 2. **The triggerer holding the deferred sensor SIGKILLed** (the one the task instance's ``triggerer_job``
    names; its whole machine): the other takes the trigger over (time to take over recorded) while the
    emulator's reviewers wait, then the sensor fires there.
@@ -39,16 +35,13 @@ Cases, each killing at an observed moment (never after a sleep):
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 from chaos_tools import (
     DATASET,
@@ -56,13 +49,11 @@ from chaos_tools import (
     Driver,
     World,
     add_rule,
-    alive,
     arrived,
     celery_control,
     counts,
     exactly_once,
     kill_machine,
-    machine,
     queued_messages,
     restart,
     seconds_since,
@@ -77,8 +68,7 @@ from system_deployment import poll
 
 DAILY_DROP = Path(__file__).resolve().parents[2] / "dags_examples" / "data" / "daily_drop"
 DROP_IMAGES = sorted(path.name for path in DAILY_DROP.glob("*.png"))
-LARGE_BATCH = 1000  # images: 10 add_samples requests of the operator's default 100
-BATCH_REQUESTS = LARGE_BATCH // 100
+LARGE_BATCH = 1000  # images the import of case 1 copies (the emulator: 100 a step)
 
 
 @dataclass
@@ -149,60 +139,43 @@ def _png(index: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + body
 
 
-def _command(process: psutil.Process) -> str:
-    """A process's command in a few words (``airflow celery worker``), without the interpreter's path."""
-    words = [Path(arg).name for part in process.cmdline() for arg in part.split()]
-    return " ".join((words[1:] if words and words[0].startswith("python") else words)[:3])
+def _imports(deployment: ProductionDeployment) -> dict[str, dict]:
+    """The dataset's import tasks in the emulator (admin API): id -> status and path."""
+    datasets = deployment.emulator.call("GET", "datasets")
+    return dict(next(d["import_tasks"] for d in datasets if d["dataset_id"] == DATASET))
 
 
-def test_worker_killed_mid_add_samples(chaos: Chaos) -> None:
-    deployment, api, batch = chaos.deployment, chaos.api, "chaos-bulk"
+def test_worker_killed_mid_import_wait(chaos: Chaos) -> None:
+    deployment, api, batch = chaos.deployment, chaos.api, "chaos-import"
     images = _write_large_batch(deployment, batch)
-    before = World.read(deployment)
-    rule = add_rule(deployment, route="add_samples", latency_ms=3000, count=2 * BATCH_REQUESTS)
-    driver = Driver(deployment, api, trigger(api, batch))
+    before, before_imports = World.read(deployment), _imports(deployment)
+    rule = add_rule(deployment, route="get_import_task", latency_ms=10_000, count=1)
+    driver = Driver(deployment, api, trigger(api, batch), hold=True)  # the import stays QUEUING
 
-    def first_sent(tis: dict[str, dict]) -> dict | None:
-        ti = tis["add_samples"]
+    def first_look_sent(tis: dict[str, dict]) -> dict | None:
+        ti = tis["import_samples"]
         return ti if ti["state"] == "running" and arrived(deployment, rule) >= 1 else None
 
-    ti = driver.until("the first add_samples request arrived", first_sent)
+    ti = driver.until("the import's first look arrived", first_look_sent)
     worker = deployment.component(ti["hostname"])
-    orphan = task_process(worker, ti["id"])
-    supervisor = orphan.parent()
-    assert supervisor is not None
-    processes = machine(worker)
+    (import_id,) = set(_imports(deployment)) - set(before_imports)
+    assert _imports(deployment)[import_id]["status"] == "QUEUING"
     killed = time.monotonic()
-    worker.kill(signal.SIGKILL)
-    # What a SIGKILL of the worker's main process does to what it started (the module docstring).
-    _gone, left = psutil.wait_procs([supervisor], timeout=60)  # its parent-death signal: delivered at once
-    assert not left, "the supervisor outlived the worker's main process"
-    assert alive(orphan), "the task process died with the worker"
-    orphan.suspend()  # only now: frozen while its supervisor died, the kernel would hang it up (docstring)
-    sent = arrived(deployment, rule)
-    assert sent < BATCH_REQUESTS, f"all {sent} requests were sent before the task process was held"
-    survivors = sorted(_command(p) for p in processes[1:] if alive(p) and p != orphan)
-    retry = driver.until("the retry running", state_of("add_samples", "running", min_try=2))
-    assert retry["hostname"] != worker.name
-    assert alive(orphan), "the orphan was gone before the retry started"
-    orphan.resume()
-    driver.until("add_samples retried to success", state_of("add_samples", "success", min_try=2))
+    kill_machine(worker)
+    driver.hold = False
+    retry = driver.until("import_samples retried", state_of("import_samples", "success", min_try=2))
     recovered = seconds_since(killed)
-    _gone, left = psutil.wait_procs([orphan], timeout=300)
-    assert not left, "the orphaned task process never exited"
-    for process in processes[1:]:  # what else outlived the main process (listed above) goes with it
-        with contextlib.suppress(psutil.NoSuchProcess):
-            process.kill()
+    assert retry["hostname"] != worker.name
     restart(deployment, worker)
     assert driver.finish() == "success", driver.summary()
-    summary = xcom(api, PIPELINE, driver.run_id, "add_samples")
-    assert summary["added"] + summary["already_present"] == LARGE_BATCH and not summary["failed"], summary
+    result = xcom(api, PIPELINE, driver.run_id, "import_samples")
+    assert result["adopted"] is True and result["import_task_id"] == import_id, result
+    assert result["imported"] == result["total"] == LARGE_BATCH, result
     evidence = exactly_once(deployment, before, batch, images)
     chaos.record(
-        f"1. {worker.name} SIGKILLed mid-add_samples of {LARGE_BATCH} images ({sent} of {BATCH_REQUESTS} "
-        "requests sent); its orphaned task process held until the retry ran, then let go",
-        f"{evidence}; the retry found {summary['already_present']} already present; pool processes died "
-        f"with the worker's main process, the task process lived on (also left: {', '.join(survivors)})",
+        f"1. {worker.name} killed (main, pool and task processes) mid-wait of import_samples "
+        f"({LARGE_BATCH} images, the import QUEUING, the operator's first look held)",
+        f"{evidence}; the retry adopted import {import_id}",
         recovered,
         "kill to the retry's success",
     )

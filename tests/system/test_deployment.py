@@ -15,15 +15,16 @@ The order in which things start is fixed where Airflow needs it. The first asset
 and the first through each alias to it, make Airflow's API server insert the asset (and the alias link) when
 the task reports success; two tasks reporting such a first event at the same moment both insert, one hits the
 unique constraint, and Airflow (3.1.8, 3.3.2) marks that task failed without a retry (the API server logs
-"Error updating Task Instance state"). Every ``add_samples`` here announces the same dataset asset through the
-same alias, so the first pipeline run adds its samples alone: the backfill is paused as soon as it is created
-and the label-update DAG stays paused until that first ``add_samples`` has succeeded; then both run beside the
-remaining runs. README, *Assets*, says what users may see. (On PostgreSQL a backfill is simply created: the
-SQLite-only retries of creating it are gone with SQLite.)
+"Error updating Task Instance state"). Every ``import_samples`` here announces the same dataset asset through
+the same alias, so the first pipeline run imports its samples alone: the backfill is paused as soon as it is
+created and the label-update DAG stays paused until that first ``import_samples`` has succeeded; then both run
+beside the remaining runs. README, *Assets*, says what users may see. (On PostgreSQL a backfill is simply
+created: the SQLite-only retries of creating it are gone with SQLite.)
 
-No timing assumptions: the emulator's clock (reviewers, sampling, synchronizing) moves only when this test
-advances it, and it never does while a sensor is about to take its first look, so the sensor always finds
-the reviewers unfinished and defers. Deadlines only bound a broken run.
+No timing assumptions: the emulator's clock (imports, reviewers, sampling, synchronizing) moves only when this
+test advances it, one step at a time, and it never does while a sensor is about to take its first look, so
+the sensor always finds the reviewers unfinished and defers; an import needs several steps, so its first look,
+right after create, finds it unfinished too and defers. Deadlines only bound a broken run.
 """
 
 from __future__ import annotations
@@ -57,16 +58,18 @@ RUNS_TIMEOUT = 600.0
 BEFORE_DEFERRAL = {None, "none", "scheduled", "queued", "running", "up_for_retry", "up_for_reschedule"}
 
 
-def _first_samples_added(api: httpx.Client) -> bool | None:
-    """True once a pipeline run's ``add_samples`` succeeded; fails at once if one ended otherwise."""
+def _first_samples_imported(deployment: ProductionDeployment, api: httpx.Client) -> bool | None:
+    """True once a pipeline run's ``import_samples`` succeeded; fails at once if one ended otherwise. Moves
+    the emulator's clock a step per look, so the import goes on (no run is at its sensor before that)."""
     for run_id in runs(api, PIPELINE):
-        state = task_states(api, PIPELINE, run_id).get("add_samples")
+        state = task_states(api, PIPELINE, run_id).get("import_samples")
         if state == "success":
             return True
         if state in ("failed", "upstream_failed"):
             raise AssertionError(
-                f"{run_id}: add_samples {state}\n{failed_task_logs(api, [runs(api, PIPELINE)[run_id]])}"
+                f"{run_id}: import_samples {state}\n{failed_task_logs(api, [runs(api, PIPELINE)[run_id]])}"
             )
+    deployment.emulator.advance(steps=1)
     return None
 
 
@@ -128,7 +131,12 @@ def test_pipelines_run_day_after_day_on_two_workers(
             assert triggered.json()["logical_date"] is None
         api.patch(f"/dags/{PIPELINE}", json={"is_paused": False}).raise_for_status()
         # The first asset event for the dataset alone, then everything else beside the remaining runs.
-        poll("a pipeline run's samples added", lambda: _first_samples_added(api), timeout=RUNS_TIMEOUT)
+        poll(
+            "a pipeline run's samples imported",
+            lambda: _first_samples_imported(deployment, api),
+            timeout=RUNS_TIMEOUT,
+            interval=1.0,
+        )
         api.put(f"/backfills/{backfill_id}/unpause").raise_for_status()
         api.patch(f"/dags/{UPDATES}", json={"is_paused": False}).raise_for_status()
 
@@ -171,6 +179,15 @@ def test_pipelines_run_day_after_day_on_two_workers(
         # Every acceptance sensor was deferred, and a triggerer ran its trigger and fired it.
         assert deferred_seen == set(pipeline_runs)
         for run_id in pipeline_runs:
+            # The import too: the service imported the batch while a triggerer waited for it, once.
+            task_log_with(
+                api, PIPELINE, run_id, "import_samples", 1, "Pausing task as DEFERRED", "Trigger fired event"
+            )
+            assert triggerers_of(deployment, PIPELINE, run_id, "import_samples"), run_id
+            imported = xcom(api, PIPELINE, run_id, "import_samples")
+            assert imported["status"] == "COMPLETED", imported
+            assert imported["imported"] == imported["total"] == 6, imported
+            assert imported["import_path"].startswith("s3://data/landing/"), imported
             # The worker's "Pausing task as DEFERRED", then the triggerer's own log lines (Airflow merges the
             # trigger's log into the task's log, here read back from the object store).
             task_log_with(
@@ -185,6 +202,8 @@ def test_pipelines_run_day_after_day_on_two_workers(
             assert triggerers_of(deployment, PIPELINE, run_id, "wait_for_acceptance"), run_id
             decision = xcom(api, PIPELINE, run_id, "decide_by_pass_rate")
             assert decision["decision"] in ("pass_all", "reject_all"), decision
+        # One import per run, whoever ran it (emulator /stats): no create was sent twice.
+        assert deployment.emulator.stats()["routes"]["create_import_task"]["requests"] == len(pipeline_runs)
 
         # The batches went through the object store, and the tasks ran on both workers.
         landed = deployment.store.keys("data", "landing/")

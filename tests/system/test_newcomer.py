@@ -3,8 +3,9 @@
 The commands are read from the README (between ``<!-- newcomer-start -->`` and ``<!-- newcomer-end -->``)
 and run by bash as written, in a folder of their own that holds what a clone holds for them: ``.venv`` (the
 venv of the Airflow minor under test) and ``dags_examples``. Only two things differ from a newcomer's
-machine: port 9090 becomes a free port in the commands, and ``AIRFLOW__API__PORT`` (8080 by default) is set
-to another in the environment the commands inherit, with ``AIRFLOW__CORE__EXECUTION_API_SERVER_URL`` on that
+machine: ports 9090 (the emulator) and 9000 (the S3-compatible store) become free ports in the commands,
+and ``AIRFLOW__API__PORT`` (8080 by default) is set to another in the environment the commands inherit,
+with ``AIRFLOW__CORE__EXECUTION_API_SERVER_URL`` on that
 port (the task processes' default is port 8080), so a second deployment on the machine does not collide.
 
 Then what the README promises: the UI and REST API answer with the generated admin password, the Test
@@ -53,8 +54,9 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemDeplo
     folder = tmp_path_factory.mktemp("newcomer")
     (folder / ".venv").symlink_to(Path(sys.executable).parent.parent)
     (folder / "dags_examples").symlink_to(ROOT / "dags_examples")
-    emulator_port, api_port = free_port(), free_port()
-    commands = newcomer_commands(README.read_text()).replace("9090", str(emulator_port))
+    emulator_port, store_port, api_port = free_port(), free_port(), free_port()
+    commands = newcomer_commands(README.read_text())
+    commands = commands.replace("9090", str(emulator_port)).replace("9000", str(store_port))
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "PYTEST"))}
     env.update(
         {
