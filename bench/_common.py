@@ -361,7 +361,7 @@ class S3Store:
 
     def fill(self, bucket: str, prefix: str, count: int, size: int) -> float:
         """Put ``image_bytes(prefix, count, size)`` into ``bucket`` (which must exist); server seconds."""
-        query = {"bucket": bucket, "prefix": prefix, "count": count, "size": size}
+        query: dict[str, str | int] = {"bucket": bucket, "prefix": prefix, "count": count, "size": size}
         response = httpx.post(f"{self.endpoint}/_bench/fill", params=query, timeout=600)
         response.raise_for_status()
         return float(response.json()["seconds"])
