@@ -64,7 +64,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import ROOT, ByteCounter, Emulator, Row, S3Store, check, emit, image_bytes, pin_self
+from _common import ROOT, Emulator, Row, check, emit, pin_self
+from _stores import ByteCounter, S3Store, image_bytes
 
 BENCH = "Import from OBS"
 BUCKET = "bench"
