@@ -60,13 +60,15 @@ def trigger(api: httpx.Client, batch: str) -> str:
 class Driver:
     """Polls one run and moves the emulator's clock as the day-after-day test does: one step per poll,
     ``DEFERRED_STEPS`` while the sensor is deferred, none while the sensor has yet to take its first look
-    (so it always defers), while ``hold`` is set, or while the sensor is deferred and ``hold_deferred`` is set
-    (its reviewers wait, so it stays deferred)."""
+    (so it always defers), while ``hold`` is set, once the task ``hold_after`` names has succeeded (the run
+    then waits where the next task needs the clock), or while the sensor is deferred and ``hold_deferred`` is
+    set (its reviewers wait, so it stays deferred)."""
 
     deployment: ProductionDeployment
     api: httpx.Client
     run_id: str
     hold: bool = False
+    hold_after: str | None = None
     hold_deferred: bool = False
     last: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -74,7 +76,8 @@ class Driver:
         self.last = tis = states(self.api, self.run_id)
         sensor = tis.get("wait_for_acceptance", {}).get("state")
         started = tis.get("start_acceptance", {}).get("state") == "success"
-        held = self.hold or (self.hold_deferred and sensor == "deferred")
+        done = self.hold_after is not None and tis.get(self.hold_after, {}).get("state") == "success"
+        held = self.hold or done or (self.hold_deferred and sensor == "deferred")
         if not held and not (started and sensor in BEFORE_DEFERRAL):
             self.deployment.emulator.advance(steps=DEFERRED_STEPS if sensor == "deferred" else 1)
         return tis

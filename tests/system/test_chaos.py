@@ -223,8 +223,9 @@ def _queued_by(deployment: ProductionDeployment, run_id: str, task_id: str) -> s
 def test_scheduler_killed_mid_run(chaos: Chaos) -> None:
     deployment, api, batch = chaos.deployment, chaos.api, "chaos-scheduler"
     before = World.read(deployment)
-    # The clock is held: create_team_task waits for its team task to start, and the run waits with it.
-    driver = Driver(deployment, api, trigger(api, batch), hold=True)
+    # The clock moves until the import is done, then it is held: create_team_task waits for its team task to
+    # start, and the run waits with it.
+    driver = Driver(deployment, api, trigger(api, batch), hold_after="import_samples")
 
     def creating(tis: dict[str, dict]) -> bool | None:
         created = counts(deployment).get("create_workforce_task", {}).get("applied", 0)
@@ -235,7 +236,7 @@ def test_scheduler_killed_mid_run(chaos: Chaos) -> None:
     victim = _queued_by(deployment, driver.run_id, "create_team_task")
     killed = time.monotonic()
     kill_machine(deployment.component(victim))
-    driver.hold = False
+    driver.hold_after = None
     driver.until("the next task running", state_of("check_batch", "running", "success"))
     recovered = seconds_since(killed)
     survivor = _queued_by(deployment, driver.run_id, "check_batch")
