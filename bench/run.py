@@ -1,7 +1,8 @@
 """Run every benchmark, print one table of figures next to their targets, and write ``bench/results.md``.
 
 Usage: ``python bench/run.py [--only throughput,signing,...] [--quick] [--out bench/results.md]``
-(``make bench`` runs it with the defaults; the whole run takes a few minutes on a 2-core machine).
+(``make bench`` runs it with the defaults; the whole run takes about 20 minutes on a 2-core machine, the
+import rows ~7 of them).
 
 Each benchmark runs in its own process (see ``bench/_common.py``) and hands its rows back as one JSON line;
 a benchmark that fails becomes a failed row with its error, so one broken benchmark never hides the others.
