@@ -1,18 +1,21 @@
 """Two workers on separate machines: each task gets its own working directory, ``$AIRFLOW_HOME`` and
-temporary folder, and only the object-store location (a ``file://`` folder here) is shared, as on two Celery
-workers without a shared disk (issue 27).
+temporary folder, and only the object-store location is shared (a local S3-compatible server for the
+pipeline, which ModelArts reads too; a ``file://`` folder elsewhere), as on two Celery workers without a
+shared disk (issue 27).
 
 The example pipeline's tasks hand the batch on through the store: ``simulate_daily_drop`` on one worker,
-``build_manifest`` on the other, ``add_samples`` back on the first; the export example's ``export_labels``
-and ``train`` likewise. No worker's own folders hold anything afterwards. The bulk operators read the store's
-files from either worker, and a ``files=`` glob on a worker that does not have the files fails retryably,
-naming the pattern and the host, instead of succeeding having added nothing.
+``build_manifest`` on the other, ``import_samples`` back on the first, where the service imports the objects;
+its ``landing_dir`` takes nothing but an object-store URL. The export example's ``export_labels`` and
+``train`` hand on their manifest likewise. No worker's own folders hold anything afterwards. The bulk
+operators read the store's files from either worker, and a ``files=`` glob on a worker that does not have the
+files fails retryably, naming the pattern and the host, instead of succeeding having added nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
@@ -24,7 +27,9 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_modelarts.operators.export import ExportLabelsOperator
+from airflow_provider_modelarts.operators.import_tasks import ImportFromObsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
+from modelarts_emulator.obs_server import S3Server
 from modelarts_emulator.testing import EmulatorServer
 
 DAGS = Path(__file__).resolve().parents[2] / "dags_examples"
@@ -100,52 +105,52 @@ def _names(world: EmulatorServer) -> set[str]:
 
 
 def test_the_pipeline_hands_its_batch_on_through_the_store_only(
-    world: EmulatorServer, pipeline: ModuleType, on: Worker, store: str, tmp_path: Path
+    world: EmulatorServer,
+    obs_store: S3Server,
+    pipeline: ModuleType,
+    on: Worker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_OBJECT_STORE", json.dumps(obs_store.connection_dict()))
     dag = pipeline.dag
-    params = {"batch": BATCH, "landing_dir": f"{store}/landing"}
+    params = {"batch": BATCH, "landing_dir": "s3://object_store@landing/daily"}
     day_dir = _render(dag, pipeline.BATCH_DIR, **params)
-    assert day_dir == f"{store}/landing/{BATCH}"
+    assert day_dir == f"s3://object_store@landing/daily/{BATCH}"
     with on("worker-1"):
         dag.get_task("simulate_daily_drop").python_callable(day_dir=day_dir)
     with on("worker-2"):
-        built = dag.get_task("build_manifest").python_callable(day_dir=day_dir, batch=BATCH)
-    assert built == {"manifest": f"{day_dir}/manifest.jsonl", "samples": len(IMAGES)}
-    add = dag.get_task("add_samples")
+        built = dag.get_task("build_manifest").python_callable(day_dir=day_dir)
+    manifest = f"s3://landing/daily/{BATCH}/batch.manifest"  # as ModelArts is given it: no connection
+    assert built == {"manifest": manifest, "samples": len(IMAGES)}
+    lines = [json.loads(line) for line in obs_store.client().get_object(
+        Bucket="landing", Key=f"daily/{BATCH}/batch.manifest")["Body"].read().splitlines()]  # fmt: skip
+    assert [line["source"] for line in lines] == [f"s3://landing/daily/{BATCH}/{name}" for name in IMAGES]
+    task = dag.get_task("import_samples")
     with on("worker-1"):
-        summary = AddSamplesOperator(
-            task_id=add.task_id,
-            dataset_id=_render(dag, add.dataset_id, **params),
-            manifest=_render(dag, add.manifest, **params),
-            final_annotation=add.final_annotation,
+        summary = ImportFromObsOperator(
+            task_id=task.task_id,
+            dataset_id=_render(dag, task.dataset_id, **params),
+            import_path=_render(dag, task.import_path, **params),
+            import_folder=task.import_folder,
+            final_annotation=task.final_annotation,
+            deferrable=False,
+            poll_interval=0.2,
         ).execute(context={})
-    assert summary["added"] == len(IMAGES) and summary["failed"] == 0
-    assert summary["source"] == f"manifest {tmp_path}/store/landing/{BATCH}/manifest.jsonl (JSON Lines)"
-    assert {f"{BATCH}_{name}" for name in IMAGES} <= _names(world)
+    assert (summary["import_path"], summary["status"], summary["imported"]) == (manifest, "COMPLETED", 6)
+    assert {f"daily-drops/daily/{BATCH}/{name}" for name in IMAGES} <= _names(world)
     for worker in ("worker-1", "worker-2"):
         assert _files(tmp_path / worker) == [], f"{worker} kept something on its own disk"
 
 
-def test_the_one_machine_default_fails_on_two_retryably_naming_the_host(
-    world: EmulatorServer, pipeline: ModuleType, on: Worker, tmp_path: Path
-) -> None:
-    """What the issue saw: with the default landing folder (under each worker's AIRFLOW_HOME) the batch one
-    worker lands is not on the other; ``add_samples`` now fails so that Airflow retries it."""
-    dag = pipeline.dag
-    params = {"batch": BATCH}
-    with on("worker-1"):
-        day_dir = _render(dag, pipeline.BATCH_DIR, **params)
-        dag.get_task("simulate_daily_drop").python_callable(day_dir=day_dir)
-        dag.get_task("build_manifest").python_callable(day_dir=day_dir, batch=BATCH)
-    add = dag.get_task("add_samples")
-    with on("worker-2"), pytest.raises(AirflowException) as raised:
-        AddSamplesOperator(
-            task_id=add.task_id, dataset_id=DATASET, manifest=_render(dag, add.manifest, **params)
-        ).execute(context={})
-    assert not isinstance(raised.value, AirflowFailException)
-    message = str(raised.value)
-    assert f"{tmp_path}/worker-2/home/modelarts_landing/{BATCH}/manifest.jsonl does not exist" in message
-    assert f"on host {socket.gethostname()}" in message
+def test_the_pipeline_takes_only_an_object_store_as_its_landing_dir(pipeline: ModuleType) -> None:
+    """A folder on a worker's disk is on no other worker and ModelArts cannot import from it: the Trigger form
+    and ``dags trigger`` refuse it before anything runs."""
+    landing = pipeline.dag.params.get_param("landing_dir")
+    assert landing.resolve("s3://object_store@bucket/prefix") == "s3://object_store@bucket/prefix"
+    for local in ("modelarts_landing", "/data/landing", f"file://{DAGS}"):
+        with pytest.raises(Exception, match="does not match"):
+            landing.resolve(local)
 
 
 def test_files_in_the_store_are_added_from_either_worker_and_a_local_glob_elsewhere_fails(
