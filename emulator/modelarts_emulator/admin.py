@@ -2,7 +2,7 @@
 
 POST   /_emulator/reset                   {"seed": "initial"|"default"|"empty"|{...}} (body optional)
 POST   /_emulator/seed                    a seed (see seed.py); adds to the current world
-GET    /_emulator/datasets                 ids, names, sample counts, team tasks and import tasks (status, path)
+GET    /_emulator/datasets                 ids, names, sample counts, team and import tasks (status, path)
 GET    /_emulator/datasets/{id}/samples    raw sample state (dataset and team task views) for assertions
 GET    /_emulator/datasets/{id}/workforce-tasks/{task_id}   raw task state, acceptance rounds included
 GET    /_emulator/stats                    request counts per route and in total; DELETE resets them
