@@ -3,15 +3,16 @@
 ``DIST_DIR`` holds a wheel and an sdist of each distribution: the provider and the emulator
 (``modelarts-emulator``, from ``emulator/``). The provider's wheel must not carry the emulator: its file list
 is printed and checked first. A clean venv (the interpreter's own ``venv``, nothing of this checkout on its
-path) then gets the provider's wheel with its ``emulator`` extra, which names ``modelarts-emulator``:
-resolved to the emulator's wheel just built (no index has it); every other dependency comes from the package
+path) then gets the provider's wheel with its ``examples`` extra (what the example DAGs need: the ``emulator``
+extra, which names ``modelarts-emulator[s3]``, and the Amazon provider's s3fs for ``s3://``), the emulator
+resolved to its wheel just built (no index has it); every other dependency comes from the package
 index, constrained to the versions of the newest Airflow lock (Airflow's own advice: install with
 constraints). Then, in that venv:
 
 1. the provider and the emulator are imported from the venv's site-packages, not from the checkout;
 2. ``airflow providers list`` shows the provider, at the version the wheel carries;
 3. the example pipeline (a copy of ``dags_examples/`` and ``scripts/demo.py`` in a scratch folder) runs
-   against the emulator the extra installed.
+   against the emulator the extra installed, its batch landed in the extra's local S3-compatible store.
 
 Usage: ``python scripts/check_dist.py DIST_DIR LOCK``
 """
@@ -98,10 +99,10 @@ def main(dist_dir: str, lock: str) -> int:
         run([sys.executable, "-m", "venv", str(venv)], cwd=scratch)
         constraints = scratch / "constraints.txt"
         constraints_from_lock(Path(lock).resolve(), constraints)
-        say(f"installing {wheel.name}[emulator] ({EMULATOR}: {emulator_wheel.name}) into a clean venv ...")
+        say(f"installing {wheel.name}[examples] ({EMULATOR}: {emulator_wheel.name}) into a clean venv ...")
         run(
             [str(uv), "pip", "install", "--quiet", "--python", str(python), "-c", str(constraints),
-             f"{DISTRIBUTION}[emulator] @ {wheel.as_uri()}", f"{EMULATOR} @ {emulator_wheel.as_uri()}"],
+             f"{DISTRIBUTION}[examples] @ {wheel.as_uri()}", f"{EMULATOR} @ {emulator_wheel.as_uri()}"],
             cwd=scratch,
         )  # fmt: skip
 

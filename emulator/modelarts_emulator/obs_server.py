@@ -7,8 +7,9 @@ test fixtures (``s3_server``, ``obs_store`` in ``pytest_plugin.py``) start, and 
         s3.client().create_bucket(Bucket="raw-images")
         emulator.admin.configure(**s3.emulator_settings())
 
-moto is a development dependency of this repository (``moto[server]``), not of the emulator: it is imported
-when a server starts. Its credentials are moto's placeholders (any key is accepted).
+moto is the emulator's optional ``s3`` extra (``modelarts-emulator[s3]``, which the provider's ``emulator``
+extra installs): it is imported when a server starts, never by the emulator's own import tasks. Its
+credentials are moto's placeholders (any key is accepted).
 """
 
 from __future__ import annotations
