@@ -48,8 +48,9 @@ def _xcom(api: httpx.Client, dag_id: str, run_id: str, task_id: str, map_index: 
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _decision_events(api: httpx.Client, run_id: str) -> list[dict[str, Any]]:
-    found = _get(api, "/assets/events", source_dag_id=PIPELINE, source_run_id=run_id, source_task_id=DECIDE)
+def _events(api: httpx.Client, run_id: str, task_id: str) -> list[dict[str, Any]]:
+    """The asset events task ``task_id`` of pipeline run ``run_id`` announced."""
+    found = _get(api, "/assets/events", source_dag_id=PIPELINE, source_run_id=run_id, source_task_id=task_id)
     return list(found["asset_events"])
 
 
@@ -75,13 +76,6 @@ def _pipeline_run(
     failed = [rid for rid, run in runs.items() if run["state"] != "success"]
     assert not failed, f"pipeline runs that failed (logs under {deployment.home.parent}): {failed}"
     return {rid: _xcom(api, PIPELINE, rid, DECIDE)["decision"] for rid in runs if rid not in earlier}
-
-
-def _import_events(api: httpx.Client, run_id: str) -> list[dict[str, Any]]:
-    found = _get(
-        api, "/assets/events", source_dag_id=PIPELINE, source_run_id=run_id, source_task_id="import_samples"
-    )
-    return list(found["asset_events"])
 
 
 def _started_by_imports(api: httpx.Client, pipeline_runs: set[str]) -> dict[str, list[dict[str, Any]]] | None:
@@ -152,14 +146,14 @@ def test_a_pass_triggers_the_export_and_a_rejection_does_not(
 
         # A pass announced the team task's accepted labels; a rejection announced nothing.
         for run_id in passed:
-            (event,) = _decision_events(api, run_id)
+            (event,) = _events(api, run_id, DECIDE)
             team_task = _xcom(api, PIPELINE, run_id, "create_team_task")["workforce_task_id"]
             assert event["uri"].endswith(f"/datasets/ds-images/workforce-tasks/{team_task}"), event
             assert (
                 event["extra"]["decision"] == "pass_all" and event["extra"]["workforce_task_id"] == team_task
             )
         for run_id in rejected:
-            assert _decision_events(api, run_id) == []
+            assert _events(api, run_id, DECIDE) == []
         # So the export ran for the passes only, and nothing is left queued that could start it again.
         assert set().union(*sources.values()) & rejected == set()
         queued = api.get(f"/dags/{EXPORT}/assets/queuedEvents")
@@ -175,7 +169,7 @@ def test_a_pass_triggers_the_export_and_a_rejection_does_not(
             timeout=RUN_TIMEOUT,
         )
         for run_id in decisions:
-            (event,) = _import_events(api, run_id)
+            (event,) = _events(api, run_id, "import_samples")
             imported = _xcom(api, PIPELINE, run_id, "import_samples")
             assert event["uri"].endswith("/datasets/ds-images"), event
             assert event["extra"]["import_task_id"] == imported["import_task_id"], (event, imported)
