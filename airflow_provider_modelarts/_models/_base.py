@@ -10,21 +10,20 @@ Two context keys change how a payload is read (``Model.model_validate(data, cont
     The data came back from the service: replies are read, not judged. Value rules (score range, shape
     geometry, name characters, ...) are skipped, unknown keys and enum values are kept, and a value that
     does not fit its field's type is kept as the raw JSON it was -- an item of a list or a mapping on its
-    own, so one odd sample never fails a whole sample-list read (see :func:`_read_leniently`).
+    own, so one odd sample never fails a whole sample-list read.
 
-Both are done with public pydantic API only: a ``wrap`` model validator, and
-:meth:`pydantic_core.ValidationError.from_exception_data` to report unknown keys next to the other errors of
-the same object, located at the key itself.
+How: value rules and enum fields read the context themselves (:func:`rule`, :func:`lenient_enum`); unknown
+keys and values kept raw are worked out from pydantic's errors by :mod:`._modes`, which
+:meth:`ModelArtsModel.model_validate` calls. No validator runs on every object.
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Final, Literal
+from functools import partial
+from typing import Any, Final, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -37,13 +36,17 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
-from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
+from pydantic.config import ExtraValues
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema, from_json
 
 from ._enums import describe_choices, parse_enum
+from ._modes import RULE_ERROR, UNKNOWN_FIELD, field_names, read_leniently, validate_strictly
 
 __all__ = [
     "RESPONSE_CONTEXT",
+    "RULE_ERROR",
     "STRICT_INPUT_CONTEXT",
+    "UNKNOWN_FIELD",
     "LenientEnumValidator",
     "ModelArtsModel",
     "OpenModelArtsModel",
@@ -60,12 +63,6 @@ STRICT_INPUT_CONTEXT: Final[Mapping[str, Any]] = {"strict_input": True}
 
 RESPONSE_CONTEXT: Final[Mapping[str, Any]] = {"lenient": True}
 """Validation context for service replies: no value rules; unknown keys, enum values and shapes are kept."""
-
-UNKNOWN_FIELD: Final = "unknown_field"
-"""``type`` of the pydantic error raised for an unknown key under ``strict_input``."""
-
-RULE_ERROR: Final = "modelarts_rule"
-"""``type`` of the pydantic errors raised by the documented value rules."""
 
 
 def is_strict_input(info: ValidationInfo) -> bool:
@@ -104,172 +101,104 @@ def rule(check: Callable[[Any], Any]) -> AfterValidator:
     return AfterValidator(apply)
 
 
-_KNOWN_KEYS: dict[type, frozenset[str]] = {}
-
-
-def _known_keys(cls: type[BaseModel]) -> frozenset[str]:
-    """Field names and aliases of ``cls``, computed once per class (a plain dict: looked up per object)."""
-    keys = _KNOWN_KEYS.get(cls)
-    if keys is None:
-        names = set(cls.model_fields)
-        aliases = {f.alias for f in cls.model_fields.values() if f.alias}
-        keys = _KNOWN_KEYS[cls] = frozenset(names | aliases)
-    return keys
-
-
-@functools.cache
-def _field_names(cls: type[BaseModel]) -> Mapping[str, str]:
-    """Input key (field name or alias) -> field name."""
-    names = {name: name for name in cls.model_fields}
-    names.update({f.alias: name for name, f in cls.model_fields.items() if f.alias})
-    return names
-
-
-def _hint(key: str, known: frozenset[str]) -> str:
-    # Compare "@modelarts:" keys by their suffix only: the shared prefix would make every pair look similar.
-    prefix = "@modelarts:" if key.startswith("@modelarts:") else ""
-    candidates = {k[len(prefix) :]: k for k in known if k.startswith(prefix)}
-    close = difflib.get_close_matches(key[len(prefix) :], sorted(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {candidates[close[0]]!r}?" if close else ""
-
-
-def _reraisable(error: ValidationError) -> Iterable[InitErrorDetails]:
-    """The line errors of ``error`` in the form :meth:`ValidationError.from_exception_data` takes back."""
-    for detail in error.errors(include_url=False):
-        ctx = detail.get("ctx")
-        if detail["type"] == RULE_ERROR and ctx and "field" in ctx:  # rule_error(field=...): keep both parts
-            kind = PydanticCustomError(RULE_ERROR, "{field}: {detail}", ctx)
-        else:  # the message is final already: no context, so nothing in it is read as a placeholder again
-            kind = PydanticCustomError(detail["type"], detail["msg"])
-        yield {"type": kind, "loc": detail["loc"], "input": detail["input"]}
-
-
-def _refuse_unknown_keys(
-    cls: type[ModelArtsModel], data: Any, handler: ModelWrapValidatorHandler[Any]
-) -> Any:
-    """Strict input: every key must be a field (or its alias); report the others with the object's errors."""
-    if not isinstance(data, Mapping):
-        return handler(data)
-    known = _known_keys(cls)
-    if known.issuperset(data):
-        return handler(data)
-    unknown = [key for key in data if key not in known and not cls._is_custom_key(key)]
-    if not unknown:
-        return handler(data)
-    errors: list[InitErrorDetails] = []
-    try:
-        handler(data)
-    except ValidationError as error:
-        errors.extend(_reraisable(error))
-    for key in unknown:
-        hint = _hint(key, known) if isinstance(key, str) else ""
-        kind = PydanticCustomError(UNKNOWN_FIELD, "unknown field{hint}", {"hint": hint})
-        where = key if isinstance(key, (str, int)) else repr(key)
-        errors.append({"type": kind, "loc": (where,), "input": data[key]})
-    raise ValidationError.from_exception_data(cls.__name__, errors)
-
-
-def _read_leniently(cls: type[ModelArtsModel], data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
-    """A reply: read what fits the model and keep the rest as the raw JSON it was.
-
-    Nested models read themselves the same way, so what reaches this object's errors is a value that does
-    not fit its field at all (a string where a number or an object belongs, a list item that is not an
-    object). Such an item of a list or a mapping is kept raw in place, any other such value replaces the
-    field's value; everything else is read normally. A non-object where this model belongs still fails:
-    the enclosing object (or the caller, for the top level) decides what to do with it.
-    """
-    try:
-        return handler(data)
-    except ValidationError as error:
-        if not isinstance(data, Mapping):
-            raise
-        whole: set[str] = set()
-        items: dict[str, set[Any]] = {}
-        for detail in error.errors(include_url=False, include_input=False):
-            loc = detail["loc"]
-            if not loc or loc[0] not in data:
-                raise  # a problem of the object as a whole
-            key, value = loc[0], data[loc[0]]
-            inner = loc[1] if len(loc) > 1 else None
-            if (isinstance(value, list) and isinstance(inner, int)) or (
-                isinstance(value, Mapping) and isinstance(inner, str) and inner in value
-            ):
-                items.setdefault(str(key), set()).add(inner)
-            else:
-                whole.add(str(key))
-    for key in whole:
-        items.pop(key, None)
-    readable = {key: value for key, value in data.items() if key not in whole}
-    for key, bad in items.items():
-        value = data[key]
-        if isinstance(value, list):
-            readable[key] = [item for i, item in enumerate(value) if i not in bad]
-        else:
-            readable[key] = {k: v for k, v in value.items() if k not in bad}
-    model = handler(readable)
-    names = _field_names(cls)
-    for key in whole:
-        setattr(model, names.get(key, key), data[key])
-    for key, bad in items.items():
-        value, name = data[key], names.get(key, key)
-        read = getattr(model, name)
-        if isinstance(value, list):
-            merged = list(read)
-            for i in sorted(bad):
-                merged.insert(i, value[i])
-            setattr(model, name, merged)
-        else:
-            setattr(model, name, {k: (v if k in bad else read[k]) for k, v in value.items()})
-    return model
-
-
 class ModelArtsModel(BaseModel):
     """Base of every ModelArts payload model.
 
     Fields use the spec's names; ``@modelarts:xxx`` keys are aliases of an ``xxx`` field (``@modelarts:from``
-    is ``from_``) and either spelling is accepted. ``extra="allow"`` keeps fields the service adds; user input
-    is validated with ``context=STRICT_INPUT_CONTEXT`` instead (see the module docstring). Serialise with
-    :func:`to_payload` (``by_alias=True, exclude_none=True``) to get exactly the documented JSON keys.
+    is ``from_``) and either spelling is accepted. ``extra="allow"`` keeps fields the service adds. The
+    validation context picks how a payload is read (module docstring); :meth:`model_validate` and
+    :meth:`model_validate_json` apply it, through :mod:`._modes`. Serialise with :func:`to_payload`
+    (``by_alias=True, exclude_none=True``) to get exactly the documented JSON keys.
     """
 
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
     @classmethod
-    def _is_custom_key(cls, key: Any) -> bool:
-        """Whether an unknown key is a user-defined attribute (allowed even in strict input)."""
-        return False
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        def validate(data: Any, extra: ExtraValues | None = extra) -> Any:
+            return super(ModelArtsModel, cls).model_validate(
+                data,
+                strict=strict,
+                extra=extra,
+                from_attributes=from_attributes,
+                context=context,
+                by_alias=by_alias,
+                by_name=by_name,
+            )
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _read_by_context(
-        cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
-    ) -> Any:
-        # Runs for every object of every payload (100,000 samples per operator run): the common path is a
-        # context lookup and the handler.
-        context = info.context
-        if context:
+        if context and extra is None:
             if context.get("strict_input"):
-                # The common case inline (no further call): a plain dict of known keys, one subset test.
-                if type(data) is dict and (_KNOWN_KEYS.get(cls) or _known_keys(cls)).issuperset(data):
-                    return handler(data)
-                return _refuse_unknown_keys(cls, data, handler)
+                return validate_strictly(partial(validate, extra="forbid"), cls, obj, cls.__name__)
             if context.get("lenient"):
-                return _read_leniently(cls, data, handler)
-        return handler(data)
+                return read_leniently(cls, obj, validate)
+        return validate(obj)
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        options: dict[str, Any] = {
+            "strict": strict,
+            "context": context,
+            "by_alias": by_alias,
+            "by_name": by_name,
+        }
+        if not (context and extra is None and (context.get("strict_input") or context.get("lenient"))):
+            return super().model_validate_json(json_data, extra=extra, **options)
+        try:  # the common case: the JSON fits
+            return super().model_validate_json(
+                json_data, extra="forbid" if context.get("strict_input") else None, **options
+            )
+        except ValidationError as error:
+            if any(detail["type"] == "json_invalid" for detail in error.errors(include_url=False)):
+                raise  # not JSON (or absurdly deep): pydantic's own error says so
+            return cls.model_validate(from_json(json_data), **options)
 
 
 class OpenModelArtsModel(ModelArtsModel):
     """A key-value model to which users add their own keys (label attributes, sample metadata).
 
-    Custom keys are always allowed; only undocumented ``@modelarts:`` keys are refused under
-    ``strict_input``: the pages call those "default attributes" of the service, and a typo there silently
-    loses a built-in attribute.
+    Custom keys are always allowed; only undocumented ``@modelarts:`` keys are refused in user input: the
+    pages call those "default attributes" of the service, and a typo there silently loses a built-in
+    attribute. User input is validated with ``extra="forbid"`` (see :mod:`._modes`), so in that case this
+    model takes its custom keys out before validation and adds them to the result.
     """
 
+    @model_validator(mode="wrap")
     @classmethod
-    def _is_custom_key(cls, key: Any) -> bool:
-        # A non-string key is let through here: pydantic itself reports it ("keys must be strings").
-        return not isinstance(key, str) or not key.startswith("@modelarts:")
+    def _keep_custom_keys(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        if not is_strict_input(info) or not isinstance(data, Mapping):
+            return handler(data)
+        names = field_names(cls)
+        custom = {
+            key: value
+            for key, value in data.items()
+            if key not in names and isinstance(key, str) and not key.startswith("@modelarts:")
+        }
+        if not custom:
+            return handler(data)
+        model = handler({key: value for key, value in data.items() if key not in custom})
+        fields = {name: getattr(model, name) for name in model.model_fields_set}
+        return cls.model_construct(model.model_fields_set, **fields, **custom)
 
 
 def lenient_enum(enum_cls: type[Enum]) -> LenientEnumValidator:
