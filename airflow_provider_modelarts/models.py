@@ -14,7 +14,7 @@ How strictly data is checked depends on where it comes from:
 * ``model_validate(data, context=STRICT_INPUT_CONTEXT)`` / :func:`parse_sample`: user input. Also rejects
   unknown keys ("did you mean ...") and enum values the pages do not list. ``parse_sample`` turns errors into
   :class:`SampleValidationError` naming the sample and the field ("sample #3 ('cat.jpg'): labels[0].score:
-  must be between 0 and 1").
+  must be between 0 and 1"); :func:`parse_samples` does the same for many samples in one pydantic call.
 * ``model_validate(data, context=RESPONSE_CONTEXT)`` (or :func:`parse_response`): service replies are read,
   not judged. No value rules; unknown keys and undocumented enum values are kept, numbers sent as strings
   are read as numbers, and a value that fits no field type (an object where the pages promise a list, an
@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # loaded on first use, by __getattr__ below
         SampleProblem,
         SampleValidationError,
         parse_sample,
+        parse_samples,
         to_payload,
     )
     from ._models._reads import (
@@ -213,6 +214,7 @@ __all__ = [
     "WorkforcesConfigRequest",
     "parse_response",
     "parse_sample",
+    "parse_samples",
     "to_payload",
 ]
 

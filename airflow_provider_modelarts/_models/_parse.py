@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from functools import partial
+from typing import Any, Final, NamedTuple, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
@@ -17,6 +18,7 @@ from pydantic_core import ErrorDetails
 from .._text import quote
 from ..errors import ModelArtsError
 from ._base import RULE_ERROR, STRICT_INPUT_CONTEXT
+from ._modes import validate_strictly
 from ._sendable import MAX_DEPTH, plainly_sendable, unsendable
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "SerializedSample",
     "format_loc",
     "parse_sample",
+    "parse_samples",
     "problems_from_error",
     "request_json",
     "serialize_sample",
@@ -57,15 +60,15 @@ _SHORT_MESSAGES: Final[dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class SerializedSample:
+class SerializedSample(NamedTuple):
     """A sample already validated by :func:`parse_sample` and serialised once, to its documented JSON.
 
     A bulk run validates every sample before sending any (``on_invalid="fail"`` sends nothing if one is
     bad). Keeping 100,000 parsed model trees between the two passes makes the interpreter's cyclic garbage
     collector walk them again and again (measured: 4x the cost of validation itself); their JSON bytes are
-    one flat object each, which the collector never looks at. The request builders put ``json`` into the
-    batch body as it is.
+    one flat object each, and a tuple of bytes and text is one the collector stops tracking at its first
+    look (a class instance, even with slots, it would walk at every full collection). The request builders
+    put ``json`` into the batch body as it is.
     """
 
     json: bytes
@@ -216,13 +219,88 @@ def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> 
             raise SampleValidationError([problem])
     model = _validate(model_cls, raw, data, index)
     if not plainly_sendable(data):
-        sent = data
-        if isinstance(data.get("data"), _BINARY):
-            sent = {**data, "data": getattr(model, "data", None)}  # the base64 text the model made of them
-        found = unsendable(sent)
-        if found is not None:
-            raise SampleValidationError([SampleProblem(index, _sample_name(raw), *found)])
+        _refuse_unsendable(model, raw, data, index)
     return model
+
+
+def parse_samples(model_cls: type[M], items: Sequence[tuple[int, Any]]) -> list[M | SampleValidationError]:
+    """:func:`parse_sample` of many samples, ``(index, raw)`` each: the model or the sample's error, in order.
+
+    Plain dicts (the common case) are validated in one pydantic call, then their JSON check runs in one walk
+    over all of them; only when that call finds a problem are the samples it did not blame validated again,
+    in a second call. Anything else, and a batch whose nesting is absurd, goes through :func:`parse_sample`.
+    """
+    results: list[M | SampleValidationError] = []
+    plain = [raw for _, raw in items if type(raw) is dict]
+    if len(plain) < len(items):
+        return [_parse_one(model_cls, raw, index) for index, raw in items]
+    try:
+        models = _validate_many(model_cls, plain)
+    except ValidationError as error:
+        blamed: dict[int, list[ErrorDetails]] = {}
+        for detail in error.errors(include_url=False, include_input=False):
+            position = detail["loc"][0] if detail["loc"] else None
+            if not isinstance(position, int):  # not about one sample: let each sample speak for itself
+                return [_parse_one(model_cls, raw, index) for index, raw in items]
+            blamed.setdefault(position, []).append({**detail, "loc": detail["loc"][1:]})
+        fine = [raw for position, raw in enumerate(plain) if position not in blamed]
+        try:
+            valid = iter(_validate_many(model_cls, fine))
+        except (ValidationError, RecursionError):
+            return [_parse_one(model_cls, raw, index) for index, raw in items]
+        for position, (index, raw) in enumerate(items):
+            if position in blamed:
+                name = _sample_name(raw)
+                results.append(SampleValidationError([_problem(index, name, d) for d in blamed[position]]))
+            else:
+                results.append(next(valid))
+        return _sendable_or_not(results, items)
+    except RecursionError:
+        return [_parse_one(model_cls, raw, index) for index, raw in items]
+    return _sendable_or_not(list(models), items)
+
+
+def _validate_many(model_cls: type[M], plain: list[dict[str, Any]]) -> list[M]:
+    adapter = _list_adapter(model_cls)
+    validate = partial(adapter.validate_python, extra="forbid", context=_STRICT_CONTEXT)
+    return validate_strictly(validate, model_cls, plain, model_cls.__name__)
+
+
+@functools.cache
+def _list_adapter(model_cls: type[BaseModel]) -> TypeAdapter[Any]:
+    return TypeAdapter(list[model_cls])  # type: ignore[valid-type]
+
+
+def _sendable_or_not(
+    results: list[M | SampleValidationError], items: Sequence[tuple[int, Any]]
+) -> list[M | SampleValidationError]:
+    """The models whose data a JSON body cannot carry unchanged become their sample's error."""
+    if plainly_sendable([raw for _, raw in items], depth=-1):
+        return results
+    for position, (index, raw) in enumerate(items):
+        model = results[position]
+        if not isinstance(model, SampleValidationError) and not plainly_sendable(raw):
+            try:
+                _refuse_unsendable(model, raw, raw, index)
+            except SampleValidationError as error:
+                results[position] = error
+    return results
+
+
+def _parse_one(model_cls: type[M], raw: Any, index: int) -> M | SampleValidationError:
+    try:
+        return parse_sample(model_cls, raw, index)
+    except SampleValidationError as error:
+        return error
+
+
+def _refuse_unsendable(model: BaseModel, raw: Any, data: Mapping[str, Any], index: int) -> None:
+    sent = data
+    if isinstance(data.get("data"), _BINARY):
+        sent = {**data, "data": getattr(model, "data", None)}  # the base64 text the model made of them
+    found = unsendable(sent)
+    if found is not None:
+        raise SampleValidationError([SampleProblem(index, _sample_name(raw), *found)])
 
 
 def _validate(model_cls: type[M], raw: Any, data: Any, index: int) -> M:

@@ -32,16 +32,17 @@ gives up somewhere past 200, and Airflow's template walks recurse, so anything c
 NON_FINITE_MESSAGE: Final = "NaN or infinite numbers cannot be sent as JSON"
 
 
-def plainly_sendable(value: Any) -> bool:
+def plainly_sendable(value: Any, depth: int = 0) -> bool:
     """Fast check, building no paths, that ``value`` is plain JSON within the depth limit.
 
     The common case of :func:`unsendable` (which names the field, and runs only when this says no).
     Scalars are checked in place; only containers go on the stack. Anything unusual (non-ASCII text,
-    subclasses, non-dict mappings) answers False and is left to the slow walk to judge.
+    subclasses, non-dict mappings) answers False and is left to the slow walk to judge. ``depth`` is the
+    level ``value`` sits at: -1 checks a list of samples in one walk.
     """
     if type(value) is not dict and type(value) is not list:
         return False
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[Any, int]] = [(value, depth)]
     pop, push = stack.pop, stack.append
     while stack:
         container, depth = pop()

@@ -1,8 +1,9 @@
 """Guards of the bulk hot path that count work instead of timing it (timing lives in ``bench/``).
 
-An in-memory list of N samples is validated N times and serialised N times (once each, however many batches
-and passes), the whole run builds one client, and each batch is one request. A refactor that validates twice
-or builds a client per batch fails here, on any machine, whatever its speed.
+An in-memory list of N samples is validated once each, ``CHUNK`` to a call of the models, and serialised
+N times (once each, however many batches and passes), the whole run builds one client, and each batch is
+one request. A refactor that validates twice, one sample at a time, or builds a client per batch fails
+here, on any machine, whatever its speed.
 """
 
 from __future__ import annotations
@@ -22,17 +23,27 @@ from unit.hooks._helpers import DATASETS_URL, aksk_conn, set_conn
 
 COUNT = 250  # three batches of 100, the last one short
 
+# Each sample validated once, validation.CHUNK to a call of the models (no sample on its own, no per-sample
+# Python loop around pydantic): 8 calls of 32 for 250 samples.
+ONCE_EACH = {"validated": COUNT, "validation_calls": -(-COUNT // validation.CHUNK), "one_by_one": 0}
+
 
 @pytest.fixture
 def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Counts validations, serialisations and clients built during one operator run."""
-    counts = {"validated": 0, "serialised": 0, "clients": 0}
-    real_parse, real_serialize = validation.parse_sample, validation.serialize_sample
+    counts = {"validated": 0, "validation_calls": 0, "one_by_one": 0, "serialised": 0, "clients": 0}
+    real_parse, real_many = validation.parse_sample, validation.parse_samples
+    real_serialize = validation.serialize_sample
     real_init = AsyncModelArtsClient.__init__
 
     def parse_sample(*args: Any, **kwargs: Any) -> Any:
-        counts["validated"] += 1
+        counts["one_by_one"] += 1
         return real_parse(*args, **kwargs)
+
+    def parse_samples(model_cls: Any, items: Any) -> Any:
+        counts["validation_calls"] += 1
+        counts["validated"] += len(items)
+        return real_many(model_cls, items)
 
     def serialize_sample(*args: Any, **kwargs: Any) -> Any:
         counts["serialised"] += 1
@@ -43,6 +54,7 @@ def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         real_init(self, **kwargs)
 
     monkeypatch.setattr(validation, "parse_sample", parse_sample)
+    monkeypatch.setattr(validation, "parse_samples", parse_samples)
     monkeypatch.setattr(validation, "serialize_sample", serialize_sample)
     monkeypatch.setattr(AsyncModelArtsClient, "__init__", init)
     set_conn(monkeypatch, aksk_conn())
@@ -61,7 +73,7 @@ def test_adding_samples_validates_and_serialises_each_sample_once_with_one_clien
     samples = [{"name": f"s{i}.jpg", "sample_type": 0, "data": "aGk="} for i in range(COUNT)]
     result = AddSamplesOperator(task_id="add", dataset_id="d1", samples=samples).execute(context={})
     assert result["added"] == COUNT and result["batches"] == 3
-    assert work == {"validated": COUNT, "serialised": COUNT, "clients": 1}
+    assert work == {**ONCE_EACH, "serialised": COUNT, "clients": 1}
     assert route.call_count == 3  # one request per batch
 
 
@@ -75,5 +87,5 @@ def test_updating_labels_validates_and_serialises_each_sample_once_with_one_clie
     samples = [{"sample_id": f"{i:032x}", "labels": [{"name": "cat", "type": 0}]} for i in range(COUNT)]
     result = UpdateLabelsOperator(task_id="update", dataset_id="d1", samples=samples).execute(context={})
     assert result["updated"] == COUNT and result["batches"] == 3
-    assert work == {"validated": COUNT, "serialised": COUNT, "clients": 1}
+    assert work == {**ONCE_EACH, "serialised": COUNT, "clients": 1}
     assert route.call_count == 3
