@@ -19,12 +19,13 @@ from .._text import quote
 from ..errors import ModelArtsError
 from ._base import RULE_ERROR, STRICT_INPUT_CONTEXT
 from ._modes import validate_strictly
-from ._sendable import MAX_DEPTH, plainly_sendable, unsendable
+from ._sendable import MAX_DEPTH, unsendable
 
 __all__ = [
     "SampleProblem",
     "SampleValidationError",
     "SerializedSample",
+    "Valid",
     "format_loc",
     "parse_sample",
     "parse_samples",
@@ -189,6 +190,13 @@ _STRICT_CONTEXT: Final[dict[str, Any]] = dict(STRICT_INPUT_CONTEXT)
 _BINARY: Final = (bytes, bytearray, memoryview)
 
 
+class Valid(NamedTuple):
+    """A sample that passed :func:`parse_samples`: its model and the JSON a request will carry."""
+
+    model: Any
+    json: bytes
+
+
 def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> M:
     """Validate one user-written sample strictly (unknown keys and undocumented options are errors).
 
@@ -202,67 +210,99 @@ def parse_sample(model_cls: type[M], raw: M | Mapping[str, Any], index: int) -> 
     with ``model_construct`` or changed after construction, and were not checked for unknown keys. Raises
     :class:`SampleValidationError` naming the sample by its ``index`` and its ``name`` / ``sample_id``.
     """
-    data: Any = raw
-    if type(raw) is not dict:  # exact type first: isinstance against pydantic's ABC metaclass is slow
-        if isinstance(raw, BaseModel):
-            try:
-                # Extra keys included; no warnings: a constructed instance may hold dicts where models
-                # belong, and the validation below reports what is wrong with them.
-                data = raw.model_dump(by_alias=True, exclude_unset=True, warnings=False)
-            except (RecursionError, ValueError) as exc:  # pydantic gives up on absurd nesting
-                problem = SampleProblem(index, _sample_name(raw), "", _dump_failure(exc))
-                raise SampleValidationError([problem]) from None
-        elif not isinstance(raw, Mapping):
-            problem = SampleProblem(
-                index, None, "", f"must be an object (a mapping), not {type(raw).__name__}"
-            )
-            raise SampleValidationError([problem])
-    model = _validate(model_cls, raw, data, index)
-    if not plainly_sendable(data):
-        _refuse_unsendable(model, raw, data, index)
-    return model
+    (result,) = parse_samples(model_cls, [(index, raw)])
+    if isinstance(result, SampleValidationError):
+        raise result
+    return result.model
 
 
-def parse_samples(model_cls: type[M], items: Sequence[tuple[int, Any]]) -> list[M | SampleValidationError]:
-    """:func:`parse_sample` of many samples, ``(index, raw)`` each: the model or the sample's error, in order.
+def parse_samples(
+    model_cls: type[BaseModel], items: Sequence[tuple[int, Any]]
+) -> list[Valid | SampleValidationError]:
+    """:func:`parse_sample` of many ``(index, raw)`` samples, in order: each one's model and request JSON,
+    or its error.
 
-    Plain dicts (the common case) are validated in one pydantic call, then their JSON check runs in one walk
-    over all of them; only when that call finds a problem are the samples it did not blame validated again,
-    in a second call. Anything else, and a batch whose nesting is absurd, goes through :func:`parse_sample`.
+    The samples are validated in one pydantic call; only when that call blames some of them are the others
+    validated again, in a second call. The JSON check rides on serialising each model, which a request needs
+    anyway: pydantic refuses lone surrogates and unknown objects there, and writes NaN / infinity as bare
+    tokens; custom keys, the one place anything else could hide, are checked where they enter
+    (:class:`~._base.OpenModelArtsModel`). Only a sample that trips one of these is walked, to name the field.
     """
-    results: list[M | SampleValidationError] = []
-    plain = [raw for _, raw in items if type(raw) is dict]
-    if len(plain) < len(items):
-        return [_parse_one(model_cls, raw, index) for index, raw in items]
-    try:
-        models = _validate_many(model_cls, plain)
-    except ValidationError as error:
-        blamed: dict[int, list[ErrorDetails]] = {}
-        for detail in error.errors(include_url=False, include_input=False):
-            position = detail["loc"][0] if detail["loc"] else None
-            if not isinstance(position, int):  # not about one sample: let each sample speak for itself
-                return [_parse_one(model_cls, raw, index) for index, raw in items]
-            blamed.setdefault(position, []).append({**detail, "loc": detail["loc"][1:]})
-        fine = [raw for position, raw in enumerate(plain) if position not in blamed]
+    if any(type(raw) is not dict for _, raw in items):
+        results: list[Valid | SampleValidationError | None] = []
+        plain: list[tuple[int, Any]] = []
+        for index, raw in items:
+            try:
+                plain.append((index, _plain_data(raw, index)))
+                results.append(None)
+            except SampleValidationError as error:
+                results.append(error)
+        checked = iter(parse_samples(model_cls, plain))
+        return [next(checked) if result is None else result for result in results]
+    out: list[Valid | SampleValidationError] = []
+    for (index, data), model in zip(items, _validated(model_cls, items), strict=True):
+        if type(model) is SampleValidationError:
+            out.append(model)
+            continue
         try:
-            valid = iter(_validate_many(model_cls, fine))
-        except (ValidationError, RecursionError):
-            return [_parse_one(model_cls, raw, index) for index, raw in items]
-        for position, (index, raw) in enumerate(items):
-            if position in blamed:
-                name = _sample_name(raw)
-                results.append(SampleValidationError([_problem(index, name, d) for d in blamed[position]]))
-            else:
-                results.append(next(valid))
-        return _sendable_or_not(results, items)
-    except RecursionError:
-        return [_parse_one(model_cls, raw, index) for index, raw in items]
-    return _sendable_or_not(list(models), items)
+            json = request_json(model)
+        except (ValueError, RecursionError) as exc:  # pydantic's serialisation error is a ValueError
+            out.append(_unsendable(model, data, index, exc))
+            continue
+        # A non-finite number (or only text that spells one: the walk decides) is written as a bare token.
+        out.append(
+            _unsendable(model, data, index, json)
+            if b"NaN" in json or b"Infinity" in json
+            else Valid(model, json)
+        )
+    return out
 
 
-def _validate_many(model_cls: type[M], plain: list[dict[str, Any]]) -> list[M]:
-    adapter = _list_adapter(model_cls)
-    validate = partial(adapter.validate_python, extra="forbid", context=_STRICT_CONTEXT)
+def _plain_data(raw: Any, index: int) -> Any:
+    """The sample as the mapping it was written as (a model instance dumped, extra keys and all)."""
+    if type(raw) is dict:  # exact type first: isinstance against pydantic's ABC metaclass is slow
+        return raw
+    if isinstance(raw, BaseModel):
+        try:
+            # No warnings: a constructed instance may hold dicts where models belong; validation says so.
+            return raw.model_dump(by_alias=True, exclude_unset=True, warnings=False)
+        except (RecursionError, ValueError) as exc:  # pydantic gives up on absurd nesting
+            raise SampleValidationError(
+                [SampleProblem(index, _sample_name(raw), "", _dump_failure(exc))]
+            ) from None
+    if not isinstance(raw, Mapping):
+        problem = SampleProblem(index, None, "", f"must be an object (a mapping), not {type(raw).__name__}")
+        raise SampleValidationError([problem])
+    return raw
+
+
+def _validated(model_cls: type[BaseModel], plain: Sequence[tuple[int, Any]]) -> list[Any]:
+    """Each sample's model or :class:`SampleValidationError`: one pydantic call, two if one is refused."""
+    if len(plain) > 1:
+        try:
+            return _validate_many(model_cls, [data for _, data in plain])
+        except ValidationError as error:
+            blamed: dict[int, list[ErrorDetails]] = {}
+            for detail in error.errors(include_url=False, include_input=False):
+                position = detail["loc"][0] if detail["loc"] else None
+                if not isinstance(position, int):  # not about one sample: each sample on its own says
+                    return [_validate_one(model_cls, data, index) for index, data in plain]
+                blamed.setdefault(position, []).append({**detail, "loc": detail["loc"][1:]})
+            fine = [item for position, item in enumerate(plain) if position not in blamed]
+            valid = iter(_validated(model_cls, fine))
+            return [
+                SampleValidationError([_problem(index, _sample_name(data), d) for d in blamed[position]])
+                if position in blamed
+                else next(valid)
+                for position, (index, data) in enumerate(plain)
+            ]
+        except RecursionError:
+            pass
+    return [_validate_one(model_cls, data, index) for index, data in plain]
+
+
+def _validate_many(model_cls: type[BaseModel], plain: list[Any]) -> list[Any]:
+    validate = partial(_list_adapter(model_cls).validate_python, extra="forbid", context=_STRICT_CONTEXT)
     return validate_strictly(validate, model_cls, plain, model_cls.__name__)
 
 
@@ -271,47 +311,31 @@ def _list_adapter(model_cls: type[BaseModel]) -> TypeAdapter[Any]:
     return TypeAdapter(list[model_cls])  # type: ignore[valid-type]
 
 
-def _sendable_or_not(
-    results: list[M | SampleValidationError], items: Sequence[tuple[int, Any]]
-) -> list[M | SampleValidationError]:
-    """The models whose data a JSON body cannot carry unchanged become their sample's error."""
-    if plainly_sendable([raw for _, raw in items], depth=-1):
-        return results
-    for position, (index, raw) in enumerate(items):
-        model = results[position]
-        if not isinstance(model, SampleValidationError) and not plainly_sendable(raw):
-            try:
-                _refuse_unsendable(model, raw, raw, index)
-            except SampleValidationError as error:
-                results[position] = error
-    return results
-
-
-def _parse_one(model_cls: type[M], raw: Any, index: int) -> M | SampleValidationError:
+def _validate_one(model_cls: type[BaseModel], data: Any, index: int) -> Any:
     try:
-        return parse_sample(model_cls, raw, index)
-    except SampleValidationError as error:
-        return error
+        return model_cls.model_validate(data, context=_STRICT_CONTEXT)
+    except ValidationError as error:
+        return SampleValidationError(problems_from_error(error, index, _sample_name(data)))
+    except RecursionError:
+        problem = SampleProblem(index, _sample_name(data), "", f"is nested more than {MAX_DEPTH} levels deep")
+        return SampleValidationError([problem])
 
 
-def _refuse_unsendable(model: BaseModel, raw: Any, data: Mapping[str, Any], index: int) -> None:
+def _unsendable(
+    model: BaseModel, data: Mapping[str, Any], index: int, json_or_failure: bytes | BaseException
+) -> Valid | SampleValidationError:
+    """The field that keeps a request's JSON from carrying ``data`` as given (serialising it failed, or its
+    JSON holds a NaN / infinity token), or ``model`` after all when nothing does."""
     sent = data
     if isinstance(data.get("data"), _BINARY):
         sent = {**data, "data": getattr(model, "data", None)}  # the base64 text the model made of them
     found = unsendable(sent)
     if found is not None:
-        raise SampleValidationError([SampleProblem(index, _sample_name(raw), *found)])
-
-
-def _validate(model_cls: type[M], raw: Any, data: Any, index: int) -> M:
-    """The models' strict validation, its errors turned into problems that name the sample."""
-    try:
-        return model_cls.model_validate(data, context=_STRICT_CONTEXT)
-    except ValidationError as error:
-        raise SampleValidationError(problems_from_error(error, index, _sample_name(raw))) from None
-    except RecursionError:
-        problem = SampleProblem(index, _sample_name(raw), "", f"is nested more than {MAX_DEPTH} levels deep")
-        raise SampleValidationError([problem]) from None
+        return SampleValidationError([SampleProblem(index, _sample_name(data), *found)])
+    if isinstance(json_or_failure, bytes):
+        return Valid(model, json_or_failure)
+    reason = f"cannot be written as JSON ({type(json_or_failure).__name__})"
+    return SampleValidationError([SampleProblem(index, _sample_name(data), "", reason)])
 
 
 def _dump_failure(exc: BaseException) -> str:

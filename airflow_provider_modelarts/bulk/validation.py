@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from airflow_provider_modelarts._models._parse import SerializedSample, format_loc, serialize_sample
+from airflow_provider_modelarts._models._parse import SerializedSample, Valid, format_loc
 from airflow_provider_modelarts.bulk.checks import Problem, RunRefused, SampleCheck
 from airflow_provider_modelarts.bulk.planning import BatchPlanner, ItemRef, payload_size
 from airflow_provider_modelarts.bulk.sources import BadRecord, FileRef, ListSource, Source
@@ -28,7 +28,6 @@ from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     SampleProblem,
     SampleValidationError,
-    parse_sample,
     parse_samples,
 )
 
@@ -43,6 +42,8 @@ __all__ = [
     "fill_default",
     "parse_option",
 ]
+
+NO_PROBLEMS: list[Problem] = []  # shared, never changed: a valid sample's (one list less per sample)
 
 #: Lines of problems quoted in an exception message (all of them, capped at 100, are in the log).
 MESSAGE_LINES = 20
@@ -113,18 +114,21 @@ class Validator:
         # Only a model with a ``data`` field can carry payload, so label updates skip the size lookup.
         self._sized = "data" in getattr(model_cls, "model_fields", {"data": None})
 
-    def parse(self, index: int, raw: Any) -> tuple[Any, str | None, list[Problem]]:
-        """Validate one raw sample: (model or None, name/id for reports, problems of the model itself).
+    def parse(self, index: int, raw: Any) -> tuple[Valid | None, str | None, list[Problem]]:
+        """Validate one raw sample: (model and its request JSON, or None; name/id for reports; problems of
+        the model itself).
 
         The models own validation, including whether the sample can be sent as JSON unchanged (no NaN, lone
         surrogates, arbitrary objects or absurd nesting), so nothing here can crash a batch later.
         """
         return self.parse_many([(index, raw)])[0]
 
-    def parse_many(self, items: Sequence[tuple[int, Any]]) -> list[tuple[Any, str | None, list[Problem]]]:
+    def parse_many(
+        self, items: Sequence[tuple[int, Any]]
+    ) -> list[tuple[Valid | None, str | None, list[Problem]]]:
         """:meth:`parse` of each ``(index, raw)``, in order; the samples validate in one call of the models
         (:func:`~airflow_provider_modelarts.models.parse_samples`)."""
-        results: list[tuple[Any, str | None, list[Problem]] | None] = []
+        results: list[tuple[Valid | None, str | None, list[Problem]] | None] = []
         ready: list[tuple[int, Any]] = []
         for index, raw in items:
             early = self._early_problem(raw)
@@ -155,18 +159,16 @@ class Validator:
 
     def _parse_alone(self, index: int, raw: Any) -> Any:
         try:
-            return parse_sample(self.model_cls, raw, index)
-        except SampleValidationError as exc:
-            return exc
+            return parse_samples(self.model_cls, [(index, raw)])[0]
         except Exception as exc:  # still this sample's problem, never the run's
             return SampleValidationError(
                 [SampleProblem(index, None, "", f"cannot be validated ({type(exc).__name__}: {exc})")]
             )
 
-    def _outcome(self, raw: Any, parsed: Any) -> tuple[Any, str | None, list[Problem]]:
+    def _outcome(self, raw: Any, parsed: Any) -> tuple[Valid | None, str | None, list[Problem]]:
         if isinstance(parsed, SampleValidationError):
             return None, self._raw_key(raw), [Problem(p.field, p.message) for p in parsed.problems]
-        return parsed, getattr(parsed, self.key_field, None), []
+        return parsed, getattr(parsed.model, self.key_field, None), NO_PROBLEMS
 
     def validate(self, source: Source, tally: BulkTally, planner: BatchPlanner) -> ValidationReport:
         """The validation pass, run again if a check asks for it (names / ids that may repeat)."""
@@ -182,49 +184,51 @@ class Validator:
         report = ValidationReport(tally=tally)
         models: list[SerializedSample | None] | None = [] if isinstance(source, ListSource) else None
         sizes = array("q")  # payload size of each kept model (list sources), so pass 2 need not recompute
-        for index, raw, (model, key, problems) in self._parsed(source):
-            tally.total += 1
-            if model is not None:
-                problems = self._run_checks(index, key, model)
-            if problems:
-                report.invalid.add(index)
-                tally.invalid += 1
-                for problem in problems:
-                    tally.add_problem(index, key, problem.field, problem.message)
+        for chunk in self._chunks(source):
+            tally.total += len(chunk)
+            for (index, raw), (valid, key, problems) in zip(chunk, self.parse_many(chunk), strict=True):
+                if valid is not None:
+                    problems = self._run_checks(index, key, valid.model)
+                if problems:
+                    report.invalid.add(index)
+                    tally.invalid += 1
+                    for problem in problems:
+                        tally.add_problem(index, key, problem.field, problem.message)
+                    if models is not None:
+                        models.append(None)
+                    continue
+                if isinstance(raw, FileRef):
+                    size = raw.encoded_size()
+                else:
+                    size = payload_size(valid.model) if self._sized else 0  # type: ignore[union-attr]
+                planner.add(size)
+                tally.to_send += 1
                 if models is not None:
-                    models.append(None)
-                continue
-            if isinstance(raw, FileRef):
-                size = raw.encoded_size()
-            else:
-                size = payload_size(model) if self._sized else 0
-            planner.add(size)
-            tally.to_send += 1
-            if models is not None:
-                models.append(serialize_sample(model, key))
-                sizes.append(size)
+                    models.append(SerializedSample(valid.json, key))  # type: ignore[union-attr]
+                    sizes.append(size)
         tally.planned_batches = planner.batches
         report.models = models
         report.sizes = sizes if models is not None else None
         return report
 
-    def _parsed(self, source: Source) -> Iterator[tuple[int, Any, tuple[Any, str | None, list[Problem]]]]:
-        """``(index, raw, parse result)`` of each sample of ``source``, validated :data:`CHUNK` at a time."""
+    @staticmethod
+    def _chunks(source: Source) -> Iterator[list[tuple[int, Any]]]:
+        """``source``'s ``(index, raw)`` samples, :data:`CHUNK` at a time (one call of the models each)."""
         chunk: list[tuple[int, Any]] = []
         for item in source:
             chunk.append(item)
             if len(chunk) == CHUNK:
-                yield from ((i, r, p) for (i, r), p in zip(chunk, self.parse_many(chunk), strict=True))
+                yield chunk
                 chunk = []
         if chunk:
-            yield from ((i, r, p) for (i, r), p in zip(chunk, self.parse_many(chunk), strict=True))
+            yield chunk
 
     def _run_checks(self, index: int, key: str | None, model: Any) -> list[Problem]:
         for check in self.checks:
             problems = check.check(index, key, model)
             if problems:
                 return problems
-        return []
+        return NO_PROBLEMS
 
     def conclude(self, report: ValidationReport, *, on_invalid: str, log: logging.Logger) -> None:
         """Report invalid samples (refusing the run if ``on_invalid="fail"``), then let each check judge."""
@@ -271,15 +275,15 @@ class Validator:
                     raw = raw.read_sample()
                 except OSError as exc:
                     raw = FileRef(raw.path, raw.name, 0, None, ("file", f"cannot read {raw.path}: {exc}"))
-            model, key, problems = self.parse(index, raw)
-            if problems:
+            valid, key, problems = self.parse(index, raw)
+            if valid is None:
                 tally.invalid += 1
                 tally.to_send -= 1
                 for problem in problems:
                     tally.add_problem(index, key, problem.field, problem.message)
                 log.warning("Sample #%s changed since validation and is now invalid; not sent.", index)
                 continue
-            yield ItemRef(index, key), model, payload_size(model)
+            yield ItemRef(index, key), SerializedSample(valid.json, key), payload_size(valid.model)
 
     def _raw_key(self, raw: Any) -> str | None:
         value = raw.get(self.key_field) if isinstance(raw, Mapping) else getattr(raw, self.key_field, None)

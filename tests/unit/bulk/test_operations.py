@@ -15,6 +15,7 @@ import httpx
 import pytest
 import respx
 
+from airflow_provider_modelarts._models import _parse
 from airflow_provider_modelarts.bulk import validation
 from airflow_provider_modelarts.client import AsyncModelArtsClient
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
@@ -25,37 +26,31 @@ COUNT = 250  # three batches of 100, the last one short
 
 # Each sample validated once, validation.CHUNK to a call of the models (no sample on its own, no per-sample
 # Python loop around pydantic): 8 calls of 32 for 250 samples.
-ONCE_EACH = {"validated": COUNT, "validation_calls": -(-COUNT // validation.CHUNK), "one_by_one": 0}
+ONCE_EACH = {"validated": COUNT, "validation_calls": -(-COUNT // validation.CHUNK)}
 
 
 @pytest.fixture
 def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Counts validations, serialisations and clients built during one operator run."""
-    counts = {"validated": 0, "validation_calls": 0, "one_by_one": 0, "serialised": 0, "clients": 0}
-    real_parse, real_many = validation.parse_sample, validation.parse_samples
-    real_serialize = validation.serialize_sample
+    counts = {"validated": 0, "validation_calls": 0, "serialised": 0, "clients": 0}
+    real_many, real_json = validation.parse_samples, _parse.request_json
     real_init = AsyncModelArtsClient.__init__
-
-    def parse_sample(*args: Any, **kwargs: Any) -> Any:
-        counts["one_by_one"] += 1
-        return real_parse(*args, **kwargs)
 
     def parse_samples(model_cls: Any, items: Any) -> Any:
         counts["validation_calls"] += 1
         counts["validated"] += len(items)
         return real_many(model_cls, items)
 
-    def serialize_sample(*args: Any, **kwargs: Any) -> Any:
+    def request_json(*args: Any, **kwargs: Any) -> Any:
         counts["serialised"] += 1
-        return real_serialize(*args, **kwargs)
+        return real_json(*args, **kwargs)
 
     def init(self: AsyncModelArtsClient, **kwargs: Any) -> None:
         counts["clients"] += 1
         real_init(self, **kwargs)
 
-    monkeypatch.setattr(validation, "parse_sample", parse_sample)
     monkeypatch.setattr(validation, "parse_samples", parse_samples)
-    monkeypatch.setattr(validation, "serialize_sample", serialize_sample)
+    monkeypatch.setattr(_parse, "request_json", request_json)
     monkeypatch.setattr(AsyncModelArtsClient, "__init__", init)
     set_conn(monkeypatch, aksk_conn())
     return counts
