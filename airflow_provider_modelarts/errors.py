@@ -20,16 +20,22 @@ The HTTP status decides first (:func:`classify`), because the error-code table r
 * A status below 400 that still reaches the mapping (a redirect, an informational row of the table) is a
   plain :class:`ModelArtsAPIError`: nothing is known about it, so it is not transient.
 
-Every exception the provider raises, and the module that defines it (import it from there; ``models``
+The service's error codes the provider reacts to are named here, each once (rows of the error-code table,
+``../shared/spec/related/modelarts_error_codes.tsv``), with the hint a message adds for a code. What a code
+makes the provider do otherwise lives where that is decided (a step repeated in ``retries``, an adoption in
+``team_tasks``, ``import_tasks``, ``acceptance``); those modules import its name from here.
+
+Every exception the provider raises, and the module that defines it: import it from there, except the classes
+of the private ``_exceptions``, which this module re-exports (import them from here; ``models`` likewise
 re-exports ``SampleValidationError``)::
 
-    ModelArtsError                              errors
-    +-- ModelArtsConfigError (ValueError)       errors
-    +-- ModelArtsAPIError                       errors: the service answered with an error status
+    ModelArtsError                              _exceptions
+    +-- ModelArtsConfigError (ValueError)       _exceptions
+    +-- ModelArtsAPIError                       _exceptions: the service answered with an error status
     |   +-- ModelArtsAuthError, ModelArtsNotFoundError, ModelArtsThrottledError,
-    |       ModelArtsServerError, ModelArtsValidationError          errors
-    +-- ModelArtsTransportError, ResponseParseError                errors
-    +-- IncompleteListError, ModelArtsServiceRefusingError         errors
+    |       ModelArtsServerError, ModelArtsValidationError          _exceptions
+    +-- ModelArtsTransportError, ResponseParseError                _exceptions
+    +-- IncompleteListError, ModelArtsServiceRefusingError         _exceptions
     +-- refused before any request (all ValueError): SampleValidationError (_models._parse),
     |   ManifestError (bulk.sources), RunRefused (bulk.checks), ExportArgumentError (export),
     |   AssetUriError (assets)
@@ -47,31 +53,24 @@ security tokens, IAM tokens, passwords) cannot leak into task logs through an ex
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from airflow_provider_modelarts._error_answers import parse_retry_after, read_error_body, request_id
 from airflow_provider_modelarts._error_answers import retry_after as answer_retry_after
-from airflow_provider_modelarts._error_codes import (  # re-exported: the codes' public names
-    DATASET_BUSY_CODES,
-    DATASET_MISSING,
-    IMPORT_RUNNING,
-    IMPORT_TASK_MISSING_CODES,
-    ITEM_LEVEL_CODES,
-    RESOURCE_MISSING_CODES,
-    SAMPLE_EXISTS,
-    STEP_REPEAT_CODES,
-    TASK_IS_CHECKING,
-    TEAM_TASK_CREATES_THROTTLED,
-    TEAM_TASK_EXISTS,
-    TEAM_TASK_MISSING,
-    TEAM_TASK_NOT_STARTABLE,
-    THROTTLING,
-    TOKEN_EXPIRY_CODES,
+from airflow_provider_modelarts._exceptions import (  # re-exported: import them from here
+    IncompleteListError,
+    ModelArtsAPIError,
+    ModelArtsAuthError,
+    ModelArtsConfigError,
+    ModelArtsError,
+    ModelArtsNotFoundError,
+    ModelArtsServerError,
+    ModelArtsServiceRefusingError,
+    ModelArtsThrottledError,
+    ModelArtsTransportError,
+    ModelArtsValidationError,
+    ResponseParseError,
 )
-from airflow_provider_modelarts._error_hints import code_hint
-from airflow_provider_modelarts._error_hints import hint as _hint
 
 __all__ = [
     "DATASET_BUSY_CODES",
@@ -108,208 +107,116 @@ __all__ = [
 ]
 
 
-class ModelArtsError(Exception):
-    """Root of every exception this provider raises."""
+# ----------------------------------------------------------------------------- the codes, each named once
 
-    @property
-    def is_transient(self) -> bool:
-        """Whether the same call may succeed later unchanged (so: retry, poll again, keep the run going)."""
-        return False
+#: 400 "Dataset does not exist".
+DATASET_MISSING = "ModelArts.4352"
+#: 400 "Workforce task does not exist": the only answer that means a team labeling task is gone (a delete
+#: treats it as already done).
+TEAM_TASK_MISSING = "ModelArts.4619"
+#: 400 "The workforce task already exists" (a task of that ``task_name``).
+TEAM_TASK_EXISTS = "ModelArts.4620"
+#: 400 "Failed to start the team labeling task." ("The team labeling task cannot be started.").
+TEAM_TASK_NOT_STARTABLE = "ModelArts.4621"
+#: 429 "Too many dataset requests" (frequent dataset or labeling task creation): throttling, by its 429.
+TEAM_TASK_CREATES_THROTTLED = "ModelArts.4395"
+#: 400 "Workforce task is checking" ("Only one review task is allowed at a time."): the hook adopts the round.
+TASK_IS_CHECKING = "ModelArts.4623"
+#: 400 "Sample already exists": after a retried add, added by the earlier attempt (counted as done).
+SAMPLE_EXISTS = "ModelArts.4422"
+#: 400 "Sample not found" / "The worker does not exist": about one item of a batch, not about the call.
+ITEM_LEVEL_CODES = frozenset({"ModelArts.4420", "ModelArts.4604"})
+#: 401 token expired / invalid (4127, 4201, 0202, 6620): a new client re-reading the connection may fix it.
+TOKEN_EXPIRY_CODES = frozenset({"ModelArts.4127", "ModelArts.4201", "ModelArts.0202", "ModelArts.6620"})
+#: 4xx "System is busy": throttling at any 4xx status.
+THROTTLING = "ModelArts.6101"
+#: 400 "Dataset already has running import task" (one running import per dataset): the next list shows it.
+IMPORT_RUNNING = "ModelArts.4356"
+#: 400 dataset busy: 4343 publishing a version, 4349 switching versions, 4355 a synchronization task.
+DATASET_BUSY_CODES = frozenset({"ModelArts.4343", "ModelArts.4349", "ModelArts.4355"})
+#: "The task ID does not exist" (4612 / 4700 at 400, or 404): an import task that is gone.
+IMPORT_TASK_MISSING_CODES = frozenset({"ModelArts.4612", "ModelArts.4700"})
+#: The refusals after which a list-then-act step of a hook is repeated (``retries.is_worth_repeating_step``):
+#: the next list shows what an earlier attempt (or another caller) did.
+STEP_REPEAT_CODES = (TEAM_TASK_EXISTS, TEAM_TASK_NOT_STARTABLE, IMPORT_RUNNING)
 
-
-class ModelArtsConfigError(ModelArtsError, ValueError):
-    """The connection or client configuration is incomplete or contradictory (nothing was sent)."""
-
-
-class ModelArtsAPIError(ModelArtsError):
-    """The service answered with an error status.
-
-    The attributes keep the raw facts (``status``, ``error_code``, ``error_msg``, ``request_id``, ``method``,
-    ``path``) so callers can branch on them; ``str()`` is one sentence meant for a task log, including the
-    request id because that is what Huawei Cloud support asks for.
-    """
-
-    def __init__(
-        self,
-        *,
-        status: int,
-        error_code: str | None = None,
-        error_msg: str | None = None,
-        request_id: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        hint: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        self.status = status
-        self.error_code = error_code
-        self.error_msg = error_msg
-        self.request_id = request_id
-        self.method = method
-        self.path = path
-        self.hint = hint
-        #: Seconds the service asked us to wait (``Retry-After``), whatever the status (503 sends it too).
-        self.retry_after = retry_after
-        super().__init__(self._format())
-
-    def _format(self) -> str:
-        target = " ".join(part for part in (self.method, self.path) if part) or "ModelArts request"
-        text = f"{target} failed with HTTP {self.status}"
-        if self.error_code:
-            text += f" {self.error_code}"
-        if self.error_msg:
-            text += f": {self.error_msg.rstrip('. ')}"
-        if self.hint:
-            text += f"; {self.hint}"
-        if self.request_id:
-            text += f" (request id {self.request_id})"
-        return text + "."
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only __init__ breaks default exception pickling, which Airflow and multiprocessing rely on.
-        return (_rebuild, (type(self), self._state()))
-
-    def _state(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "error_code": self.error_code,
-            "error_msg": self.error_msg,
-            "request_id": self.request_id,
-            "method": self.method,
-            "path": self.path,
-            "hint": self.hint,
-            "retry_after": self.retry_after,
-        }
+# The error-code table files "does not exist" answers for labeling resources under HTTP 400 while the API
+# pages list 404; at 400 or 404 they mean not found. At 5xx the same numbers are server faults (4700
+# "Unavailable gateway" at 503, 4801 "Failed to obtain the consul" at 500): the status check comes first.
+# 4301 labeling job, 4338 dataset or labeling task ID, 4353 dataset version, 4601 workforce (labeling team),
+# 4612 / 4631 / 4636 / 4700 task, 4801 label task; the named ones above.
+RESOURCE_MISSING_CODES: frozenset[str] = frozenset(
+    {DATASET_MISSING, TEAM_TASK_MISSING, *ITEM_LEVEL_CODES}
+    | {f"ModelArts.{n}" for n in (4301, 4338, 4353, 4601, 4612, 4631, 4636, 4700, 4801)}
+)
 
 
-def _rebuild(cls: type[Any], state: dict[str, Any]) -> Any:
-    return cls(**state)
+# Codes only a hint is given for (below); not exported.
+#: The gateway refused the signature (APIGW.0301), "AK and SK does not exist" (3801 at 401), "Invalid AK/SK"
+#: or a malformed authorization header (0206): the AK/SK, or the clock.
+SIGNATURE_REFUSED_CODES = frozenset({"APIGW.0301", "ModelArts.3801", "ModelArts.0206"})
+#: The gateway knows no such API: a wrong endpoint or path.
+GATEWAY_PATH_UNKNOWN = "APIGW.0101"
+#: 4201: "Invalid token." at 401, "Invalid request URL" at 400 (the hint tells them apart by status).
+TOKEN_INVALID_OR_BAD_URL = "ModelArts.4201"
+#: Import from OBS (tsv rows 4310-4315, 4340, 4374, 4419): what the store said about the import path.
+OBS_ACCESS_DENIED = "ModelArts.4310"
+OBS_BUCKET_MISSING = "ModelArts.4311"
+OBS_PATH_MISSING = "ModelArts.4312"
+OBS_PATH_INVALID_CHARACTERS = "ModelArts.4313"
+OBS_PATH_NOT_ACCESSIBLE = "ModelArts.4314"
+OBS_PATH_DOUBLE_SLASH = "ModelArts.4315"
+OBS_NOTHING_TO_IMPORT = "ModelArts.4340"
+OBS_PATH_INVALID = "ModelArts.4374"
+OBS_FILE_TOO_LARGE = "ModelArts.4419"
 
 
-def _keywords(error: Exception, *names: str) -> tuple[Any, ...]:
-    """``__reduce__`` of an exception built from keyword arguments named like its attributes."""
-    return (_rebuild, (type(error), {name: getattr(error, name) for name in names}))
+# ----------------------------------------------------------------------------- the hints a message adds
+
+_AKSK_HINT = (
+    "check the AK/SK (and the security token for temporary credentials) and that this machine's clock is "
+    "within 15 minutes of real time, since the gateway rejects signatures with a larger clock skew"
+)
+_TOKEN_HINT = (
+    "the IAM token expired or was revoked; a new token is needed (check user name, password and domain)"
+)
+_AUTH_HINT = "check the credentials and the permissions of the IAM user on this project"
+
+# Codes whose meaning does not depend on the HTTP status they arrive with.
+_CODE_HINTS: dict[str, str] = {
+    **dict.fromkeys(SIGNATURE_REFUSED_CODES, _AKSK_HINT),
+    GATEWAY_PATH_UNKNOWN: "the endpoint or the API path is wrong; check the region / endpoint override",
+    **dict.fromkeys(TOKEN_EXPIRY_CODES - {TOKEN_INVALID_OR_BAD_URL}, _TOKEN_HINT),
+    THROTTLING: "the service is busy; retry later",
+    OBS_ACCESS_DENIED: "grant ModelArts access to OBS (an IAM agency with OBS permissions on the bucket)",
+    OBS_BUCKET_MISSING: "check the path: the OBS bucket does not exist",
+    OBS_PATH_MISSING: "check the path: no object exists under that OBS path",
+    OBS_PATH_INVALID_CHARACTERS: "check the path: only letters, digits, -, _ and / are valid in an OBS path",
+    OBS_PATH_NOT_ACCESSIBLE: "check the permission to access OBS and that the OBS path is valid",
+    OBS_PATH_DOUBLE_SLASH: "check the path: an OBS path must not contain //",
+    OBS_NOTHING_TO_IMPORT: "check the path: it holds no file the dataset can import",
+    OBS_PATH_INVALID: "check the path and that the files under it are readable",
+    OBS_FILE_TOO_LARGE: "a file is larger than the service imports; check the file",
+    IMPORT_RUNNING: "the dataset already runs an import; only one runs at a time",
+}
 
 
-class ModelArtsAuthError(ModelArtsAPIError):
-    """401/403, or an IAM token could not be obtained: retrying will not help until credentials change."""
+def code_hint(error_code: str | None) -> str | None:
+    """The hint of a code whatever the status it came with (an import task's ``error_code``), or ``None``."""
+    return _CODE_HINTS.get(error_code) if error_code else None
 
 
-class ModelArtsNotFoundError(ModelArtsAPIError):
-    """404: the project, dataset, task or sample does not exist (or the endpoint is for another region)."""
-
-
-class ModelArtsThrottledError(ModelArtsAPIError):
-    """429 / ``ModelArts.6101``: the service asked us to slow down; ``retry_after`` is in seconds, if sent."""
-
-    @property
-    def is_transient(self) -> bool:
-        return True
-
-
-class ModelArtsServerError(ModelArtsAPIError):
-    """5xx (or 408): a fault on the service side, whatever the error code says; transient."""
-
-    @property
-    def is_transient(self) -> bool:
-        return True
-
-
-class ModelArtsValidationError(ModelArtsAPIError):
-    """400 and other 4xx: the service rejected the request as sent; fix the input rather than retry."""
-
-
-class ModelArtsTransportError(ModelArtsError):
-    """The request never got an HTTP answer (DNS, connect, TLS, timeout), even after retries."""
-
-    def __init__(self, *, method: str, path: str, cause: BaseException, attempts: int = 1) -> None:
-        self.method = method
-        self.path = path
-        self.cause = cause
-        self.attempts = attempts
-        # The cause's class name and text are enough to diagnose; httpx does not put headers in them.
-        detail = str(cause).rstrip(". ") or "no detail"
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
-        super().__init__(
-            f"{method} {path} failed without an HTTP response{tries}: {type(cause).__name__}: {detail}."
-        )
-
-    @property
-    def is_transient(self) -> bool:
-        # A URL with an unsupported scheme fails the same way every time; anything else (DNS, connect, TLS,
-        # timeouts, dropped connections) may work on the next attempt.
-        return not isinstance(self.cause, httpx.UnsupportedProtocol)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _keywords(self, "method", "path", "cause", "attempts")
-
-
-class ModelArtsServiceRefusingError(ModelArtsError):
-    """A bulk run stopped early: ``refused`` batches in a row failed with a transient error (throttled,
-    server fault, no answer) after the client's retries each, so no further batch was sent. Transient: the
-    run may succeed later. ``applied`` / ``failed`` / ``not_sent`` count the items, once the run knows them.
-    """
-
-    def __init__(
-        self,
-        *,
-        refused: int,
-        last_error: str,
-        applied: int | None = None,
-        failed: int | None = None,
-        not_sent: int | None = None,
-    ) -> None:
-        self.refused, self.last_error = refused, last_error
-        self.applied, self.failed, self.not_sent = applied, failed, not_sent
-        text = f"the service throttled or failed {refused} batches in a row, so the run stopped sending"
-        if applied is not None and failed is not None and not_sent is not None:
-            text += f": {applied:,} items applied, {failed:,} failed, {not_sent:,} not sent"
-        super().__init__(f"{text} (last error: {last_error.rstrip('. ')}).")
-
-    @property
-    def is_transient(self) -> bool:
-        return True
-
-    def with_counts(self, *, applied: int, failed: int, not_sent: int) -> ModelArtsServiceRefusingError:
-        counts = {"applied": applied, "failed": failed, "not_sent": not_sent}
-        return type(self)(refused=self.refused, last_error=self.last_error, **counts)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _keywords(self, "refused", "last_error", "applied", "failed", "not_sent")
-
-
-class IncompleteListError(ModelArtsError):
-    """A walk over a service list could not prove it saw every item (``client/_paging.py`` states when it
-    can): the list kept changing, or its pages and its count disagree. Transient: a later walk may find the
-    list quiet. The message names the distinct items seen, the counts the pages reported, the pages read."""
-
-    def __init__(
-        self, *, what: str, reason: str, distinct: int, counts: tuple[int, ...], pages: int, passes: int
-    ) -> None:
-        self.what, self.reason, self.distinct = what, reason, distinct
-        self.counts, self.pages, self.passes = counts, pages, passes
-        shown = ", ".join(map(str, counts))
-        if len(counts) > 6:
-            shown = f"{', '.join(map(str, counts[:3]))}, ..., {counts[-1]} ({len(counts)} different)"
-        super().__init__(
-            f"{what}: could not prove every item was read ({reason}): {distinct} distinct items seen, "
-            f"counts reported: {shown or 'none'}, {pages} pages read in {passes} passes."
-        )
-
-    @property
-    def is_transient(self) -> bool:
-        return True
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _keywords(self, "what", "reason", "distinct", "counts", "pages", "passes")
-
-
-class ResponseParseError(ModelArtsError):
-    """A read's 2xx answer is not the documented JSON at all (wrong endpoint, a proxy's login page, ...)."""
-
-    def __init__(self, message: str, raw: bytes = b"") -> None:
-        super().__init__(message)
-        self.raw = raw  # the body; never in the message (it may echo sample data)
+def _hint(status: int, error_code: str | None) -> str | None:
+    """The hint of an error answer of ``status`` with ``error_code`` (``None``: nothing to add)."""
+    if error_code in _CODE_HINTS:
+        return _CODE_HINTS[error_code]
+    if error_code == TOKEN_INVALID_OR_BAD_URL and status == 401:  # 4201 is also a 400 "invalid URL" code
+        return _TOKEN_HINT
+    if status == 401 and (error_code is None or error_code.startswith("APIGW.")):
+        return _AKSK_HINT
+    if status in (401, 403):
+        return _AUTH_HINT
+    return None
 
 
 def classify(status: int, error_code: str | None) -> type[ModelArtsAPIError]:

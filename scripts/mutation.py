@@ -3,10 +3,11 @@
 Usage: ``python scripts/mutation.py [--only bulk.tally,errors] [--jobs N] [--keep]`` (``make mutation``).
 
 Each module runs on its own, against its own unit tests plus every unit test file that imports it (the
-selection below; errors.py is the one exception, said there), so a module's rate says what *its* tests catch.
-mutmut reads its settings from the ``pyproject.toml`` of the directory it runs in, so every module gets a work
-directory ``mutants/<module>/`` with a copy of the package, the unit tests and a ``pyproject.toml`` whose
-``[tool.mutmut]`` mutates that one file; ``cd mutants/<module> && mutmut browse`` shows what survived.
+selection below; errors.py and _exceptions.py are the exceptions, said there), so a module's rate says what
+*its* tests catch. mutmut reads its settings from the ``pyproject.toml`` of the directory it runs in, so
+every module gets a work directory ``mutants/<module>/`` with a copy of the package, the unit tests and a
+``pyproject.toml`` whose ``[tool.mutmut]`` mutates that one file; ``cd mutants/<module> && mutmut browse``
+shows what survived.
 ``--jobs`` modules (default: one per core) run side by side, one mutmut worker each: a module's set-up is
 single-threaded, so this keeps the cores busy. The whole run (15 modules) took 10.7 minutes on an idle
 2-core machine (2026-12-07; over 25 minutes before each forked mutant got a fresh executor, see FORK_SAFETY).
@@ -61,9 +62,10 @@ class Module:
 
 
 # Each module with its unit tests: its own test file(s) plus every unit test file that imports it (directly or
-# through a package that re-exports it), except errors.py (below). The hook's start-or-adopt and
-# create-or-adopt live in acceptance/rounds.py and team_tasks.py, which the hook's tests exercise through
-# ModelArtsHook. The modules with the most mutants come first, so the two running side by side end together.
+# through a package that re-exports it), except errors.py and _exceptions.py (below). The hook's
+# start-or-adopt and create-or-adopt live in acceptance/rounds.py and team_tasks.py, which the hook's tests
+# exercise through ModelArtsHook. The modules with the most mutants come first, so the two running side by
+# side end together.
 MODULES = (
     Module("bulk/tally.py", 95, ("bulk/test_tally*.py", "bulk/test_sending*.py", "bulk/test_validation.py")),
     Module("acceptance/waiting.py", 90, ("acceptance/test_waiting*.py",)),
@@ -72,8 +74,11 @@ MODULES = (
     ),
     # errors.py is imported by some twenty unit test files; running all of them for each of its 250 mutants
     # took a quarter of an hour on its own (each mutant reaches ~800 tests). Its own tests check every
-    # mapping, hint and message; the retry tests check is_transient, the one thing retries take from it.
+    # mapping, hint and message; the retry tests check the codes retries take from it (STEP_REPEAT_CODES,
+    # TOKEN_EXPIRY_CODES). Its exception classes (_exceptions.py, re-exported by errors) likewise: their own
+    # tests, the mapping's (every message) and the retry tests (is_transient, what retries ask of them).
     Module("errors.py", 90, ("test_errors*.py", "test_retries*.py")),
+    Module("_exceptions.py", 90, ("test_exceptions*.py", "test_errors*.py", "test_retries*.py")),
     Module("_error_answers.py", 90, ("test_errors*.py",)),
     Module("bulk/sending.py", 90, ("bulk/test_sending*.py", "bulk/test_concurrency*.py")),
     Module("retries.py", 90, ("test_retries*.py",)),

@@ -8,7 +8,7 @@ look, its polls in the worker and the trigger's (``docs/design/obs-import.md``, 
 * COMPLETED: success; with a warning naming ``not_imported`` when ``imported < total`` (a final failure with
   ``allow_partial=False``: a retry would adopt the same import and fail again), and "nothing to import" when
   ``total == 0``.
-* FAILED: failure with ``error_code`` / ``error_msg`` and the hint of the error table (``_error_hints.py``).
+* FAILED: failure with ``error_code`` / ``error_msg`` and the hint of the error table (``errors.code_hint``).
 * NOT_EXIST, or details answered with a "task gone" code (4612 / 4700, :func:`read_task`): failure.
 * Any other status, or none: pending; the progress log says it once (it logs on a change of status).
 
@@ -22,8 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_modelarts._error_hints import code_hint
-from airflow_provider_modelarts.errors import IMPORT_TASK_MISSING_CODES, ModelArtsNotFoundError
+from airflow_provider_modelarts.errors import IMPORT_TASK_MISSING_CODES, ModelArtsNotFoundError, code_hint
 from airflow_provider_modelarts.models import ImportMode, ImportTaskStatus, ImportTaskStatusResp, ImportType
 from airflow_provider_modelarts.waiting import ProgressLog, WaitState
 

@@ -14,14 +14,11 @@ from airflow_provider_modelarts.errors import (
     RESOURCE_MISSING_CODES,
     ModelArtsAPIError,
     ModelArtsAuthError,
-    ModelArtsConfigError,
     ModelArtsError,
     ModelArtsNotFoundError,
     ModelArtsServerError,
     ModelArtsThrottledError,
-    ModelArtsTransportError,
     ModelArtsValidationError,
-    ResponseParseError,
     classify,
     error_from_response,
     parse_retry_after,
@@ -217,39 +214,6 @@ def test_response_without_request_still_maps() -> None:
     assert str(error).startswith("ModelArts request failed with HTTP 404 ModelArts.4420")
 
 
-@pytest.mark.parametrize(
-    "error",
-    [
-        ModelArtsAuthError(
-            status=401, error_code="APIGW.0301", error_msg="m", request_id="r", method="GET", path="/p"
-        ),
-        ModelArtsThrottledError(status=429, retry_after=3.5, method="GET", path="/p"),
-        ModelArtsTransportError(method="GET", path="/p", cause=httpx.ConnectError("refused"), attempts=3),
-    ],
-)
-def test_exceptions_survive_pickling(error: ModelArtsError) -> None:
-    # Airflow ships task exceptions between processes.
-    clone = pickle.loads(pickle.dumps(error))
-    assert type(clone) is type(error)
-    assert str(clone) == str(error)
-    assert vars(clone).keys() == vars(error).keys()
-
-
-def test_transport_error_message_names_cause_and_attempts() -> None:
-    error = ModelArtsTransportError(
-        method="POST", path=PATH, cause=httpx.ConnectError("connection refused"), attempts=4
-    )
-    assert (
-        str(error)
-        == f"POST {PATH} failed without an HTTP response after 4 attempts: ConnectError: connection refused."
-    )
-
-
-def test_config_error_is_a_value_error() -> None:
-    assert issubclass(ModelArtsConfigError, ValueError)
-    assert issubclass(ModelArtsConfigError, ModelArtsError)
-
-
 def test_parse_retry_after_seconds_and_dates() -> None:
     assert parse_retry_after("12") == 12.0
     assert parse_retry_after(" 1.5 ") == 1.5
@@ -371,15 +335,6 @@ def test_retry_after_is_kept_on_any_status() -> None:
     assert pickle.loads(pickle.dumps(error)).retry_after == 4.0
 
 
-def test_transient_flags_of_the_non_http_errors() -> None:
-    assert ModelArtsConfigError("x").is_transient is False
-    assert ModelArtsError("x").is_transient is False
-    dropped = ModelArtsTransportError(method="GET", path="/p", cause=httpx.ReadError("reset"))
-    assert dropped.is_transient is True
-    bad_scheme = ModelArtsTransportError(method="GET", path="/p", cause=httpx.UnsupportedProtocol("ftp"))
-    assert bad_scheme.is_transient is False
-
-
 # ----------------------------------------------------------------------------- what a task log says
 
 
@@ -491,25 +446,6 @@ def test_retry_after_as_an_http_date_in_any_zone_or_none() -> None:
     assert naive.endswith("-0000")
     assert parse_retry_after(naive, now=now) == 7200.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000") == 0.0
-
-
-def test_transport_error_message_and_facts() -> None:
-    single = ModelArtsTransportError(method="GET", path=PATH, cause=httpx.ReadTimeout("timed out."))
-    assert str(single) == f"GET {PATH} failed without an HTTP response: ReadTimeout: timed out."
-    assert (single.method, single.path, single.attempts) == ("GET", PATH, 1)
-    twice = ModelArtsTransportError(method="GET", path=PATH, cause=httpx.ConnectError(""), attempts=2)
-    assert (
-        str(twice) == f"GET {PATH} failed without an HTTP response after 2 attempts: ConnectError: no detail."
-    )
-    odd = ModelArtsTransportError(method="GET", path=PATH, cause=OSError("refused by DEX"))
-    assert str(odd).endswith(": OSError: refused by DEX.")
-
-
-def test_a_reply_that_does_not_parse_keeps_its_body_out_of_the_message() -> None:
-    error = ResponseParseError("GET /v2/p/datasets: the reply is not JSON", b"<html>login page</html>")
-    assert error.raw == b"<html>login page</html>"  # there to inspect, never in the task log
-    assert str(error) == "GET /v2/p/datasets: the reply is not JSON" and "login" not in str(error)
-    assert ResponseParseError("no body").raw == b""
 
 
 def test_every_exception_of_the_package_is_drawn_in_the_errors_docstring_with_its_module() -> None:

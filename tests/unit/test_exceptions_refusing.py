@@ -1,4 +1,5 @@
-"""ModelArtsServiceRefusingError (a bulk run stopped early): its message, counts, transience and pickling."""
+"""ModelArtsServiceRefusingError (``_exceptions``, imported from ``errors``; a bulk run stopped early): its
+message, counts, transience and pickling."""
 
 from __future__ import annotations
 

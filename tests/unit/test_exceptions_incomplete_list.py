@@ -1,5 +1,6 @@
-"""errors.IncompleteListError: what a walk that cannot prove it read a whole list says (client/_paging.py
-decides when; these tests pin the message, the attributes and that an Airflow retry may use it)."""
+"""IncompleteListError (``_exceptions``, imported from ``errors``): what a walk that cannot prove it read a
+whole list says (client/_paging.py decides when; these tests pin the message, the attributes and that an
+Airflow retry may use it)."""
 
 from __future__ import annotations
 
