@@ -10,7 +10,7 @@ interpreter and GIL, and its stored samples would count towards the client's mem
 least two cores the emulator is pinned to the last core and the measuring process to the others
 (``os.sched_setaffinity``), so the two do not steal each other's CPU. :class:`CannedServer`
 (``bench/canned_server.py``: fixed answers, no checks) runs the same way, for figures that must not depend
-on the emulator's own speed.
+on the emulator's own speed. Both are a :class:`ServerProcess`, as the import benchmark's store is.
 
 :func:`measure_worker`: memory and CPU of a run without a sampling thread when the peak can be reset. The
 import benchmark's S3-compatible store and byte counter are in ``_stores.py``.
@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
@@ -109,80 +109,34 @@ def pin_self() -> str:
     return f"client on core(s) {sorted(client)}, emulator on core(s) {sorted(emulator or ())}"
 
 
-def _server_process(*args: str, log_file: Path, command: list[str] | None = None) -> EmulatorProcess:
-    """A server in its own process on the server core (when there are two), ready when this returns."""
-    from modelarts_emulator.process import EmulatorProcess
+class ServerProcess:
+    """A server in its own process, started when a ``with`` block enters and stopped when it leaves:
+    :class:`modelarts_emulator.process.EmulatorProcess` running ``command`` (the emulator's CLI when
+    ``None``) with ``args``, its output in a log file of ``workdir`` named after ``name``. It runs on the
+    server core when there are two, or on the client core(s) with ``client_cores``."""
 
-    _, server_cores = cpu_split()
-    return EmulatorProcess(*args, cpus=server_cores, log_file=log_file, command=command).start()
-
-
-class Emulator:
-    """The emulator CLI in its own process (pinned to its own core when there are two), with the admin API.
-
-    The process is :class:`modelarts_emulator.process.EmulatorProcess`; its output goes to a log file in
-    ``workdir``."""
-
-    def __init__(self, workdir: Path, *extra_args: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        name: str,
+        *args: str,
+        command: list[str] | None = None,
+        client_cores: bool = False,
+    ) -> None:
         self.workdir = workdir
-        self.extra_args = extra_args
-        self._process: EmulatorProcess | None = None
-        self._admin: httpx.Client | None = None
-
-    def __enter__(self) -> Emulator:
-        log_file = self.workdir / f"emulator-{os.getpid()}-{time.monotonic_ns()}.log"
-        self._process = _server_process(*self.extra_args, log_file=log_file)
-        self._admin = httpx.Client(base_url=self.base_url, timeout=60)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._admin is not None:
-            self._admin.close()
-        if self._process is not None:
-            self._process.stop()
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
-
-    @property
-    def base_url(self) -> str:
-        assert self._process is not None
-        return self._process.base_url
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        assert self._admin is not None
-        response = self._admin.request(method, "/_emulator/" + path.lstrip("/"), **kwargs)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def connection(self, auth: str = "aksk") -> dict[str, Any]:
-        """The Airflow connection (JSON form) for this emulator."""
-        assert self._process is not None
-        return self._process.connection_dict(auth)
-
-    def use_as_default_connection(self, auth: str = "aksk") -> None:
-        os.environ["AIRFLOW_CONN_MODELARTS_DEFAULT"] = json.dumps(self.connection(auth))
-
-
-class CannedServer:
-    """``bench/canned_server.py`` in its own process (on the server core when there are two): fixed valid
-    answers to the sample batch calls after ``latency_ms``, no signature checks, no state. It is started
-    and stopped as the emulator is (``EmulatorProcess`` with its command)."""
-
-    def __init__(self, workdir: Path, latency_ms: float = 0.0) -> None:
-        self.workdir = workdir
-        self.latency_ms = latency_ms
+        self._name, self._args, self._command, self._client_cores = name, args, command, client_cores
         self._process: EmulatorProcess | None = None
 
-    def __enter__(self) -> CannedServer:
-        self._process = _server_process(
-            "--latency-ms",
-            str(self.latency_ms),
-            log_file=self.workdir / f"canned-{os.getpid()}-{time.monotonic_ns()}.log",
-            command=[sys.executable, str(Path(__file__).resolve().parent / "canned_server.py")],
-        )
+    def __enter__(self) -> Self:
+        from modelarts_emulator.process import EmulatorProcess
+
+        client, server = cpu_split()
+        self._process = EmulatorProcess(
+            *self._args,
+            cpus=client if self._client_cores else server,
+            log_file=self.workdir / f"{self._name}-{os.getpid()}-{time.monotonic_ns()}.log",
+            command=self._command,
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -201,8 +155,50 @@ class CannedServer:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server process has used so far, from ``/proc/<pid>/stat``."""
-        assert self._process is not None
         return process_cpu_seconds(self.pid)
+
+
+class Emulator(ServerProcess):
+    """The emulator CLI in its own process (:class:`ServerProcess`), with the admin API."""
+
+    def __init__(self, workdir: Path, *extra_args: str) -> None:
+        super().__init__(workdir, "emulator", *extra_args)
+        self._admin: httpx.Client | None = None
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self._admin = httpx.Client(base_url=self.base_url, timeout=60)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._admin is not None:
+            self._admin.close()
+        super().__exit__(*exc)
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        assert self._admin is not None
+        response = self._admin.request(method, "/_emulator/" + path.lstrip("/"), **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def connection(self, auth: str = "aksk") -> dict[str, Any]:
+        """The Airflow connection (JSON form) for this emulator."""
+        assert self._process is not None
+        return self._process.connection_dict(auth)
+
+    def use_as_default_connection(self, auth: str = "aksk") -> None:
+        os.environ["AIRFLOW_CONN_MODELARTS_DEFAULT"] = json.dumps(self.connection(auth))
+
+
+class CannedServer(ServerProcess):
+    """``bench/canned_server.py`` in its own process (:class:`ServerProcess`, on the server core when there
+    are two): fixed valid answers to the sample batch calls after ``latency_ms``, no signature checks, no
+    state."""
+
+    def __init__(self, workdir: Path, latency_ms: float = 0.0) -> None:
+        command = [sys.executable, str(Path(__file__).resolve().parent / "canned_server.py")]
+        super().__init__(workdir, "canned", "--latency-ms", str(latency_ms), command=command)
+        self.latency_ms = latency_ms
 
     def connection(self) -> dict[str, Any]:
         """The same Airflow connection as the emulator's (its AK/SK), pointing at this server."""

@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
-from _common import cpu_split, process_cpu_seconds
-
-if TYPE_CHECKING:
-    from modelarts_emulator.process import EmulatorProcess
+from _common import ServerProcess
 
 # ------------------------------------------------------------------------------ an S3-compatible store
 
@@ -37,12 +33,12 @@ def image_bytes(prefix: str, count: int, size: int) -> Iterator[tuple[str, bytes
         yield f"{prefix}{i:07d}.jpg", rng.randbytes(size)
 
 
-class S3Store:
+class S3Store(ServerProcess):
     """An S3-compatible server in its own process (on the client core(s) when there are two, so that it does
     not share the emulator's core, whose import tasks read it while the measured worker sleeps): moto's S3
     backend, its own Flask app (``moto.moto_server.werkzeug_app.create_backend_app("s3")``, the app moto's
     server mode dispatches S3 requests to) served by werkzeug's threaded server, started and stopped as the
-    emulator is (``EmulatorProcess`` with this file as its command: :func:`serve_s3`).
+    emulator is (a ``_common.ServerProcess`` with this file as its command: :func:`serve_s3`).
 
     Why not ``moto_server`` itself: its dispatcher works out the service of every request first, which
     measured 40 % of each request's cost here (4.8 against 2.8 ms a GET); only S3 is served, so the S3 app
@@ -52,33 +48,8 @@ class S3Store:
     """
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self._process: EmulatorProcess | None = None
-
-    def __enter__(self) -> S3Store:
-        from modelarts_emulator.process import EmulatorProcess
-
-        client_cores, _ = cpu_split()  # not the emulator's core: the emulator reads it while importing
-        self._process = EmulatorProcess(
-            cpus=client_cores,
-            log_file=self.workdir / f"s3-{os.getpid()}-{time.monotonic_ns()}.log",
-            command=[sys.executable, str(Path(__file__).resolve()), "--s3-server"],
-        ).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._process is not None:
-            self._process.stop()
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
-
-    @property
-    def endpoint(self) -> str:
-        assert self._process is not None
-        return self._process.base_url
+        command = [sys.executable, str(Path(__file__).resolve()), "--s3-server"]
+        super().__init__(workdir, "s3", command=command, client_cores=True)
 
     def client(self) -> Any:
         """A boto3 S3 client of this store (path-style addressing, as OBS endpoints take it)."""
@@ -87,7 +58,7 @@ class S3Store:
 
         return boto3.client(
             "s3",
-            endpoint_url=self.endpoint,
+            endpoint_url=self.base_url,
             aws_access_key_id=S3_ACCESS_KEY,
             aws_secret_access_key=S3_SECRET_KEY,
             region_name=S3_REGION,
@@ -97,13 +68,13 @@ class S3Store:
     def fill(self, bucket: str, prefix: str, count: int, size: int) -> float:
         """Put ``image_bytes(prefix, count, size)`` into ``bucket`` (which must exist); server seconds."""
         query: dict[str, str | int] = {"bucket": bucket, "prefix": prefix, "count": count, "size": size}
-        response = httpx.post(f"{self.endpoint}/_bench/fill", params=query, timeout=600)
+        response = httpx.post(f"{self.base_url}/_bench/fill", params=query, timeout=600)
         response.raise_for_status()
         return float(response.json()["seconds"])
 
     def emulator_args(self) -> tuple[str, ...]:
         """The emulator's command-line options that make its import tasks read this store."""
-        return ("--obs-endpoint", self.endpoint, "--obs-access-key", S3_ACCESS_KEY)
+        return ("--obs-endpoint", self.base_url, "--obs-access-key", S3_ACCESS_KEY)
 
     def connection(self) -> dict[str, Any]:
         """An Airflow ``aws`` connection (JSON form) of this store (``ObjectStoragePath``'s ``conn_id``)."""
@@ -111,11 +82,8 @@ class S3Store:
             "conn_type": "aws",
             "login": S3_ACCESS_KEY,
             "password": S3_SECRET_KEY,
-            "extra": {"endpoint_url": self.endpoint, "region_name": S3_REGION},
+            "extra": {"endpoint_url": self.base_url, "region_name": S3_REGION},
         }
-
-    def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.pid)
 
 
 def serve_s3(argv: list[str]) -> None:

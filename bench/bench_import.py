@@ -477,13 +477,13 @@ def main() -> None:
         with (
             Emulator(workdir, *store.emulator_args()) as emulator,
             ByteCounter(emulator.base_url) as service,
-            ByteCounter(store.endpoint) as relay,
+            ByteCounter(store.base_url) as relay,
         ):
             settings = {"step_seconds": None, "import_steps": 0, "import_pace": args.pace}
             emulator.admin("POST", "config", json={**settings, "import_path_errors": "task"})
             print(
                 f"emulator pid {emulator.pid} at {emulator.base_url}; "
-                f"store pid {store.pid} at {store.endpoint}"
+                f"store pid {store.pid} at {store.base_url}"
             )
             world = World(emulator, worker_env(workdir, emulator, service, store, relay), service, relay)
             imports = {size: import_run(world, size, args.poll_interval) for size in sizes}
