@@ -52,18 +52,11 @@ class S3Store(ServerProcess):
         super().__init__(workdir, "s3", command=command, client_cores=True)
 
     def client(self) -> Any:
-        """A boto3 S3 client of this store (path-style addressing, as OBS endpoints take it)."""
-        import boto3
-        from botocore.config import Config
+        """A boto3 S3 client of this store (the emulator's ``obs_server.s3_client``; imported here, not at the
+        top: the measured workers import this module and must not load the emulator)."""
+        from modelarts_emulator.obs_server import s3_client
 
-        return boto3.client(
-            "s3",
-            endpoint_url=self.base_url,
-            aws_access_key_id=S3_ACCESS_KEY,
-            aws_secret_access_key=S3_SECRET_KEY,
-            region_name=S3_REGION,
-            config=Config(s3={"addressing_style": "path"}),
-        )
+        return s3_client(self.base_url)
 
     def fill(self, bucket: str, prefix: str, count: int, size: int) -> float:
         """Put ``image_bytes(prefix, count, size)`` into ``bucket`` (which must exist); server seconds."""

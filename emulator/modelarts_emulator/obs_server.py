@@ -19,11 +19,27 @@ import urllib.request
 from types import TracebackType
 from typing import Any
 
-__all__ = ["S3Server"]
+__all__ = ["S3Server", "s3_client"]
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
 REGION = "us-east-1"
+
+
+def s3_client(endpoint: str) -> Any:
+    """A boto3 S3 client of the S3-compatible server at ``endpoint`` (moto's placeholder credentials, which
+    any moto server takes; path-style addressing, as OBS endpoints take it)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+        config=Config(s3={"addressing_style": "path"}),
+    )
 
 
 class S3Server:
@@ -66,18 +82,8 @@ class S3Server:
             pass
 
     def client(self) -> Any:
-        """A boto3 S3 client of this server (path-style addressing, as OBS endpoints take it)."""
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-            region_name=REGION,
-            config=Config(s3={"addressing_style": "path"}),
-        )
+        """A boto3 S3 client of this server (:func:`s3_client`)."""
+        return s3_client(self.endpoint)
 
     def emulator_settings(self) -> dict[str, Any]:
         """The emulator settings (``POST /_emulator/config``) that make its import tasks read this server."""
