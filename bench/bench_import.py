@@ -329,6 +329,17 @@ def rows_of(
     lo, hi = imports[small], imports[big]
     imported_bytes = big * args.sample_bytes
     polls = f"{hi['polls']} / {lo['polls']} polls every {args.poll_interval:g} s"
+
+    def flat(
+        what: str, key: str, spec: str, unit: str, note: str, scale: float = 1.0, floor: float = 0.0
+    ) -> Row:
+        """A "constant, not per object" check: the big run's ``key`` over the small run's (the small one taken
+        as at least ``floor``), at most :data:`FLAT_LIMIT`; the metric shows both figures times ``scale``."""
+        figures = f"{hi[key] * scale:{spec}} / {lo[key] * scale:{spec}} {unit}"
+        metric = f"import {big:,} / {small:,} objects: {what} ({figures})"
+        ratio = hi[key] / (max(lo[key], floor) if floor else lo[key])
+        return check(BENCH, metric, ratio, FLAT_LIMIT, fmt=".2f", unit=" x", note=note)
+
     rows = [
         Row(
             bench=BENCH,
@@ -346,34 +357,27 @@ def rows_of(
             fmt=".1f",
             unit=" MB",
         ),
-        check(
-            BENCH,
-            f"import {big:,} / {small:,} objects: worker CPU apart from its polls "
-            f"({hi['fixed_cpu_seconds']:.3f} / {lo['fixed_cpu_seconds']:.3f} s)",
-            hi["fixed_cpu_seconds"] / lo["fixed_cpu_seconds"],
-            FLAT_LIMIT,
-            fmt=".2f",
-            unit=" x",
+        flat(
+            "worker CPU apart from its polls",
+            "fixed_cpu_seconds",
+            ".3f",
+            "s",
             note="run CPU minus polls x the CPU of one poll (measured after the run, in the same worker)",
         ),
-        check(
-            BENCH,
-            f"import {big:,} / {small:,} objects: CPU of one poll "
-            f"({hi['poll_cpu_seconds'] * 1e3:.2f} / {lo['poll_cpu_seconds'] * 1e3:.2f} ms)",
-            hi["poll_cpu_seconds"] / lo["poll_cpu_seconds"],
-            FLAT_LIMIT,
-            fmt=".2f",
-            unit=" x",
+        flat(
+            "CPU of one poll",
+            "poll_cpu_seconds",
+            ".2f",
+            "ms",
+            scale=1e3,
             note=f"mean of {EXTRA_READS - 1} detail reads of the finished import; {polls}",
         ),
-        check(
-            BENCH,
-            f"import {big:,} / {small:,} objects: worker peak above baseline "
-            f"({hi['above_baseline_mb']:.1f} / {lo['above_baseline_mb']:.1f} MB)",
-            hi["above_baseline_mb"] / max(lo["above_baseline_mb"], 1.0),
-            FLAT_LIMIT,
-            fmt=".2f",
-            unit=" x",
+        flat(
+            "worker peak above baseline",
+            "above_baseline_mb",
+            ".1f",
+            "MB",
+            floor=1.0,
             note="the smaller figure is taken as at least 1 MB (below it a ratio is noise)",
         ),
         check(
