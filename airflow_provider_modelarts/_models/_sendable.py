@@ -7,9 +7,8 @@ object, and give up on deep nesting. Custom keys are checked where they enter (`
 calls :func:`refuse_unsendable`); everything else a sample holds has a field type, and ``_parse`` learns of
 a problem there from serialising it. Either way the field is named by :func:`unsendable`.
 
-Two walks: :func:`plainly_sendable` is the common case (plain ASCII text, ints, finite floats, shallow) and
-builds no field paths; :func:`unsendable` runs only when it says no, to find and name the offending field.
-Both are iterative, so no nesting depth can raise ``RecursionError``.
+The walk is iterative, so no nesting depth can raise ``RecursionError``; it runs only where something can
+hide (custom keys) or has already tripped (a sample whose serialising failed), never over every sample.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .._text import quote, shorten
 
-__all__ = ["MAX_DEPTH", "NON_FINITE_MESSAGE", "plainly_sendable", "refuse_unsendable", "unsendable"]
+__all__ = ["MAX_DEPTH", "NON_FINITE_MESSAGE", "refuse_unsendable", "unsendable"]
 
 MAX_DEPTH: Final = 64
 """Deepest nesting accepted in a sample. Real label attributes are a few levels deep; pydantic's serialiser
@@ -34,44 +33,6 @@ NON_FINITE_MESSAGE: Final = "NaN or infinite numbers cannot be sent as JSON"
 
 WHOLE: Final = "(sample)"
 """The path :func:`unsendable` gives for the value it was handed, itself."""
-
-
-def plainly_sendable(value: Any, depth: int = 0) -> bool:
-    """Fast check, building no paths, that ``value`` is plain JSON within the depth limit.
-
-    The common case of :func:`unsendable` (which names the field, and runs only when this says no).
-    Scalars are checked in place; only containers go on the stack. Anything unusual (non-ASCII text,
-    subclasses, non-dict mappings) answers False and is left to the slow walk to judge. ``depth`` is the
-    level ``value`` sits at in its sample.
-    """
-    if type(value) is not dict and type(value) is not list:
-        return False
-    stack: list[tuple[Any, int]] = [(value, depth)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        container, depth = pop()
-        if depth >= MAX_DEPTH:
-            return False
-        if type(container) is dict:
-            for key in container:
-                if type(key) is not str or not key.isascii():
-                    return False
-            children = container.values()
-        else:
-            children = container
-        for child in children:
-            kind = type(child)
-            if kind is str:
-                if not child.isascii():
-                    return False  # the slow walk decides: non-ASCII is fine unless a lone surrogate
-            elif kind is dict or kind is list:
-                push((child, depth + 1))
-            elif kind is float:
-                if child - child != 0.0:  # inf and nan
-                    return False
-            elif kind is not int and kind is not bool and child is not None:
-                return False
-    return True
 
 
 def _has_surrogate(text: str) -> bool:
@@ -89,7 +50,7 @@ def unsendable(value: Any, depth: int = 0) -> tuple[str, str] | None:
 
     Walks plain data (the user's mapping, or a model's python-mode dump, where nothing has been converted
     yet): non-finite floats, lone surrogates in text or keys, non-string keys, objects of arbitrary types,
-    nesting deeper than :data:`MAX_DEPTH`. Exact-type checks first: this runs once per sample.
+    nesting deeper than :data:`MAX_DEPTH`. Exact-type checks first.
     """
     stack: list[tuple[Any, str, int]] = [(value, "", depth)]
     pop, push = stack.pop, stack.append
@@ -152,8 +113,6 @@ def refuse_unsendable(title: str, value: Any, *, depth: int = 0) -> None:
     For request objects other than samples (a label format, say): the same rule :func:`parse_sample` applies,
     reported the way pydantic reports every other problem with the object, naming the field.
     """
-    if plainly_sendable(value, depth):
-        return
     found = unsendable(value, depth)
     if found is None:
         return
