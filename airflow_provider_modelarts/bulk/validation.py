@@ -128,6 +128,15 @@ class Validator:
     ) -> list[tuple[Valid | None, str | None, list[Problem]]]:
         """:meth:`parse` of each ``(index, raw)``, in order; the samples validate in one call of the models
         (:func:`~airflow_provider_modelarts.models.parse_samples`)."""
+        if self.prepare is None and all(type(raw) is dict for _, raw in items):  # the common case
+            key_field = self.key_field
+            outcomes: list[tuple[Valid | None, str | None, list[Problem]]] = []
+            for (_, raw), parsed in zip(items, self._parse_all(items), strict=True):
+                if type(parsed) is Valid:
+                    outcomes.append((parsed, getattr(parsed.model, key_field, None), NO_PROBLEMS))
+                else:
+                    outcomes.append(self._outcome(raw, parsed))
+            return outcomes
         results: list[tuple[Valid | None, str | None, list[Problem]] | None] = []
         ready: list[tuple[int, Any]] = []
         for index, raw in items:
@@ -136,14 +145,17 @@ class Validator:
                 raw = raw.describe_sample() if isinstance(raw, FileRef) else raw
                 ready.append((index, raw if self.prepare is None else self.prepare(raw)))
             results.append(early)
-        try:
-            parsed = iter(parse_samples(self.model_cls, ready))
-        except Exception:  # input so odd the validators trip over it: each sample on its own says which
-            parsed = iter([self._parse_alone(index, raw) for index, raw in ready])
+        parsed = iter(self._parse_all(ready))
         raws = iter(ready)
         return [
             result if result is not None else self._outcome(next(raws)[1], next(parsed)) for result in results
         ]
+
+    def _parse_all(self, ready: Sequence[tuple[int, Any]]) -> list[Any]:
+        try:
+            return parse_samples(self.model_cls, ready)
+        except Exception:  # input so odd the validators trip over it: each sample on its own says which
+            return [self._parse_alone(index, raw) for index, raw in ready]
 
     def _early_problem(self, raw: Any) -> tuple[None, str | None, list[Problem]] | None:
         """What is wrong with a record before any validation (unreadable JSON, an unreadable file, ...)."""
