@@ -1,4 +1,4 @@
-"""Bulk operators: client CPU per sample against a bare client, and wall time against the latency bound.
+"""Bulk operators: client CPU per sample against a minimal validating client, wall time against the bound.
 
 Usage: ``python bench/bench_throughput.py [--samples 20000] [--latency-ms 50] [--repeat 5] [--profile]
 [--no-naive]``
@@ -14,11 +14,16 @@ updates set two labels per existing sample. The emulator is reset between runs.
 The *bare client* is the least a client can do for the same job: an ``httpx.AsyncClient`` with 4 workers
 posting the batch bodies serialised before the clock starts, signed with the same ``AkSkAuth``.
 
-1. **Client CPU per sample vs the bare client** (no injected latency, against the emulator): CPU time of
-   this process (``time.process_time()`` around ``execute``, so every thread of this process and nothing of
-   the emulator's) per sample, ours / bare -- target at most 1.3. Runs alternate ours / bare ``--repeat``
-   times; the ratio compares the median runs. The wall-clock ratio of the same runs (fastest of each) is a
-   context row: without latency both sides mostly wait for the emulator's one core.
+The *minimal validating client* (the *floor*) is the least a client that checks its input can do: plain
+pydantic models of the same two shapes (types and unknown keys only, none of the pages' rules) validate and
+serialise each sample inside the timed run, then the bare client sends.
+
+1. **Client CPU per sample vs the minimal validating client** (no injected latency, against the emulator):
+   CPU time of this process (``time.process_time()`` around ``execute``, so every thread of this process
+   and nothing of the emulator's) per sample, ours / floor -- target at most 1.25. Runs alternate ours /
+   bare / floor ``--repeat`` times; the ratios compare the median runs. Context rows: ours / bare, floor /
+   bare, and the wall-clock ratio ours / bare of the same runs (fastest of each): without latency both
+   sides mostly wait for the emulator's one core.
 2. **Wall time vs the latency bound** (``--latency-ms`` on every request): the bound is the time the
    requests alone must take, ``batches x latency / concurrency``; the figure is the operator's whole
    ``execute`` time (validation pass included) over it. Against ``bench/canned_server.py`` (a canned-answer
@@ -58,7 +63,7 @@ from _common import Emulator, Row, airflow_env, check, emit, pin_self
 from _throughput import BATCH, CONCURRENCY, LABEL, Runs, add_samples, timed_pair
 from _throughput_canned import canned_runs
 
-CPU_TARGET = 1.3  # client CPU per sample, ours / bare pre-serialised client
+FLOOR_TARGET = 1.25  # client CPU per sample, ours / minimal validating client (plain pydantic, then bare)
 
 
 def profile_operator(runs: Runs, kind: str, count: int) -> str:
@@ -157,15 +162,34 @@ def main() -> None:
                 rows.append(
                     check(
                         "2. Client CPU vs bare client",
-                        f"{LABEL[kind]} {count // 1000}k, CPU per sample: ours / bare",
-                        cpu_ratio,
-                        CPU_TARGET,
+                        f"{LABEL[kind]} {count // 1000}k, CPU per sample: ours / minimal validating client "
+                        "(floor)",
+                        ours_us / plain_us,
+                        FLOOR_TARGET,
                         fmt=".2f",
                         unit=" x",
                         note=(
-                            f"{LABEL[kind]}: {ours_us:.1f} µs vs bare {bare_us:.1f} µs of this process's CPU "
-                            f"per sample (time.process_time over execute, all threads; median of "
-                            f"{args.repeat}; the emulator is another process)"
+                            f"{LABEL[kind]}: {ours_us:.1f} µs vs the floor's {plain_us:.1f} µs of this "
+                            f"process's CPU per sample (time.process_time over execute, all threads; median "
+                            f"of {args.repeat}; the emulator is another process); the floor: plain pydantic "
+                            "models of the same shapes, then the bare client"
+                        ),
+                        extra={
+                            "ours_cpu": ours_c,
+                            "plain_cpu": plain_c,
+                            "ours_us": ours_us,
+                            "plain_us": plain_us,
+                        },
+                    )
+                )
+                rows.append(
+                    Row(
+                        bench="2. Client CPU vs bare client",
+                        metric=f"{LABEL[kind]} {count // 1000}k, CPU per sample: ours / bare",
+                        value=f"{cpu_ratio:.2f} x ({ours_us:.1f} / {bare_us:.1f} µs)",
+                        note=(
+                            f"context: {LABEL[kind]} against the bare pre-serialised client, which validates "
+                            f"nothing; this process's CPU per sample, median of {args.repeat}"
                         ),
                         extra={
                             "ours_cpu": ours_c,
