@@ -77,16 +77,17 @@ def quiet_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
-def make_operator(kind: str, samples: list[dict[str, Any]], *, pinned: bool) -> Any:
-    """The operator for ``kind``; ``pinned``: exactly :data:`CONCURRENCY` requests in flight, as the bare
-    client sends (``adaptive_concurrency=False`` where the operator has it), else the operator's defaults."""
+def make_operator(kind: str, samples: list[dict[str, Any]], *, pinned: int | None) -> Any:
+    """The operator for ``kind``; ``pinned``: exactly that many requests in flight, as the bare client with
+    as many workers sends (``max_concurrency=pinned`` and ``adaptive_concurrency=False`` where the operator
+    has it); ``None``: the operator's defaults."""
     from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
     from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 
     cls: Any = AddSamplesOperator if kind == "add" else UpdateLabelsOperator
     kwargs: dict[str, Any] = {}
-    if pinned:
-        kwargs["max_concurrency"] = CONCURRENCY
+    if pinned is not None:
+        kwargs["max_concurrency"] = pinned
         if any(
             "adaptive_concurrency" in inspect.signature(c.__init__).parameters
             for c in cls.__mro__
@@ -153,11 +154,12 @@ def bare_client(
     samples: list[dict[str, Any]],
     *,
     validate: bool = False,
+    concurrency: int = CONCURRENCY,
 ) -> tuple[float, float]:
-    """Pre-serialised, signed batch bodies posted by an ``httpx.AsyncClient`` with :data:`CONCURRENCY`
-    workers; (wall seconds, CPU seconds of this process). Serialising the bodies is not timed, unless
-    ``validate``: then the timed run first validates and serialises every sample with plain pydantic models
-    (:func:`plainly_validated_bodies`), the floor of any client that validates."""
+    """Pre-serialised, signed batch bodies posted by an ``httpx.AsyncClient`` with ``concurrency`` workers
+    (as many connections); (wall seconds, CPU seconds of this process). Serialising the bodies is not timed,
+    unless ``validate``: then the timed run first validates and serialises every sample with plain pydantic
+    models (:func:`plainly_validated_bodies`), the floor of any client that validates."""
     import httpx
 
     if not validate:
@@ -165,7 +167,7 @@ def bare_client(
     method = "POST" if kind == "add" else "PUT"
 
     async def run() -> None:
-        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with httpx.AsyncClient(base_url=base_url, auth=auth, limits=limits, timeout=60) as client:
             queue = iter(bodies)
 
@@ -177,7 +179,7 @@ def bare_client(
                     if response.status_code != 200 or response.json().get("success") is False:
                         raise RuntimeError(f"bare request failed: {response.status_code} {response.text}")
 
-            await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
 
     started, cpu_started = time.perf_counter(), time.process_time()
     if validate:
@@ -222,7 +224,7 @@ class Runs:
         samples: list[dict[str, Any]],
         profiler: cProfile.Profile | None = None,
         *,
-        pinned: bool = True,
+        pinned: int | None = CONCURRENCY,
     ) -> tuple[float, float, dict[str, Any]]:
         """One ``execute``: (wall seconds, CPU seconds of this process, the operator's summary)."""
         op = make_operator(kind, samples, pinned=pinned)

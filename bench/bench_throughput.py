@@ -1,4 +1,4 @@
-"""Bulk operators: client CPU per sample against a minimal validating client, wall time against the bound.
+"""Bulk operators: client CPU per sample against a minimal validating client, time against a bare client.
 
 Usage: ``python bench/bench_throughput.py [--samples 20000] [--latency-ms 50] [--repeat 5] [--profile]
 [--no-naive]``
@@ -6,13 +6,14 @@ Usage: ``python bench/bench_throughput.py [--samples 20000] [--latency-ms 50] [-
 Set-up: the emulator CLI runs in its own process pinned to one core, this process on the other
 (``bench/_common.py``). The operators run exactly as a task would (``execute`` with the connection from
 ``AIRFLOW_CONN_MODELARTS_DEFAULT``, default ``batch_size=100``, their per-batch log lines written to
-/dev/null), with the concurrency pinned to the bare client's: ``max_concurrency=4`` and, where the operator
-has it, ``adaptive_concurrency=False``. Samples look like a pre-labeled image upload: a unique name,
-``sample_type`` 0, 100 base64 characters of ``data`` and one classification label with a score; the label
-updates set two labels per existing sample. The emulator is reset between runs.
+/dev/null), with the concurrency pinned to the bare client's: ``max_concurrency=4`` (16 for the rows at 16)
+and, where the operator has it, ``adaptive_concurrency=False``. Samples look like a pre-labeled image
+upload: a unique name, ``sample_type`` 0, 100 base64 characters of ``data`` and one classification label
+with a score; the label updates set two labels per existing sample. The emulator is reset between runs.
 
 The *bare client* is the least a client can do for the same job: an ``httpx.AsyncClient`` with 4 workers
-posting the batch bodies serialised before the clock starts, signed with the same ``AkSkAuth``.
+(16 for the rows at 16) posting the batch bodies serialised before the clock starts, signed with the same
+``AkSkAuth``.
 
 The *minimal validating client* (the *floor*) is the least a client that checks its input can do: plain
 pydantic models of the same two shapes (types and unknown keys only, none of the pages' rules) validate and
@@ -24,14 +25,16 @@ serialise each sample inside the timed run, then the bare client sends.
    bare / floor ``--repeat`` times; the ratios compare the median runs. Context rows: ours / bare, floor /
    bare, and the wall-clock ratio ours / bare of the same runs (fastest of each): without latency both
    sides mostly wait for the emulator's one core.
-2. **Wall time vs the latency bound** (``--latency-ms`` on every request): the bound is the time the
-   requests alone must take, ``batches x latency / concurrency``; the figure is the operator's whole
-   ``execute`` time (validation pass included) over it. Against ``bench/canned_server.py`` (a canned-answer
-   server in its own process on the emulator's core, no checks, well under a millisecond per request) --
-   target at most 1.1, with the bare client's figure next to it; against the emulator as context (it adds its
-   own handling per request on one core), with the naive way (one request at a time in a plain
-   ``httpx.Client`` loop, ``--no-naive`` skips it). A context row gives the operator's time with its default
-   (adaptive) concurrency against the canned server.
+2. **Wall time vs the bare client and the latency bound** (``--latency-ms`` on every request): the
+   operator's whole ``execute`` time (validation pass included). Against ``bench/canned_server.py`` (a
+   canned-answer server in its own process on the emulator's core, no checks, well under a millisecond per
+   request; ``bench/_throughput_canned.py``), ours / the bare client with both pinned to 4 in flight --
+   target at most 1.1 -- and both pinned to 16 -- target at most 1.2; ``--repeat`` alternating runs each,
+   the ratio compares the median runs. Context rows: at 4, ours and the bare client over the bound, the
+   time the requests alone must take (``batches x latency / concurrency``), and the operator's time with
+   its default (adaptive) concurrency; against the emulator (it adds its own handling per request on one
+   core), ours and the bare client over the bound, with the naive way (one request at a time in a plain
+   ``httpx.Client`` loop, ``--no-naive`` skips it).
 
 ``--profile`` prints a cProfile of one operator run without latency (also printed when the CPU target is
 missed): where the client time goes.
@@ -280,7 +283,7 @@ def main() -> None:
                     )
 
             # 3. Latency bound against a server that is not the bottleneck.
-            rows[:0] = canned_runs(workdir, runs, count, latency, bound, n_batches)
+            rows[:0] = canned_runs(workdir, runs, count, latency, n_batches, args.repeat)
             emulator.use_as_default_connection()
 
             for kind in ("add", "update"):
