@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
-from typing import Any, ClassVar, Final, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -41,7 +41,6 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema, from_jso
 
 from ._enums import describe_choices, parse_enum
 from ._modes import RULE_ERROR, UNKNOWN_FIELD, field_names, read_leniently, validate_strictly
-from ._sendable import refuse_unsendable
 
 __all__ = [
     "RESPONSE_CONTEXT",
@@ -113,9 +112,7 @@ class ModelArtsModel(BaseModel):
     (``by_alias=True, exclude_none=True``) to get exactly the documented JSON keys.
     """
 
-    # NaN and infinity are written as bare tokens rather than null: nothing that holds one is sent, and
-    # ``._parse`` looks for them in a request's JSON instead of walking every sample.
-    model_config = ConfigDict(populate_by_name=True, extra="allow", ser_json_inf_nan="constants")
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
 
     @classmethod
     def model_validate(
@@ -182,12 +179,8 @@ class OpenModelArtsModel(ModelArtsModel):
     Custom keys are always allowed; only undocumented ``@modelarts:`` keys are refused in user input: the
     pages call those "default attributes" of the service, and a typo there silently loses a built-in
     attribute. User input is validated with ``extra="forbid"`` (see :mod:`._modes`), so in that case this
-    model takes its custom keys out before validation, checks that a JSON body can carry their values
-    unchanged (:func:`._sendable.refuse_unsendable`) and adds them to the result.
+    model takes its custom keys out before validation and adds them to the result.
     """
-
-    depth_in_sample: ClassVar[int] = 1
-    """How deep this object sits in a sample (``metadata``: 1), for the sample's nesting limit."""
 
     @model_validator(mode="wrap")
     @classmethod
@@ -205,8 +198,6 @@ class OpenModelArtsModel(ModelArtsModel):
         if not custom:
             return handler(data)
         model = handler({key: value for key, value in data.items() if key not in custom})
-        # Any JSON is allowed here, and nothing else: the one part of a sample no field type checks.
-        refuse_unsendable(cls.__name__, custom, depth=cls.depth_in_sample)
         fields = {name: getattr(model, name) for name in model.model_fields_set}
         return cls.model_construct(model.model_fields_set, **fields, **custom)
 

@@ -19,7 +19,7 @@ from .._text import quote
 from ..errors import ModelArtsError
 from ._base import RULE_ERROR, STRICT_INPUT_CONTEXT
 from ._modes import validate_strictly
-from ._sendable import MAX_DEPTH, unsendable
+from ._sendable import MAX_DEPTH, plainly_sendable, unsendable
 
 __all__ = [
     "SampleProblem",
@@ -223,10 +223,9 @@ def parse_samples(
     or its error.
 
     The samples are validated in one pydantic call; only when that call blames some of them are the others
-    validated again, in a second call. The JSON check rides on serialising each model, which a request needs
-    anyway: pydantic refuses lone surrogates and unknown objects there, and writes NaN / infinity as bare
-    tokens; custom keys, the one place anything else could hide, are checked where they enter
-    (:class:`~._base.OpenModelArtsModel`). Only a sample that trips one of these is walked, to name the field.
+    validated again, in a second call. Whether a JSON body can carry each one as written is one fast walk
+    over all of them (:mod:`._sendable`); only when that says no is each sample walked on its own, and only
+    a sample that fails it walked again to name the field. Each valid sample is then serialised once.
     """
     if any(type(raw) is not dict for _, raw in items):
         results: list[Valid | SampleValidationError | None] = []
@@ -239,22 +238,15 @@ def parse_samples(
                 results.append(error)
         checked = iter(parse_samples(model_cls, plain))
         return [next(checked) if result is None else result for result in results]
+    all_plain = plainly_sendable([data for _, data in items], depth=-1)  # one walk over all of them
     out: list[Valid | SampleValidationError] = []
     for (index, data), model in zip(items, _validated(model_cls, items), strict=True):
         if type(model) is SampleValidationError:
             out.append(model)
-            continue
-        try:
-            json = request_json(model)
-        except (ValueError, RecursionError) as exc:  # pydantic's serialisation error is a ValueError
-            out.append(_unsendable(model, data, index, exc))
-            continue
-        # A non-finite number (or only text that spells one: the walk decides) is written as a bare token.
-        out.append(
-            _unsendable(model, data, index, json)
-            if b"NaN" in json or b"Infinity" in json
-            else Valid(model, json)
-        )
+        elif not all_plain and not plainly_sendable(data):
+            out.append(_sendable(model, data, index))
+        else:
+            out.append(_serialised(model, data, index))
     return out
 
 
@@ -321,21 +313,23 @@ def _validate_one(model_cls: type[BaseModel], data: Any, index: int) -> Any:
         return SampleValidationError([problem])
 
 
-def _unsendable(
-    model: BaseModel, data: Mapping[str, Any], index: int, json_or_failure: bytes | BaseException
-) -> Valid | SampleValidationError:
-    """The field that keeps a request's JSON from carrying ``data`` as given (serialising it failed, or its
-    JSON holds a NaN / infinity token), or ``model`` after all when nothing does."""
+def _sendable(model: BaseModel, data: Mapping[str, Any], index: int) -> Valid | SampleValidationError:
+    """``model`` and its JSON, or the field a JSON body cannot carry as ``data`` has it (``_sendable``)."""
     sent = data
     if isinstance(data.get("data"), _BINARY):
         sent = {**data, "data": getattr(model, "data", None)}  # the base64 text the model made of them
     found = unsendable(sent)
     if found is not None:
         return SampleValidationError([SampleProblem(index, _sample_name(data), *found)])
-    if isinstance(json_or_failure, bytes):
-        return Valid(model, json_or_failure)
-    reason = f"cannot be written as JSON ({type(json_or_failure).__name__})"
-    return SampleValidationError([SampleProblem(index, _sample_name(data), "", reason)])
+    return _serialised(model, data, index)
+
+
+def _serialised(model: BaseModel, data: Mapping[str, Any], index: int) -> Valid | SampleValidationError:
+    try:
+        return Valid(model, request_json(model))
+    except (ValueError, RecursionError) as exc:  # checked above; pydantic's own refusal, should it still come
+        reason = f"cannot be written as JSON ({type(exc).__name__})"
+        return SampleValidationError([SampleProblem(index, _sample_name(data), "", reason)])
 
 
 def _dump_failure(exc: BaseException) -> str:

@@ -9,7 +9,7 @@ sentence) here or in :mod:`._rules`.
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from pydantic import (
     Field,
@@ -121,8 +121,6 @@ class SampleLabelProperty(OpenModelArtsModel):
     and is kept as is. ``shape`` is declared before ``feature``: the feature's check reads the shape.
     Every rule is a function of :mod:`._rules`, which quotes its source.
     """
-
-    depth_in_sample: ClassVar[int] = 3  # labels[i].property
 
     content: str | None = Field(None, alias="@modelarts:content")
     shape: ShapeValue | None = Field(None, alias="@modelarts:shape")

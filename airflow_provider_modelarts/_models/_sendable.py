@@ -1,14 +1,14 @@
-"""Whether a sample can be sent as JSON exactly as the user wrote it, and which field says no.
+"""Whether a validated sample can be sent as JSON exactly as the user wrote it.
 
 Field validators check what the pages document; they cannot see inside custom label attributes or sample
 metadata (any JSON value is allowed there), and pydantic's JSON output would silently turn ``inf`` / ``nan``
 into ``null``, fail on a lone surrogate (``"\\ud800"`` is valid JSON text but not UTF-8) or on an arbitrary
-object, and give up on deep nesting. Custom keys are checked where they enter (``_base.OpenModelArtsModel``
-calls :func:`refuse_unsendable`); everything else a sample holds has a field type, and ``_parse`` learns of
-a problem there from serialising it. Either way the field is named by :func:`unsendable`.
+object, and give up on deep nesting. :func:`parse_samples` runs this check on every sample it accepts, so such
+values are reported as the sample's problem, naming the field, instead of crashing a batch later.
 
-The walk is iterative, so no nesting depth can raise ``RecursionError``; it runs only where something can
-hide (custom keys) or has already tripped (a sample whose serialising failed), never over every sample.
+Two walks: :func:`plainly_sendable` is the common case (plain ASCII text, ints, finite floats, shallow) and
+builds no field paths; :func:`unsendable` runs only when it says no, to find and name the offending field.
+Both are iterative, so no nesting depth can raise ``RecursionError``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .._text import quote, shorten
 
-__all__ = ["MAX_DEPTH", "NON_FINITE_MESSAGE", "refuse_unsendable", "unsendable"]
+__all__ = ["MAX_DEPTH", "NON_FINITE_MESSAGE", "plainly_sendable", "refuse_unsendable", "unsendable"]
 
 MAX_DEPTH: Final = 64
 """Deepest nesting accepted in a sample. Real label attributes are a few levels deep; pydantic's serialiser
@@ -31,8 +31,43 @@ gives up somewhere past 200, and Airflow's template walks recurse, so anything c
 
 NON_FINITE_MESSAGE: Final = "NaN or infinite numbers cannot be sent as JSON"
 
-WHOLE: Final = "(sample)"
-"""The path :func:`unsendable` gives for the value it was handed, itself."""
+
+def plainly_sendable(value: Any, depth: int = 0) -> bool:
+    """Fast check, building no paths, that ``value`` is plain JSON within the depth limit.
+
+    The common case of :func:`unsendable` (which names the field, and runs only when this says no).
+    Scalars are checked in place; only containers go on the stack. Anything unusual (non-ASCII text,
+    subclasses, non-dict mappings) answers False and is left to the slow walk to judge. ``depth`` is the
+    level ``value`` sits at: -1 checks a list of samples in one walk.
+    """
+    if type(value) is not dict and type(value) is not list:
+        return False
+    stack: list[tuple[Any, int]] = [(value, depth)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        container, depth = pop()
+        if depth >= MAX_DEPTH:
+            return False
+        if type(container) is dict:
+            for key in container:
+                if type(key) is not str or not key.isascii():
+                    return False
+            children = container.values()
+        else:
+            children = container
+        for child in children:
+            kind = type(child)
+            if kind is str:
+                if not child.isascii():
+                    return False  # the slow walk decides: non-ASCII is fine unless a lone surrogate
+            elif kind is dict or kind is list:
+                push((child, depth + 1))
+            elif kind is float:
+                if child - child != 0.0:  # inf and nan
+                    return False
+            elif kind is not int and kind is not bool and child is not None:
+                return False
+    return True
 
 
 def _has_surrogate(text: str) -> bool:
@@ -45,39 +80,39 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-def unsendable(value: Any, depth: int = 0) -> tuple[str, str] | None:
+def unsendable(value: Any) -> tuple[str, str] | None:
     """``(field path, reason)`` of the first value a JSON body cannot carry faithfully, else None.
 
     Walks plain data (the user's mapping, or a model's python-mode dump, where nothing has been converted
     yet): non-finite floats, lone surrogates in text or keys, non-string keys, objects of arbitrary types,
-    nesting deeper than :data:`MAX_DEPTH`. Exact-type checks first.
+    nesting deeper than :data:`MAX_DEPTH`. Exact-type checks first: this runs once per sample.
     """
-    stack: list[tuple[Any, str, int]] = [(value, "", depth)]
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     pop, push = stack.pop, stack.append
     while stack:
         item, path, depth = pop()
         kind = type(item)
         if kind is str:
             if _has_surrogate(item):
-                return path or WHOLE, "text contains a lone surrogate, which is not valid UTF-8"
+                return path or "(sample)", "text contains a lone surrogate, which is not valid UTF-8"
             continue
         if kind is int or kind is bool or item is None:
             continue
         if kind is float:
             if not math.isfinite(item):
-                return path or WHOLE, NON_FINITE_MESSAGE
+                return path or "(sample)", NON_FINITE_MESSAGE
             continue
         if kind is dict or kind is list:
             if depth >= MAX_DEPTH:
                 # The path of a value 64 levels down is mostly "[0][0]..."; its start says where it is.
-                return shorten(path, 80) or WHOLE, f"nested more than {MAX_DEPTH} levels deep"
+                return shorten(path, 80) or "(sample)", f"nested more than {MAX_DEPTH} levels deep"
             if kind is dict:
                 for key, child in item.items():
                     if type(key) is not str and not isinstance(key, str):
-                        return path or WHOLE, f"key {quote(key, 60)} is not a string"
+                        return path or "(sample)", f"key {quote(key, 60)} is not a string"
                     if _has_surrogate(key):
                         return (
-                            path or WHOLE,
+                            path or "(sample)",
                             f"key {quote(key, 60)} contains a lone surrogate, which is not valid UTF-8",
                         )
                     push((child, f"{path}.{key}" if path else str(key), depth + 1))
@@ -103,23 +138,23 @@ def unsendable(value: Any, depth: int = 0) -> tuple[str, str] | None:
         if isinstance(item, (Mapping, list, tuple)):
             push((dict(item) if isinstance(item, Mapping) else list(item), path, depth))
             continue
-        return path or WHOLE, f"a {type(item).__name__} is not JSON"
+        return path or "(sample)", f"a {type(item).__name__} is not JSON"
     return None
 
 
-def refuse_unsendable(title: str, value: Any, *, depth: int = 0) -> None:
+def refuse_unsendable(title: str, value: Any) -> None:
     """Raise a ``ValidationError`` titled ``title`` if a JSON body cannot carry ``value`` faithfully.
 
     For request objects other than samples (a label format, say): the same rule :func:`parse_sample` applies,
     reported the way pydantic reports every other problem with the object, naming the field.
     """
-    found = unsendable(value, depth)
+    if plainly_sendable(value):
+        return
+    found = unsendable(value)
     if found is None:
         return
     path, reason = found
     error = InitErrorDetails(
-        type=PydanticCustomError("not_json", "{reason}", {"reason": reason}),
-        loc=() if path == WHOLE else (path,),  # the object itself: the error sits where it does
-        input=value,
+        type=PydanticCustomError("not_json", "{reason}", {"reason": reason}), loc=(path,), input=value
     )
     raise ValidationError.from_exception_data(title, [error])

@@ -4,6 +4,8 @@ outcome exactly what :func:`parse_sample` gives it on its own, in input order.""
 from __future__ import annotations
 
 import json
+from collections import deque
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -119,3 +121,32 @@ def test_valid_samples_take_one_call_of_the_models_and_one_serialisation_each(
     results = parse_samples(Sample, raws)
     assert [i for i, result in enumerate(results) if isinstance(result, SampleValidationError)] == [7]
     assert calls == {"validate": 2, "serialise": 39}
+
+
+# Values pydantic would convert quietly (lax mode) that are not what a JSON body carries: refused as before
+# the samples were validated many to a call, naming the field.
+_NOT_JSON = [
+    ({"name": b"cat.jpg"}, "name", "a bytes is not JSON"),
+    (
+        {"name": "a", "labels": [{"name": "c", "score": Decimal("0.5")}]},
+        "labels[0].score",
+        "a Decimal is not JSON",
+    ),
+    (
+        {"name": "a", "metadata": {"@modelarts:size": {100, 200}}},
+        "metadata.@modelarts:size",
+        "a set is not JSON",
+    ),
+    ({"name": "a", "labels": deque([{"name": "c"}])}, "labels", "a deque is not JSON"),
+]
+
+
+@pytest.mark.parametrize(("raw", "field", "message"), _NOT_JSON, ids=[case[1] for case in _NOT_JSON])
+def test_values_pydantic_would_convert_are_still_refused(
+    raw: dict[str, Any], field: str, message: str
+) -> None:
+    items = [(0, {"name": "fine.jpg"}), (1, raw), (2, {"name": "also-fine.jpg"})]
+    fine, refused, also_fine = parse_samples(Sample, items)
+    assert not isinstance(fine, SampleValidationError) and not isinstance(also_fine, SampleValidationError)
+    assert isinstance(refused, SampleValidationError)
+    assert [(p.index, p.field, p.message) for p in refused.problems] == [(1, field, message)]
