@@ -26,9 +26,10 @@ one unmeasured import of everything fills it first; an environment that sets ``P
 gives that other figure: all modules compiled from source, with an empty cache that is never written.
 ``--profile`` prints the 25 most expensive modules of one run (self time), to see where the time goes.
 
-The other parse the operators pay for is per sample: strict validation (``parse_sample``) of every sample
-before the first request. Two context rows give its cost per plain sample (an add-samples sample and a
-label update, the shapes the throughput benchmark sends), the minimum of ``--rounds`` timed passes over
+The other parse the operators pay for is per sample: strict validation of every sample before the first
+request (``parse_samples``, ``CHUNK`` to a call, each sample's request JSON included). Two context rows give
+its cost per plain sample (an add-samples sample and a label update, the shapes the throughput benchmark
+sends), with ``parse_sample`` one sample at a time next to it, the minimum of ``--rounds`` timed passes over
 :data:`VALIDATION_SAMPLES` fresh dicts each, in a fresh interpreter.
 """
 
@@ -149,8 +150,10 @@ def profile(
     return sorted(((s / 1000, name) for s, _, _, name in best), reverse=True)[:25]
 
 
-def validation_us(raw: dict[str, Any], model_name: str, rounds: int) -> float:
-    """Strict ``parse_sample`` per plain sample (us), least disturbed of ``rounds`` passes."""
+def validation_us(raw: dict[str, Any], model_name: str, rounds: int, *, chunk: int = 0) -> float:
+    """Strict validation per plain sample (us), least disturbed of ``rounds`` passes: ``parse_sample`` one
+    sample at a time, or with ``chunk``, ``parse_samples`` that many to a call as a bulk run does (each
+    sample's request JSON included either way)."""
     from airflow_provider_modelarts import models
 
     model_cls = getattr(models, model_name)
@@ -159,9 +162,14 @@ def validation_us(raw: dict[str, Any], model_name: str, rounds: int) -> float:
         batch = [
             dict(raw, labels=[dict(label) for label in raw["labels"]]) for _ in range(VALIDATION_SAMPLES)
         ]
+        items = list(enumerate(batch))
         start = time.perf_counter()
-        for index, sample in enumerate(batch):
-            models.parse_sample(model_cls, sample, index)
+        if chunk:
+            for at in range(0, len(items), chunk):
+                models.parse_samples(model_cls, items[at : at + chunk])
+        else:
+            for index, sample in items:
+                models.parse_sample(model_cls, sample, index)
         best = min(best, (time.perf_counter() - start) / VALIDATION_SAMPLES * 1e6)
     return best
 
@@ -192,16 +200,26 @@ def main() -> None:
             print("Most expensive imports after the baseline (self time, least disturbed of 3 runs):")
             for ms, name in profile(ALL_MODULES, compiled):
                 print(f"  {ms:7.1f} ms  {name}")
+    from airflow_provider_modelarts.bulk.validation import CHUNK
+
     for label, raw in PLAIN_SAMPLES.items():
         model_name = label.split("(")[1].rstrip(")")
-        per_sample = validation_us(raw, model_name, args.rounds)
-        print(f"strict parse_sample, {label}: {per_sample:.1f} us per sample (min of {args.rounds})")
+        one = validation_us(raw, model_name, args.rounds)
+        many = validation_us(raw, model_name, args.rounds, chunk=CHUNK)
+        print(
+            f"strict validation, {label}: {one:.1f} us per sample one at a time (parse_sample), "
+            f"{many:.1f} us {CHUNK} to a call (parse_samples, as a bulk run does), min of {args.rounds}"
+        )
         rows.append(
             Row(
                 bench="5. DAG parse cost",
                 metric=f"strict validation per plain sample, {label} (context)",
-                value=f"{per_sample:.1f} us",
-                note=f"parse_sample over {VALIDATION_SAMPLES:,} dicts, min of {args.rounds} passes",
+                value=f"{many:.1f} us ({one:.1f} us one at a time)",
+                note=(
+                    f"parse_samples, {CHUNK} to a call as a bulk run does, over {VALIDATION_SAMPLES:,} dicts "
+                    f"(parse_sample one at a time in brackets), each sample's request JSON included; min of "
+                    f"{args.rounds} passes"
+                ),
             )
         )
     emit(rows)

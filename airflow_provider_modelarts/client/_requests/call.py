@@ -28,7 +28,7 @@ from airflow_provider_modelarts.models import (
     STRICT_INPUT_CONTEXT,
     SampleValidationError,
     parse_response,
-    parse_sample,
+    parse_samples,
 )
 
 __all__ = [
@@ -181,8 +181,8 @@ def parse_json_object(content: bytes) -> dict[str, Any]:
 def coerce_samples(
     model: type[M], samples: Iterable[M | SerializedSample | Mapping[str, Any]]
 ) -> list[M | SerializedSample]:
-    """Validate every mapping into ``model``; model instances and :class:`SerializedSample` pass through
-    untouched (they are valid already).
+    """Validate every mapping into ``model`` (all of them in one call of the models), as its request JSON;
+    model instances and :class:`SerializedSample` pass through untouched (they are valid already).
 
     All bad samples are reported together, each naming its index and field, so one run shows every problem.
     An empty list is sent as it is: the pages mark ``samples`` optional ("Mandatory: No").
@@ -191,19 +191,26 @@ def coerce_samples(
         raise TypeError(
             f"samples must be a sequence of {model.__name__} objects or mappings, not a single item"
         )
-    items: list[M | SerializedSample] = []
-    problems: list[Any] = []
+    items: list[M | SerializedSample | None] = []
+    written: list[tuple[int, Any]] = []
     for index, raw in enumerate(samples):
         if isinstance(raw, (model, SerializedSample)):
             items.append(raw)
-            continue
-        try:
-            items.append(parse_sample(model, raw, index))
-        except SampleValidationError as exc:
-            problems.extend(exc.problems)
+        else:
+            items.append(None)
+            written.append((index, raw))
+    problems: list[Any] = []
+    checked = iter(parse_samples(model, written))  # one call of the models, each sample's JSON with it
+    for position, item in enumerate(items):
+        if item is None:
+            result = next(checked)
+            if isinstance(result, SampleValidationError):
+                problems.extend(result.problems)
+            else:
+                items[position] = SerializedSample(result.json)
     if problems:
         raise SampleValidationError(problems)
-    return items
+    return items  # type: ignore[return-value]
 
 
 def coerce_model(model: type[M], value: M | Mapping[str, Any], name: str) -> M:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from airflow_provider_modelarts._models._parse import SerializedSample
+from airflow_provider_modelarts.client._requests import call as call_module
 from airflow_provider_modelarts.client._requests.call import (
     UnparsedReply,
     check_page,
@@ -101,3 +105,24 @@ def test_coerce_model_refuses_what_json_cannot_carry_naming_the_field() -> None:
     assert (
         coerce_model(LabelFormat, {"text_label_separator": "|"}, "label_format").text_label_separator == "|"
     )
+
+
+def test_written_samples_take_one_call_of_the_models_and_keep_their_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    real = call_module.parse_samples
+
+    def parse_samples(model: object, items: list[tuple[int, object]]) -> object:
+        calls.append(len(items))
+        return real(model, items)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(call_module, "parse_samples", parse_samples)
+    made = Sample(name="b.jpg")
+    coerced = coerce_samples(Sample, [{"name": "a.jpg"}, made, {"name": "c.jpg", "sample_type": 0}])
+    assert calls == [2]  # the two written samples, together
+    first, second, third = coerced
+    assert second is made  # valid already: passed through
+    assert isinstance(first, SerializedSample) and isinstance(third, SerializedSample)
+    assert json.loads(first.json) == {"name": "a.jpg"}
+    assert json.loads(third.json) == {"name": "c.jpg", "sample_type": 0}
