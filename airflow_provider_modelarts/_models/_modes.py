@@ -75,7 +75,7 @@ def _walk(root: type[BaseModel], data: Any, loc: Loc) -> tuple[Loc, Any, int] | 
             if not isinstance(value, Mapping) or part not in value:
                 break
             found = (loc[:position], part, position)
-            name = field_names(model).get(part) if isinstance(part, str) else None
+            name = field_names(model).get(str(part))  # None: a key the model does not declare (kept as is)
             held, contained = _field_shape(model, name) if name else (None, False)
             value = value[part]
             model = None if contained else held
@@ -115,7 +115,7 @@ def unknown_key_hint(root: type[BaseModel], loc: Loc) -> str:
 
 def _hinted(root: type[BaseModel], error: ValidationError) -> Iterable[InitErrorDetails]:
     """The line errors of ``error``, unknown keys as ``unknown_field`` with a hint, the others unchanged."""
-    for detail in error.errors(include_url=False):
+    for detail in error.errors():
         loc, ctx = tuple(detail["loc"]), detail.get("ctx")
         if detail["type"] == "extra_forbidden":
             kind = PydanticCustomError(
@@ -136,7 +136,7 @@ def validate_strictly(validate: Callable[[Any], Any], root: type[BaseModel], dat
     try:
         return validate(data)
     except ValidationError as error:
-        if not any(detail["type"] == "extra_forbidden" for detail in error.errors(include_url=False)):
+        if not any(detail["type"] == "extra_forbidden" for detail in error.errors()):
             raise
         raise ValidationError.from_exception_data(title, list(_hinted(root, error))) from None
 
@@ -151,8 +151,9 @@ def read_leniently(root: type[BaseModel], data: Any, validate: Callable[[Any], A
     except ValidationError as error:
         if not isinstance(data, Mapping):
             raise
-        fixes: dict[tuple[Loc, int | str], set[int | str] | None] = {}
-        for detail in error.errors(include_url=False, include_input=False):
+        whole: set[tuple[Loc, int | str]] = set()
+        items: dict[tuple[Loc, int | str], set[int | str]] = {}
+        for detail in error.errors():
             loc = tuple(detail["loc"])
             found = _walk(root, data, loc)
             if found is None:
@@ -160,17 +161,17 @@ def read_leniently(root: type[BaseModel], data: Any, validate: Callable[[Any], A
             path, key, position = found
             value = _at(data, (*path, key))
             inner = loc[position + 1] if position + 1 < len(loc) else None
-            item = (isinstance(value, list) and isinstance(inner, int)) or (
+            if (isinstance(value, list) and isinstance(inner, int)) or (
                 isinstance(value, Mapping) and isinstance(inner, str) and inner in value
-            )
-            if not item:
-                fixes[(path, key)] = None
-            elif fixes.get((path, key), set()) is not None:
-                fixes.setdefault((path, key), set()).add(inner)  # type: ignore[union-attr,arg-type]
+            ):
+                items.setdefault((path, key), set()).add(inner)
+            else:
+                whole.add((path, key))
+    fixes: dict[tuple[Loc, int | str], set[int | str] | None] = {**items, **dict.fromkeys(whole)}
     pruned = _pruned(data, fixes)
     model = validate(pruned)
-    for (path, key), items in sorted(fixes.items(), key=lambda fix: len(fix[0][0])):  # outermost first
-        _put_back(model, path, key, _at(data, (*path, key)), items)
+    for (path, key), kept in sorted(fixes.items(), key=lambda fix: len(fix[0][0])):  # outermost first
+        _put_back(model, path, key, _at(data, (*path, key)), kept)
     return model
 
 
@@ -203,16 +204,14 @@ def _pruned(data: Mapping[str, Any], fixes: Mapping[tuple[Loc, int | str], set[i
 def _put_back(model: Any, path: Loc, key: int | str, raw: Any, items: set[int | str] | None) -> None:
     """Put ``raw`` (or its ``items``) back at ``path`` / ``key`` of the validated ``model``."""
     target = model
-    for part in path:
+    for part in path:  # every step exists: ``data`` had it, and a fix further out kept it raw or read it
         if isinstance(target, BaseModel):
-            target = getattr(target, field_names(type(target)).get(str(part), str(part)), None)
-        elif isinstance(target, (list, Mapping)):
-            target = target[part]  # type: ignore[index]
-        if target is None:
-            return
+            target = getattr(target, field_names(type(target))[str(part)])
+        else:
+            target = target[part]
     if not isinstance(target, BaseModel):
         return  # kept raw as a whole by a fix further out
-    name = field_names(type(target)).get(str(key), str(key))
+    name = field_names(type(target))[str(key)]  # a declared key: undeclared ones are kept, never refused
     if items is None:
         setattr(target, name, raw)
         return

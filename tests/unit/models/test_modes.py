@@ -12,11 +12,18 @@ from pydantic import TypeAdapter, ValidationError
 
 from airflow_provider_modelarts._models._modes import unknown_key_hint, validate_strictly
 from airflow_provider_modelarts.models import (
+    STRICT_INPUT_CONTEXT,
     DescribeSampleResp,
+    HardDetail,
     ListSamplesResponse,
     Sample,
+    SampleLabel,
+    SampleLabelProperty,
     SampleLabels,
+    SampleMetadata,
+    SampleValidationError,
     parse_response,
+    parse_samples,
     to_payload,
 )
 
@@ -112,3 +119,77 @@ _junk = st.one_of(
 def test_whatever_a_reply_holds_comes_back_out_unchanged(samples: list[Any]) -> None:
     reply = {"samples": samples}
     assert to_payload(parse_response(ListSamplesResponse, reply)) == reply
+
+
+def test_a_nested_object_with_one_odd_value_is_read_and_keeps_only_that_value_raw() -> None:
+    reply = {
+        "samples": [
+            {
+                "sample_id": "s0",
+                "metadata": {"@modelarts:size": "big", "@modelarts:hard": 1},
+                "labels": [
+                    {"name": "cat", "property": {"@modelarts:start_index": "x", "@modelarts:end_index": 4}}
+                ],
+                "hard_details": {"a": {"reason": "blur"}, "b": 7},
+            }
+        ]
+    }
+    page = parse_response(ListSamplesResponse, reply)
+    assert page.samples is not None
+    (sample,) = page.samples
+    assert isinstance(sample, DescribeSampleResp)
+    # The object that holds the odd value is read; only that value is kept raw, at its field.
+    assert isinstance(sample.metadata, SampleMetadata)
+    assert sample.metadata.size == "big" and sample.metadata.hard == 1.0
+    assert sample.labels is not None and sample.labels[0].property is not None
+    assert sample.labels[0].property.start_index == "x" and sample.labels[0].property.end_index == 4
+    assert sample.hard_details is not None and isinstance(sample.hard_details["a"], HardDetail)
+    assert sample.hard_details["b"] == 7
+    assert to_payload(page) == reply
+
+
+def test_strict_errors_keep_their_type_message_location_and_input_beside_an_unknown_key() -> None:
+    # One call of the models: an unknown key in one sample, a rule on a whole object in the other (object
+    # detection without @modelarts:size), whose message names the sub-field it is about.
+    adapter = TypeAdapter(list[Sample])
+    chunk = [{"name": "a.jpg", "nmae": "b.jpg"}, {"name": "c.jpg", "labels": [{"name": "car", "type": 1}]}]
+    with pytest.raises(ValidationError) as caught:
+        validate_strictly(
+            lambda data: adapter.validate_python(data, extra="forbid", context=STRICT_INPUT_CONTEXT),
+            Sample,
+            chunk,
+            "samples",
+        )
+    errors = caught.value.errors()
+    assert {(e["loc"], e["type"], e["msg"]) for e in errors} == {
+        ((0, "nmae"), "unknown_field", "unknown field; did you mean 'name'?"),
+        (
+            (1,),
+            "modelarts_rule",
+            "metadata.@modelarts:size: is required when a label is object detection (type 1)",
+        ),
+    }
+    assert {e["loc"]: e["input"] for e in errors}[(0, "nmae")] == "b.jpg"
+    rule = next(e for e in errors if e["type"] == "modelarts_rule")
+    assert rule.get("ctx") == {
+        "field": "metadata.@modelarts:size",
+        "detail": "is required when a label is object detection (type 1)",
+    }
+    results = parse_samples(Sample, list(enumerate(chunk)))
+    assert [
+        [(p.field, p.message) for p in r.problems] for r in results if isinstance(r, SampleValidationError)
+    ] == [
+        [("nmae", "unknown field; did you mean 'name'?")],
+        [("metadata.@modelarts:size", "is required when a label is object detection (type 1)")],
+    ]
+
+
+def test_a_hint_is_only_the_closest_key_of_the_right_kind() -> None:
+    # One hint, the closest; an @modelarts: key is compared by what follows the prefix.
+    assert unknown_key_hint(SampleLabel, ("nme",)) == "; did you mean 'name'?"
+    # "tp" is too short to be a typo of "to"; against the whole "@modelarts:to" it would look 90% alike.
+    assert unknown_key_hint(SampleLabelProperty, ("@modelarts:tp",)) == ""
+    assert unknown_key_hint(Sample, ()) == ""
+    # Below a field that holds no model (plain text, custom JSON) there is nothing to suggest.
+    assert unknown_key_hint(Sample, ("name", "k")) == ""
+    assert unknown_key_hint(Sample, ("name", "inner", "k")) == ""
