@@ -62,7 +62,7 @@ _SHORT_MESSAGES: Final[dict[str, str]] = {
 
 
 class SerializedSample(NamedTuple):
-    """A sample already validated by :func:`parse_sample` and serialised once, to its documented JSON.
+    """A sample already validated (:func:`parse_samples`) and serialised once, to its documented JSON.
 
     A bulk run validates every sample before sending any (``on_invalid="fail"`` sends nothing if one is
     bad). Keeping 100,000 parsed model trees between the two passes makes the interpreter's cyclic garbage

@@ -4,9 +4,10 @@ Every sample is validated before anything is sent, keeping only the problems and
 ``on_invalid="fail"`` can refuse the whole run and guarantee that no request was made. For a manifest or local
 files this pass streams, so a 100,000-line manifest costs the same memory as a 100-line one.
 
-The models own validation of one sample (:func:`~airflow_provider_modelarts.models.parse_sample`). What
-depends on the run (names that repeat, samples whose labels an update would delete, samples without a name)
-is a :class:`~.checks.SampleCheck` the caller composes into :class:`Validator`; the engine knows none of them.
+The models own validation of samples (:func:`~airflow_provider_modelarts.models.parse_samples`, :data:`CHUNK`
+to a call, each valid sample with its request JSON). What depends on the run (names that repeat, samples
+whose labels an update would delete, samples without a name) is a :class:`~.checks.SampleCheck` the caller
+composes into :class:`Validator`; the engine knows none of them.
 """
 
 from __future__ import annotations
