@@ -129,23 +129,17 @@ class Validator:
     ) -> list[tuple[Valid | None, str | None, list[Problem]]]:
         """:meth:`parse` of each ``(index, raw)``, in order; the samples validate in one call of the models
         (:func:`~airflow_provider_modelarts.models.parse_samples`)."""
+        results: list[tuple[Valid | None, str | None, list[Problem]] | None]
         if self.prepare is None and all(type(raw) is dict for _, raw in items):  # the common case
-            key_field = self.key_field
-            outcomes: list[tuple[Valid | None, str | None, list[Problem]]] = []
-            for (_, raw), parsed in zip(items, self._parse_all(items), strict=True):
-                if type(parsed) is Valid:
-                    outcomes.append((parsed, getattr(parsed.model, key_field, None), NO_PROBLEMS))
-                else:
-                    outcomes.append(self._outcome(raw, parsed))
-            return outcomes
-        results: list[tuple[Valid | None, str | None, list[Problem]] | None] = []
-        ready: list[tuple[int, Any]] = []
-        for index, raw in items:
-            early = self._early_problem(raw)
-            if early is None:
-                raw = raw.describe_sample() if isinstance(raw, FileRef) else raw
-                ready.append((index, raw if self.prepare is None else self.prepare(raw)))
-            results.append(early)
+            results, ready = [None] * len(items), items
+        else:
+            results, ready = [], []
+            for index, raw in items:
+                early = self._early_problem(raw)
+                if early is None:
+                    raw = raw.describe_sample() if isinstance(raw, FileRef) else raw
+                    ready.append((index, raw if self.prepare is None else self.prepare(raw)))
+                results.append(early)
         parsed = iter(self._parse_all(ready))
         raws = iter(ready)
         return [
