@@ -84,10 +84,11 @@ def serialize_sample(model: BaseModel, key: str | None = None) -> SerializedSamp
 def request_json(model: BaseModel) -> bytes:
     """The documented JSON of a request model, as bytes: the one serialiser of every request body.
 
-    Same output as ``model_dump_json(by_alias=True, exclude_none=True)``, but the adapter's ``dump_json``
-    produces bytes directly: for a batch of images that skips a str round trip of several megabytes.
+    Same output as ``model_dump_json(by_alias=True, exclude_none=True)``, but bytes directly (for a batch of
+    images that skips a str round trip of several megabytes), from the adapter's serializer itself: its
+    ``dump_json`` wrapper cost a third of the serialising, once per sample of a bulk run.
     """
-    return _adapter(type(model)).dump_json(model, by_alias=True, exclude_none=True)
+    return _adapter(type(model)).serializer.to_json(model, by_alias=True, exclude_none=True)
 
 
 @functools.cache
