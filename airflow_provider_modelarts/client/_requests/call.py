@@ -191,26 +191,20 @@ def coerce_samples(
         raise TypeError(
             f"samples must be a sequence of {model.__name__} objects or mappings, not a single item"
         )
-    items: list[M | SerializedSample | None] = []
-    written: list[tuple[int, Any]] = []
-    for index, raw in enumerate(samples):
-        if isinstance(raw, (model, SerializedSample)):
-            items.append(raw)
-        else:
-            items.append(None)
-            written.append((index, raw))
+    items: list[Any] = list(samples)
+    if all(type(item) is SerializedSample for item in items):  # a bulk run's batch: written out already
+        return items
+    written = [(i, raw) for i, raw in enumerate(items) if not isinstance(raw, (model, SerializedSample))]
     problems: list[Any] = []
-    checked = iter(parse_samples(model, written))  # one call of the models, each sample's JSON with it
-    for position, item in enumerate(items):
-        if item is None:
-            result = next(checked)
-            if isinstance(result, SampleValidationError):
-                problems.extend(result.problems)
-            else:
-                items[position] = SerializedSample(result.json)
+    # One call of the models for all written samples, each one's JSON with it.
+    for (index, _), result in zip(written, parse_samples(model, written), strict=True):
+        if isinstance(result, SampleValidationError):
+            problems.extend(result.problems)
+        else:
+            items[index] = SerializedSample(result.json)
     if problems:
         raise SampleValidationError(problems)
-    return items  # type: ignore[return-value]
+    return items
 
 
 def coerce_model(model: type[M], value: M | Mapping[str, Any], name: str) -> M:

@@ -125,8 +125,10 @@ def _batch_body(model: type[BaseModel], samples: list[Any], **fields: Any) -> by
         return request_json(_wrap(model, samples=samples, **fields))
     head = request_json(_wrap(model, **fields))  # no samples: ``{}`` or ``{"email":...}``
     items = b",".join(
-        sample.json if type(sample) is SerializedSample else serialize_sample(sample).json
-        for sample in samples
+        [
+            sample.json if type(sample) is SerializedSample else serialize_sample(sample).json
+            for sample in samples
+        ]
     )
     separator = b"," if len(head) > 2 else b""
     return head[:-1] + separator + b'"samples":[' + items + b"]}"

@@ -1,9 +1,10 @@
 """Guards of the bulk hot path that count work instead of timing it (timing lives in ``bench/``).
 
 An in-memory list of N samples is validated once each, ``CHUNK`` to a call of the models, and serialised
-N times (once each, however many batches and passes), the whole run builds one client, and each batch is
-one request. A refactor that validates twice, one sample at a time, or builds a client per batch fails
-here, on any machine, whatever its speed.
+N times (once each, however many batches and passes); the client takes each batch's samples as they are
+(no call of the models per batch), the whole run builds one client, and each batch is one request. A
+refactor that validates twice, one sample at a time, or builds a client per batch fails here, on any
+machine, whatever its speed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import respx
 from airflow_provider_modelarts._models import _parse
 from airflow_provider_modelarts.bulk import validation
 from airflow_provider_modelarts.client import AsyncModelArtsClient
+from airflow_provider_modelarts.client._requests import call as call_module
 from airflow_provider_modelarts.operators.labels import UpdateLabelsOperator
 from airflow_provider_modelarts.operators.samples import AddSamplesOperator
 from unit.hooks._helpers import DATASETS_URL, aksk_conn, set_conn
@@ -26,19 +28,33 @@ COUNT = 250  # three batches of 100, the last one short
 
 # Each sample validated once, validation.CHUNK to a call of the models (no sample on its own, no per-sample
 # Python loop around pydantic): 8 calls of 32 for 250 samples.
-ONCE_EACH = {"validated": COUNT, "validation_calls": -(-COUNT // validation.CHUNK)}
+ONCE_EACH = {
+    "validated": COUNT,
+    "validation_calls": -(-COUNT // validation.CHUNK),
+    "client_validation_calls": 0,
+}
 
 
 @pytest.fixture
 def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Counts validations, serialisations and clients built during one operator run."""
-    counts = {"validated": 0, "validation_calls": 0, "serialised": 0, "clients": 0}
+    counts = {
+        "validated": 0,
+        "validation_calls": 0,
+        "client_validation_calls": 0,
+        "serialised": 0,
+        "clients": 0,
+    }
     real_many, real_json = validation.parse_samples, _parse.request_json
     real_init = AsyncModelArtsClient.__init__
 
     def parse_samples(model_cls: Any, items: Any) -> Any:
         counts["validation_calls"] += 1
         counts["validated"] += len(items)
+        return real_many(model_cls, items)
+
+    def client_parse_samples(model_cls: Any, items: Any) -> Any:
+        counts["client_validation_calls"] += 1
         return real_many(model_cls, items)
 
     def request_json(*args: Any, **kwargs: Any) -> Any:
@@ -50,6 +66,7 @@ def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         real_init(self, **kwargs)
 
     monkeypatch.setattr(validation, "parse_samples", parse_samples)
+    monkeypatch.setattr(call_module, "parse_samples", client_parse_samples)
     monkeypatch.setattr(_parse, "request_json", request_json)
     monkeypatch.setattr(AsyncModelArtsClient, "__init__", init)
     set_conn(monkeypatch, aksk_conn())

@@ -126,3 +126,13 @@ def test_written_samples_take_one_call_of_the_models_and_keep_their_order(
     assert isinstance(first, SerializedSample) and isinstance(third, SerializedSample)
     assert json.loads(first.json) == {"name": "a.jpg"}
     assert json.loads(third.json) == {"name": "c.jpg", "sample_type": 0}
+
+
+def test_a_batch_serialised_already_takes_no_call_of_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bulk run's batches are :class:`SerializedSample` only: the client passes them on untouched."""
+    calls: list[int] = []
+    monkeypatch.setattr(call_module, "parse_samples", lambda model, items: calls.append(len(items)))
+    batch = [SerializedSample(b'{"name":"a.jpg"}', "a.jpg"), SerializedSample(b'{"name":"b.jpg"}', "b.jpg")]
+    coerced = coerce_samples(Sample, iter(batch))
+    assert calls == []
+    assert coerced == batch and all(got is sent for got, sent in zip(coerced, batch, strict=True))
