@@ -88,8 +88,13 @@ def results_from_response(
             return ItemResult(Outcome.ALREADY_PRESENT, code, _short(getattr(entry, "error_msg", None)))
         return ItemResult(Outcome.FAILED, code or "unknown", _short(getattr(entry, "error_msg", None)))
 
-    if len(results) == len(refs):
-        return [one(entry) for entry in results]
+    if len(results) == len(refs):  # the usual answer: one entry per item, most of them fine
+        return [
+            one(entry)
+            if getattr(entry, "success", None) is False or getattr(entry, "error_code", None)
+            else ITEM_DONE
+            for entry in results
+        ]
     default = ITEM_DONE if top_ok else top_failure
     if not results:
         return [default] * len(refs)
@@ -164,6 +169,11 @@ class BulkTally:
 
     def add_batch(self, batch: Batch[Any], results: Sequence[ItemResult]) -> int:
         """Record one finished batch; returns how many of its items failed."""
+        if len(results) == len(batch) == results.count(ITEM_DONE):  # the usual batch: nothing to itemise
+            self.done += len(batch)
+            self.batches += 1
+            self.processed += len(batch)
+            return 0
         failed = 0
         for ref, result in zip(batch.refs, results, strict=True):
             if result.outcome is Outcome.DONE:
