@@ -1,9 +1,10 @@
 """Every decision to try again, in one module: client calls, repeated hook steps, waits and polls.
 
 * **Client calls** (:class:`CallRetries`, :func:`is_retryable`): both clients (the async source and the sync
-  client generated from it) hand every call to tenacity with these hooks. A call its request builder marks
-  not ``repeatable`` (creating or starting a team labeling task: a blind re-send after a lost answer could
-  make a second task) is sent once.
+  client generated from it) make a call's first attempt directly and hand a failed one to tenacity with
+  these hooks, which judge it as their own first attempt: every decision is made here. A call its request
+  builder marks not ``repeatable`` (creating or starting a team labeling task: a blind re-send after a lost
+  answer could make a second task) is sent once.
 * **Hook steps** (:func:`repeat_steps`, :func:`is_worth_repeating_step`): a list-then-act step of the hook
   (adopt a team task by name, else create or start it) is repeated after a lost answer, or when the service
   says the act was already done.

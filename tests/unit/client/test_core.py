@@ -382,3 +382,44 @@ def test_iam_persistent_401_surfaces_as_auth_error(clock: FakeClock) -> None:
             assert "t2" not in str(info.value)
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("side", ["sync", "async"])
+def test_only_a_failed_first_attempt_brings_in_the_retry_machinery(
+    side: str, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    """The usual call (it succeeds) builds no tenacity state; a failed first attempt, retryable or not, is
+    judged by tenacity as its own first attempt (not sent again), and a retry goes as the policy says."""
+    from airflow_provider_modelarts.client._async import core as async_core
+    from airflow_provider_modelarts.client._sync import core as sync_core
+
+    module, name = (sync_core, "Retrying") if side == "sync" else (async_core, "AsyncRetrying")
+    built: list[object] = []
+    real = getattr(module, name)
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+
+    async def run(calls: list[httpx.Response]) -> tuple[int, int]:
+        with respx.mock(base_url=BASE) as api:
+            route = api.post(f"{DS}/data-annotations/samples").mock(side_effect=calls)
+            if side == "sync":
+                with make_client(clock) as c:
+                    c.add_samples("ds-1", [IMAGE_SAMPLE])
+                    return route.call_count, c.retry_count
+            async with make_async_client(clock) as ac:
+                await ac.add_samples("ds-1", [IMAGE_SAMPLE])
+                return route.call_count, ac.retry_count
+
+    assert asyncio.run(run([httpx.Response(200, json={"success": True})])) == (1, 0)
+    assert built == []
+    with pytest.raises(ModelArtsValidationError):
+        asyncio.run(run([httpx.Response(400, json={"error_code": "ModelArts.4421"})]))
+    assert len(built) == 1  # judged by the policy's rules: not retryable, raised at once
+    built.clear()
+    ok = httpx.Response(200, json={"success": True})
+    assert asyncio.run(run([httpx.Response(503), ok])) == (2, 1)
+    assert len(built) == 1 and len(clock.sleeps) == 1
