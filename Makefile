@@ -142,8 +142,9 @@ bench: install
 
 # Mutation testing (mutmut) of the deciding modules, each against its own unit tests; prints each module's
 # kill rate and fails below 90% (bulk tally and acceptance decision: 95%). Not part of `make test`; 10.7
-# minutes for the 15 modules on an idle 2-core machine. MUTATION_ARGS="--only bulk.tally --jobs 1" runs one module;
-# scripts/mutation.py says how equivalent mutants (tests/mutation/equivalent_mutants.md) are counted.
+# minutes for 15 of its (now 19) modules on an idle 2-core machine. MUTATION_ARGS="--only bulk.tally --jobs 1"
+# runs one module; scripts/mutation.py says how equivalent mutants (tests/mutation/equivalent_mutants.md) are
+# counted.
 mutation: install
 	$(PY) scripts/mutation.py $(MUTATION_ARGS)
 

@@ -9,8 +9,9 @@ every module gets a work directory ``mutants/<module>/`` with a copy of the pack
 ``pyproject.toml`` whose ``[tool.mutmut]`` mutates that one file; ``cd mutants/<module> && mutmut browse``
 shows what survived.
 ``--jobs`` modules (default: one per core) run side by side, one mutmut worker each: a module's set-up is
-single-threaded, so this keeps the cores busy. The whole run (15 modules) took 10.7 minutes on an idle
-2-core machine (2026-12-07; over 25 minutes before each forked mutant got a fresh executor, see FORK_SAFETY).
+single-threaded, so this keeps the cores busy. A whole run of the 15 modules it then had took 10.7 minutes
+on an idle 2-core machine (2026-12-07, before four more were added; over 25 minutes before each forked mutant
+got a fresh executor, see FORK_SAFETY).
 Work directories start empty unless ``--keep``: mutmut keeps a mutant's old verdict while its function is
 unchanged even when the tests changed, and a stale "killed" would be a false result.
 
