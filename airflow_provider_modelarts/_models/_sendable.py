@@ -36,37 +36,40 @@ def plainly_sendable(value: Any, depth: int = 0) -> bool:
     """Fast check, building no paths, that ``value`` is plain JSON within the depth limit.
 
     The common case of :func:`unsendable` (which names the field, and runs only when this says no).
-    Scalars are checked in place; only containers go on the stack. Anything unusual (non-ASCII text,
-    subclasses, non-dict mappings) answers False and is left to the slow walk to judge. ``depth`` is the
-    level ``value`` sits at: -1 checks a list of samples in one walk.
+    Scalars are checked in place; containers one nesting level at a time (no stack entry per container).
+    Anything unusual (non-ASCII text, subclasses, non-dict mappings) answers False and is left to the slow
+    walk to judge. ``depth`` is the level ``value`` sits at: -1 checks a list of samples in one walk.
     """
     if type(value) is not dict and type(value) is not list:
         return False
-    stack: list[tuple[Any, int]] = [(value, depth)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        container, depth = pop()
+    level: list[Any] = [value]
+    while level:
         if depth >= MAX_DEPTH:
             return False
-        if type(container) is dict:
-            for key in container:
-                if type(key) is not str or not key.isascii():
+        nested: list[Any] = []
+        push = nested.append
+        for container in level:
+            if type(container) is dict:
+                for key in container:
+                    if type(key) is not str or not key.isascii():
+                        return False
+                children = container.values()
+            else:
+                children = container
+            for child in children:
+                kind = type(child)
+                if kind is str:
+                    if not child.isascii():
+                        return False  # the slow walk decides: non-ASCII is fine unless a lone surrogate
+                elif kind is dict or kind is list:
+                    push(child)
+                elif kind is float:
+                    if child - child != 0.0:  # inf and nan
+                        return False
+                elif kind is not int and kind is not bool and child is not None:
                     return False
-            children = container.values()
-        else:
-            children = container
-        for child in children:
-            kind = type(child)
-            if kind is str:
-                if not child.isascii():
-                    return False  # the slow walk decides: non-ASCII is fine unless a lone surrogate
-            elif kind is dict or kind is list:
-                push((child, depth + 1))
-            elif kind is float:
-                if child - child != 0.0:  # inf and nan
-                    return False
-            elif kind is not int and kind is not bool and child is not None:
-                return False
+        level = nested
+        depth += 1
     return True
 
 

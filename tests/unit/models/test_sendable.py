@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from airflow_provider_modelarts._models._sendable import MAX_DEPTH, plainly_sendable, unsendable
 from airflow_provider_modelarts.models import (
     Sample,
     SampleLabels,
@@ -152,3 +156,37 @@ def test_model_instances_are_checked_too() -> None:
     deep = Sample.model_construct(name="a.jpg", metadata={"custom": _nested(5_000)})
     with pytest.raises(SampleValidationError, match="nested more than 64 levels deep"):
         parse_sample(Sample, deep, 0)
+
+
+# -- the fast walk: it may leave a value to the slow one, never pass what the slow one refuses -------------
+
+_ODD_SCALARS = st.sampled_from(
+    [float("nan"), float("inf"), "\ud800", "ñ", b"x", Decimal(1), {1, 2}, (1, 2), 2**70, 1.5, True, None, ""]
+)
+_JSONISH = st.recursive(
+    st.one_of(st.integers(), st.text(max_size=4), st.floats(), st.none(), st.booleans(), _ODD_SCALARS),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.integers(), st.just("\udfff")), inner, max_size=3),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_JSONISH, wrap=st.integers(min_value=0, max_value=70))
+def test_the_fast_walk_passes_only_what_the_slow_walk_passes(value: Any, wrap: int) -> None:
+    for _ in range(wrap):
+        value = [value]
+    if plainly_sendable(value):
+        assert unsendable(value) is None
+    if type(value) in (dict, list):  # a chunk of samples in one walk says what each one alone says
+        assert plainly_sendable([value, {}], depth=-1) == plainly_sendable(value)
+
+
+@pytest.mark.parametrize("depth", [1, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1])
+def test_the_fast_walk_stops_at_the_depth_limit(depth: int) -> None:
+    value = {"a": _nested(depth - 1)}  # depth levels of containers: the dict and depth - 1 lists
+    assert plainly_sendable(value) == (depth <= MAX_DEPTH)
+    assert plainly_sendable([value, {"b": 1}], depth=-1) == (depth <= MAX_DEPTH)
+    assert (unsendable(value) is None) == (depth <= MAX_DEPTH)
