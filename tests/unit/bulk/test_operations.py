@@ -27,12 +27,10 @@ from unit.hooks._helpers import DATASETS_URL, aksk_conn, set_conn
 COUNT = 250  # three batches of 100, the last one short
 
 # Each sample validated once, validation.CHUNK to a call of the models (no sample on its own, no per-sample
-# Python loop around pydantic): 8 calls of 32 for 250 samples.
-ONCE_EACH = {
-    "validated": COUNT,
-    "validation_calls": -(-COUNT // validation.CHUNK),
-    "client_validation_calls": 0,
-}
+# Python loop around pydantic): 8 calls of 32 for 250 samples; the plain-JSON walk once per call too, over
+# all of that call's samples (no walk per sample, no second walk).
+CALLS = -(-COUNT // validation.CHUNK)
+ONCE_EACH = {"validated": COUNT, "validation_calls": CALLS, "client_validation_calls": 0, "json_walks": CALLS}
 
 
 @pytest.fixture
@@ -42,10 +40,11 @@ def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         "validated": 0,
         "validation_calls": 0,
         "client_validation_calls": 0,
+        "json_walks": 0,
         "serialised": 0,
         "clients": 0,
     }
-    real_many, real_json = validation.parse_samples, _parse.request_json
+    real_many, real_json, real_walk = validation.parse_samples, _parse.request_json, _parse.plainly_sendable
     real_init = AsyncModelArtsClient.__init__
 
     def parse_samples(model_cls: Any, items: Any) -> Any:
@@ -56,6 +55,10 @@ def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     def client_parse_samples(model_cls: Any, items: Any) -> Any:
         counts["client_validation_calls"] += 1
         return real_many(model_cls, items)
+
+    def plainly_sendable(*args: Any, **kwargs: Any) -> Any:
+        counts["json_walks"] += 1
+        return real_walk(*args, **kwargs)
 
     def request_json(*args: Any, **kwargs: Any) -> Any:
         counts["serialised"] += 1
@@ -68,6 +71,7 @@ def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     monkeypatch.setattr(validation, "parse_samples", parse_samples)
     monkeypatch.setattr(call_module, "parse_samples", client_parse_samples)
     monkeypatch.setattr(_parse, "request_json", request_json)
+    monkeypatch.setattr(_parse, "plainly_sendable", plainly_sendable)
     monkeypatch.setattr(AsyncModelArtsClient, "__init__", init)
     set_conn(monkeypatch, aksk_conn())
     return counts
