@@ -89,12 +89,7 @@ def results_from_response(
         return ItemResult(Outcome.FAILED, code or "unknown", _short(getattr(entry, "error_msg", None)))
 
     if len(results) == len(refs):  # the usual answer: one entry per item, most of them fine
-        return [
-            one(entry)
-            if getattr(entry, "success", None) is False or getattr(entry, "error_code", None)
-            else ITEM_DONE
-            for entry in results
-        ]
+        return [one(entry) if _failed(entry) else ITEM_DONE for entry in results]
     default = ITEM_DONE if top_ok else top_failure
     if not results:
         return [default] * len(refs)
@@ -169,33 +164,31 @@ class BulkTally:
 
     def add_batch(self, batch: Batch[Any], results: Sequence[ItemResult]) -> int:
         """Record one finished batch; returns how many of its items failed."""
+        failed = 0
         if len(results) == len(batch) == results.count(ITEM_DONE):  # the usual batch: nothing to itemise
             self.done += len(batch)
-            self.batches += 1
-            self.processed += len(batch)
-            return 0
-        failed = 0
-        for ref, result in zip(batch.refs, results, strict=True):
-            if result.outcome is Outcome.DONE:
-                self.done += 1
-            elif result.outcome is Outcome.ALREADY_PRESENT:
-                self.already_present += 1
-            else:
-                failed += 1
-                self.failed += 1
-                self._failures_seen += 1
-                code = result.error_code or "unknown"
-                self.failure_codes[code] = self.failure_codes.get(code, 0) + 1
-                self._keep(
-                    self._failures,
-                    ref.index,
-                    {
-                        self.key_field: ref.key,
-                        "index": ref.index,
-                        "error_code": result.error_code,
-                        "error_msg": _short(result.error_msg),
-                    },
-                )
+        else:
+            for ref, result in zip(batch.refs, results, strict=True):
+                if result.outcome is Outcome.DONE:
+                    self.done += 1
+                elif result.outcome is Outcome.ALREADY_PRESENT:
+                    self.already_present += 1
+                else:
+                    failed += 1
+                    self.failed += 1
+                    self._failures_seen += 1
+                    code = result.error_code or "unknown"
+                    self.failure_codes[code] = self.failure_codes.get(code, 0) + 1
+                    self._keep(
+                        self._failures,
+                        ref.index,
+                        {
+                            self.key_field: ref.key,
+                            "index": ref.index,
+                            "error_code": result.error_code,
+                            "error_msg": _short(result.error_msg),
+                        },
+                    )
         self.batches += 1
         self.processed += len(batch)
         return failed

@@ -12,6 +12,7 @@ import pytest
 
 from airflow_provider_modelarts.bulk.planning import Batch, ItemRef
 from airflow_provider_modelarts.bulk.tally import (
+    ITEM_DONE,
     BulkTally,
     ItemResult,
     Outcome,
@@ -329,6 +330,19 @@ def test_a_results_list_of_the_wrong_length_is_refused_not_silently_cut() -> Non
         tally.add_batch(_batch(1, range(3)), [ItemResult(Outcome.DONE)] * 2)
     with pytest.raises(ValueError):
         tally.add_batch(_batch(2, range(1)), [ItemResult(Outcome.DONE)] * 2)
+    with pytest.raises(ValueError):  # as many done as items, and one more that failed
+        tally.add_batch(_batch(3, range(2)), [ItemResult(Outcome.DONE)] * 2 + [ItemResult(Outcome.FAILED)])
+
+
+class _NotWalked(list):  # type: ignore[type-arg]
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("a batch whose items all succeeded was looked at item by item")
+
+
+def test_a_batch_whose_items_all_succeeded_is_counted_in_one_step() -> None:
+    tally = BulkTally(done_key="added", key_field="name")
+    assert tally.add_batch(_batch(1, range(3)), _NotWalked([ITEM_DONE] * 3)) == 0
+    assert (tally.done, tally.batches, tally.processed, tally.failed) == (3, 1, 3, 0)
 
 
 def test_invalid_samples_are_itemised_in_input_order_and_their_count_kept() -> None:
